@@ -1,0 +1,132 @@
+/**
+ * A token bucket shared by everything that calls Cliniko with one user's key. Cliniko allows
+ * 200 requests per minute per user in (we believe) fixed windows, so the bucket refills at a
+ * fraction of that and holds only a small burst: in any window it can release at most
+ * `burst + fraction × limit`, which stays under the limit. After a 429 every caller pauses until
+ * the reset time Cliniko gave.
+ *
+ * The bucket's state lives in a pluggable store: in process for local runs, DynamoDB (with
+ * conditional writes) for concurrent Lambdas. The arithmetic is here, once, for both.
+ */
+export interface BucketState {
+  readonly tokens: number;
+  readonly updatedAt: number;
+  readonly pausedUntil: number;
+}
+
+export interface BucketPolicy {
+  /** Tokens added per millisecond. */
+  readonly ratePerMs: number;
+  readonly capacity: number;
+}
+
+export interface TakeResult {
+  readonly state: BucketState;
+  /** 0 when a token was taken; otherwise how long to wait before asking again. */
+  readonly waitMs: number;
+}
+
+export function takeToken(previous: BucketState | undefined, policy: BucketPolicy, now: number): TakeResult {
+  const state = previous ?? { tokens: policy.capacity, updatedAt: now, pausedUntil: 0 };
+  if (state.pausedUntil > now) {
+    return { state, waitMs: state.pausedUntil - now };
+  }
+  const elapsed = Math.max(0, now - state.updatedAt);
+  const tokens = Math.min(policy.capacity, state.tokens + elapsed * policy.ratePerMs);
+  if (tokens >= 1) {
+    return { state: { tokens: tokens - 1, updatedAt: now, pausedUntil: 0 }, waitMs: 0 };
+  }
+  return {
+    state: { tokens, updatedAt: now, pausedUntil: 0 },
+    waitMs: Math.max(1, Math.ceil((1 - tokens) / policy.ratePerMs)),
+  };
+}
+
+export function pauseBucket(previous: BucketState | undefined, untilMs: number, now: number): BucketState {
+  const state = previous ?? { tokens: 0, updatedAt: now, pausedUntil: 0 };
+  // A window just reset: start it with an empty bucket so the pause is not followed by a burst
+  // that lands in the same window as other users' retries.
+  return {
+    tokens: 0,
+    updatedAt: Math.max(untilMs, state.updatedAt),
+    pausedUntil: Math.max(untilMs, state.pausedUntil),
+  };
+}
+
+export interface TokenBucketStore {
+  /** Takes one token atomically; resolves to 0 when taken, or the milliseconds to wait. */
+  take(bucketId: string, policy: BucketPolicy, now: number): Promise<number>;
+  pauseUntil(bucketId: string, untilMs: number, now: number): Promise<void>;
+}
+
+export class InMemoryBucketStore implements TokenBucketStore {
+  private readonly buckets = new Map<string, BucketState>();
+
+  async take(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
+    const result = takeToken(this.buckets.get(bucketId), policy, now);
+    this.buckets.set(bucketId, result.state);
+    return result.waitMs;
+  }
+
+  async pauseUntil(bucketId: string, untilMs: number, now: number): Promise<void> {
+    this.buckets.set(bucketId, pauseBucket(this.buckets.get(bucketId), untilMs, now));
+  }
+}
+
+export interface RateLimitOptions {
+  /** Requests Cliniko allows per window and user. */
+  readonly limit?: number;
+  readonly windowMs?: number;
+  /** Share of the limit the bucket refills at. */
+  readonly fraction?: number;
+  /** Tokens the bucket can hold; by default half the headroom the fraction leaves. */
+  readonly burst?: number;
+}
+
+export interface Clock {
+  now(): number;
+  sleep(ms: number): Promise<void>;
+}
+
+export const systemClock: Clock = {
+  now: () => Date.now(),
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+};
+
+export function bucketPolicy(options: RateLimitOptions = {}): BucketPolicy {
+  const limit = options.limit ?? 200;
+  const windowMs = options.windowMs ?? 60_000;
+  const fraction = options.fraction ?? 0.96;
+  if (!(limit > 0) || !(windowMs > 0) || !(fraction > 0 && fraction <= 1)) {
+    throw new RangeError('rate limit needs limit > 0, windowMs > 0 and 0 < fraction <= 1');
+  }
+  const burst = options.burst ?? Math.max(1, Math.floor((limit * (1 - fraction)) / 2));
+  return { ratePerMs: (limit * fraction) / windowMs, capacity: burst };
+}
+
+export class RateLimiter {
+  readonly policy: BucketPolicy;
+
+  constructor(
+    private readonly store: TokenBucketStore,
+    /** One bucket per Cliniko user: all keys of a user share Cliniko's limit. */
+    readonly bucketId: string,
+    options: RateLimitOptions = {},
+    private readonly clock: Clock = systemClock,
+  ) {
+    this.policy = bucketPolicy(options);
+  }
+
+  async acquire(): Promise<void> {
+    for (;;) {
+      const wait = await this.store.take(this.bucketId, this.policy, this.clock.now());
+      if (wait === 0) return;
+      await this.clock.sleep(wait);
+    }
+  }
+
+  /** After a 429: nobody using this bucket sends again before `untilMs`. */
+  async pauseUntil(untilMs: number): Promise<void> {
+    await this.store.pauseUntil(this.bucketId, untilMs, this.clock.now());
+  }
+}

@@ -1,0 +1,104 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { utcSeconds } from './validation.js';
+
+export type Rec = Record<string, unknown> & { id: string; created_at: string; updated_at: string };
+
+export const TABLES = [
+  'users',
+  'practitioners',
+  'businesses',
+  'appointment_types',
+  'patients',
+  'contacts',
+  'individual_appointments',
+  'attendees',
+  'medical_alerts',
+  'referral_source_types',
+  'referral_sources',
+  'patient_attachments',
+  'treatment_notes',
+] as const;
+export type Table = (typeof TABLES)[number];
+
+interface Snapshot {
+  seq: string;
+  tables: Record<string, Rec[]>;
+  apiKeys: Record<string, string>;
+}
+
+/**
+ * The sandbox's records, in memory, optionally saved to a file. Ids are 18–19 digit strings
+ * well past 2^53, so a client that turns them into numbers is caught at once.
+ */
+export class SandboxState {
+  private seq = 0n;
+  private readonly tables = new Map<Table, Map<string, Rec>>(TABLES.map((t) => [t, new Map()]));
+  /** API key (without its shard suffix) → user id. */
+  readonly apiKeys = new Map<string, string>();
+
+  constructor(private readonly clock: () => number = Date.now) {}
+
+  nextId(): string {
+    this.seq++;
+    return String(536_870_912_000_000_000n + this.seq * 7_919n);
+  }
+
+  now(): string {
+    return utcSeconds(new Date(this.clock()));
+  }
+
+  insert(table: Table, values: Record<string, unknown>): Rec {
+    const stamp = this.now();
+    const rec: Rec = { ...values, id: this.nextId(), created_at: stamp, updated_at: stamp };
+    this.map(table).set(rec.id, rec);
+    return rec;
+  }
+
+  update(table: Table, id: string, values: Record<string, unknown>): Rec {
+    const rec = this.get(table, id);
+    if (!rec) throw new Error(`no ${table} ${id}`);
+    Object.assign(rec, values, { updated_at: this.now() });
+    return rec;
+  }
+
+  get(table: Table, id: string): Rec | undefined {
+    return this.map(table).get(id);
+  }
+
+  all(table: Table): Rec[] {
+    return [...this.map(table).values()];
+  }
+
+  count(table: Table, predicate: (r: Rec) => boolean = () => true): number {
+    let n = 0;
+    for (const r of this.map(table).values()) if (predicate(r)) n++;
+    return n;
+  }
+
+  private map(table: Table): Map<string, Rec> {
+    const m = this.tables.get(table);
+    if (!m) throw new Error(`unknown table ${table}`);
+    return m;
+  }
+
+  save(file: string): void {
+    const snapshot: Snapshot = {
+      seq: String(this.seq),
+      tables: Object.fromEntries(TABLES.map((t) => [t, this.all(t)])),
+      apiKeys: Object.fromEntries(this.apiKeys),
+    };
+    writeFileSync(file, JSON.stringify(snapshot));
+  }
+
+  load(file: string): void {
+    const snapshot = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+    this.seq = BigInt(snapshot.seq);
+    for (const t of TABLES) {
+      const m = this.map(t);
+      m.clear();
+      for (const r of snapshot.tables[t] ?? []) m.set(r.id, r);
+    }
+    this.apiKeys.clear();
+    for (const [k, v] of Object.entries(snapshot.apiKeys)) this.apiKeys.set(k, v);
+  }
+}

@@ -1,0 +1,35 @@
+import { ClinikoClient, type ClinikoClientOptions } from '../../src/cliniko/client.js';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
+import type { SandboxSeed } from '../../src/sandbox/seed.js';
+
+export const TEST_KEY = 'MxJrZXkiOiI1Njd1amJmZTQ1NyJ9-Zm9vYmFy-au2';
+export const OTHER_KEY = 'T3RoZXJVc2VyS2V5MTIzNDU2Nzg5MA-au2';
+
+export const testSeed: SandboxSeed = {
+  users: [
+    { first_name: 'Ada', last_name: 'Admin', role: 'administrator', is_practitioner: true, api_key: TEST_KEY },
+    { first_name: 'Rita', last_name: 'Reception', role: 'receptionist', api_key: OTHER_KEY },
+  ],
+  businesses: [
+    { business_name: 'Harbour Physio', time_zone_identifier: 'Pacific/Auckland' },
+    { business_name: 'City Clinic', time_zone_identifier: 'Australia/Sydney' },
+  ],
+  practitioners: [
+    { first_name: 'Pat', last_name: 'Smith' },
+    { first_name: 'Former', last_name: 'Practitioner', active: false },
+  ],
+};
+
+export async function withSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  return startSandbox({ shard: 'au2', seed: testSeed, attachmentProcessingMs: 20, ...options });
+}
+
+export function clientFor(sandbox: Sandbox, options: Partial<ClinikoClientOptions> = {}): ClinikoClient {
+  return new ClinikoClient({
+    apiKey: TEST_KEY,
+    baseUrl: sandbox.baseUrl,
+    userAgent: 'cliniko-migrate tests (tests@example.com)',
+    retry: { baseDelayMs: 5, maxDelayMs: 50 },
+    ...options,
+  });
+}
