@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { z } from 'zod';
 import { type ParsedApiKey, parseApiKey, redactKeys, resolveBaseUrl } from './api-key.js';
 import {
@@ -504,8 +504,7 @@ export class ClinikoClient {
     const headBuf = Buffer.from(head, 'utf8');
     const tailBuf = Buffer.from(tail, 'utf8');
     const fileStream = await upload.open();
-    const { Readable: NodeReadable } = await import('node:stream');
-    const stream = NodeReadable.from(
+    const stream = Readable.from(
       (async function* () {
         yield headBuf;
         let sent = 0;

@@ -352,7 +352,7 @@ export const RESOURCES: Record<string, ResourceSpec> = {
     extraLinks: (rec, base) =>
       rec.referrer_id && rec.referrer_path
         ? { referrer: linkTo(base, `/${rec.referrer_path}/${rec.referrer_id}`) }
-        : { referrer: null },
+        : {},
   },
   patient_attachments: {
     table: 'patient_attachments',
@@ -427,7 +427,8 @@ export function present(spec: ResourceSpec, rec: Rec, base: string): Record<stri
   }
   for (const [name, rel] of Object.entries(spec.relations)) {
     const target = rec[rel.field];
-    out[name] = target ? linkTo(base, `/${rel.path}/${target}`) : null;
+    // The schema types relations as objects, never null: an unset one is left out.
+    if (target) out[name] = linkTo(base, `/${rel.path}/${target}`);
   }
   Object.assign(out, spec.extraLinks?.(rec, base));
   out.links = { self: `${base}/${spec.path}/${rec.id}` };

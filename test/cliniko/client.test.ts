@@ -58,7 +58,9 @@ describe('ClinikoClient requests', () => {
   });
 
   it('refuses a User-Agent without a contact address', () => {
-    expect(() => new ClinikoClient({ apiKey: KEY, userAgent: 'just a name' })).toThrow(/User-Agent|USER_AGENT/);
+    expect(() => new ClinikoClient({ apiKey: KEY, userAgent: 'just a name' })).toThrow(
+      /User-Agent|USER_AGENT/,
+    );
   });
 
   it('keeps ids as strings, even past 2^53', async () => {
@@ -69,7 +71,11 @@ describe('ClinikoClient requests', () => {
 
   it('follows links.next until there is none', async () => {
     const { client, sent } = scripted([
-      json(200, { patients: [patient('1')], total_entries: 2, links: { self: 'x', next: 'https://api.au1.cliniko.com/v1/patients?page=2&per_page=1' } }),
+      json(200, {
+        patients: [patient('1')],
+        total_entries: 2,
+        links: { self: 'x', next: 'https://api.au1.cliniko.com/v1/patients?page=2&per_page=1' },
+      }),
       json(200, { patients: [patient('2')], total_entries: 2, links: { self: 'x' } }),
     ]);
     const all = await client.listPatients();
@@ -87,7 +93,9 @@ describe('ClinikoClient requests', () => {
 
 describe('ClinikoClient errors', () => {
   it('turns 422 into a validation error with field messages and never retries it', async () => {
-    const { client, sent } = scripted([json(422, { message: 'Validation Failed', errors: { first_name: "can't be blank" } })]);
+    const { client, sent } = scripted([
+      json(422, { message: 'Validation Failed', errors: { first_name: "can't be blank" } }),
+    ]);
     const err = await client.createPatient({ last_name: 'B' }).catch((e) => e);
     expect(err).toBeInstanceOf(ClinikoValidationError);
     expect(err.fieldErrors).toEqual({ first_name: "can't be blank" });
@@ -107,13 +115,19 @@ describe('ClinikoClient errors', () => {
 
   it('waits until X-RateLimit-Reset after a 429, then retries', async () => {
     const resetSeconds = Math.ceil((1_700_000_000_000 + 7_000) / 1000);
-    const { client, slept } = scripted([json(429, {}, { 'x-ratelimit-reset': String(resetSeconds) }), json(200, { id: '1', first_name: 'A', last_name: 'B' })]);
+    const { client, slept } = scripted([
+      json(429, {}, { 'x-ratelimit-reset': String(resetSeconds) }),
+      json(200, { id: '1', first_name: 'A', last_name: 'B' }),
+    ]);
     await client.getCurrentUser();
     expect(slept).toEqual([resetSeconds * 1000 - 1_700_000_000_000]);
   });
 
   it('falls back to Retry-After, then to backoff, when no reset header comes', async () => {
-    const a = scripted([json(429, {}, { 'retry-after': '3' }), json(200, { id: '1', first_name: 'A', last_name: 'B' })]);
+    const a = scripted([
+      json(429, {}, { 'retry-after': '3' }),
+      json(200, { id: '1', first_name: 'A', last_name: 'B' }),
+    ]);
     await a.client.getCurrentUser();
     expect(a.slept).toEqual([3000]);
     const b = scripted([json(429, {}), json(200, { id: '1', first_name: 'A', last_name: 'B' })]);
@@ -125,9 +139,17 @@ describe('ClinikoClient errors', () => {
     const store = new InMemoryBucketStore();
     let paused = 0;
     const limiter = new RateLimiter(store, 'u', {});
-    limiter.pauseUntil = async (until: number) => void (paused = until);
+    limiter.pauseUntil = async (until: number) => {
+      paused = until;
+    };
     const reset = Math.ceil(Date.now() / 1000) + 2;
-    const { client } = scripted([json(429, {}, { 'x-ratelimit-reset': String(reset) }), json(200, { id: '1', first_name: 'A', last_name: 'B' })], { limiter });
+    const { client } = scripted(
+      [
+        json(429, {}, { 'x-ratelimit-reset': String(reset) }),
+        json(200, { id: '1', first_name: 'A', last_name: 'B' }),
+      ],
+      { limiter },
+    );
     await client.getCurrentUser();
     expect(paused).toBe(reset * 1000);
   });
@@ -139,7 +161,9 @@ describe('ClinikoClient errors', () => {
   });
 
   it('retries 5xx with growing jittered backoff, then gives up', async () => {
-    const { client, slept, sent } = scripted([json(500, {}), json(503, {}), json(500, {})], { retry: { maxAttempts: 3, baseDelayMs: 100 } });
+    const { client, slept, sent } = scripted([json(500, {}), json(503, {}), json(500, {})], {
+      retry: { maxAttempts: 3, baseDelayMs: 100 },
+    });
     const err = await client.listBusinesses().catch((e) => e);
     expect(err).toBeInstanceOf(ClinikoTransientError);
     expect(sent).toHaveLength(3);
@@ -147,7 +171,10 @@ describe('ClinikoClient errors', () => {
   });
 
   it('retries a reset that happened before the body was sent, even for a create', async () => {
-    const { client, sent } = scripted([new TransportError('connect ECONNREFUSED', false, 'ECONNREFUSED'), json(201, patient('7'))]);
+    const { client, sent } = scripted([
+      new TransportError('connect ECONNREFUSED', false, 'ECONNREFUSED'),
+      json(201, patient('7')),
+    ]);
     const created = await client.createPatient({ first_name: 'A', last_name: 'B' });
     expect(created.id).toBe('7');
     expect(sent).toHaveLength(2);
@@ -155,14 +182,21 @@ describe('ClinikoClient errors', () => {
 
   it('calls a create whose connection dropped after sending ambiguous, and retries a read', async () => {
     const a = scripted([new TransportError('socket hang up', true, 'ECONNRESET')]);
-    expect(await a.client.createPatient({ first_name: 'A', last_name: 'B' }).catch((e) => e)).toBeInstanceOf(ClinikoAmbiguousError);
-    const b = scripted([new TransportError('socket hang up', true, 'ECONNRESET'), json(200, { id: '1', first_name: 'A', last_name: 'B' })]);
+    expect(await a.client.createPatient({ first_name: 'A', last_name: 'B' }).catch((e) => e)).toBeInstanceOf(
+      ClinikoAmbiguousError,
+    );
+    const b = scripted([
+      new TransportError('socket hang up', true, 'ECONNRESET'),
+      json(200, { id: '1', first_name: 'A', last_name: 'B' }),
+    ]);
     expect((await b.client.getCurrentUser()).id).toBe('1');
   });
 
   it('treats a gateway error on a create as ambiguous unless configured otherwise', async () => {
     const a = scripted([json(504, {})]);
-    expect(await a.client.createPatient({ first_name: 'A', last_name: 'B' }).catch((e) => e)).toBeInstanceOf(ClinikoAmbiguousError);
+    expect(await a.client.createPatient({ first_name: 'A', last_name: 'B' }).catch((e) => e)).toBeInstanceOf(
+      ClinikoAmbiguousError,
+    );
     const b = scripted([json(504, {}), json(201, patient('3'))], { gatewayErrorsAreAmbiguous: false });
     expect((await b.client.createPatient({ first_name: 'A', last_name: 'B' })).id).toBe('3');
   });
@@ -172,7 +206,11 @@ describe('ClinikoClient errors', () => {
       new TransportError('socket hang up', true, 'ECONNRESET'),
       json(200, { patients: [patient('42', 'C9')], total_entries: 1, links: {} }),
     ]);
-    const result = await client.createPatientOnce({ first_name: 'A', last_name: 'B', old_reference_id: 'C9' });
+    const result = await client.createPatientOnce({
+      first_name: 'A',
+      last_name: 'B',
+      old_reference_id: 'C9',
+    });
     expect(result).toMatchObject({ recovered: true, record: { id: '42' } });
     expect(sent.map((r) => r.method)).toEqual(['POST', 'GET']);
   });
@@ -183,13 +221,21 @@ describe('ClinikoClient errors', () => {
       json(200, { patients: [], total_entries: 0, links: {} }),
       json(201, patient('43', 'C9')),
     ]);
-    const result = await client.createPatientOnce({ first_name: 'A', last_name: 'B', old_reference_id: 'C9' });
+    const result = await client.createPatientOnce({
+      first_name: 'A',
+      last_name: 'B',
+      old_reference_id: 'C9',
+    });
     expect(result).toMatchObject({ recovered: false, record: { id: '43' } });
     expect(sent.map((r) => r.method)).toEqual(['POST', 'GET', 'POST']);
   });
 
   it('counts every request by status', async () => {
-    const { client } = scripted([json(500, {}), new TransportError('x', false, 'ECONNRESET'), json(200, { id: '1', first_name: 'A', last_name: 'B' })]);
+    const { client } = scripted([
+      json(500, {}),
+      new TransportError('x', false, 'ECONNRESET'),
+      json(200, { id: '1', first_name: 'A', last_name: 'B' }),
+    ]);
     await client.getCurrentUser();
     expect(client.counter.byStatus()).toEqual({ '200': 1, '500': 1, network: 1 });
     expect(client.counter.total).toBe(3);

@@ -1,13 +1,19 @@
 import { ClinikoClient, type ClinikoClientOptions } from '../../src/cliniko/client.js';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 import type { SandboxSeed } from '../../src/sandbox/seed.js';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 
 export const TEST_KEY = 'MxJrZXkiOiI1Njd1amJmZTQ1NyJ9-Zm9vYmFy-au2';
 export const OTHER_KEY = 'T3RoZXJVc2VyS2V5MTIzNDU2Nzg5MA-au2';
 
 export const testSeed: SandboxSeed = {
   users: [
-    { first_name: 'Ada', last_name: 'Admin', role: 'administrator', is_practitioner: true, api_key: TEST_KEY },
+    {
+      first_name: 'Ada',
+      last_name: 'Admin',
+      role: 'administrator',
+      is_practitioner: true,
+      api_key: TEST_KEY,
+    },
     { first_name: 'Rita', last_name: 'Reception', role: 'receptionist', api_key: OTHER_KEY },
   ],
   businesses: [

@@ -1,0 +1,25 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { rateLimitBench } from './rate-limit.js';
+
+/** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their figures. */
+const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
+  'rate-limit': rateLimitBench,
+};
+
+const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+const names = wanted.length ? wanted : Object.keys(BENCHES);
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+for (const name of names) {
+  const bench = BENCHES[name];
+  if (!bench) {
+    console.error(`unknown benchmark "${name}"; known: ${Object.keys(BENCHES).join(', ')}`);
+    process.exit(2);
+  }
+  console.log(`== ${name}`);
+  const figures = await bench();
+  console.log(JSON.stringify(figures));
+  writeFileSync(
+    new URL(`./results/${name}.json`, import.meta.url),
+    `${JSON.stringify({ name, at: new Date().toISOString(), figures }, null, 2)}\n`,
+  );
+}

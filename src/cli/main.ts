@@ -1,0 +1,41 @@
+import { ApiKeyError } from '../cliniko/api-key.js';
+import { UsageError } from './errors.js';
+import { SANDBOX_USAGE, sandboxCommand } from './sandbox-command.js';
+
+const USAGE = `Usage: cliniko-migrate <command> [options]
+
+Commands:
+  ${SANDBOX_USAGE}
+`;
+
+/** Returns the process exit code: 0 done, 1 a live run left records failed, 2 unusable input. */
+export async function main(
+  argv: string[],
+  out: (line: string) => void = (l) => console.log(l),
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'sandbox':
+        return await sandboxCommand(rest, out);
+      case undefined:
+      case 'help':
+      case '--help':
+      case '-h':
+        out(USAGE);
+        return command === undefined ? 2 : 0;
+      default:
+        throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
+    }
+  } catch (err) {
+    if (
+      err instanceof UsageError ||
+      err instanceof ApiKeyError ||
+      (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
+    ) {
+      console.error(`cliniko-migrate: ${(err as Error).message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
