@@ -1,10 +1,18 @@
 import { ApiKeyError } from '../cliniko/api-key.js';
+import { ClinikoAuthError, ClinikoPermissionError } from '../cliniko/errors.js';
+import { ConfigError } from '../config/migration-config.js';
+import { ExportRefusedError } from '../migration/scan-export.js';
+import { ArchiveError } from '../source/archive.js';
 import { UsageError } from './errors.js';
+import { GENERATE_USAGE, generateCommand } from './generate-command.js';
+import { RUN_USAGE, runCommand } from './run-command.js';
 import { SANDBOX_USAGE, sandboxCommand } from './sandbox-command.js';
 
 const USAGE = `Usage: cliniko-migrate <command> [options]
 
 Commands:
+  ${RUN_USAGE}
+  ${GENERATE_USAGE}
   ${SANDBOX_USAGE}
 `;
 
@@ -16,6 +24,10 @@ export async function main(
   const [command, ...rest] = argv;
   try {
     switch (command) {
+      case 'run':
+        return await runCommand(rest, out);
+      case 'generate':
+        return await generateCommand(rest, out);
       case 'sandbox':
         return await sandboxCommand(rest, out);
       case undefined:

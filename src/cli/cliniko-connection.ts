@@ -1,0 +1,102 @@
+import { randomBytes } from 'node:crypto';
+import { keyLabel } from '../cliniko/api-key.js';
+import { ClinikoClient } from '../cliniko/client.js';
+import { InMemoryBucketStore, RateLimiter } from '../cliniko/rate-limiter.js';
+import type * as M from '../model/canonical.js';
+import type { Sandbox } from '../sandbox/server.js';
+import { startSandbox } from '../sandbox/server.js';
+import { isValidTimeZone } from '../source/timezone.js';
+
+/**
+ * Where a run's Cliniko is: a real account (CLINIKO_API_KEY, or CLINIKO_API_KEYS for several
+ * users; CLINIKO_BASE_URL or --cliniko-url to override the shard host), or an embedded sandbox,
+ * seeded from the export's locations and practitioners as a clinic is asked to set them up.
+ */
+export interface ClinikoConnection {
+  readonly client: ClinikoClient;
+  readonly keys: number;
+  readonly target: string;
+  readonly sandbox?: Sandbox;
+  close(): Promise<void>;
+}
+
+export function configuredKeys(env: NodeJS.ProcessEnv = process.env): string[] {
+  const many =
+    env.CLINIKO_API_KEYS?.split(',')
+      .map((k) => k.trim())
+      .filter(Boolean) ?? [];
+  if (many.length) return many;
+  return env.CLINIKO_API_KEY?.trim() ? [env.CLINIKO_API_KEY.trim()] : [];
+}
+
+export async function connectCliniko(options: {
+  sandbox: boolean;
+  clinikoUrl?: string;
+  exportRefs: { locations: M.Location[]; practitioners: M.Practitioner[] };
+  clinicTimeZone: string | undefined;
+  env?: NodeJS.ProcessEnv;
+}): Promise<ClinikoConnection> {
+  const env = options.env ?? process.env;
+  const keys = configuredKeys(env);
+  const userAgent = env.CLINIKO_USER_AGENT;
+  if (!options.sandbox && keys.length) {
+    const [key] = keys as [string];
+    const client = new ClinikoClient({
+      apiKey: key,
+      ...(options.clinikoUrl || env.CLINIKO_BASE_URL
+        ? { baseUrl: options.clinikoUrl ?? env.CLINIKO_BASE_URL }
+        : {}),
+      ...(userAgent ? { userAgent } : {}),
+      limiter: new RateLimiter(new InMemoryBucketStore(), `key${keyLabel(key)}`),
+    });
+    return { client, keys: keys.length, target: client.baseUrl, close: async () => {} };
+  }
+  const zoneOf = (loc: M.Location) =>
+    loc.timeZone && isValidTimeZone(loc.timeZone) ? loc.timeZone : options.clinicTimeZone;
+  const apiKey = `${randomBytes(20).toString('hex')}-au1`;
+  const businesses = options.exportRefs.locations.filter(
+    (l) => !l.inactive || options.exportRefs.locations.every((x) => x.inactive),
+  );
+  const sandbox = await startSandbox({
+    seed: {
+      users: [
+        {
+          first_name: 'Migration',
+          last_name: 'Operator',
+          role: 'administrator',
+          is_practitioner: false,
+          api_key: apiKey,
+        },
+      ],
+      businesses: (businesses.length
+        ? businesses
+        : [{ name: 'Clinic', timeZone: options.clinicTimeZone }]
+      ).map((l) => {
+        const zone = 'sourceId' in l ? zoneOf(l as M.Location) : options.clinicTimeZone;
+        return {
+          business_name: 'name' in l ? String(l.name) : 'Clinic',
+          ...(zone ? { time_zone_identifier: zone } : {}),
+        };
+      }),
+      practitioners: options.exportRefs.practitioners.map((p) => ({
+        first_name: p.firstName,
+        last_name: p.lastName,
+        active: !p.inactive,
+      })),
+    },
+    attachmentProcessingMs: 50,
+  });
+  const client = new ClinikoClient({
+    apiKey,
+    baseUrl: sandbox.baseUrl,
+    ...(userAgent ? { userAgent } : {}),
+    limiter: new RateLimiter(new InMemoryBucketStore(), 'sandbox'),
+  });
+  return {
+    client,
+    keys: 1,
+    target: `embedded sandbox ${sandbox.baseUrl}`,
+    sandbox,
+    close: () => sandbox.close(),
+  };
+}

@@ -1,0 +1,59 @@
+/** The report's entity keys (CONTRACT.md) and their counts. */
+export const ENTITY_KEYS = [
+  'patients',
+  'contacts',
+  'appointmentTypes',
+  'appointments',
+  'clinicalNotes',
+  'letters',
+  'fileUploads',
+] as const;
+export type EntityKey = (typeof ENTITY_KEYS)[number];
+
+export interface EntityCounts {
+  source: number;
+  planned: number;
+  created: number;
+  alreadyPresent: number;
+  skipped: number;
+  invalid: number;
+  failed: number;
+  /** Of the alreadyPresent records, those updated in Cliniko because they changed. */
+  updated: number;
+  /** Written by an earlier run of this clinic, absent from this export; never deleted. */
+  missingFromExport: number;
+}
+
+export function emptyCounts(): EntityCounts {
+  return {
+    source: 0,
+    planned: 0,
+    created: 0,
+    alreadyPresent: 0,
+    skipped: 0,
+    invalid: 0,
+    failed: 0,
+    updated: 0,
+    missingFromExport: 0,
+  };
+}
+
+export function emptyEntities(): Record<EntityKey, EntityCounts> {
+  return Object.fromEntries(ENTITY_KEYS.map((k) => [k, emptyCounts()])) as Record<EntityKey, EntityCounts>;
+}
+
+/** `source = planned + created + alreadyPresent + skipped + invalid + failed`, for every entity. */
+export function accountedFor(c: EntityCounts): boolean {
+  return c.source === c.planned + c.created + c.alreadyPresent + c.skipped + c.invalid + c.failed;
+}
+
+/** `InvoiceItems.csv` → `invoiceItems`. */
+export function tableKey(file: string): string {
+  const base = file.replace(/^.*\//, '').replace(/\.csv$/i, '');
+  const words = base.split(/[\s_-]+/).filter(Boolean);
+  return words
+    .map((w, i) =>
+      i === 0 ? w.charAt(0).toLowerCase() + w.slice(1) : w.charAt(0).toUpperCase() + w.slice(1),
+    )
+    .join('');
+}

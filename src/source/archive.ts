@@ -1,0 +1,216 @@
+import { createReadStream } from 'node:fs';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import yauzl from 'yauzl';
+
+/**
+ * An export as a set of entries, whether a zip or an unpacked folder. Entries are listed from the
+ * zip's central directory and opened as streams one at a time: nothing is extracted to disk and
+ * no file is held whole in memory. Entries whose path escapes the archive are never opened.
+ */
+export interface ArchiveEntry {
+  /** Path inside the archive, with forward slashes, the single top-level folder (if any) removed. */
+  readonly path: string;
+  readonly size: number;
+}
+
+export interface RejectedEntry {
+  readonly rawPath: string;
+  readonly reason: 'escapes-archive';
+}
+
+export interface ExportArchive {
+  readonly entries: readonly ArchiveEntry[];
+  readonly rejected: readonly RejectedEntry[];
+  open(path: string): Promise<Readable>;
+  /** Case-insensitive lookup of an entry by its path. */
+  find(path: string): ArchiveEntry | undefined;
+  close(): Promise<void>;
+}
+
+export class ArchiveError extends Error {
+  override name = 'ArchiveError';
+}
+
+export interface ArchiveLimits {
+  /** Refuse archives that expand beyond this many bytes in all. */
+  readonly maxTotalBytes: number;
+  /** Refuse an entry that expands more than this many times its compressed size (and is large). */
+  readonly maxRatio: number;
+  /** Entries smaller than this are not judged by their ratio (a tiny file of spaces is fine). */
+  readonly ratioFloorBytes: number;
+}
+
+export const DEFAULT_LIMITS: ArchiveLimits = {
+  maxTotalBytes: 500 * 1024 ** 3,
+  maxRatio: 200,
+  ratioFloorBytes: 10 * 1024 ** 2,
+};
+
+/** A path that is safe to read: relative, no `..`, no drive letters, no backslash tricks. */
+export function safeEntryPath(raw: string): string | undefined {
+  if (raw.includes('\0')) return undefined;
+  const forward = raw.replace(/\\/g, '/');
+  if (forward.startsWith('/') || /^[a-zA-Z]:/.test(forward)) return undefined;
+  const parts = forward.split('/').filter((p) => p !== '' && p !== '.');
+  if (parts.some((p) => p === '..')) return undefined;
+  return parts.join('/');
+}
+
+/** Strips one top-level folder when every entry sits inside it. */
+function stripCommonRoot(paths: string[]): (p: string) => string {
+  const tops = new Set(paths.map((p) => (p.includes('/') ? p.split('/')[0] : '')));
+  if (tops.size !== 1) return (p) => p;
+  const [top] = [...tops];
+  if (!top) return (p) => p;
+  return (p) => p.slice(top.length + 1);
+}
+
+function indexed(entries: ArchiveEntry[]): Map<string, ArchiveEntry> {
+  return new Map(entries.map((e) => [e.path.toLowerCase(), e]));
+}
+
+export async function openArchive(
+  path: string,
+  limits: ArchiveLimits = DEFAULT_LIMITS,
+): Promise<ExportArchive> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch {
+    throw new ArchiveError(`${path}: no such file or folder`);
+  }
+  return info.isDirectory() ? openFolder(path) : openZip(path, limits);
+}
+
+async function openFolder(root: string): Promise<ExportArchive> {
+  const files: { full: string; rel: string; size: number }[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    for (const d of await readdir(dir, { withFileTypes: true })) {
+      const full = join(dir, d.name);
+      // symbolic links could point outside the folder: never followed
+      if (d.isSymbolicLink()) continue;
+      if (d.isDirectory()) await walk(full);
+      else if (d.isFile())
+        files.push({ full, rel: relative(root, full).split(sep).join('/'), size: (await stat(full)).size });
+    }
+  };
+  await walk(root);
+  const strip = stripCommonRoot(files.map((f) => f.rel));
+  const byPath = new Map<string, string>();
+  const entries = files.map((f) => {
+    const p = strip(f.rel);
+    byPath.set(p.toLowerCase(), f.full);
+    return { path: p, size: f.size };
+  });
+  const index = indexed(entries);
+  return {
+    entries,
+    rejected: [],
+    find: (p) => {
+      const safe = safeEntryPath(p);
+      return safe === undefined ? undefined : index.get(safe.toLowerCase());
+    },
+    open: async (p) => {
+      const full = byPath.get(p.toLowerCase());
+      if (!full) throw new ArchiveError(`no entry ${p}`);
+      return createReadStream(full);
+    },
+    close: async () => {},
+  };
+}
+
+function openZipFile(path: string): Promise<yauzl.ZipFile> {
+  return new Promise((resolve, reject) =>
+    yauzl.open(
+      path,
+      {
+        lazyEntries: true,
+        autoClose: false,
+        validateEntrySizes: true,
+        strictFileNames: false,
+        decodeStrings: true,
+      },
+      (err, zip) =>
+        err || !zip
+          ? reject(
+              new ArchiveError(`${path} is not a readable zip archive (${err?.message ?? 'unknown error'})`),
+            )
+          : resolve(zip),
+    ),
+  );
+}
+
+async function openZip(path: string, limits: ArchiveLimits): Promise<ExportArchive> {
+  const zip = await openZipFile(path);
+  const raw: yauzl.Entry[] = await new Promise((resolve, reject) => {
+    const list: yauzl.Entry[] = [];
+    zip.on('entry', (e: yauzl.Entry) => {
+      list.push(e);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve(list));
+    zip.on('error', (err: Error) => reject(new ArchiveError(`${path}: ${err.message}`)));
+    zip.readEntry();
+  });
+  const rejected: RejectedEntry[] = [];
+  const safe: { entry: yauzl.Entry; path: string }[] = [];
+  let total = 0;
+  for (const entry of raw) {
+    if (entry.fileName.endsWith('/')) continue;
+    const p = safeEntryPath(entry.fileName);
+    if (p === undefined || p === '') {
+      rejected.push({ rawPath: entry.fileName, reason: 'escapes-archive' });
+      continue;
+    }
+    total += entry.uncompressedSize;
+    const ratio = entry.uncompressedSize / Math.max(1, entry.compressedSize);
+    if (entry.uncompressedSize > limits.ratioFloorBytes && ratio > limits.maxRatio) {
+      await closeZip(zip);
+      throw new ArchiveError(
+        `${path} looks like a zip bomb: ${p} expands ${Math.round(ratio)} times (${entry.uncompressedSize} bytes from ${entry.compressedSize}). Ask for a fresh export.`,
+      );
+    }
+    safe.push({ entry, path: p });
+  }
+  if (total > limits.maxTotalBytes) {
+    await closeZip(zip);
+    throw new ArchiveError(
+      `${path} would expand to ${total} bytes, more than the ${limits.maxTotalBytes} allowed.`,
+    );
+  }
+  const strip = stripCommonRoot(safe.map((s) => s.path));
+  const byPath = new Map<string, yauzl.Entry>();
+  const entries = safe.map((s) => {
+    const p = strip(s.path);
+    byPath.set(p.toLowerCase(), s.entry);
+    return { path: p, size: s.entry.uncompressedSize };
+  });
+  const index = indexed(entries);
+  return {
+    entries,
+    rejected,
+    find: (p) => {
+      const s = safeEntryPath(p);
+      return s === undefined ? undefined : index.get(s.toLowerCase());
+    },
+    open: (p) =>
+      new Promise((resolve, reject) => {
+        const entry = byPath.get(p.toLowerCase());
+        if (!entry) return reject(new ArchiveError(`no entry ${p}`));
+        zip.openReadStream(entry, (err, stream) =>
+          err || !stream ? reject(err ?? new ArchiveError(`cannot read ${p}`)) : resolve(stream),
+        );
+      }),
+    close: () => closeZip(zip),
+  };
+}
+
+function closeZip(zip: yauzl.ZipFile): Promise<void> {
+  return new Promise((resolve) => {
+    if (!zip.isOpen) return resolve();
+    zip.once('close', () => resolve());
+    zip.close();
+  });
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { z } from 'zod';
+
+/**
+ * A source profile describes an export as data: which files hold which tables, the columns of
+ * each (with the aliases real exports use), the required ones, date order and booleans. A clinic
+ * whose export names a column differently fixes the profile, not the code.
+ */
+export const TableSpec = z.object({
+  /** The table's name in the report and in problems (lower camel case). */
+  name: z.string(),
+  /** The report entity its rows count under; reference tables (locations, practitioners) have none. */
+  entity: z
+    .enum([
+      'patients',
+      'contacts',
+      'appointmentTypes',
+      'appointments',
+      'clinicalNotes',
+      'letters',
+      'fileUploads',
+    ])
+    .optional(),
+  files: z.array(z.string()).min(1),
+  key: z.string(),
+  required: z.array(z.string()),
+  columns: z.record(z.string(), z.array(z.string())),
+  /** Columns the profile does not name are content (clinical note sections), not noise. */
+  sectionsFromUnknownColumns: z.boolean().optional(),
+});
+export type TableSpec = z.infer<typeof TableSpec>;
+
+export const SourceProfile = z.object({
+  system: z.string(),
+  displayName: z.string(),
+  dateOrder: z.enum(['dmy', 'mdy', 'ymd']),
+  refuse: z.array(z.object({ manifestSystemContains: z.string(), message: z.string() })).default([]),
+  booleans: z.object({ true: z.array(z.string()), false: z.array(z.string()) }),
+  documentFolders: z.array(z.string()),
+  tables: z.array(TableSpec),
+  excluded: z.array(z.string()),
+});
+export type SourceProfile = z.infer<typeof SourceProfile>;
+
+export function loadProfile(name = 'gensolve'): SourceProfile {
+  const url = new URL(`./profiles/${name}.json`, import.meta.url);
+  return SourceProfile.parse(JSON.parse(readFileSync(url, 'utf8')));
+}
+
+/** Case, spaces, underscores, hyphens and dots do not distinguish column names. */
+export function normaliseHeader(name: string): string {
+  return name
+    .replace(/^\uFEFF/, '')
+    .toLowerCase()
+    .replace(/[\s_\-.]+/g, '');
+}
+
+export interface HeaderMapping {
+  /** Column index → canonical column name. */
+  readonly indexToColumn: ReadonlyMap<number, string>;
+  /** Required columns the file does not have. */
+  readonly missingRequired: readonly string[];
+  /** Headers the profile does not know, in file order (sections, for clinical notes). */
+  readonly unknown: readonly { readonly index: number; readonly header: string }[];
+}
+
+export function mapHeader(header: readonly string[], spec: TableSpec): HeaderMapping {
+  const lookup = new Map<string, string>();
+  for (const [column, aliases] of Object.entries(spec.columns)) {
+    for (const alias of [column, ...aliases]) {
+      const key = normaliseHeader(alias);
+      if (!lookup.has(key)) lookup.set(key, column);
+    }
+  }
+  const indexToColumn = new Map<number, string>();
+  const taken = new Set<string>();
+  const unknown: { index: number; header: string }[] = [];
+  header.forEach((raw, index) => {
+    const column = lookup.get(normaliseHeader(raw));
+    if (column && !taken.has(column)) {
+      indexToColumn.set(index, column);
+      taken.add(column);
+    } else if (raw.trim() !== '') {
+      unknown.push({ index, header: raw.trim() });
+    }
+  });
+  return { indexToColumn, missingRequired: spec.required.filter((c) => !taken.has(c)), unknown };
+}
