@@ -1,8 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { dryRunBench } from './dry-run.js';
 import { rateLimitBench } from './rate-limit.js';
 
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their figures. */
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
+  'dry-run': dryRunBench,
   'rate-limit': rateLimitBench,
 };
 

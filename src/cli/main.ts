@@ -40,9 +40,18 @@ export async function main(
         throw new UsageError(`Unknown command "${command}".\n\n${USAGE}`);
     }
   } catch (err) {
+    // Unusable input or configuration: a message that names what to fix, and exit 2.
+    const unusable = [
+      UsageError,
+      ApiKeyError,
+      ConfigError,
+      ArchiveError,
+      ExportRefusedError,
+      ClinikoAuthError,
+      ClinikoPermissionError,
+    ];
     if (
-      err instanceof UsageError ||
-      err instanceof ApiKeyError ||
+      unusable.some((E) => err instanceof E) ||
       (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')
     ) {
       console.error(`cliniko-migrate: ${(err as Error).message}`);

@@ -145,6 +145,8 @@ export async function generateExport(outPath: string, options: GenerateOptions):
   const n = options.patients;
   const pick = <T>(list: readonly T[]): T => list[Math.floor(random() * list.length)] as T;
   const chance = (p: number) => messy && random() < p;
+  /** Each kind of mess also appears at a fixed row, so even a small export has every kind. */
+  const forced = (i: number, at: number) => messy && i === Math.min(at, n);
   const rows: Record<string, number> = {};
   const count = (table: string) => {
     rows[table] = (rows[table] ?? 0) + 1;
@@ -158,11 +160,21 @@ export async function generateExport(outPath: string, options: GenerateOptions):
     lines: () => Generator<string>,
     encoding: 'utf8' | 'utf8-bom' | 'windows-1252' = 'utf8',
   ) => {
+    const encode = (text: string) =>
+      encoding === 'windows-1252' ? windows1252(text) : Buffer.from(text, 'utf8');
     const stream = Readable.from(
       (function* () {
         if (encoding === 'utf8-bom') yield Buffer.from([0xef, 0xbb, 0xbf]);
-        for (const line of lines())
-          yield encoding === 'windows-1252' ? windows1252(line) : Buffer.from(line, 'utf8');
+        // lines are gathered into 64 KiB chunks: one write per line would cost more than the data
+        let pending = '';
+        for (const line of lines()) {
+          pending += line;
+          if (pending.length >= 65_536) {
+            yield encode(pending);
+            pending = '';
+          }
+        }
+        if (pending) yield encode(pending);
       })(),
     );
     zip.addReadStream(stream, name, { mtime: new Date(end) });
@@ -328,9 +340,9 @@ export async function generateExport(outPath: string, options: GenerateOptions):
           ),
         );
         let dob = dmy(born);
-        if (chance(0.003)) dob = '31/02/1980';
+        if (chance(0.003) || forced(i, 6)) dob = '31/02/1980';
         let email = `${first}.${last}${i}@example.co.nz`.toLowerCase().replace(/[^a-z0-9.@]/g, '');
-        if (chance(0.01)) email = `${first.toLowerCase()} at example`;
+        if (chance(0.01) || forced(i, 5)) email = `${first.toLowerCase()} at example`;
         const employer =
           random() < 0.3
             ? chance(0.05)
@@ -349,13 +361,13 @@ export async function generateExport(outPath: string, options: GenerateOptions):
         const row = [
           `C${i}`,
           first,
-          chance(0.001) ? '' : last,
+          chance(0.001) || forced(i, 9) ? '' : last,
           pick(['Mr', 'Ms', 'Mrs', 'Dr', '']),
           random() < 0.1 ? first.slice(0, 3) : '',
           dob,
           pick(['M', 'F', 'F', 'M', 'X', 'U', 'Female']),
           email,
-          chance(0.01) ? 'N/A' : `021 ${String(100000 + Math.floor(random() * 899999))}`,
+          chance(0.01) || forced(i, 7) ? 'N/A' : `021 ${String(100000 + Math.floor(random() * 899999))}`,
           random() < 0.3 ? `09 ${String(3000000 + Math.floor(random() * 999999))}` : '',
           `${1 + Math.floor(random() * 300)} ${pick(STREETS)}`,
           pick(SUBURBS),
@@ -379,7 +391,7 @@ export async function generateExport(outPath: string, options: GenerateOptions):
         ];
         count('clients');
         yield csvLine(row);
-        if (chance(0.005)) {
+        if (chance(0.005) || forced(i, 10)) {
           count('clients');
           yield csvLine(row);
         }
@@ -406,7 +418,7 @@ export async function generateExport(outPath: string, options: GenerateOptions):
     ]);
     const total = Math.round(n * perPatient);
     for (let i = 1; i <= total; i++) {
-      const client = chance(0.002) ? `C${n + 1000 + i}` : `C${1 + Math.floor(random() * n)}`;
+      const client = chance(0.002) || forced(i, 3) ? `C${n + 1000 + i}` : `C${1 + Math.floor(random() * n)}`;
       const [pid] = PRACTITIONERS[Math.floor(random() * PRACTITIONERS.length)] ?? PRACTITIONERS[0];
       let loc: string = LOCATIONS[Math.floor(random() * LOCATIONS.length)]?.id ?? 'L1';
       const [tid, , duration] = TYPES[Math.floor(random() * TYPES.length)] ?? TYPES[0];
@@ -506,11 +518,12 @@ export async function generateExport(outPath: string, options: GenerateOptions):
     ]);
     for (let i = 1; i <= letters; i++) {
       count('letters');
-      const path = chance(0.02)
-        ? `Letters/missing-${i}.pdf`
-        : chance(0.005)
-          ? `..\\..\\etc\\passwd`
-          : `Letters\\letter-${i}.pdf`;
+      const path =
+        chance(0.02) || (messy && i === Math.min(2, letters))
+          ? `Letters/missing-${i}.pdf`
+          : chance(0.005) || (messy && i === Math.min(3, letters) && letters > 2)
+            ? `..\\..\\etc\\passwd`
+            : `Letters\\letter-${i}.pdf`;
       yield csvLine([
         `LT${i}`,
         `C${1 + ((i * 7) % n)}`,

@@ -129,8 +129,8 @@ function openZipFile(path: string): Promise<yauzl.ZipFile> {
         lazyEntries: true,
         autoClose: false,
         validateEntrySizes: true,
-        strictFileNames: false,
-        decodeStrings: true,
+        // Raw names: yauzl would fail the whole archive on an escaping name; we skip that entry.
+        decodeStrings: false,
       },
       (err, zip) =>
         err || !zip
@@ -158,10 +158,11 @@ async function openZip(path: string, limits: ArchiveLimits): Promise<ExportArchi
   const safe: { entry: yauzl.Entry; path: string }[] = [];
   let total = 0;
   for (const entry of raw) {
-    if (entry.fileName.endsWith('/')) continue;
-    const p = safeEntryPath(entry.fileName);
+    const name = entryName(entry);
+    if (name.endsWith('/')) continue;
+    const p = safeEntryPath(name);
     if (p === undefined || p === '') {
-      rejected.push({ rawPath: entry.fileName, reason: 'escapes-archive' });
+      rejected.push({ rawPath: name, reason: 'escapes-archive' });
       continue;
     }
     total += entry.uncompressedSize;
@@ -205,6 +206,21 @@ async function openZip(path: string, limits: ArchiveLimits): Promise<ExportArchi
       }),
     close: () => closeZip(zip),
   };
+}
+
+/** The entry's name as yauzl would decode it (CP437, the UTF-8 flag, Info-ZIP Unicode paths). */
+function entryName(entry: yauzl.Entry): string {
+  const raw = entry as unknown as {
+    fileNameRaw: Buffer;
+    extraFields: unknown[];
+    generalPurposeBitFlag: number;
+  };
+  const decode = (
+    yauzl as unknown as {
+      getFileNameLowLevel: (flag: number, name: Buffer, extra: unknown[], strict: boolean) => string;
+    }
+  ).getFileNameLowLevel;
+  return decode(raw.generalPurposeBitFlag, raw.fileNameRaw, raw.extraFields, false);
 }
 
 function closeZip(zip: yauzl.ZipFile): Promise<void> {

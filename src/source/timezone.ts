@@ -11,7 +11,6 @@ export interface UtcResult {
 }
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
-const offsetCache = new Map<string, number>();
 
 export function isValidTimeZone(zone: string): boolean {
   try {
@@ -40,13 +39,7 @@ function formatter(zone: string): Intl.DateTimeFormat {
   return f;
 }
 
-/** The zone's offset from UTC in minutes at an instant (cached per zone and quarter hour). */
-export function offsetMinutes(zone: string, utcMs: number): number {
-  const bucket = Math.floor(utcMs / 900_000);
-  const key = `${zone}|${bucket}`;
-  const cached = offsetCache.get(key);
-  if (cached !== undefined) return cached;
-  const at = bucket * 900_000;
+function exactOffset(zone: string, at: number): number {
   const parts = formatter(zone).formatToParts(new Date(at));
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(
@@ -57,9 +50,47 @@ export function offsetMinutes(zone: string, utcMs: number): number {
     get('minute'),
     get('second'),
   );
-  const offset = Math.round((asUtc - at) / 60_000);
-  if (offsetCache.size > 200_000) offsetCache.clear();
-  offsetCache.set(key, offset);
+  return Math.round((asUtc - Math.floor(at / 1000) * 1000) / 60_000);
+}
+
+const DAY = 86_400_000;
+/** zone → UTC day → offset for the whole day, or NaN when the offset changes during that day. */
+const dayCache = new Map<string, Map<number, number>>();
+/** zone → quarter hour → offset, for the few days with a transition. */
+const fineCache = new Map<string, Map<number, number>>();
+
+function cacheFor(cache: Map<string, Map<number, number>>, zone: string): Map<number, number> {
+  let m = cache.get(zone);
+  if (!m) {
+    m = new Map();
+    cache.set(zone, m);
+  }
+  return m;
+}
+
+/**
+ * The zone's offset from UTC in minutes at an instant. Offsets change only on transition days,
+ * so one answer per day serves every other day; transition days are resolved per quarter hour
+ * (every real zone's transitions fall on quarter hours).
+ */
+export function offsetMinutes(zone: string, utcMs: number): number {
+  const day = Math.floor(utcMs / DAY);
+  const days = cacheFor(dayCache, zone);
+  let whole = days.get(day);
+  if (whole === undefined) {
+    const start = exactOffset(zone, day * DAY);
+    const end = exactOffset(zone, (day + 1) * DAY - 1000);
+    whole = start === end ? start : Number.NaN;
+    days.set(day, whole);
+  }
+  if (!Number.isNaN(whole)) return whole;
+  const bucket = Math.floor(utcMs / 900_000);
+  const fine = cacheFor(fineCache, zone);
+  let offset = fine.get(bucket);
+  if (offset === undefined) {
+    offset = exactOffset(zone, bucket * 900_000);
+    fine.set(bucket, offset);
+  }
   return offset;
 }
 

@@ -1,0 +1,119 @@
+import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.js';
+import { csvCell, problemsCsv } from '../../src/report/run-report.js';
+import { BASE, csv, tempDir, writeFolder, writeZip } from '../support/exports.js';
+
+const BIN = new URL('../../bin/cliniko-migrate.js', import.meta.url).pathname;
+
+async function run(args: string[]) {
+  const lines: string[] = [];
+  const errors: string[] = [];
+  const original = console.error;
+  console.error = (...a: unknown[]) => errors.push(a.map(String).join(' '));
+  try {
+    const code = await main(args, (l) => lines.push(l));
+    return { code, out: lines.join('\n'), err: errors.join('\n') };
+  } finally {
+    console.error = original;
+  }
+}
+
+describe('cliniko-migrate run --mode dry-run', () => {
+  it('writes report.json, problems.csv and report.html into --out and exits 0 despite invalid rows', async () => {
+    const exportPath = await writeFolder({
+      ...BASE,
+      'manifest.json': JSON.stringify({ system: 'Gensolve Practice Manager', timeZone: 'Pacific/Auckland' }),
+      'Clients.csv': csv(
+        'ClientId,FirstName,LastName,Notes',
+        'C1,Ann,Lee,=HYPERLINK("http://x")',
+        'C2,,Missing,',
+      ),
+      'Invoices.csv': csv('InvoiceId,Total', 'I1,10', 'I2,20'),
+    });
+    const out = join(await tempDir(), 'report');
+    const { code, out: stdout } = await run([
+      'run',
+      exportPath,
+      '--mode',
+      'dry-run',
+      '--out',
+      out,
+      '--sandbox',
+    ]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('Report:');
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({
+      mode: 'dry-run',
+      status: 'succeeded',
+      source: { system: 'gensolve' },
+      excluded: { invoices: 2 },
+    });
+    expect(report.runId).toMatch(/^\d{8}T\d{6}Z-/);
+    expect(report.entities.patients).toMatchObject({ source: 2, planned: 1, invalid: 1, created: 0 });
+    expect(report.problems.find((p: { code: string }) => p.code === 'REQUIRED_MISSING')).toMatchObject({
+      entity: 'patients',
+      file: 'Clients.csv',
+      row: 3,
+      field: 'FirstName',
+      code: 'REQUIRED_MISSING',
+      severity: 'error',
+    });
+    expect(report.cliniko.requests).toBeGreaterThan(0);
+    const problems = readFileSync(join(out, 'problems.csv'), 'utf8');
+    expect(problems.split('\r\n')[0]).toBe('entity,sourceId,file,row,field,code,severity,message');
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<table>');
+  });
+
+  it('exits 2 naming the file for a bad configuration, a missing export or an AEM export', async () => {
+    const dir = await tempDir();
+    writeFileSync(join(dir, 'migration.json'), JSON.stringify({ timeZone: 'Nowhere/Land' }));
+    const bad = await run(['run', await writeFolder(BASE), '--config', join(dir, 'migration.json')]);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('migration.json: timeZone');
+    const missing = await run(['run', join(dir, 'nope.zip')]);
+    expect(missing).toMatchObject({ code: 2 });
+    expect(missing.err).toContain('nope.zip');
+    const aem = await run([
+      'run',
+      await writeZip({ 'manifest.json': JSON.stringify({ system: 'Audio Enterprise Manager' }) }),
+    ]);
+    expect(aem.code).toBe(2);
+    expect(aem.err).toContain('AEM');
+  });
+
+  it('runs from the command line through npx', () => {
+    const res = spawnSync(process.execPath, [BIN, 'run'], { encoding: 'utf8' });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toContain('run takes one export');
+  });
+});
+
+describe('problems.csv', () => {
+  it('escapes cells a spreadsheet would run as formulas, and quotes CSV specials', () => {
+    expect(['=1+1', '+SUM(A1)', '-2', '@cmd', 'plain'].map(csvCell)).toEqual([
+      "'=1+1",
+      "'+SUM(A1)",
+      "'-2",
+      "'@cmd",
+      'plain',
+    ]);
+    expect(csvCell('a,"b"\nc')).toBe('"a,""b""\nc"');
+    const text = problemsCsv([
+      {
+        entity: 'patients',
+        sourceId: '=cmd',
+        file: 'Clients.csv',
+        row: 2,
+        field: 'Notes',
+        code: 'X',
+        severity: 'warning',
+        message: '@evil, "quoted"',
+      },
+    ]);
+    expect(text.split('\r\n')[1]).toBe(`patients,'=cmd,Clients.csv,2,Notes,X,warning,"'@evil, ""quoted"""`);
+  });
+});
