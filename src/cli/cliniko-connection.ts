@@ -3,8 +3,7 @@ import { keyLabel } from '../cliniko/api-key.js';
 import { ClinikoClient } from '../cliniko/client.js';
 import { InMemoryBucketStore, RateLimiter } from '../cliniko/rate-limiter.js';
 import type * as M from '../model/canonical.js';
-import type { Sandbox } from '../sandbox/server.js';
-import { startSandbox } from '../sandbox/server.js';
+import { type Sandbox, startSandbox } from '../sandbox/server.js';
 import { isValidTimeZone } from '../source/timezone.js';
 
 /**
@@ -51,12 +50,7 @@ export async function connectCliniko(options: {
     });
     return { client, keys: keys.length, target: client.baseUrl, close: async () => {} };
   }
-  const zoneOf = (loc: M.Location) =>
-    loc.timeZone && isValidTimeZone(loc.timeZone) ? loc.timeZone : options.clinicTimeZone;
   const apiKey = `${randomBytes(20).toString('hex')}-au1`;
-  const businesses = options.exportRefs.locations.filter(
-    (l) => !l.inactive || options.exportRefs.locations.every((x) => x.inactive),
-  );
   const sandbox = await startSandbox({
     seed: {
       users: [
@@ -68,16 +62,7 @@ export async function connectCliniko(options: {
           api_key: apiKey,
         },
       ],
-      businesses: (businesses.length
-        ? businesses
-        : [{ name: 'Clinic', timeZone: options.clinicTimeZone }]
-      ).map((l) => {
-        const zone = 'sourceId' in l ? zoneOf(l as M.Location) : options.clinicTimeZone;
-        return {
-          business_name: 'name' in l ? String(l.name) : 'Clinic',
-          ...(zone ? { time_zone_identifier: zone } : {}),
-        };
-      }),
+      businesses: sandboxBusinesses(options.exportRefs.locations, options.clinicTimeZone),
       practitioners: options.exportRefs.practitioners.map((p) => ({
         first_name: p.firstName,
         last_name: p.lastName,
@@ -99,4 +84,16 @@ export async function connectCliniko(options: {
     sandbox,
     close: () => sandbox.close(),
   };
+}
+
+/** One business per active location (all of them if none is active), in the location's zone. */
+function sandboxBusinesses(locations: readonly M.Location[], clinicZone: string | undefined) {
+  const active = locations.filter((l) => !l.inactive);
+  const chosen = active.length ? active : locations;
+  if (!chosen.length)
+    return [{ business_name: 'Clinic', ...(clinicZone ? { time_zone_identifier: clinicZone } : {}) }];
+  return chosen.map((l) => {
+    const zone = l.timeZone && isValidTimeZone(l.timeZone) ? l.timeZone : clinicZone;
+    return { business_name: l.name, ...(zone ? { time_zone_identifier: zone } : {}) };
+  });
 }

@@ -2,10 +2,14 @@ import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, parseConfig } from '../../src/config/migration-config.js';
 import { generateExport } from '../../src/generate/generate-export.js';
+import { readClinikoReference } from '../../src/migration/dry-run.js';
 import { accountedFor, ENTITY_KEYS } from '../../src/migration/entities.js';
-import { ExportRefusedError } from '../../src/migration/scan-export.js';
+import { ExportRefusedError, type PlannedRecord, scanExport } from '../../src/migration/scan-export.js';
+import * as M from '../../src/model/canonical.js';
 import { openArchive } from '../../src/source/archive.js';
+import { loadProfile } from '../../src/source/profile.js';
 import { BASE, csv, scanWith, tempDir, writeFolder, writeZip } from '../support/exports.js';
+import { clientFor, withSandbox } from '../support/sandbox.js';
 
 const problem = (r: Awaited<ReturnType<typeof scanWith>>, code: string) =>
   r.problems.filter((p) => p.code === code);
@@ -78,6 +82,46 @@ describe('every row is accounted for', () => {
     );
     const invalid = ENTITY_KEYS.reduce((n, k) => n + result.entities[k].invalid, 0);
     expect(invalidRows.size).toBe(invalid);
+  });
+});
+
+describe('the canonical model', () => {
+  it('every planned record of a messy export conforms to its zod schema', async () => {
+    const path = `${await tempDir()}/g.zip`;
+    await generateExport(path, { patients: 120, seed: 5 });
+    const sandbox = await withSandbox({
+      rateLimit: 100_000,
+      seed: {
+        users: [{ first_name: 'A', last_name: 'B', api_key: 'CanonicalKey00000000000001-au2' }],
+        businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
+        practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
+      },
+    });
+    const planned: PlannedRecord[] = [];
+    try {
+      await scanExport(path, {
+        profile: loadProfile(),
+        config: parseConfig({ unmatchedPractitioners: 'exclude' }),
+        cliniko: () => readClinikoReference(clientFor(sandbox, { apiKey: 'CanonicalKey00000000000001-au2' })),
+        onPlanned: (p) => void planned.push(p),
+      });
+    } finally {
+      await sandbox.close();
+    }
+    const schemas = {
+      patients: M.Patient,
+      contacts: M.Contact,
+      appointmentTypes: M.AppointmentType,
+      appointments: M.Appointment,
+      clinicalNotes: M.ClinicalNote,
+      letters: M.Document,
+      fileUploads: M.Document,
+    };
+    expect(new Set(planned.map((p) => p.entity)).size).toBe(7);
+    for (const p of planned) {
+      const parsed = schemas[p.entity].safeParse(p.record);
+      expect(parsed.success, `${p.entity} ${JSON.stringify(p.record)} ${parsed.error?.message}`).toBe(true);
+    }
   });
 });
 
