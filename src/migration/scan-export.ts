@@ -3,7 +3,6 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { MigrationConfig } from '../config/migration-config.js';
-import { type MappingIssue, mapAppointmentType, mapContact, mapPatient } from '../mapping/cliniko-bodies.js';
 import type * as M from '../model/canonical.js';
 import type { Problem, RowOutcome, RowResult } from '../report/problem.js';
 import {
@@ -14,33 +13,17 @@ import {
 } from '../resolve/references.js';
 import { type ExportArchive, openArchive, safeEntryPath } from '../source/archive.js';
 import * as B from '../source/builders.js';
-import { readTable, type SourceRow, type TableHeader } from '../source/csv.js';
+import { readTable, type SourceRow } from '../source/csv.js';
 import type { SourceProfile, TableSpec } from '../source/profile.js';
 import { DateOrderEvidence } from '../source/values.js';
 import { type EntityCounts, type EntityKey, emptyEntities, tableKey } from './entities.js';
-
-/** What Cliniko would refuse or lose, found before anything is sent: ids are placeholders here. */
-function mappingIssues(planned: PlannedRecord): readonly MappingIssue[] {
-  switch (planned.entity) {
-    case 'patients':
-      return mapPatient(
-        planned.record,
-        (e, id) => `${e}:${id}`,
-        () => false,
-      ).issues;
-    case 'contacts':
-      return mapContact(planned.record).issues;
-    case 'appointmentTypes':
-      return mapAppointmentType(planned.record).issues;
-    default:
-      return [];
-  }
-}
+import { type PlannedRecord, processRow, TABLES } from './row-processing.js';
+import { findTable, splitTable } from './split-table.js';
 
 /**
- * Reads an export from end to end, in dependency order, and gives every data row of every
- * transferable table exactly one outcome. Planned records are handed to `onPlanned` (a dry run
- * only counts them; a live run writes them). Nothing here writes to Cliniko.
+ * Reads an export from end to end in one process, in dependency order, and gives every data row
+ * of every transferable table exactly one outcome. It composes the same pieces the pipeline's
+ * Lambdas run (whole-file checks, row processing, reference resolution). Nothing is written.
  */
 export class ExportRefusedError extends Error {
   override name = 'ExportRefusedError';
@@ -59,18 +42,17 @@ export interface ClinikoReferenceData {
   readonly existingPatientRefs: ReadonlySet<string>;
 }
 
-export type PlannedRecord =
-  | { entity: 'appointmentTypes'; record: M.AppointmentType }
-  | { entity: 'contacts'; record: M.Contact }
-  | { entity: 'patients'; record: M.Patient }
+export type { PlannedRecord } from './row-processing.js';
+
+/** A planned record; appointments come with the Cliniko business and practitioner they resolved to. */
+export type ScannedRecord =
+  | Exclude<PlannedRecord, { entity: 'appointments' }>
   | {
       entity: 'appointments';
       record: M.Appointment;
       businessId: string | undefined;
       practitionerId: string | undefined;
-    }
-  | { entity: 'clinicalNotes'; record: M.ClinicalNote }
-  | { entity: 'letters' | 'fileUploads'; record: M.Document };
+    };
 
 export interface ScanProgress {
   readonly table: string;
@@ -87,7 +69,7 @@ export interface ScanOptions {
     locations: M.Location[];
     practitioners: M.Practitioner[];
   }) => Promise<ClinikoReferenceData>;
-  readonly onPlanned?: (planned: PlannedRecord, row: { file: string; row: number }) => void | Promise<void>;
+  readonly onPlanned?: (planned: ScannedRecord, row: { file: string; row: number }) => void | Promise<void>;
   readonly onProblem?: (problem: Problem) => void;
   readonly onProgress?: (progress: ScanProgress) => void;
 }
@@ -101,7 +83,7 @@ export interface ScanResult {
   readonly rowsRead: number;
   readonly defaultBusinessId: string | undefined;
   readonly defaultTimeZone: string;
-  /** Appointment types to create: the export's, plus "Migrated appointment" when needed. */
+  /** Some appointment's type is missing or unknown: "Migrated appointment" is needed. */
   readonly needsMigratedType: boolean;
 }
 
@@ -128,68 +110,26 @@ export async function readManifest(archive: ExportArchive): Promise<Manifest | u
   }
 }
 
-function findTable(archive: ExportArchive, spec: TableSpec): string | undefined {
-  for (const file of spec.files) {
-    const found = archive.find(file);
-    if (found) return found.path;
-  }
-  return undefined;
-}
-
-export async function scanExport(archivePath: string, options: ScanOptions): Promise<ScanResult> {
-  const { profile, config } = options;
-  const archive = await openArchive(archivePath);
-  try {
-    return await scan(archivePath, archive, options, profile, config);
-  } finally {
-    await archive.close();
-  }
-}
-
-async function scan(
-  archivePath: string,
-  archive: ExportArchive,
-  options: ScanOptions,
-  profile: SourceProfile,
-  config: MigrationConfig,
-): Promise<ScanResult> {
-  const manifest = await readManifest(archive);
+/** The refusal rules of the profile (an AEM export, say): throws with the profile's message. */
+export function checkRefusals(profile: SourceProfile, manifest: Manifest | undefined, name: string): void {
   for (const rule of profile.refuse) {
     if (manifest?.system?.includes(rule.manifestSystemContains))
-      throw new ExportRefusedError(`${basename(archivePath)}: ${rule.message}`);
+      throw new ExportRefusedError(`${name}: ${rule.message}`);
   }
-  const sha256 = await sha256File(archivePath);
-  const problems: Problem[] = [];
-  const report = (p: Problem) => {
-    problems.push(p);
-    options.onProblem?.(p);
-  };
-  const entities = emptyEntities();
-  const excluded: Record<string, number> = {};
-  const evidence = new DateOrderEvidence();
-  let rowsRead = 0;
+}
 
-  for (const rejected of archive.rejected) {
-    report({
-      entity: 'export',
-      sourceId: '',
-      file: rejected.rawPath,
-      row: 0,
-      field: '',
-      code: 'UNSAFE_ENTRY',
-      severity: 'error',
-      message: `"${rejected.rawPath}" points outside the export; it was not read`,
-    });
-  }
-
-  const specs = new Map(profile.tables.map((t) => [t.name, t]));
-  const spec = (name: string): TableSpec => {
-    const s = specs.get(name);
-    if (!s) throw new Error(`profile ${profile.system} has no table ${name}`);
-    return s;
-  };
-
-  // Files the profile does not know are listed once; documents live in their folders.
+/** Problems about the archive itself: unsafe entries, and CSV files the profile does not know. */
+export function archiveProblems(archive: ExportArchive, profile: SourceProfile): Problem[] {
+  const problems: Problem[] = archive.rejected.map((r) => ({
+    entity: 'export',
+    sourceId: '',
+    file: r.rawPath,
+    row: 0,
+    field: '',
+    code: 'UNSAFE_ENTRY',
+    severity: 'error' as const,
+    message: `"${r.rawPath}" points outside the export; it was not read`,
+  }));
   const known = new Set(
     [...profile.tables.flatMap((t) => t.files), ...profile.excluded, 'manifest.json'].map((f) =>
       f.toLowerCase(),
@@ -198,29 +138,105 @@ async function scan(
   const docFolders = profile.documentFolders.map((f) => `${f.toLowerCase()}/`);
   for (const entry of archive.entries) {
     const lower = entry.path.toLowerCase();
-    if (known.has(lower) || docFolders.some((f) => lower.startsWith(f))) continue;
-    if (lower.endsWith('.csv') && !lower.includes('/')) {
-      report({
-        entity: 'export',
-        sourceId: '',
-        file: entry.path,
-        row: 0,
-        field: '',
-        code: 'UNKNOWN_TABLE',
-        severity: 'info',
-        message: `${entry.path} is not a table this profile knows; ignored`,
-      });
-    }
+    if (
+      known.has(lower) ||
+      docFolders.some((f) => lower.startsWith(f)) ||
+      !lower.endsWith('.csv') ||
+      lower.includes('/')
+    )
+      continue;
+    problems.push({
+      entity: 'export',
+      sourceId: '',
+      file: entry.path,
+      row: 0,
+      field: '',
+      code: 'UNKNOWN_TABLE',
+      severity: 'info',
+      message: `${entry.path} is not a table this profile knows; ignored`,
+    });
   }
+  return problems;
+}
 
-  /** Streams one table through a builder, handling duplicates and file-level problems. */
-  async function table<T>(
+/** Counts the data rows of the financial tables: reported under `excluded`, never migrated. */
+export async function countExcluded(
+  archive: ExportArchive,
+  profile: SourceProfile,
+): Promise<Record<string, number>> {
+  const excluded: Record<string, number> = {};
+  for (const name of profile.excluded) {
+    const entry = archive.find(name);
+    if (!entry) continue;
+    const anySpec: TableSpec = {
+      name: tableKey(name),
+      files: [entry.path],
+      key: '',
+      required: [],
+      columns: {},
+    };
+    let n = 0;
+    for await (const _ of readTable(archive, entry.path, anySpec, () => undefined)) n++;
+    excluded[tableKey(entry.path)] = n;
+  }
+  return excluded;
+}
+
+export function dateOrderProblems(evidence: DateOrderEvidence): Problem[] {
+  return evidence.ambiguous().map((a) => ({
+    entity: 'export',
+    sourceId: '',
+    file: a.file,
+    row: 0,
+    field: a.column,
+    code: 'DATE_ORDER_AMBIGUOUS',
+    severity: 'warning' as const,
+    message: `no ${a.column} value in ${a.file} has a day over 12, so day and month could be swapped in all ${a.values}; check a few against the old system`,
+  }));
+}
+
+export async function scanExport(archivePath: string, options: ScanOptions): Promise<ScanResult> {
+  const archive = await openArchive(archivePath);
+  try {
+    return await scan(archivePath, archive, options);
+  } finally {
+    await archive.close();
+  }
+}
+
+async function scan(archivePath: string, archive: ExportArchive, options: ScanOptions): Promise<ScanResult> {
+  const { profile, config } = options;
+  const manifest = await readManifest(archive);
+  checkRefusals(profile, manifest, basename(archivePath));
+  const sha256 = await sha256File(archivePath);
+  const problems: Problem[] = [];
+  const report = (p: Problem) => {
+    problems.push(p);
+    options.onProblem?.(p);
+  };
+  const entities = emptyEntities();
+  const evidence = new DateOrderEvidence();
+  let rowsRead = 0;
+  for (const p of archiveProblems(archive, profile)) report(p);
+
+  const spec = (name: string): TableSpec => {
+    const s = profile.tables.find((t) => t.name === name);
+    if (!s) throw new Error(`profile ${profile.system} has no table ${name}`);
+    return s;
+  };
+
+  /** Streams one table: whole-file checks, then each row through the shared row processing. */
+  async function table(
     name: string,
     entity: EntityKey | undefined,
-    build: (row: SourceRow, ctx: B.RowContext) => RowResult<T>,
     refs: B.References,
-    onResult: (result: RowResult<T>, row: SourceRow, file: string) => void | Promise<void>,
-    toPlanned?: (record: T) => PlannedRecord,
+    process: (row: SourceRow, ctx: B.RowContext) => { result: RowResult<unknown>; planned?: PlannedRecord },
+    onResult: (
+      result: RowResult<unknown>,
+      row: SourceRow,
+      file: string,
+      planned: PlannedRecord | undefined,
+    ) => void | Promise<void>,
   ): Promise<void> {
     const t = spec(name);
     const file = findTable(archive, t);
@@ -238,83 +254,26 @@ async function scan(
       return;
     }
     const ctx: B.RowContext = { file, entity: entity ?? name, profile, config, refs, evidence };
-    const seen = new Set<string>();
-    let header: TableHeader | undefined;
-    let rows = 0;
     const counts = entity ? entities[entity] : undefined;
-    for await (const row of readTable(archive, file, t, (h) => {
-      header = h;
-      for (const missing of h.mapping.missingRequired) {
-        report({
-          entity: entity ?? name,
-          sourceId: '',
-          file,
-          row: 1,
-          field: missing,
-          code: 'MISSING_COLUMN',
-          severity: 'error',
-          message: `${file} has no ${missing} column, which is required; its rows cannot be read`,
-        });
-      }
-      if (h.mapping.unknown.length && !t.sectionsFromUnknownColumns) {
-        const names = h.mapping.unknown.map((u) => u.header).join(', ');
-        report({
-          entity: entity ?? name,
-          sourceId: '',
-          file,
-          row: 1,
-          field: names,
-          code: 'UNKNOWN_COLUMNS',
-          severity: 'info',
-          message: `${file}: columns ignored: ${names}`,
-        });
-      }
-    })) {
+    let rows = 0;
+    for await (const event of splitTable(archive, file, t, entity ?? name, report)) {
       rows++;
       rowsRead++;
       if (counts) counts.source++;
-      if (header?.mapping.missingRequired.length) {
-        if (counts) counts.invalid++;
-        await onResult({ outcome: 'invalid', problems: [] }, row, file);
-        continue;
-      }
-      const key = row.values[t.key] ?? '';
-      if (key && seen.has(key)) {
-        const problem: Problem = {
-          entity: entity ?? name,
-          sourceId: key,
-          file,
-          row: row.row,
-          field: t.key,
-          code: 'DUPLICATE_KEY',
-          severity: 'info',
-          message: `${t.key} ${key} appears earlier in ${file}; the first row wins`,
-        };
-        report(problem);
+      if (event.kind === 'duplicate') {
+        report(event.problem);
         if (counts) counts.skipped++;
         continue;
       }
-      if (key) seen.add(key);
-      let result = build(row, ctx);
-      if (result.record !== undefined && toPlanned) {
-        const issues = mappingIssues(toPlanned(result.record));
-        if (issues.length) {
-          const extra: Problem[] = issues.map((i) => ({
-            entity: entity ?? name,
-            sourceId: key,
-            file,
-            row: row.row,
-            ...i,
-          }));
-          const invalid = issues.some((i) => i.severity === 'error');
-          result = invalid
-            ? { outcome: 'invalid', problems: [...result.problems, ...extra] }
-            : { ...result, problems: [...result.problems, ...extra] };
-        }
+      if (event.kind === 'unreadable') {
+        if (counts) counts.invalid++;
+        await onResult({ outcome: 'invalid', problems: [] }, event.row, file, undefined);
+        continue;
       }
+      const { result, planned } = process(event.row, ctx);
       for (const p of result.problems) report(p);
       if (counts) counts[result.outcome]++;
-      await onResult(result, row, file);
+      await onResult(result, event.row, file, planned);
       if (rows % 10_000 === 0) options.onProgress?.({ table: name, file, rows, done: false });
     }
     options.onProgress?.({ table: name, file, rows, done: true });
@@ -323,8 +282,7 @@ async function scan(
   // Reference data first: locations and practitioners are matched, not migrated.
   const locations: M.Location[] = [];
   const practitioners: M.Practitioner[] = [];
-  const locationRows = new Map<string, number>();
-  const practitionerRows = new Map<string, number>();
+  const rowOf = new Map<string, number>();
   const noRefs: B.References = {
     patient: () => undefined,
     contact: () => false,
@@ -334,18 +292,30 @@ async function scan(
     defaultTimeZone: 'UTC',
     document: () => undefined,
   };
-  await table('locations', undefined, B.buildLocation, noRefs, (r, row) => {
-    if (r.record) {
-      locations.push(r.record);
-      locationRows.set(r.record.sourceId, row.row);
-    }
-  });
-  await table('practitioners', undefined, B.buildPractitioner, noRefs, (r, row) => {
-    if (r.record) {
-      practitioners.push(r.record);
-      practitionerRows.set(r.record.sourceId, row.row);
-    }
-  });
+  await table(
+    'locations',
+    undefined,
+    noRefs,
+    (row, ctx) => ({ result: B.buildLocation(row, ctx) }),
+    (r, row) => {
+      const record = r.record as M.Location | undefined;
+      if (!record) return;
+      locations.push(record);
+      rowOf.set(`L:${record.sourceId}`, row.row);
+    },
+  );
+  await table(
+    'practitioners',
+    undefined,
+    noRefs,
+    (row, ctx) => ({ result: B.buildPractitioner(row, ctx) }),
+    (r, row) => {
+      const record = r.record as M.Practitioner | undefined;
+      if (!record) return;
+      practitioners.push(record);
+      rowOf.set(`P:${record.sourceId}`, row.row);
+    },
+  );
 
   const cliniko = await options.cliniko({ locations, practitioners });
   const prac = resolvePractitioners(practitioners, cliniko.practitioners, config);
@@ -353,12 +323,12 @@ async function scan(
   const locationsFile = findTable(archive, spec('locations')) ?? 'Locations.csv';
   const practitionersFile = findTable(archive, spec('practitioners')) ?? 'Practitioners.csv';
   for (const n of locs.notes)
-    report({ entity: 'locations', file: locationsFile, row: locationRows.get(n.sourceId) ?? 0, ...n });
+    report({ entity: 'locations', file: locationsFile, row: rowOf.get(`L:${n.sourceId}`) ?? 0, ...n });
   for (const n of prac.notes)
     report({
       entity: 'practitioners',
       file: practitionersFile,
-      row: practitionerRows.get(n.sourceId) ?? 0,
+      row: rowOf.get(`P:${n.sourceId}`) ?? 0,
       ...n,
     });
 
@@ -379,123 +349,57 @@ async function scan(
       return entry ? { path: entry.path, size: entry.size } : undefined;
     },
   };
-  const planned = async (p: PlannedRecord, file: string, row: SourceRow) =>
-    options.onPlanned?.(p, { file, row: row.row });
 
-  await table(
-    'appointmentTypes',
-    'appointmentTypes',
-    B.buildAppointmentType,
-    refs,
-    async (r, row, file) => {
-      if (!r.record) return;
-      typeIds.add(r.record.sourceId);
-      await planned({ entity: 'appointmentTypes', record: r.record }, file, row);
-    },
-    (record) => ({ entity: 'appointmentTypes', record }),
-  );
-  for (const kind of ['employer', 'referrer', 'debtor'] as const) {
-    await table(
-      `${kind}s`,
-      'contacts',
-      (row, ctx) => B.buildContact(kind, row, ctx),
-      refs,
-      async (r, row, file) => {
-        if (!r.record) return;
-        contactIds[kind].add(r.record.sourceId);
-        await planned({ entity: 'contacts', record: r.record }, file, row);
-      },
-      (record) => ({ entity: 'contacts', record }),
-    );
-  }
-  await table(
-    'clients',
-    'patients',
-    B.buildPatient,
-    refs,
-    async (r, row, file) => {
-      const id = row.values.ClientId ?? '';
-      if (id && !patientOutcomes.has(id)) patientOutcomes.set(id, r.outcome);
-      if (!r.record) return;
-      if (cliniko.existingPatientRefs.has(r.record.sourceId)) {
-        // counted as already present rather than planned: the record exists from an earlier run
-        entities.patients.planned--;
-        entities.patients.alreadyPresent++;
-        return;
-      }
-      await planned({ entity: 'patients', record: r.record }, file, row);
-    },
-    (record) => ({ entity: 'patients', record }),
-  );
   let needsMigratedType = false;
-  await table('appointments', 'appointments', B.buildAppointment, refs, async (r, row, file) => {
-    if (!r.record) return;
-    if (!r.record.appointmentTypeSourceId) needsMigratedType = true;
-    const businessId =
-      (r.record.locationSourceId ? locs.refs.get(r.record.locationSourceId)?.businessId : undefined) ??
-      locs.defaultBusinessId;
-    await planned(
-      {
-        entity: 'appointments',
-        record: r.record,
-        businessId,
-        practitionerId: prac.refs.get(r.record.practitionerSourceId)?.clinikoId,
+  for (const { table: name, entity } of TABLES) {
+    await table(
+      name,
+      entity,
+      refs,
+      (row, ctx) => processRow(name, row, ctx),
+      async (r, row, file, p) => {
+        if (entity === 'patients') {
+          const id = row.values.ClientId ?? '';
+          if (id && !patientOutcomes.has(id)) patientOutcomes.set(id, r.outcome);
+        }
+        if (!p) return;
+        const at = { file, row: row.row };
+        switch (p.entity) {
+          case 'appointmentTypes':
+            typeIds.add(p.record.sourceId);
+            break;
+          case 'contacts':
+            contactIds[p.record.kind].add(p.record.sourceId);
+            break;
+          case 'patients':
+            if (cliniko.existingPatientRefs.has(p.record.sourceId)) {
+              // the record exists from an earlier run: counted as already present, not planned
+              entities.patients.planned--;
+              entities.patients.alreadyPresent++;
+              return;
+            }
+            break;
+          case 'appointments': {
+            if (!p.record.appointmentTypeSourceId) needsMigratedType = true;
+            const businessId =
+              (p.record.locationSourceId
+                ? locs.refs.get(p.record.locationSourceId)?.businessId
+                : undefined) ?? locs.defaultBusinessId;
+            await options.onPlanned?.(
+              { ...p, businessId, practitionerId: prac.refs.get(p.record.practitionerSourceId)?.clinikoId },
+              at,
+            );
+            return;
+          }
+        }
+        await options.onPlanned?.(p, at);
       },
-      file,
-      row,
     );
-  });
-  await table('clinicalNotes', 'clinicalNotes', B.buildClinicalNote, refs, async (r, row, file) => {
-    if (r.record) await planned({ entity: 'clinicalNotes', record: r.record }, file, row);
-  });
-  await table(
-    'letters',
-    'letters',
-    (row, ctx) => B.buildDocument('letter', row, ctx),
-    refs,
-    async (r, row, file) => {
-      if (r.record) await planned({ entity: 'letters', record: r.record }, file, row);
-    },
-  );
-  await table(
-    'uploads',
-    'fileUploads',
-    (row, ctx) => B.buildDocument('upload', row, ctx),
-    refs,
-    async (r, row, file) => {
-      if (r.record) await planned({ entity: 'fileUploads', record: r.record }, file, row);
-    },
-  );
-
-  // Financial tables are counted, never migrated.
-  for (const name of profile.excluded) {
-    const entry = archive.find(name);
-    if (!entry) continue;
-    let n = 0;
-    const anySpec: TableSpec = {
-      name: tableKey(name),
-      files: [entry.path],
-      key: '',
-      required: [],
-      columns: {},
-    };
-    for await (const _ of readTable(archive, entry.path, anySpec, () => undefined)) n++;
-    excluded[tableKey(entry.path)] = n;
-    rowsRead += n;
   }
 
-  for (const a of evidence.ambiguous()) {
-    report({
-      entity: 'export',
-      sourceId: '',
-      file: a.file,
-      row: 0,
-      field: a.column,
-      code: 'DATE_ORDER_AMBIGUOUS',
-      severity: 'warning',
-      message: `no ${a.column} value in ${a.file} has a day over 12, so day and month could be swapped in all ${a.values}; check a few against the old system`,
-    });
-  }
+  const excluded = await countExcluded(archive, profile);
+  rowsRead += Object.values(excluded).reduce((a, b) => a + b, 0);
+  for (const p of dateOrderProblems(evidence)) report(p);
 
   return {
     source: { system: profile.system, file: basename(archivePath), sha256 },

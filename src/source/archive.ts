@@ -121,29 +121,32 @@ async function openFolder(root: string): Promise<ExportArchive> {
   };
 }
 
+// Raw names (decodeStrings: false): yauzl would fail the whole archive on an escaping name; we
+// skip that entry instead.
+const ZIP_OPTIONS = {
+  lazyEntries: true,
+  autoClose: false,
+  validateEntrySizes: true,
+  decodeStrings: false,
+} as const;
+
 function openZipFile(path: string): Promise<yauzl.ZipFile> {
   return new Promise((resolve, reject) =>
-    yauzl.open(
-      path,
-      {
-        lazyEntries: true,
-        autoClose: false,
-        validateEntrySizes: true,
-        // Raw names: yauzl would fail the whole archive on an escaping name; we skip that entry.
-        decodeStrings: false,
-      },
-      (err, zip) =>
-        err || !zip
-          ? reject(
-              new ArchiveError(`${path} is not a readable zip archive (${err?.message ?? 'unknown error'})`),
-            )
-          : resolve(zip),
+    yauzl.open(path, ZIP_OPTIONS, (err, zip) =>
+      err || !zip
+        ? reject(
+            new ArchiveError(`${path} is not a readable zip archive (${err?.message ?? 'unknown error'})`),
+          )
+        : resolve(zip),
     ),
   );
 }
 
 async function openZip(path: string, limits: ArchiveLimits): Promise<ExportArchive> {
-  const zip = await openZipFile(path);
+  return readZip(path, await openZipFile(path), limits);
+}
+
+async function readZip(path: string, zip: yauzl.ZipFile, limits: ArchiveLimits): Promise<ExportArchive> {
   const raw: yauzl.Entry[] = await new Promise((resolve, reject) => {
     const list: yauzl.Entry[] = [];
     zip.on('entry', (e: yauzl.Entry) => {

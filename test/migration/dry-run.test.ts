@@ -4,7 +4,7 @@ import { ConfigError, parseConfig } from '../../src/config/migration-config.js';
 import { generateExport } from '../../src/generate/generate-export.js';
 import { readClinikoReference } from '../../src/migration/dry-run.js';
 import { accountedFor, ENTITY_KEYS } from '../../src/migration/entities.js';
-import { ExportRefusedError, type PlannedRecord, scanExport } from '../../src/migration/scan-export.js';
+import { ExportRefusedError, type ScannedRecord, scanExport } from '../../src/migration/scan-export.js';
 import * as M from '../../src/model/canonical.js';
 import { openArchive } from '../../src/source/archive.js';
 import { loadProfile } from '../../src/source/profile.js';
@@ -97,7 +97,7 @@ describe('the canonical model', () => {
         practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
       },
     });
-    const planned: PlannedRecord[] = [];
+    const planned: ScannedRecord[] = [];
     try {
       await scanExport(path, {
         profile: loadProfile(),
