@@ -16,7 +16,7 @@ import {
   ClinikoValidationError,
   type RequestInfo,
 } from './errors.js';
-import type { RateLimiter } from './rate-limiter.js';
+import type { Limiter } from './rate-limiter.js';
 import { RequestCounter } from './request-counter.js';
 import * as S from './schemas.js';
 import {
@@ -45,7 +45,7 @@ export interface ClinikoClientOptions {
   readonly userAgent?: string;
   /** Overrides `https://api.{shard}.cliniko.com/v1`, e.g. for the sandbox. */
   readonly baseUrl?: string;
-  readonly limiter?: RateLimiter;
+  readonly limiter?: Limiter;
   readonly counter?: RequestCounter;
   readonly timeoutMs?: number;
   readonly retry?: Partial<RetryPolicy>;

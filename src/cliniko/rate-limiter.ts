@@ -104,7 +104,21 @@ export function bucketPolicy(options: RateLimitOptions = {}): BucketPolicy {
   return { ratePerMs: (limit * fraction) / windowMs, capacity: burst };
 }
 
-export class RateLimiter {
+/** What the client needs of a limiter. */
+export interface Limiter {
+  acquire(): Promise<void>;
+  pauseUntil(untilMs: number): Promise<void>;
+}
+
+/** The limiter asked a caller to wait longer than it may: come back later instead of sleeping. */
+export class DeferError extends Error {
+  override name = 'DeferError';
+  constructor(readonly delayMs: number) {
+    super(`rate limit: next request allowed in ${delayMs} ms`);
+  }
+}
+
+export class RateLimiter implements Limiter {
   readonly policy: BucketPolicy;
 
   constructor(
@@ -117,10 +131,15 @@ export class RateLimiter {
     this.policy = bucketPolicy(options);
   }
 
-  async acquire(): Promise<void> {
+  /**
+   * Waits for a token. With `maxWaitMs`, a wait longer than that throws `DeferError` instead:
+   * a Lambda is paid for the time it sleeps, so a writer hands its work back for later.
+   */
+  async acquire(maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
     for (;;) {
       const wait = await this.store.take(this.bucketId, this.policy, this.clock.now());
       if (wait === 0) return;
+      if (wait > maxWaitMs) throw new DeferError(wait);
       await this.clock.sleep(wait);
     }
   }

@@ -195,6 +195,73 @@ export function dateOrderProblems(evidence: DateOrderEvidence): Problem[] {
   }));
 }
 
+/** Reads the reference tables (locations, practitioners): they are matched, not migrated. */
+export async function readReferenceTables(
+  archive: ExportArchive,
+  profile: SourceProfile,
+  config: MigrationConfig,
+  report: (p: Problem) => void,
+): Promise<{
+  locations: M.Location[];
+  practitioners: M.Practitioner[];
+  rowOf: Map<string, number>;
+  files: { locations: string; practitioners: string };
+}> {
+  const evidence = new DateOrderEvidence();
+  const noRefs: B.References = {
+    patient: () => undefined,
+    contact: () => false,
+    location: () => undefined,
+    practitioner: () => undefined,
+    appointmentType: () => false,
+    defaultTimeZone: 'UTC',
+    document: () => undefined,
+  };
+  const rowOf = new Map<string, number>();
+  const read = async <T extends { sourceId: string }>(
+    name: string,
+    prefix: string,
+    build: (row: SourceRow, ctx: B.RowContext) => RowResult<T>,
+  ) => {
+    const t = profile.tables.find((x) => x.name === name);
+    const file = t ? findTable(archive, t) : undefined;
+    const out: T[] = [];
+    if (!t || !file) {
+      report({
+        entity: name,
+        sourceId: '',
+        file: t?.files[0] ?? name,
+        row: 0,
+        field: '',
+        code: 'TABLE_MISSING',
+        severity: 'info',
+        message: `${t?.files[0] ?? name} is not in the export`,
+      });
+      return { out, file: t?.files[0] ?? name };
+    }
+    const ctx: B.RowContext = { file, entity: name, profile, config, refs: noRefs, evidence };
+    for await (const event of splitTable(archive, file, t, name, report)) {
+      if (event.kind === 'duplicate') report(event.problem);
+      if (event.kind !== 'row') continue;
+      const result = build(event.row, ctx);
+      for (const p of result.problems) report(p);
+      if (result.record) {
+        out.push(result.record);
+        rowOf.set(`${prefix}:${result.record.sourceId}`, event.row.row);
+      }
+    }
+    return { out, file };
+  };
+  const locations = await read('locations', 'L', B.buildLocation);
+  const practitioners = await read('practitioners', 'P', B.buildPractitioner);
+  return {
+    locations: locations.out,
+    practitioners: practitioners.out,
+    rowOf,
+    files: { locations: locations.file, practitioners: practitioners.file },
+  };
+}
+
 export async function scanExport(archivePath: string, options: ScanOptions): Promise<ScanResult> {
   const archive = await openArchive(archivePath);
   try {
@@ -279,44 +346,12 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
     options.onProgress?.({ table: name, file, rows, done: true });
   }
 
-  // Reference data first: locations and practitioners are matched, not migrated.
-  const locations: M.Location[] = [];
-  const practitioners: M.Practitioner[] = [];
-  const rowOf = new Map<string, number>();
-  const noRefs: B.References = {
-    patient: () => undefined,
-    contact: () => false,
-    location: () => undefined,
-    practitioner: () => undefined,
-    appointmentType: () => false,
-    defaultTimeZone: 'UTC',
-    document: () => undefined,
-  };
-  await table(
-    'locations',
-    undefined,
-    noRefs,
-    (row, ctx) => ({ result: B.buildLocation(row, ctx) }),
-    (r, row) => {
-      const record = r.record as M.Location | undefined;
-      if (!record) return;
-      locations.push(record);
-      rowOf.set(`L:${record.sourceId}`, row.row);
-    },
+  const { locations, practitioners, rowOf, files } = await readReferenceTables(
+    archive,
+    profile,
+    config,
+    report,
   );
-  await table(
-    'practitioners',
-    undefined,
-    noRefs,
-    (row, ctx) => ({ result: B.buildPractitioner(row, ctx) }),
-    (r, row) => {
-      const record = r.record as M.Practitioner | undefined;
-      if (!record) return;
-      practitioners.push(record);
-      rowOf.set(`P:${record.sourceId}`, row.row);
-    },
-  );
-
   const cliniko = await options.cliniko({ locations, practitioners });
   const prac = resolvePractitioners(practitioners, cliniko.practitioners, config);
   const locs = resolveLocations(locations, cliniko.businesses, config, manifest?.timeZone);

@@ -71,6 +71,41 @@ function indexed(entries: ArchiveEntry[]): Map<string, ArchiveEntry> {
   return new Map(entries.map((e) => [e.path.toLowerCase(), e]));
 }
 
+/**
+ * Random access to an archive's bytes: a local file, or an object store read by byte ranges
+ * (the adapter for S3 lives with the Lambdas; this module imports no SDK).
+ */
+export interface ByteSource {
+  readonly name: string;
+  readonly size: number;
+  /** Bytes [start, end) as a stream. */
+  readRange(start: number, end: number): Readable;
+}
+
+/** Opens a zip held by a byte source: the central directory and entries are read by range. */
+export async function openZipSource(
+  source: ByteSource,
+  limits: ArchiveLimits = DEFAULT_LIMITS,
+): Promise<ExportArchive> {
+  class SourceReader extends yauzl.RandomAccessReader {
+    override _readStreamForRange(start: number, end: number): Readable {
+      return source.readRange(start, end);
+    }
+  }
+  const zip = await new Promise<yauzl.ZipFile>((resolve, reject) =>
+    yauzl.fromRandomAccessReader(new SourceReader(), source.size, ZIP_OPTIONS, (err, z) =>
+      err || !z
+        ? reject(
+            new ArchiveError(
+              `${source.name} is not a readable zip archive (${err?.message ?? 'unknown error'})`,
+            ),
+          )
+        : resolve(z),
+    ),
+  );
+  return readZip(source.name, zip, limits);
+}
+
 export async function openArchive(
   path: string,
   limits: ArchiveLimits = DEFAULT_LIMITS,

@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import gensolve from './profiles/gensolve.json' with { type: 'json' };
 
 /**
  * A source profile describes an export as data: which files hold which tables, the columns of
@@ -42,9 +42,13 @@ export const SourceProfile = z.object({
 });
 export type SourceProfile = z.infer<typeof SourceProfile>;
 
+// Profiles are imported, not read from disk, so they travel inside a bundled Lambda.
+const PROFILES: Record<string, unknown> = { gensolve };
+
 export function loadProfile(name = 'gensolve'): SourceProfile {
-  const url = new URL(`./profiles/${name}.json`, import.meta.url);
-  return SourceProfile.parse(JSON.parse(readFileSync(url, 'utf8')));
+  const profile = PROFILES[name];
+  if (!profile) throw new Error(`no source profile "${name}" (known: ${Object.keys(PROFILES).join(', ')})`);
+  return SourceProfile.parse(profile);
 }
 
 /** Case, spaces, underscores, hyphens and dots do not distinguish column names. */

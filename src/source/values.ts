@@ -125,6 +125,18 @@ export class DateOrderEvidence {
     this.columns.set(key, c);
   }
 
+  /** The evidence as plain data, to be merged with other batches' (`merge`). */
+  snapshot(): Record<string, { parsed: number; proven: boolean }> {
+    return Object.fromEntries(this.columns);
+  }
+
+  merge(snapshot: Record<string, { parsed: number; proven: boolean }>): void {
+    for (const [key, c] of Object.entries(snapshot)) {
+      const mine = this.columns.get(key) ?? { parsed: 0, proven: false };
+      this.columns.set(key, { parsed: mine.parsed + c.parsed, proven: mine.proven || c.proven });
+    }
+  }
+
   ambiguous(): { file: string; column: string; values: number }[] {
     return [...this.columns.entries()]
       .filter(([, c]) => !c.proven && c.parsed > 0)

@@ -1,0 +1,48 @@
+import type { CommandQueue, StatusStore } from '../../src/pipeline/ports.js';
+
+/**
+ * Has everything enqueued so far been written (or refused)? The state machine polls this between
+ * Wait states. We chose a polling loop over task tokens: writers finish asynchronously over many
+ * SQS deliveries, retries and redeliveries, so no single writer knows it wrote a phase's last
+ * record; counting finished records is idempotent and needs no barrier message. When the queue
+ * has been empty twice in a row and records are still unfinished, they are in the dead-letter
+ * queue and the phase ends (the report lists them as failed).
+ */
+export interface CheckPhaseInput {
+  readonly runId: string;
+  readonly phase: string;
+  /** How many checks in a row found the queue empty with records unfinished. */
+  readonly idleChecks?: number;
+}
+
+export interface CheckPhaseOutput {
+  readonly phase: string;
+  readonly done: boolean;
+  readonly enqueued: number;
+  readonly finished: number;
+  readonly deadLettered: number;
+  readonly idleChecks: number;
+}
+
+export interface CheckPhaseDeps {
+  readonly store: StatusStore;
+  readonly queue: CommandQueue;
+}
+
+export async function checkPhase(input: CheckPhaseInput, deps: CheckPhaseDeps): Promise<CheckPhaseOutput> {
+  const [batches, totals] = await Promise.all([
+    deps.store.listBatchCounts(input.runId),
+    deps.store.writeTotals(input.runId),
+  ]);
+  const enqueued = batches.reduce((n, b) => n + b.counts.enqueued, 0);
+  const finished = Object.values(totals).reduce(
+    (n, t) => n + (t?.created ?? 0) + (t?.alreadyPresent ?? 0) + (t?.updated ?? 0) + (t?.failed ?? 0),
+    0,
+  );
+  const base = { phase: input.phase, enqueued, finished };
+  if (finished >= enqueued) return { ...base, done: true, deadLettered: 0, idleChecks: 0 };
+  const outstanding = await deps.queue.outstanding();
+  const idleChecks = outstanding === 0 ? (input.idleChecks ?? 0) + 1 : 0;
+  if (idleChecks >= 2) return { ...base, done: true, deadLettered: enqueued - finished, idleChecks };
+  return { ...base, done: false, deadLettered: 0, idleChecks };
+}

@@ -1,0 +1,364 @@
+import { createHash } from 'node:crypto';
+import {
+  MIGRATED_TYPE_NAME,
+  mapAppointment,
+  mapAppointmentType,
+  mapContact,
+  mapPatient,
+  migratedAppointmentType,
+} from '../../src/mapping/cliniko-bodies.js';
+import {
+  type PlannedRecord,
+  processRow,
+  type TableName,
+  tableInfo,
+} from '../../src/migration/row-processing.js';
+import {
+  type BatchCounts,
+  type BlobStore,
+  type CommandQueue,
+  keys,
+  type Problem,
+  type RecordOutcome,
+  type RowBatch,
+  type RunInfo,
+  type StatusStore,
+  type WriteCommand,
+  type WritePayload,
+} from '../../src/pipeline/ports.js';
+import { type ArchiveEntry, safeEntryPath } from '../../src/source/archive.js';
+import type { References } from '../../src/source/builders.js';
+import type { SourceProfile } from '../../src/source/profile.js';
+import { DateOrderEvidence } from '../../src/source/values.js';
+import { MIGRATED_TYPE_BATCH } from '../plan/plan.js';
+
+/**
+ * A mapper: one batch of rows → outcomes, problems and (in a live run) write commands. Parents
+ * were written in an earlier phase, so their outcomes and Cliniko ids are looked up, not guessed.
+ * Everything it stores is keyed by the batch or the record, so a retried mapper changes nothing.
+ */
+export interface MapBatchInput {
+  readonly runId: string;
+  readonly batchKey: string;
+}
+
+export interface MapBatchOutput {
+  readonly batchKey: string;
+  readonly enqueued: number;
+}
+
+export interface MapBatchDeps {
+  readonly blobs: BlobStore;
+  readonly store: StatusStore;
+  readonly queue: CommandQueue;
+  readonly profile: SourceProfile;
+}
+
+export const MIGRATED_TYPE_ID = '__migrated__';
+
+/** Contacts of different kinds may share a source id (E1 and R1 could both be "1"). */
+export const contactKey = (kind: string, id: string) => `${kind}:${id}`;
+
+export function contentHash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
+}
+
+const entriesCache = new Map<string, Map<string, ArchiveEntry>>();
+
+async function entries(deps: MapBatchDeps, run: RunInfo): Promise<Map<string, ArchiveEntry>> {
+  let index = entriesCache.get(run.runId);
+  if (!index) {
+    const list = (await deps.blobs.getJson<ArchiveEntry[]>(run.bucket, keys.entries(run.runId))) ?? [];
+    index = new Map(list.map((e) => [e.path.toLowerCase(), e]));
+    entriesCache.set(run.runId, index);
+  }
+  return index;
+}
+
+function keyIndexFor(run: RunInfo, sourceId: string): number {
+  const users = Math.max(1, run.clinikoUsers.length);
+  return Number.parseInt(createHash('md5').update(sourceId).digest('hex').slice(0, 8), 16) % users;
+}
+
+export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promise<MapBatchOutput> {
+  const run = await deps.store.getRun(input.runId);
+  if (input.batchKey === MIGRATED_TYPE_BATCH) return mapMigratedType(run, deps);
+  const batch = await deps.blobs.getJson<RowBatch>(run.bucket, input.batchKey);
+  if (!batch) throw new Error(`batch ${input.batchKey} is missing from the bucket`);
+  const table = batch.table as TableName;
+  const entity = tableInfo(table).entity;
+  const live = run.mode === 'live';
+
+  // What this batch refers to, fetched once for the whole batch.
+  const values = (column: string) => [
+    ...new Set(batch.rows.map((r) => r.values[column] ?? '').filter(Boolean)),
+  ];
+  const clientIds = values('ClientId');
+  const [patientOutcomes, contactOutcomes, typeOutcomes] = await Promise.all([
+    deps.store.getOutcomes(run.runId, 'patients', clientIds),
+    deps.store.getOutcomes(run.runId, 'contacts', [
+      ...values('EmployerId').map((v) => contactKey('employer', v)),
+      ...values('ReferrerId').map((v) => contactKey('referrer', v)),
+    ]),
+    deps.store.getOutcomes(run.runId, 'appointmentTypes', values('AppointmentTypeId')),
+  ]);
+  const [patientIds, contactIds, typeIds] = live
+    ? await Promise.all([
+        deps.store.getIdMap(run.clinicId, 'patients', clientIds),
+        deps.store.getIdMap(
+          run.clinicId,
+          'contacts',
+          values('ReferrerId').map((v) => contactKey('referrer', v)),
+        ),
+        Promise.all([
+          deps.store.getIdMap(run.clinicId, 'appointmentTypes', values('AppointmentTypeId')),
+          deps.store.getIdMap(run.clinicId, 'migratedAppointmentType', [MIGRATED_TYPE_ID]),
+        ]).then(([types, migrated]) => new Map([...types, ...migrated])),
+      ])
+    : [new Map(), new Map(), new Map()];
+  const documentIndex =
+    entity === 'letters' || entity === 'fileUploads'
+      ? await entries(deps, run)
+      : new Map<string, ArchiveEntry>();
+
+  const outcomeOf = (o: RecordOutcome | undefined) =>
+    o ? (o.outcome === 'failed' ? 'invalid' : o.outcome) : undefined;
+  const refs: References = {
+    patient: (id) => outcomeOf(patientOutcomes.get(id)),
+    contact: (kind, id) => contactOutcomes.get(contactKey(kind, id))?.outcome === 'planned',
+    location: (id) => run.locations[id],
+    practitioner: (id) => run.practitioners[id],
+    appointmentType: (id) => typeOutcomes.get(id)?.outcome === 'planned',
+    defaultTimeZone: run.defaultTimeZone,
+    document: (path) => {
+      const safe = safeEntryPath(path);
+      if (safe === undefined) return 'escapes';
+      const entry = documentIndex.get(safe.toLowerCase());
+      return entry ? { path: entry.path, size: entry.size } : undefined;
+    },
+  };
+  const evidence = new DateOrderEvidence();
+  const ctx = { file: batch.file, entity, profile: deps.profile, config: run.config, refs, evidence };
+
+  const problems: Problem[] = [];
+  const outcomes: RecordOutcome[] = [];
+  const commands: WriteCommand[] = [];
+  const counts = { source: 0, planned: 0, skipped: 0, invalid: 0, enqueued: 0, failed: 0 };
+  const idOf = (m: Map<string, { clinikoId: string }>, key: string | undefined) =>
+    key ? m.get(key)?.clinikoId : undefined;
+
+  for (const row of batch.rows) {
+    counts.source++;
+    const { result, planned } = processRow(table, row, ctx);
+    problems.push(...result.problems);
+    const rawKey = row.values[tableKey(deps.profile, table)] ?? '';
+    const sourceId = entity === 'contacts' ? contactKey(table.replace(/s$/, ''), rawKey) : rawKey;
+    if (!planned) {
+      counts[result.outcome === 'skipped' ? 'skipped' : 'invalid']++;
+      if (rawKey)
+        outcomes.push({
+          entity,
+          sourceId,
+          outcome: result.outcome === 'skipped' ? 'skipped' : 'invalid',
+          file: batch.file,
+          row: row.row,
+          reason: result.problems.find((p) => p.severity !== 'warning')?.code ?? '',
+        });
+      continue;
+    }
+    const hash = contentHash(planned.record);
+    const typeCode = planned.entity === 'contacts' ? { typeCode: planned.record.typeCode } : {};
+    if (!live) {
+      counts.planned++;
+      outcomes.push({
+        entity,
+        sourceId,
+        outcome: 'planned',
+        file: batch.file,
+        row: row.row,
+        hash,
+        ...typeCode,
+      });
+      continue;
+    }
+    const isDoctor = (id: string) => contactOutcomes.get(contactKey('referrer', id))?.typeCode === 1;
+    const payload = payloadFor(planned, run, isDoctor, (kind, key) =>
+      kind === 'patient'
+        ? idOf(patientIds, key)
+        : kind === 'referrer'
+          ? idOf(contactIds, key && contactKey('referrer', key))
+          : idOf(typeIds, key),
+    );
+    if ('missing' in payload) {
+      counts.failed++;
+      outcomes.push({
+        entity,
+        sourceId,
+        outcome: 'failed',
+        file: batch.file,
+        row: row.row,
+        reason: payload.missing,
+        hash,
+      });
+      problems.push({
+        entity,
+        sourceId,
+        file: batch.file,
+        row: row.row,
+        field: payload.field,
+        code: 'PARENT_NOT_WRITTEN',
+        severity: 'error',
+        message: payload.missing,
+      });
+      continue;
+    }
+    if (payload.kind === 'none') {
+      // Documents are written by the documents phase of a later version; they stay planned.
+      counts.planned++;
+      outcomes.push({ entity, sourceId, outcome: 'planned', file: batch.file, row: row.row, hash });
+      continue;
+    }
+    counts.planned++;
+    counts.enqueued++;
+    outcomes.push({
+      entity,
+      sourceId,
+      outcome: 'planned',
+      file: batch.file,
+      row: row.row,
+      hash,
+      ...typeCode,
+    });
+    commands.push({
+      runId: run.runId,
+      clinicId: run.clinicId,
+      entity,
+      sourceId,
+      file: batch.file,
+      row: row.row,
+      hash,
+      keyIndex: keyIndexFor(run, sourceId),
+      payload,
+    });
+  }
+
+  await deps.store.putOutcomes(run.runId, outcomes);
+  await deps.blobs.putJson(
+    run.bucket,
+    keys.problems(run.runId, input.batchKey.replace(/[^\w.-]+/g, '_')),
+    problems,
+  );
+  if (commands.length) await deps.queue.send(commands);
+  const batchCounts: BatchCounts = {
+    entity,
+    ...counts,
+    planned: live ? counts.planned - counts.enqueued : counts.planned,
+  };
+  await deps.store.putBatchCounts(run.runId, input.batchKey, batchCounts, evidence.snapshot());
+  return { batchKey: input.batchKey, enqueued: counts.enqueued };
+}
+
+function tableKey(profile: SourceProfile, table: string): string {
+  return profile.tables.find((t) => t.name === table)?.key ?? '';
+}
+
+type Resolve = (kind: 'patient' | 'referrer' | 'type', sourceId: string | undefined) => string | undefined;
+
+function payloadFor(
+  planned: PlannedRecord,
+  run: RunInfo,
+  isDoctor: (referrerId: string) => boolean,
+  resolve: Resolve,
+): WritePayload | { kind: 'none' } | { missing: string; field: string } {
+  switch (planned.entity) {
+    case 'appointmentTypes': {
+      const { body } = mapAppointmentType(planned.record);
+      return body
+        ? { kind: 'appointmentType', body }
+        : { missing: 'appointment type could not be mapped', field: 'Name' };
+    }
+    case 'contacts': {
+      const { body } = mapContact(planned.record);
+      return body ? { kind: 'contact', body } : { missing: 'contact could not be mapped', field: '' };
+    }
+    case 'patients': {
+      const referrer = planned.record.referrerSourceId;
+      const referrerId = resolve('referrer', referrer);
+      const { body } = mapPatient(planned.record, (_e, id) => resolve('referrer', id), isDoctor);
+      if (!body) return { missing: 'patient could not be mapped', field: '' };
+      return {
+        kind: 'patient',
+        body: body.body,
+        alerts: body.alerts,
+        ...(referrerId ? { referral: { contactId: referrerId } } : {}),
+      };
+    }
+    case 'appointments': {
+      const a = planned.record;
+      const patientId = resolve('patient', a.patientSourceId);
+      if (!patientId)
+        return { missing: `client ${a.patientSourceId} was not written to Cliniko`, field: 'ClientId' };
+      const practitionerId = run.practitioners[a.practitionerSourceId]?.clinikoId;
+      if (!practitionerId)
+        return {
+          missing: `practitioner ${a.practitionerSourceId} has no Cliniko practitioner`,
+          field: 'PractitionerId',
+        };
+      const businessId =
+        (a.locationSourceId ? run.locations[a.locationSourceId]?.businessId : undefined) ??
+        run.defaultBusinessId;
+      if (!businessId) return { missing: 'no Cliniko business for this appointment', field: 'LocationId' };
+      const typeId = resolve('type', a.appointmentTypeSourceId ?? MIGRATED_TYPE_ID);
+      if (!typeId)
+        return {
+          missing: `appointment type ${a.appointmentTypeSourceId ?? MIGRATED_TYPE_NAME} was not written to Cliniko`,
+          field: 'AppointmentTypeId',
+        };
+      const { body } = mapAppointment(a, {
+        patientId,
+        practitionerId,
+        businessId,
+        appointmentTypeId: typeId,
+      });
+      if (!body) return { missing: 'appointment could not be mapped', field: '' };
+      return {
+        kind: 'appointment',
+        body: body.body,
+        ...(body.cancel
+          ? { cancel: body.cancel as { cancellation_reason: number; cancellation_note?: string } }
+          : {}),
+        ...(body.arrived !== undefined ? { arrived: body.arrived } : {}),
+      };
+    }
+    default:
+      return { kind: 'none' };
+  }
+}
+
+async function mapMigratedType(run: RunInfo, deps: MapBatchDeps): Promise<MapBatchOutput> {
+  if (run.mode !== 'live') return { batchKey: MIGRATED_TYPE_BATCH, enqueued: 0 };
+  const body = migratedAppointmentType();
+  const command: WriteCommand = {
+    runId: run.runId,
+    clinicId: run.clinicId,
+    entity: 'migratedAppointmentType',
+    sourceId: MIGRATED_TYPE_ID,
+    file: '',
+    row: 0,
+    hash: contentHash(body),
+    keyIndex: 0,
+    payload: { kind: 'appointmentType', body },
+  };
+  await deps.queue.send([command]);
+  // Not a source row: counted as enqueued so its phase waits for it, never as a migrated type.
+  await deps.store.putBatchCounts(run.runId, MIGRATED_TYPE_BATCH, {
+    entity: 'migratedAppointmentType',
+    source: 0,
+    planned: 0,
+    skipped: 0,
+    invalid: 0,
+    enqueued: 1,
+    failed: 0,
+  });
+  return { batchKey: MIGRATED_TYPE_BATCH, enqueued: 1 };
+}

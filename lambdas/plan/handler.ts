@@ -1,0 +1,16 @@
+import { ENV } from '../shared/env.js';
+import { logger, runtime } from '../shared/runtime.js';
+import { type PlanInput, type PlanOutput, plan } from './plan.js';
+
+export const handler = async (event: PlanInput): Promise<PlanOutput> => {
+  const out = await plan(event, { ...runtime(), batchSize: Number(process.env[ENV.batchSize] ?? 500) });
+  logger.info('plan', {
+    runId: event.runId,
+    batches: Object.fromEntries(
+      Object.entries(out)
+        .filter(([k]) => k !== 'runId')
+        .map(([k, v]) => [k, (v as string[]).length]),
+    ),
+  });
+  return out;
+};

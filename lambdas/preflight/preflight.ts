@@ -1,0 +1,208 @@
+import { createHash } from 'node:crypto';
+import { basename } from 'node:path';
+import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { ClinikoError } from '../../src/cliniko/errors.js';
+import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
+import { checkRefusals, readManifest, readReferenceTables } from '../../src/migration/scan-export.js';
+import {
+  type BlobStore,
+  type ClinikoCredentials,
+  type IdMapEntry,
+  keys,
+  type Problem,
+  type RunInfo,
+  type RunMode,
+  type SecretSource,
+  type StatusStore,
+} from '../../src/pipeline/ports.js';
+import { resolveLocations, resolvePractitioners } from '../../src/resolve/references.js';
+import { openZipSource } from '../../src/source/archive.js';
+import type { SourceProfile } from '../../src/source/profile.js';
+
+/**
+ * Preflight: the clinic's checklist, checked by the machine before anything is planned. The key
+ * works and belongs to a user; businesses and practitioners exist in Cliniko; the practitioner
+ * and location mapping resolves; patients already in Cliniko are reported as a duplication risk
+ * (and recorded, so they are never created again). A failure says what to fix.
+ */
+export interface PreflightInput {
+  readonly runId: string;
+  readonly clinicId: string;
+  readonly bucket: string;
+  readonly key: string;
+  readonly mode: RunMode;
+  readonly startedBy?: string;
+}
+
+export interface PreflightOutput {
+  readonly runId: string;
+  readonly ok: boolean;
+  readonly mode: RunMode;
+  /** What to fix when not ok: plain sentences for the operator. */
+  readonly failures: readonly string[];
+  readonly duplicationRisk: number;
+}
+
+export interface PreflightDeps {
+  readonly blobs: BlobStore;
+  readonly store: StatusStore;
+  readonly secrets: SecretSource;
+  readonly cliniko: (credentials: ClinikoCredentials, keyIndex: number) => ClinikoClient;
+  readonly profile: SourceProfile;
+  readonly now: () => Date;
+}
+
+export async function preflight(input: PreflightInput, deps: PreflightDeps): Promise<PreflightOutput> {
+  const failures: string[] = [];
+  const fail = (message: string): PreflightOutput => ({
+    runId: input.runId,
+    ok: false,
+    mode: input.mode,
+    failures: [...failures, message],
+    duplicationRisk: 0,
+  });
+
+  let config: MigrationConfig;
+  try {
+    config = parseConfig(
+      (await deps.blobs.getJson(input.bucket, keys.config(input.clinicId))) ?? {},
+      keys.config(input.clinicId),
+    );
+  } catch (err) {
+    if (err instanceof ConfigError) return fail(err.message);
+    throw err;
+  }
+  let credentials: ClinikoCredentials;
+  try {
+    credentials = await deps.secrets.credentials(input.clinicId);
+  } catch (err) {
+    return fail(`No Cliniko API key for clinic ${input.clinicId}: ${(err as Error).message}`);
+  }
+  if (!credentials.apiKeys.length) return fail(`The secret of clinic ${input.clinicId} holds no API key.`);
+
+  const source = await deps.blobs.byteSource(input.bucket, input.key);
+  const archive = await openZipSource(source);
+  const problems: Problem[] = [];
+  try {
+    const manifest = await readManifest(archive);
+    checkRefusals(deps.profile, manifest, basename(input.key));
+    const hash = createHash('sha256');
+    for await (const chunk of await deps.blobs.read(input.bucket, input.key)) hash.update(chunk as Buffer);
+    const sha256 = hash.digest('hex');
+    const refsFromExport = await readReferenceTables(archive, deps.profile, config, (p) => problems.push(p));
+
+    const users: string[] = [];
+    for (const [i] of credentials.apiKeys.entries()) {
+      try {
+        const user = await deps.cliniko(credentials, i).getCurrentUser();
+        users.push(user.id);
+      } catch (err) {
+        if (err instanceof ClinikoError) return fail(`API key ${i + 1}: ${err.message}`);
+        throw err;
+      }
+    }
+    const client = deps.cliniko(credentials, 0);
+    const [practitioners, businesses] = await Promise.all([
+      client.listPractitioners({ includeInactive: true }),
+      client.listBusinesses(),
+    ]);
+    if (!businesses.length)
+      return fail(
+        "Cliniko has no business: create the clinic's businesses (locations) in Cliniko before the transfer.",
+      );
+    if (!practitioners.length)
+      return fail(
+        "Cliniko has no practitioner: add the clinic's practitioners in Cliniko before the transfer.",
+      );
+    let prac: ReturnType<typeof resolvePractitioners>;
+    let locs: ReturnType<typeof resolveLocations>;
+    try {
+      prac = resolvePractitioners(refsFromExport.practitioners, practitioners, config);
+      locs = resolveLocations(refsFromExport.locations, businesses, config, manifest?.timeZone);
+    } catch (err) {
+      if (err instanceof ConfigError) return fail(err.message);
+      throw err;
+    }
+    for (const n of locs.notes)
+      problems.push({
+        entity: 'locations',
+        file: refsFromExport.files.locations,
+        row: refsFromExport.rowOf.get(`L:${n.sourceId}`) ?? 0,
+        ...n,
+      });
+    for (const n of prac.notes)
+      problems.push({
+        entity: 'practitioners',
+        file: refsFromExport.files.practitioners,
+        row: refsFromExport.rowOf.get(`P:${n.sourceId}`) ?? 0,
+        ...n,
+      });
+
+    // Patients already in Cliniko with a source id: never created again, whoever created them.
+    const existing = await client.listPatients(['old_reference_id:?', 'archived_at:*']);
+    const known = await deps.store.getIdMap(
+      input.clinicId,
+      'patients',
+      existing.map((p) => String(p.old_reference_id)),
+    );
+    let duplicationRisk = 0;
+    for (const p of existing) {
+      const ref = p.old_reference_id;
+      if (!ref || known.has(ref)) continue;
+      duplicationRisk++;
+      const entry: IdMapEntry = {
+        clinikoId: p.id,
+        hash: '',
+        runId: 'found-in-cliniko',
+        at: deps.now().toISOString(),
+        steps: ['alerts', 'referral'],
+      };
+      await deps.store.putIdMap(input.clinicId, 'patients', ref, entry);
+    }
+    if (duplicationRisk) {
+      problems.push({
+        entity: 'patients',
+        sourceId: '',
+        file: 'Clients.csv',
+        row: 0,
+        field: 'ClientId',
+        code: 'ALREADY_IN_CLINIKO',
+        severity: 'warning',
+        message: `${duplicationRisk} patients with a source id are already in Cliniko (an earlier import?): they are not created again`,
+      });
+    }
+
+    const run: RunInfo = {
+      runId: input.runId,
+      clinicId: input.clinicId,
+      mode: input.mode,
+      bucket: input.bucket,
+      exportKey: input.key,
+      exportFile: basename(input.key),
+      sha256,
+      startedAt: deps.now().toISOString(),
+      startedBy: input.startedBy ?? 'unknown',
+      config,
+      ...(manifest ? { manifest } : {}),
+      practitioners: Object.fromEntries(prac.refs),
+      locations: Object.fromEntries(locs.refs),
+      ...(locs.defaultBusinessId ? { defaultBusinessId: locs.defaultBusinessId } : {}),
+      defaultTimeZone: locs.defaultTimeZone,
+      clinikoUsers: users,
+      target: client.baseUrl,
+    };
+    await deps.store.putRun(run);
+    await deps.blobs.putJson(input.bucket, keys.problems(input.runId, 'preflight'), problems);
+    return { runId: input.runId, ok: true, mode: input.mode, failures, duplicationRisk };
+  } catch (err) {
+    if (
+      err instanceof ConfigError ||
+      (err as Error).name === 'ExportRefusedError' ||
+      (err as Error).name === 'ArchiveError'
+    )
+      return fail((err as Error).message);
+    throw err;
+  } finally {
+    await archive.close();
+  }
+}

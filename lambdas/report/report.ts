@@ -1,0 +1,204 @@
+import {
+  ENTITY_KEYS,
+  type EntityCounts,
+  type EntityKey,
+  emptyEntities,
+} from '../../src/migration/entities.js';
+import { dateOrderProblems } from '../../src/migration/scan-export.js';
+import { type BlobStore, keys, type Problem, type StatusStore } from '../../src/pipeline/ports.js';
+import { problemsCsv, type RunReport, reportHtml } from '../../src/report/run-report.js';
+import { DateOrderEvidence } from '../../src/source/values.js';
+
+/**
+ * The run's report, built from what the status table and the bucket hold: every batch's counts,
+ * every write's result, every problem file. Records still unfinished at the end went to the
+ * dead-letter queue and are counted failed, with their last error.
+ */
+export interface ReportInput {
+  readonly runId: string;
+  readonly clinicId: string;
+  readonly bucket: string;
+  /** Preflight's failures: the run stopped before planning. */
+  readonly failures?: readonly string[];
+  readonly exportKey?: string;
+  readonly mode?: 'dry-run' | 'live';
+}
+
+export interface ReportOutput {
+  readonly runId: string;
+  readonly status: 'succeeded' | 'failed';
+  readonly reportKey: string;
+  readonly failed: number;
+}
+
+export interface ReportDeps {
+  readonly store: StatusStore;
+  readonly blobs: BlobStore;
+  readonly now: () => Date;
+}
+
+export async function buildReport(
+  input: ReportInput,
+  deps: ReportDeps,
+): Promise<{ report: RunReport; output: ReportOutput }> {
+  const finishedAt = deps.now().toISOString();
+  const reportKey = keys.report(input.clinicId, input.runId, 'report.json');
+  if (input.failures?.length) {
+    const report: RunReport = {
+      runId: input.runId,
+      mode: input.mode ?? 'dry-run',
+      status: 'failed',
+      source: { system: 'gensolve', file: input.exportKey?.split('/').pop() ?? '', sha256: '' },
+      startedAt: finishedAt,
+      finishedAt,
+      entities: emptyEntities(),
+      excluded: {},
+      problems: input.failures.map((message) => ({
+        entity: 'run',
+        sourceId: '',
+        file: input.exportKey ?? '',
+        row: 0,
+        field: '',
+        code: 'PREFLIGHT_FAILED',
+        severity: 'error',
+        message,
+      })),
+      cliniko: { requests: 0, byStatus: {}, keys: 0, target: '' },
+      summary: { rowsRead: 0, errors: input.failures.length, warnings: 0, infos: 0, seconds: 0 },
+    };
+    return { report, output: { runId: input.runId, status: 'failed', reportKey, failed: 0 } };
+  }
+
+  const run = await deps.store.getRun(input.runId);
+  const entities = emptyEntities();
+  const enqueued: Partial<Record<EntityKey, number>> = {};
+  const evidence = new DateOrderEvidence();
+  const problems: Problem[] = [
+    ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'preflight'))) ?? []),
+    ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'plan'))) ?? []),
+  ];
+  for (const { batchKey, counts, evidence: ev } of await deps.store.listBatchCounts(run.runId)) {
+    if (ev) evidence.merge(ev);
+    if (counts.entity === 'migratedAppointmentType') continue;
+    const c = entities[counts.entity];
+    c.source += counts.source;
+    c.planned += counts.planned;
+    c.skipped += counts.skipped;
+    c.invalid += counts.invalid;
+    c.failed += counts.failed;
+    enqueued[counts.entity] = (enqueued[counts.entity] ?? 0) + counts.enqueued;
+    if (!batchKey.startsWith('plan:'))
+      problems.push(
+        ...((await deps.blobs.getJson<Problem[]>(
+          run.bucket,
+          keys.problems(run.runId, batchKey.replace(/[^\w.-]+/g, '_')),
+        )) ?? []),
+      );
+  }
+  problems.push(...dateOrderProblems(evidence));
+
+  // Writes: exact totals, and a problem for each refusal or dead-lettered record.
+  const written = new Set<string>();
+  const lastErrors = new Map<string, string>();
+  for await (const w of deps.store.listWrites(run.runId)) {
+    const key = `${w.entity}#${w.sourceId}`;
+    if (w.outcome === undefined) {
+      if (w.lastError) lastErrors.set(key, w.lastError);
+      continue;
+    }
+    written.add(key);
+    if (w.entity === 'migratedAppointmentType') continue;
+    const c = entities[w.entity];
+    if (w.outcome === 'created') c.created++;
+    else if (w.outcome === 'alreadyPresent') c.alreadyPresent++;
+    else if (w.outcome === 'updated') {
+      c.alreadyPresent++;
+      c.updated++;
+    } else if (w.outcome === 'failed') c.failed++;
+    if (w.outcome === 'failed') {
+      problems.push({
+        entity: w.entity,
+        sourceId: w.sourceId,
+        file: '',
+        row: 0,
+        field: '',
+        code: w.code ?? 'WRITE_FAILED',
+        severity: 'error',
+        message: `Cliniko refused it: ${w.reason ?? 'unknown reason'}`,
+      });
+    }
+  }
+  if (run.mode === 'live') {
+    for await (const o of deps.store.listOutcomes(run.runId)) {
+      if (o.outcome !== 'planned' || written.has(`${o.entity}#${o.sourceId}`)) continue;
+      if (!(enqueued[o.entity] ?? 0)) continue;
+      const c = entities[o.entity];
+      c.failed++;
+      const last = lastErrors.get(`${o.entity}#${o.sourceId}`);
+      problems.push({
+        entity: o.entity,
+        sourceId: o.sourceId,
+        file: o.file,
+        row: o.row,
+        field: '',
+        code: 'DEAD_LETTERED',
+        severity: 'error',
+        message: `not written after every retry; the message is in the dead-letter queue${last ? ` (last error: ${last})` : ''}`,
+      });
+    }
+  }
+  // In a live run what was enqueued is no longer "planned": it ended created, present or failed.
+  for (const k of ENTITY_KEYS) {
+    const c: EntityCounts = entities[k];
+    if (run.mode === 'live')
+      c.planned = Math.max(0, c.source - c.created - c.alreadyPresent - c.skipped - c.invalid - c.failed);
+  }
+  const byStatus = await deps.store.requests(run.runId);
+  const failed = ENTITY_KEYS.reduce((n, k) => n + entities[k].failed, 0);
+  const count = (s: string) => problems.filter((p) => p.severity === s).length;
+  const report: RunReport = {
+    runId: run.runId,
+    mode: run.mode,
+    status: 'succeeded',
+    source: { system: 'gensolve', file: run.exportFile, sha256: run.sha256 },
+    startedAt: run.startedAt,
+    finishedAt,
+    entities,
+    excluded: run.excluded ?? {},
+    problems,
+    cliniko: {
+      requests: Object.values(byStatus).reduce((a, b) => a + b, 0),
+      byStatus,
+      keys: Math.max(1, run.clinikoUsers.length),
+      target: run.target,
+    },
+    summary: {
+      rowsRead:
+        ENTITY_KEYS.reduce((n, k) => n + entities[k].source, 0) +
+        Object.values(run.excluded ?? {}).reduce((a, b) => a + b, 0),
+      errors: count('error'),
+      warnings: count('warning'),
+      infos: count('info'),
+      seconds: (Date.parse(finishedAt) - Date.parse(run.startedAt)) / 1000,
+    },
+  };
+  return { report, output: { runId: run.runId, status: 'succeeded', reportKey, failed } };
+}
+
+export async function writeReport(input: ReportInput, deps: ReportDeps): Promise<ReportOutput> {
+  const { report, output } = await buildReport(input, deps);
+  const at = (file: string) => keys.report(input.clinicId, input.runId, file);
+  await deps.blobs.putJson(input.bucket, at('report.json'), report);
+  await deps.blobs.putText(
+    input.bucket,
+    at('problems.csv'),
+    problemsCsv(report.problems),
+    'text/csv; charset=utf-8',
+  );
+  await deps.blobs.putText(input.bucket, at('report.html'), reportHtml(report), 'text/html; charset=utf-8');
+  if (!input.failures?.length)
+    await deps.store.updateRunStatus(input.runId, output.failed ? 'finished-with-failures' : 'succeeded', {
+      finishedAt: report.finishedAt,
+    });
+  return output;
+}

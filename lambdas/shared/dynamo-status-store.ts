@@ -1,0 +1,355 @@
+import { createHash } from 'node:crypto';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import type { EntityCounts } from '../../src/migration/entities.js';
+import type {
+  BatchCounts,
+  CountedEntity,
+  IdMapEntry,
+  RecordOutcome,
+  RunInfo,
+  StatusStore,
+  WriteOutcome,
+  WriteResult,
+} from '../../src/pipeline/ports.js';
+
+/**
+ * The status table: one DynamoDB table, keys `pk`/`sk`.
+ *   RUN#<run>   RUN                        the run (RunInfo, status, excluded counts)
+ *   RUN#<run>   BATCH#<batch>              a batch's counts (overwritten whole: retries never double count)
+ *   RUN#<run>   REC#<entity>#<source id>   a record's outcome as its mapper saw it
+ *   RUN#<run>   OUT#<entity>#<source id>   a record's write result (and last error while retried)
+ *   RUN#<run>   DONE#<entity>#<shard>      write counters; the set of counted ids makes counting exact
+ *   RUN#<run>   REQ                        Cliniko requests by status
+ *   CLINIC#<c>  ID#<entity>#<source id>    the clinic's id map: Cliniko id, content hash, steps done
+ */
+const SHARDS = 32;
+
+function shardOf(sourceId: string): number {
+  return Number.parseInt(createHash('md5').update(sourceId).digest('hex').slice(0, 6), 16) % SHARDS;
+}
+
+export class DynamoStatusStore implements StatusStore {
+  private readonly doc: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly table: string,
+    client: DynamoDBClient = new DynamoDBClient({}),
+  ) {
+    this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  async putRun(run: RunInfo): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `RUN#${run.runId}`, sk: 'RUN', run, status: 'preflight-passed', clinicId: run.clinicId },
+      }),
+    );
+  }
+
+  async getRun(runId: string): Promise<RunInfo> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `RUN#${runId}`, sk: 'RUN' }, ConsistentRead: true }),
+    );
+    if (!res.Item) throw new Error(`run ${runId} is not in the status table`);
+    return {
+      ...(res.Item.run as RunInfo),
+      status: res.Item.status as string,
+      ...(res.Item.excluded ? { excluded: res.Item.excluded as Record<string, number> } : {}),
+    };
+  }
+
+  async updateRunStatus(runId: string, status: string, extra: Record<string, unknown> = {}): Promise<void> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ':status': status };
+    const sets = ['#status = :status'];
+    for (const [i, [k, v]] of Object.entries(extra).entries()) {
+      names[`#k${i}`] = k;
+      values[`:v${i}`] = v;
+      sets.push(`#k${i} = :v${i}`);
+    }
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `RUN#${runId}`, sk: 'RUN' },
+        UpdateExpression: `SET ${sets.join(', ')}`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    );
+  }
+
+  async putBatchCounts(
+    runId: string,
+    batchKey: string,
+    counts: BatchCounts,
+    evidence?: Record<string, { parsed: number; proven: boolean }>,
+  ): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `RUN#${runId}`, sk: `BATCH#${batchKey}`, counts, ...(evidence ? { evidence } : {}) },
+      }),
+    );
+  }
+
+  async listBatchCounts(runId: string) {
+    const out: {
+      batchKey: string;
+      counts: BatchCounts;
+      evidence?: Record<string, { parsed: number; proven: boolean }>;
+    }[] = [];
+    for await (const item of this.query(`RUN#${runId}`, 'BATCH#')) {
+      out.push({
+        batchKey: String(item.sk).slice(6),
+        counts: item.counts as BatchCounts,
+        ...(item.evidence
+          ? { evidence: item.evidence as Record<string, { parsed: number; proven: boolean }> }
+          : {}),
+      });
+    }
+    return out;
+  }
+
+  async putOutcomes(runId: string, outcomes: readonly RecordOutcome[]): Promise<void> {
+    const items = outcomes.map((o) => ({
+      PutRequest: { Item: { pk: `RUN#${runId}`, sk: `REC#${o.entity}#${o.sourceId}`, ...o } },
+    }));
+    await this.batchWrite(items);
+  }
+
+  async getOutcomes(
+    runId: string,
+    entity: string,
+    sourceIds: readonly string[],
+  ): Promise<Map<string, RecordOutcome>> {
+    const items = await this.batchGet(
+      sourceIds.map((id) => ({ pk: `RUN#${runId}`, sk: `REC#${entity}#${id}` })),
+    );
+    return new Map(items.map((i) => [String(i.sourceId), i as unknown as RecordOutcome]));
+  }
+
+  async *listOutcomes(runId: string, entity?: string): AsyncIterable<RecordOutcome> {
+    for await (const item of this.query(`RUN#${runId}`, entity ? `REC#${entity}#` : 'REC#'))
+      yield item as unknown as RecordOutcome;
+  }
+
+  async getIdMap(
+    clinicId: string,
+    entity: CountedEntity,
+    sourceIds: readonly string[],
+  ): Promise<Map<string, IdMapEntry>> {
+    const items = await this.batchGet(
+      sourceIds.map((id) => ({ pk: `CLINIC#${clinicId}`, sk: `ID#${entity}#${id}` })),
+      true,
+    );
+    return new Map(
+      items.map((i) => [
+        String(i.sourceId),
+        {
+          clinikoId: String(i.clinikoId),
+          hash: String(i.hash ?? ''),
+          runId: String(i.runId),
+          at: String(i.at),
+          steps: (i.steps as string[] | undefined) ?? [],
+        },
+      ]),
+    );
+  }
+
+  async putIdMap(
+    clinicId: string,
+    entity: CountedEntity,
+    sourceId: string,
+    entry: IdMapEntry,
+  ): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: {
+          pk: `CLINIC#${clinicId}`,
+          sk: `ID#${entity}#${sourceId}`,
+          sourceId,
+          entity,
+          ...entry,
+          steps: [...entry.steps],
+        },
+      }),
+    );
+  }
+
+  async addIdMapStep(clinicId: string, entity: CountedEntity, sourceId: string, step: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `CLINIC#${clinicId}`, sk: `ID#${entity}#${sourceId}` },
+        UpdateExpression: 'SET #steps = list_append(if_not_exists(#steps, :empty), :step)',
+        ExpressionAttributeNames: { '#steps': 'steps' },
+        ExpressionAttributeValues: { ':step': [step], ':empty': [] },
+      }),
+    );
+  }
+
+  async recordWrite(runId: string, result: WriteResult): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `RUN#${runId}`, sk: `OUT#${result.entity}#${result.sourceId}` },
+        UpdateExpression:
+          'SET entity = :e, sourceId = :s, outcome = :o, clinikoId = :c, reason = :r, code = :code',
+        ExpressionAttributeValues: {
+          ':e': result.entity,
+          ':s': result.sourceId,
+          ':o': result.outcome,
+          ':c': result.clinikoId ?? null,
+          ':r': result.reason ?? null,
+          ':code': result.code ?? null,
+        },
+      }),
+    );
+    try {
+      // Counted once: the id joins the shard's set in the same update that adds to the counter.
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `RUN#${runId}`, sk: `DONE#${result.entity}#${shardOf(result.sourceId)}` },
+          UpdateExpression: 'ADD #ids :id, #outcome :one SET entity = :e',
+          ConditionExpression: 'attribute_not_exists(#ids) OR NOT contains(#ids, :sid)',
+          ExpressionAttributeNames: { '#ids': 'ids', '#outcome': result.outcome },
+          ExpressionAttributeValues: {
+            ':id': new Set([result.sourceId]),
+            ':sid': result.sourceId,
+            ':one': 1,
+            ':e': result.entity,
+          },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
+  }
+
+  async noteAttempt(runId: string, entity: CountedEntity, sourceId: string, reason: string): Promise<void> {
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `RUN#${runId}`, sk: `OUT#${entity}#${sourceId}` },
+        UpdateExpression: 'SET entity = :e, sourceId = :s, lastError = :r ADD attempts :one',
+        ExpressionAttributeValues: { ':e': entity, ':s': sourceId, ':r': reason.slice(0, 500), ':one': 1 },
+      }),
+    );
+  }
+
+  async writeTotals(runId: string) {
+    const totals: Partial<
+      Record<CountedEntity, Pick<EntityCounts, 'created' | 'alreadyPresent' | 'updated' | 'failed'>>
+    > = {};
+    for await (const item of this.query(`RUN#${runId}`, 'DONE#')) {
+      const entity = item.entity as CountedEntity;
+      const t = (totals[entity] ??= { created: 0, alreadyPresent: 0, updated: 0, failed: 0 });
+      for (const k of ['created', 'alreadyPresent', 'updated', 'failed'] as const)
+        t[k] += Number(item[k] ?? 0);
+    }
+    return totals;
+  }
+
+  async *listWrites(runId: string) {
+    for await (const item of this.query(`RUN#${runId}`, 'OUT#')) {
+      yield {
+        entity: item.entity as CountedEntity,
+        sourceId: String(item.sourceId),
+        ...(item.outcome ? { outcome: item.outcome as WriteOutcome } : {}),
+        ...(item.clinikoId ? { clinikoId: String(item.clinikoId) } : {}),
+        ...(item.reason ? { reason: String(item.reason) } : {}),
+        ...(item.code ? { code: String(item.code) } : {}),
+        ...(item.lastError ? { lastError: String(item.lastError) } : {}),
+      };
+    }
+  }
+
+  async addRequests(runId: string, byStatus: Record<string, number>): Promise<void> {
+    const entries = Object.entries(byStatus).filter(([, n]) => n > 0);
+    if (!entries.length) return;
+    await this.doc.send(
+      new UpdateCommand({
+        TableName: this.table,
+        Key: { pk: `RUN#${runId}`, sk: 'REQ' },
+        UpdateExpression: `ADD ${entries.map((_, i) => `#s${i} :n${i}`).join(', ')}`,
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([s], i) => [`#s${i}`, `s${s}`])),
+        ExpressionAttributeValues: Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])),
+      }),
+    );
+  }
+
+  async requests(runId: string): Promise<Record<string, number>> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `RUN#${runId}`, sk: 'REQ' }, ConsistentRead: true }),
+    );
+    return Object.fromEntries(
+      Object.entries(res.Item ?? {})
+        .filter(([k]) => k.startsWith('s'))
+        .map(([k, v]) => [k.slice(1), Number(v)]),
+    );
+  }
+
+  private async *query(pk: string, prefix: string): AsyncIterable<Record<string, unknown>> {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const res = await this.doc.send(
+        new QueryCommand({
+          TableName: this.table,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': pk, ':prefix': prefix },
+          ExclusiveStartKey: start,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of res.Items ?? []) yield item;
+      start = res.LastEvaluatedKey;
+    } while (start);
+  }
+
+  private async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+    for (let i = 0; i < requests.length; i += 25) {
+      let pending: Record<string, unknown>[] | undefined = requests.slice(i, i + 25);
+      for (let attempt = 0; pending?.length; attempt++) {
+        const res = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.table]: pending as never } }),
+        );
+        pending = res.UnprocessedItems?.[this.table] as Record<string, unknown>[] | undefined;
+        if (pending?.length) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      }
+    }
+  }
+
+  private async batchGet(
+    keys: { pk: string; sk: string }[],
+    consistent = false,
+  ): Promise<Record<string, unknown>[]> {
+    const out: Record<string, unknown>[] = [];
+    const unique = [...new Map(keys.map((k) => [`${k.pk}|${k.sk}`, k])).values()];
+    for (let i = 0; i < unique.length; i += 100) {
+      let pending: Record<string, unknown>[] | undefined = unique.slice(i, i + 100);
+      for (let attempt = 0; pending?.length; attempt++) {
+        const res = await this.doc.send(
+          new BatchGetCommand({
+            RequestItems: { [this.table]: { Keys: pending, ConsistentRead: consistent } },
+          }),
+        );
+        out.push(...(res.Responses?.[this.table] ?? []));
+        pending = res.UnprocessedKeys?.[this.table]?.Keys as Record<string, unknown>[] | undefined;
+        if (pending?.length) await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** attempt)));
+      }
+    }
+    return out;
+  }
+}

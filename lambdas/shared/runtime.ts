@@ -1,0 +1,59 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { loadProfile } from '../../src/source/profile.js';
+import { clinikoFactory } from './cliniko-factory.js';
+import { DynamoBucketStore } from './dynamo-bucket-store.js';
+import { DynamoStatusStore } from './dynamo-status-store.js';
+import { ENV, requireEnv } from './env.js';
+import { S3BlobStore } from './s3-blob-store.js';
+import { SecretsManagerSource } from './secrets-source.js';
+import { SqsCommandQueue } from './sqs-command-queue.js';
+
+/**
+ * What every handler wires in, built once per container at cold start from validated
+ * environment variables. Logs are structured JSON and carry ids, counts and codes only.
+ */
+export const logger = new Logger({ serviceName: 'cliniko-migrate' });
+
+let cached: ReturnType<typeof build> | undefined;
+
+function build() {
+  const dynamo = new DynamoDBClient({});
+  const table = requireEnv(ENV.statusTable);
+  return {
+    store: new DynamoStatusStore(table, dynamo),
+    buckets: new DynamoBucketStore(table, dynamo),
+    blobs: new S3BlobStore(),
+    secrets: new SecretsManagerSource(process.env[ENV.secretPrefix] ?? 'cliniko-migrate/'),
+    queue: () => new SqsCommandQueue(requireEnv(ENV.writeQueueUrl)),
+    profile: loadProfile('gensolve'),
+    now: () => new Date(),
+  };
+}
+
+export function runtime() {
+  cached ??= build();
+  return cached;
+}
+
+export function clinikoFor(options: { maxTokenWaitMs?: number } = {}) {
+  return clinikoFactory(runtime().buckets, options);
+}
+
+/** Adds what a client sent since the last call to the run's request counts. */
+export async function flushRequests(
+  runId: string,
+  clients: Iterable<ClinikoClient>,
+  seen: Map<ClinikoClient, Record<string, number>>,
+): Promise<void> {
+  const delta: Record<string, number> = {};
+  for (const client of clients) {
+    const now = client.counter.byStatus();
+    const before = seen.get(client) ?? {};
+    for (const [status, n] of Object.entries(now))
+      delta[status] = (delta[status] ?? 0) + n - (before[status] ?? 0);
+    seen.set(client, now);
+  }
+  await runtime().store.addRequests(runId, delta);
+}

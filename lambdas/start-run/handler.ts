@@ -1,0 +1,43 @@
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { ENV, requireEnv } from '../shared/env.js';
+import { logger } from '../shared/runtime.js';
+import { runStartFor } from './start-run.js';
+
+interface S3ObjectCreatedDetail {
+  bucket: { name: string };
+  object: { key: string; 'version-id'?: string; etag?: string };
+  requester?: string;
+}
+
+const sfn = new SFNClient({});
+
+export const handler = async (
+  event: EventBridgeEvent<'Object Created', S3ObjectCreatedDetail>,
+): Promise<{ started: boolean; name?: string }> => {
+  const start = runStartFor({
+    bucket: event.detail.bucket.name,
+    key: decodeURIComponent(event.detail.object.key.replace(/\+/g, ' ')),
+    ...(event.detail.object['version-id'] ? { versionId: event.detail.object['version-id'] } : {}),
+    ...(event.detail.object.etag ? { etag: event.detail.object.etag } : {}),
+    ...(event.detail.requester ? { requester: event.detail.requester } : {}),
+  });
+  if (!start) return { started: false };
+  try {
+    await sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: requireEnv(ENV.stateMachineArn),
+        name: start.name,
+        input: JSON.stringify(start.input),
+      }),
+    );
+    logger.info('run started', { runId: start.name, clinicId: start.input.clinicId });
+    return { started: true, name: start.name };
+  } catch (err) {
+    if (err instanceof ExecutionAlreadyExists) {
+      logger.info('duplicate event: run already started', { runId: start.name });
+      return { started: false, name: start.name };
+    }
+    throw err;
+  }
+};

@@ -1,0 +1,80 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { DeferError } from '../../src/cliniko/rate-limiter.js';
+import type { RunInfo, WriteCommand } from '../../src/pipeline/ports.js';
+import { ENV } from '../shared/env.js';
+import { clinikoFor, flushRequests, logger, runtime } from '../shared/runtime.js';
+import type { SqsCommandQueue } from '../shared/sqs-command-queue.js';
+import { writeCommand } from './write-command.js';
+
+/**
+ * The SQS writer: each message one record. Messages that should be tried again are reported as
+ * batch item failures (the rest of the batch is deleted); after maxReceiveCount they go to the
+ * dead-letter queue. A message that would have to wait for the rate limit is sent back with a
+ * delay instead of sleeping in a paid Lambda.
+ */
+const processor = new BatchProcessor(EventType.SQS);
+const runs = new Map<string, Promise<RunInfo>>();
+const seen = new Map<ClinikoClient, Record<string, number>>();
+let queue: SqsCommandQueue | undefined;
+
+export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const rt = runtime();
+  queue ??= rt.queue();
+  const make = clinikoFor({ maxTokenWaitMs: Number(process.env[ENV.maxTokenWaitMs] ?? 2000) });
+  const used = new Map<string, Set<ClinikoClient>>();
+
+  const record = async (message: SQSRecord): Promise<void> => {
+    const cmd = JSON.parse(message.body) as WriteCommand;
+    let run = runs.get(cmd.runId);
+    if (!run) {
+      run = rt.store.getRun(cmd.runId);
+      runs.set(cmd.runId, run);
+    }
+    const info = await run;
+    const credentials = await rt.secrets.credentials(cmd.clinicId);
+    const cliniko = (keyIndex: number) => {
+      const c = make(
+        credentials,
+        keyIndex,
+        info.clinikoUsers[keyIndex % Math.max(1, info.clinikoUsers.length)],
+      );
+      let set = used.get(cmd.runId);
+      if (!set) used.set(cmd.runId, (set = new Set()));
+      set.add(c);
+      return c;
+    };
+    try {
+      const result = await writeCommand(
+        cmd,
+        { store: rt.store, cliniko, now: rt.now },
+        { receiveCount: Number(message.attributes.ApproximateReceiveCount ?? 1) },
+      );
+      logger.debug('written', {
+        runId: cmd.runId,
+        entity: cmd.entity,
+        sourceId: cmd.sourceId,
+        outcome: result.outcome,
+        code: result.code,
+      });
+    } catch (err) {
+      if (err instanceof DeferError && queue) {
+        await queue.sendLater(cmd, err.delayMs / 1000);
+        return;
+      }
+      logger.warn('write will be retried', {
+        runId: cmd.runId,
+        entity: cmd.entity,
+        sourceId: cmd.sourceId,
+        error: (err as Error).name,
+      });
+      throw err;
+    }
+  };
+  try {
+    return await processPartialResponse(event, record, processor, { context });
+  } finally {
+    for (const [runId, clients] of used) await flushRequests(runId, clients, seen);
+  }
+};

@@ -1,0 +1,206 @@
+import type { ClinikoClient, CreateOnceResult } from '../../src/cliniko/client.js';
+import {
+  ClinikoAmbiguousError,
+  ClinikoError,
+  ClinikoRateLimitedError,
+  ClinikoTransientError,
+  ClinikoValidationError,
+  failureKind,
+} from '../../src/cliniko/errors.js';
+import { DeferError } from '../../src/cliniko/rate-limiter.js';
+import type { IdMapEntry, StatusStore, WriteCommand, WriteResult } from '../../src/pipeline/ports.js';
+
+/**
+ * Writes one record to Cliniko exactly once. The clinic's id map says whether it was written
+ * before (by this run or an earlier one); a redelivered message re-finds the record by its
+ * natural key before creating; an ambiguous failure is re-found by the client. Follow-up
+ * requests (alerts, referral source, cancellation, did-not-arrive) are recorded as steps so a
+ * retry does only what is left. Cliniko's refusals (422, 401, 403) are results, not retries.
+ */
+export interface WriteDeps {
+  readonly store: StatusStore;
+  readonly cliniko: (keyIndex: number) => ClinikoClient;
+  readonly now: () => Date;
+}
+
+export interface Delivery {
+  /** SQS ApproximateReceiveCount: above 1, an earlier attempt may have written the record. */
+  readonly receiveCount: number;
+}
+
+/** Errors worth another delivery: the message goes back to the queue (and, in the end, the DLQ). */
+export function isRetryable(err: unknown): boolean {
+  return (
+    err instanceof DeferError ||
+    err instanceof ClinikoTransientError ||
+    err instanceof ClinikoRateLimitedError ||
+    err instanceof ClinikoAmbiguousError ||
+    !(err instanceof ClinikoError)
+  );
+}
+
+const referralTypeCache = new Map<ClinikoClient, Promise<string | undefined>>();
+
+export async function writeCommand(
+  cmd: WriteCommand,
+  deps: WriteDeps,
+  delivery: Delivery,
+): Promise<WriteResult> {
+  const client = deps.cliniko(cmd.keyIndex);
+  try {
+    const existing = (await deps.store.getIdMap(cmd.clinicId, cmd.entity, [cmd.sourceId])).get(cmd.sourceId);
+    let clinikoId: string;
+    let steps: readonly string[];
+    let outcome: WriteResult['outcome'];
+    if (existing) {
+      clinikoId = existing.clinikoId;
+      steps = existing.steps;
+      outcome = existing.runId === cmd.runId ? 'created' : 'alreadyPresent';
+    } else {
+      const { record } = await create(cmd, client, delivery.receiveCount > 1);
+      clinikoId = record.id;
+      steps = [];
+      outcome = 'created';
+      const entry: IdMapEntry = {
+        clinikoId,
+        hash: cmd.hash,
+        runId: cmd.runId,
+        at: deps.now().toISOString(),
+        steps: [],
+      };
+      await deps.store.putIdMap(cmd.clinicId, cmd.entity, cmd.sourceId, entry);
+    }
+    if (outcome === 'created')
+      await followUps(
+        cmd,
+        clinikoId,
+        steps,
+        client,
+        deps,
+        existing !== undefined || delivery.receiveCount > 1,
+      );
+    const result: WriteResult = { entity: cmd.entity, sourceId: cmd.sourceId, outcome, clinikoId };
+    await deps.store.recordWrite(cmd.runId, result);
+    return result;
+  } catch (err) {
+    if (isRetryable(err)) {
+      await deps.store.noteAttempt(cmd.runId, cmd.entity, cmd.sourceId, (err as Error).message);
+      throw err;
+    }
+    const reason =
+      err instanceof ClinikoValidationError
+        ? Object.entries(err.fieldErrors)
+            .map(([f, m]) => `${f} ${m}`)
+            .join('; ')
+        : (err as Error).message;
+    const result: WriteResult = {
+      entity: cmd.entity,
+      sourceId: cmd.sourceId,
+      outcome: 'failed',
+      reason,
+      code: `CLINIKO_${failureKind(err).toUpperCase().replace(/-/g, '_')}`,
+    };
+    await deps.store.recordWrite(cmd.runId, result);
+    return result;
+  }
+}
+
+type Created = CreateOnceResult<{ id: string }>;
+
+async function create(cmd: WriteCommand, client: ClinikoClient, refindFirst: boolean): Promise<Created> {
+  const p = cmd.payload;
+  switch (p.kind) {
+    case 'appointmentType': {
+      if (refindFirst) {
+        const found = (await client.listAppointmentTypes({ includeArchived: true })).find(
+          (t) => t.name === p.body.name,
+        );
+        if (found) return { record: found, recovered: true };
+      }
+      return client.createAppointmentTypeOnce(
+        p.body as Parameters<ClinikoClient['createAppointmentTypeOnce']>[0],
+      );
+    }
+    case 'contact': {
+      if (refindFirst) {
+        const found = await client.findContact(p.body);
+        if (found) return { record: found, recovered: true };
+      }
+      return client.createContactOnce(p.body);
+    }
+    case 'patient': {
+      if (refindFirst) {
+        const found = await client.findPatientByReference(p.body.old_reference_id);
+        if (found) return { record: found, recovered: true };
+      }
+      return client.createPatientOnce(p.body as Parameters<ClinikoClient['createPatientOnce']>[0]);
+    }
+    case 'appointment': {
+      if (refindFirst) {
+        const found = await client.findIndividualAppointment(p.body);
+        if (found) return { record: found, recovered: true };
+      }
+      return client.createIndividualAppointmentOnce(
+        p.body as Parameters<ClinikoClient['createIndividualAppointmentOnce']>[0],
+      );
+    }
+  }
+}
+
+async function followUps(
+  cmd: WriteCommand,
+  clinikoId: string,
+  done: readonly string[],
+  client: ClinikoClient,
+  deps: WriteDeps,
+  mayBePartial: boolean,
+): Promise<void> {
+  const step = async (name: string, action: () => Promise<unknown>) => {
+    if (done.includes(name)) return;
+    await action();
+    await deps.store.addIdMapStep(cmd.clinicId, cmd.entity, cmd.sourceId, name);
+  };
+  const p = cmd.payload;
+  if (p.kind === 'patient') {
+    if (p.alerts.length) {
+      await step('alerts', async () => {
+        // A retry may follow a partial attempt: only the alerts not there yet are created.
+        const there = mayBePartial
+          ? new Set((await client.listMedicalAlerts(clinikoId)).map((a) => a.name))
+          : new Set<string>();
+        for (const name of p.alerts)
+          if (!there.has(name)) await client.createMedicalAlertOnce({ patient_id: clinikoId, name });
+      });
+    }
+    if (p.referral) {
+      const referral = p.referral;
+      await step('referral', async () => {
+        let typeId = referralTypeCache.get(client);
+        if (!typeId) {
+          typeId = client
+            .listReferralSourceTypes()
+            .then((types) => types.find((t) => t.referrer_type === 'Contact')?.id);
+          referralTypeCache.set(client, typeId);
+        }
+        const id = await typeId;
+        if (id)
+          await client.setReferralSource(clinikoId, {
+            referral_source_type_id: id,
+            referrer_id: referral.contactId,
+          });
+      });
+    }
+  }
+  if (p.kind === 'appointment') {
+    const cancel = p.cancel;
+    if (cancel)
+      await step('cancel', () =>
+        client.cancelIndividualAppointment(
+          clinikoId,
+          cancel as Parameters<ClinikoClient['cancelIndividualAppointment']>[1],
+        ),
+      );
+    // Did-not-arrive is kept; arrival of attended past appointments is not set (two requests each).
+    if (p.arrived === false) await step('arrival', () => client.setArrival(clinikoId, false));
+  }
+}

@@ -1,0 +1,72 @@
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/** CloudFormation metadata naming the handler's source, so the local runner runs the same file. */
+export const HANDLER_METADATA = 'cliniko-migrate:handler';
+
+export interface MigrationFunctionProps {
+  /** Folder under `lambdas/` holding `handler.ts`. */
+  readonly name: string;
+  readonly description: string;
+  readonly timeout: Duration;
+  readonly memorySize?: number;
+  readonly environment?: Record<string, string>;
+  readonly key: IKey;
+  /** Days to keep logs. */
+  readonly logRetention: RetentionDays;
+}
+
+/**
+ * One place for what every Lambda shares: Node.js 22 on ARM (Node 20 is past its end of life;
+ * the same code still runs locally on 20), JSON logs, X-Ray tracing, an encrypted log group with a
+ * retention, and esbuild bundling with the local esbuild (no Docker).
+ */
+export class MigrationFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: MigrationFunctionProps) {
+    const entry = join(ROOT, 'lambdas', props.name, 'handler.ts');
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: props.logRetention,
+      encryptionKey: props.key,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry,
+      handler: 'handler',
+      description: props.description,
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      timeout: props.timeout,
+      memorySize: props.memorySize ?? 512,
+      tracing: Tracing.ACTIVE,
+      loggingFormat: LoggingFormat.JSON,
+      logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'cliniko-migrate',
+        ...props.environment,
+      },
+      bundling: {
+        // ESM sources, CommonJS bundle: the SDK and Powertools both ship it, and it needs no require shim.
+        format: OutputFormat.CJS,
+        target: 'node22',
+        sourceMap: true,
+        minify: true,
+        // The SDK v3 is in the runtime; bundling our pinned version keeps behaviour identical to tests.
+        externalModules: [],
+        loader: { '.json': 'json' },
+      },
+    });
+    (this.node.defaultChild as { addMetadata?: (k: string, v: unknown) => void }).addMetadata?.(
+      HANDLER_METADATA,
+      `lambdas/${props.name}/handler.ts`,
+    );
+  }
+}

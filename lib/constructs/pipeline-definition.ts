@@ -1,0 +1,161 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import {
+  type Chain,
+  Choice,
+  Condition,
+  DistributedMap,
+  Fail,
+  type INextable,
+  JsonPath,
+  Pass,
+  type RetryProps,
+  Succeed,
+  TaskInput,
+  Wait,
+  WaitTime,
+} from 'aws-cdk-lib/aws-stepfunctions';
+import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import type { Construct } from 'constructs';
+import { PHASES } from '../../src/migration/row-processing.js';
+
+/**
+ * The state machine, in JSONPath and with batch keys passed to each Map through ItemsPath, so the
+ * very same definition runs on AWS (Distributed Map, Standard workflow) and locally
+ * (aws-local-stepfunctions, which ignores JSONata, variables and ItemReader/ItemBatcher/ResultWriter
+ * without a word: a guard test keeps them out).
+ *
+ *   Preflight → Plan → for each phase: Map(batches → mapper) → wait until written → … → Report
+ */
+export interface PipelineFunctions {
+  readonly preflight: IFunction;
+  readonly plan: IFunction;
+  readonly mapBatch: IFunction;
+  readonly checkPhase: IFunction;
+  readonly report: IFunction;
+}
+
+/** Transient failures of a step are retried; everything else is data or a real failure. Declared once. */
+export const TRANSIENT_RETRY: RetryProps = {
+  errors: [
+    'Lambda.ServiceException',
+    'Lambda.AWSLambdaException',
+    'Lambda.SdkClientException',
+    'Lambda.TooManyRequestsException',
+    'ProvisionedThroughputExceededException',
+    'ThrottlingException',
+    'RequestLimitExceeded',
+    'ClinikoTransientError',
+    'ClinikoRateLimitedError',
+  ],
+  interval: Duration.seconds(2),
+  maxAttempts: 6,
+  backoffRate: 2,
+};
+
+export interface PipelineOptions {
+  /** Seconds between checks of a phase's writes. */
+  readonly pollSeconds?: number;
+  /** Batches mapped at once per phase. */
+  readonly mapConcurrency?: number;
+}
+
+export function pipelineDefinition(
+  scope: Construct,
+  fns: PipelineFunctions,
+  options: PipelineOptions = {},
+): Chain {
+  const invoke = (id: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string) =>
+    new LambdaInvoke(scope, id, {
+      lambdaFunction: fn,
+      payloadResponseOnly: true,
+      payload: TaskInput.fromObject(payload),
+      resultPath,
+    }).addRetry(TRANSIENT_RETRY);
+
+  const report = invoke(
+    'Report',
+    fns.report,
+    { 'runId.$': '$.runId', 'clinicId.$': '$.clinicId', 'bucket.$': '$.bucket' },
+    '$.report',
+  );
+  const reportFailure = invoke(
+    'ReportPreflightFailure',
+    fns.report,
+    {
+      'runId.$': '$.runId',
+      'clinicId.$': '$.clinicId',
+      'bucket.$': '$.bucket',
+      'exportKey.$': '$.key',
+      'mode.$': '$.mode',
+      'failures.$': '$.preflight.failures',
+    },
+    '$.report',
+  ).next(
+    new Fail(scope, 'PreflightFailed', {
+      error: 'PreflightFailed',
+      cause: 'The export or the clinic setup failed the preflight checks: see the report.',
+    }),
+  );
+
+  const preflight = invoke(
+    'Preflight',
+    fns.preflight,
+    {
+      'runId.$': '$.runId',
+      'clinicId.$': '$.clinicId',
+      'bucket.$': '$.bucket',
+      'key.$': '$.key',
+      'mode.$': '$.mode',
+      'startedBy.$': '$.startedBy',
+    },
+    '$.preflight',
+  );
+  const plan = invoke('Plan', fns.plan, { 'runId.$': '$.runId' }, '$.plan');
+
+  let tail: INextable & { next(s: unknown): unknown } = plan as never;
+  const first = plan;
+  for (const phase of PHASES) {
+    const label = phase.charAt(0).toUpperCase() + phase.slice(1);
+    const map = new DistributedMap(scope, `Map${label}`, {
+      itemsPath: `$.plan.${phase}`,
+      itemSelector: { 'runId.$': '$.runId', 'batchKey.$': '$$.Map.Item.Value' },
+      maxConcurrency: options.mapConcurrency ?? 10,
+      resultPath: JsonPath.DISCARD,
+    });
+    map.itemProcessor(
+      invoke(`MapBatch${label}`, fns.mapBatch, { 'runId.$': '$.runId', 'batchKey.$': '$.batchKey' }, '$'),
+    );
+    const init = new Pass(scope, `Start${label}Check`, {
+      result: { value: { phase, done: false, idleChecks: 0 } },
+      resultPath: '$.check',
+    });
+    const wait = new Wait(scope, `Wait${label}`, {
+      time: WaitTime.duration(Duration.seconds(options.pollSeconds ?? 10)),
+    });
+    const check = invoke(
+      `Check${label}`,
+      fns.checkPhase,
+      { 'runId.$': '$.runId', phase, 'idleChecks.$': '$.check.idleChecks' },
+      '$.check',
+    );
+    const done = new Choice(scope, `${label}Written`);
+    tail.next(map);
+    map.next(init);
+    init.next(wait);
+    wait.next(check);
+    check.next(done);
+    done.otherwise(wait);
+    const after = new Pass(scope, `${label}Done`);
+    done.when(Condition.booleanEquals('$.check.done', true), after);
+    tail = after as never;
+  }
+  tail.next(report);
+  report.next(new Succeed(scope, 'Done'));
+
+  return preflight.next(
+    new Choice(scope, 'PreflightPassed')
+      .when(Condition.booleanEquals('$.preflight.ok', true), first)
+      .otherwise(reportFailure),
+  );
+}

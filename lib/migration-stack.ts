@@ -1,0 +1,302 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
+import { Construct } from 'constructs';
+import { ENV } from '../lambdas/shared/env.js';
+import { MigrationFunction } from './constructs/migration-function.js';
+import { pipelineDefinition } from './constructs/pipeline-definition.js';
+
+export interface MigrationStackProps extends StackProps {
+  /** Clinics that get a Secrets Manager secret for their Cliniko API keys. */
+  readonly clinics?: readonly string[];
+  /** Days an export (and its working files) is kept in the bucket. */
+  readonly exportRetentionDays?: number;
+  /** Requests per minute per Cliniko user (Cliniko: 200). */
+  readonly clinikoRateLimit?: number;
+  readonly logRetention?: RetentionDays;
+}
+
+/** Secrets are named from the stack and the clinic: `cliniko-migrate/<stack>/<clinicId>`. */
+export const secretPrefix = (stackName: string) => `cliniko-migrate/${stackName}/`;
+
+/**
+ * The whole migration pipeline for AWS: exports land in S3, EventBridge starts the Step Functions
+ * state machine, mappers fan batches out to an SQS queue, writers call Cliniko within its rate
+ * limit, DynamoDB tracks every run, entity and record, and reports go back to S3.
+ */
+export class MigrationStack extends Stack {
+  readonly bucket: Bucket;
+  readonly table: Table;
+  readonly writeQueue: Queue;
+  readonly deadLetterQueue: Queue;
+  readonly stateMachine: StateMachine;
+
+  constructor(scope: Construct, id: string, props: MigrationStackProps = {}) {
+    super(scope, id, props);
+    const logRetention = props.logRetention ?? RetentionDays.THREE_MONTHS;
+
+    const key = new Key(this, 'DataKey', {
+      enableKeyRotation: true,
+      description: 'Encrypts the clinic data the migration handles',
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    // CloudWatch Logs encrypts the log groups with this key.
+    key.grantEncryptDecrypt(new ServicePrincipal(`logs.${this.region}.amazonaws.com`));
+
+    const accessLogs = new Bucket(this, 'AccessLogs', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      encryption: BucketEncryption.S3_MANAGED,
+      objectOwnership: ObjectOwnership.BUCKET_OWNER_PREFERRED,
+      versioned: true,
+      lifecycleRules: [{ expiration: Duration.days(365) }],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.bucket = new Bucket(this, 'ExportBucket', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      versioned: true,
+      encryption: BucketEncryption.KMS,
+      encryptionKey: key,
+      bucketKeyEnabled: true,
+      eventBridgeEnabled: true,
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'export-bucket/',
+      lifecycleRules: [
+        {
+          prefix: 'exports/',
+          expiration: Duration.days(props.exportRetentionDays ?? 30),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        {
+          prefix: 'work/',
+          expiration: Duration.days(props.exportRetentionDays ?? 30),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+      ],
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    this.table = new Table(this, 'StatusTable', {
+      partitionKey: { name: 'pk', type: AttributeType.STRING },
+      sortKey: { name: 'sk', type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      encryption: TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+
+    const writerTimeout = Duration.seconds(60);
+    this.deadLetterQueue = new Queue(this, 'WriteDeadLetters', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.writeQueue = new Queue(this, 'WriteQueue', {
+      encryption: QueueEncryption.KMS,
+      encryptionMasterKey: key,
+      enforceSSL: true,
+      // AWS: at least six times the function's timeout, so a slow batch is not delivered twice.
+      visibilityTimeout: Duration.seconds(writerTimeout.toSeconds() * 6),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
+    });
+
+    const environment = {
+      [ENV.statusTable]: this.table.tableName,
+      [ENV.bucket]: this.bucket.bucketName,
+      [ENV.writeQueueUrl]: this.writeQueue.queueUrl,
+      [ENV.secretPrefix]: secretPrefix(this.stackName),
+      [ENV.rateLimitPerMinute]: String(props.clinikoRateLimit ?? 200),
+      [ENV.maxTokenWaitMs]: '2000',
+    };
+    const fn = (id: string, name: string, description: string, timeout: Duration, memorySize?: number) =>
+      new MigrationFunction(this, id, {
+        name,
+        description,
+        timeout,
+        environment,
+        key,
+        logRetention,
+        ...(memorySize ? { memorySize } : {}),
+      });
+    const preflight = fn(
+      'Preflight',
+      'preflight',
+      'Checks the export, the clinic configuration and Cliniko before a run',
+      Duration.minutes(5),
+      1024,
+    );
+    const plan = fn(
+      'Plan',
+      'plan',
+      'Streams the export and splits its tables into batches',
+      Duration.minutes(15),
+      1024,
+    );
+    const mapBatch = fn(
+      'MapBatch',
+      'map-batch',
+      'Validates and maps one batch of rows and enqueues its writes',
+      Duration.minutes(5),
+    );
+    const writer = fn('Writer', 'write', 'Writes records to Cliniko within its rate limit', writerTimeout);
+    const checkPhase = fn(
+      'CheckPhase',
+      'check-phase',
+      'Tells whether a phase has been written',
+      Duration.minutes(1),
+      256,
+    );
+    const report = fn(
+      'Report',
+      'report',
+      'Writes report.json, report.html and problems.csv',
+      Duration.minutes(15),
+      1024,
+    );
+
+    for (const f of [preflight, plan, mapBatch, writer, checkPhase, report]) this.table.grantReadWriteData(f);
+    for (const f of [preflight, plan, mapBatch, report]) this.bucket.grantReadWrite(f);
+    this.writeQueue.grantSendMessages(mapBatch);
+    this.writeQueue.grantSendMessages(writer);
+    for (const f of [checkPhase]) this.writeQueue.grant(f, 'sqs:GetQueueAttributes');
+    writer.addEventSource(
+      new SqsEventSource(this.writeQueue, {
+        batchSize: 10,
+        reportBatchItemFailures: true,
+        maxConcurrency: 4,
+      }),
+    );
+
+    for (const clinicId of props.clinics ?? []) {
+      const secret = new Secret(this, `Secret-${clinicId}`, {
+        secretName: `${secretPrefix(this.stackName)}${clinicId}`,
+        description: `Cliniko API keys of clinic ${clinicId}: {"apiKeys": ["…-au1"], "userAgent": "Clinic (it@clinic.example)"}`,
+        encryptionKey: key,
+        generateSecretString: {
+          secretStringTemplate: JSON.stringify({ apiKeys: [] }),
+          generateStringKey: 'placeholder',
+        },
+      });
+      for (const f of [preflight, writer]) secret.grantRead(f);
+    }
+
+    const stateLogs = new LogGroup(this, 'StateMachineLogs', {
+      retention: logRetention,
+      encryptionKey: key,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stateMachine = new StateMachine(this, 'Pipeline', {
+      stateMachineType: StateMachineType.STANDARD,
+      definitionBody: DefinitionBody.fromChainable(
+        pipelineDefinition(new Construct(this, 'Steps'), { preflight, plan, mapBatch, checkPhase, report }),
+      ),
+      tracingEnabled: true,
+      // Execution data stays out of the logs: state inputs carry clinic ids, not patient data, but
+      // errors could quote a row.
+      logs: { destination: stateLogs, level: LogLevel.ERROR, includeExecutionData: false },
+    });
+
+    const startRun = new MigrationFunction(this, 'StartRun', {
+      name: 'start-run',
+      description: 'Starts a run for an export that lands in the bucket, once per object version',
+      timeout: Duration.seconds(30),
+      memorySize: 256,
+      environment: { [ENV.stateMachineArn]: this.stateMachine.stateMachineArn },
+      key,
+      logRetention,
+    });
+    this.stateMachine.grantStartExecution(startRun);
+    new Rule(this, 'ExportLanded', {
+      description: 'An export under exports/ starts a migration run',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [this.bucket.bucketName] }, object: { key: [{ prefix: 'exports/' }] } },
+      },
+      targets: [new LambdaFunction(startRun, { retryAttempts: 4 })],
+    });
+
+    // Alarms and a dashboard for the operator.
+    const dlqDepth = this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+      period: Duration.minutes(5),
+    });
+    new Alarm(this, 'DeadLettersAlarm', {
+      metric: dlqDepth,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'Records could not be written to Cliniko after every retry',
+    });
+    new Alarm(this, 'FailedRunsAlarm', {
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5) }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'A migration run failed',
+    });
+    new Alarm(this, 'WriterThrottlesAlarm', {
+      metric: writer.metricThrottles({ period: Duration.minutes(5) }),
+      threshold: 5,
+      evaluationPeriods: 2,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: 'The writer Lambda is throttled',
+    });
+    new Dashboard(this, 'Dashboard', {
+      widgets: [
+        [
+          new GraphWidget({
+            title: 'Runs',
+            left: [
+              this.stateMachine.metricStarted(),
+              this.stateMachine.metricSucceeded(),
+              this.stateMachine.metricFailed(),
+            ],
+          }),
+          new GraphWidget({
+            title: 'Write queue',
+            left: [
+              this.writeQueue.metricApproximateNumberOfMessagesVisible(),
+              this.writeQueue.metricApproximateNumberOfMessagesNotVisible(),
+            ],
+            right: [dlqDepth],
+          }),
+        ],
+        [
+          new GraphWidget({
+            title: 'Writer',
+            left: [writer.metricInvocations(), writer.metricErrors(), writer.metricThrottles()],
+            right: [writer.metricDuration()],
+          }),
+        ],
+      ],
+    });
+
+    new CfnOutput(this, 'BucketName', {
+      value: this.bucket.bucketName,
+      description: 'Drop exports at s3://<bucket>/exports/<clinicId>/<name>.zip',
+    });
+    new CfnOutput(this, 'StatusTableName', { value: this.table.tableName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.stateMachine.stateMachineArn });
+  }
+}

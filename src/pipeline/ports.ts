@@ -1,0 +1,232 @@
+import type { Readable } from 'node:stream';
+import type { MigrationConfig } from '../config/migration-config.js';
+import type { EntityCounts, EntityKey } from '../migration/entities.js';
+import type { Phase } from '../migration/row-processing.js';
+import type { Manifest } from '../migration/scan-export.js';
+import type { Problem } from '../report/problem.js';
+import type { ByteSource } from '../source/archive.js';
+import type { LocationRef, PractitionerRef } from '../source/builders.js';
+
+/**
+ * The pipeline's ports: what its pure cores need from storage, queues and secrets. The Lambdas
+ * wire AWS adapters (S3, DynamoDB, SQS, Secrets Manager) into them; nothing here imports an SDK.
+ */
+export type RunMode = 'dry-run' | 'live';
+
+/** What Preflight learns once, for every later step of the run. */
+export interface RunInfo {
+  readonly runId: string;
+  readonly clinicId: string;
+  readonly mode: RunMode;
+  readonly bucket: string;
+  readonly exportKey: string;
+  readonly exportFile: string;
+  readonly sha256: string;
+  readonly startedAt: string;
+  readonly startedBy: string;
+  readonly config: MigrationConfig;
+  readonly manifest?: Manifest;
+  readonly practitioners: Record<string, PractitionerRef>;
+  readonly locations: Record<string, LocationRef>;
+  readonly defaultBusinessId?: string;
+  readonly defaultTimeZone: string;
+  /** Cliniko user ids of the configured keys, in key order: each user has its own rate limit. */
+  readonly clinikoUsers: readonly string[];
+  readonly target: string;
+  /** Set by later steps. */
+  readonly status?: string;
+  readonly excluded?: Record<string, number>;
+}
+
+/** One batch of a table's rows, as Plan writes it and a mapper reads it. */
+export interface RowBatch {
+  readonly table: string;
+  readonly file: string;
+  readonly rows: readonly {
+    readonly row: number;
+    readonly values: Record<string, string>;
+    readonly extra: readonly { header: string; value: string }[];
+    readonly fieldCountMismatch?: number;
+  }[];
+}
+
+/** Counts a step reports for its batch: written whole, so a retried step never counts twice. */
+/** The "Migrated appointment" type is written but is no source row: it is counted apart. */
+export type CountedEntity = EntityKey | 'migratedAppointmentType';
+
+export interface BatchCounts {
+  readonly entity: CountedEntity;
+  readonly source: number;
+  readonly planned: number;
+  readonly skipped: number;
+  readonly invalid: number;
+  /** Write commands sent to the writers (live runs). */
+  readonly enqueued: number;
+  /** Records that could not be enqueued because a parent was not written. */
+  readonly failed: number;
+}
+
+/** The outcome of a row as its mapper saw it. */
+export interface RecordOutcome {
+  readonly entity: EntityKey;
+  readonly sourceId: string;
+  readonly outcome: 'planned' | 'skipped' | 'invalid' | 'failed';
+  readonly file: string;
+  readonly row: number;
+  readonly reason?: string;
+  readonly hash?: string;
+  /** Contacts: the Cliniko contact type code (1 = doctor), which decides a patient's referring doctor. */
+  readonly typeCode?: number;
+}
+
+/** A record's Cliniko id, kept per clinic across runs: the key to never writing it twice. */
+export interface IdMapEntry {
+  readonly clinikoId: string;
+  readonly hash: string;
+  readonly runId: string;
+  readonly at: string;
+  /** Follow-up requests already done (alerts, referral, cancel, arrival). */
+  readonly steps: readonly string[];
+}
+
+export type WriteOutcome = 'created' | 'alreadyPresent' | 'updated' | 'failed';
+
+export interface WriteResult {
+  readonly entity: CountedEntity;
+  readonly sourceId: string;
+  readonly outcome: WriteOutcome;
+  readonly clinikoId?: string;
+  readonly reason?: string;
+  readonly code?: string;
+}
+
+export interface StatusStore {
+  putRun(run: RunInfo): Promise<void>;
+  getRun(runId: string): Promise<RunInfo>;
+  updateRunStatus(runId: string, status: string, extra?: Record<string, unknown>): Promise<void>;
+  putBatchCounts(
+    runId: string,
+    batchKey: string,
+    counts: BatchCounts,
+    evidence?: Record<string, { parsed: number; proven: boolean }>,
+  ): Promise<void>;
+  listBatchCounts(
+    runId: string,
+  ): Promise<
+    {
+      batchKey: string;
+      counts: BatchCounts;
+      evidence?: Record<string, { parsed: number; proven: boolean }>;
+    }[]
+  >;
+  putOutcomes(runId: string, outcomes: readonly RecordOutcome[]): Promise<void>;
+  getOutcomes(
+    runId: string,
+    entity: EntityKey,
+    sourceIds: readonly string[],
+  ): Promise<Map<string, RecordOutcome>>;
+  listOutcomes(runId: string, entity?: EntityKey): AsyncIterable<RecordOutcome>;
+  getIdMap(
+    clinicId: string,
+    entity: CountedEntity,
+    sourceIds: readonly string[],
+  ): Promise<Map<string, IdMapEntry>>;
+  putIdMap(clinicId: string, entity: CountedEntity, sourceId: string, entry: IdMapEntry): Promise<void>;
+  addIdMapStep(clinicId: string, entity: CountedEntity, sourceId: string, step: string): Promise<void>;
+  /** Records a write's result exactly once, however often it is reported. */
+  recordWrite(runId: string, result: WriteResult): Promise<void>;
+  /** Notes the latest error of a record that will be retried (shown if it ends in the dead-letter queue). */
+  noteAttempt(runId: string, entity: CountedEntity, sourceId: string, reason: string): Promise<void>;
+  writeTotals(
+    runId: string,
+  ): Promise<
+    Partial<Record<CountedEntity, Pick<EntityCounts, 'created' | 'alreadyPresent' | 'updated' | 'failed'>>>
+  >;
+  /** Adds Cliniko requests by status, from one step's client. */
+  addRequests(runId: string, byStatus: Record<string, number>): Promise<void>;
+  requests(runId: string): Promise<Record<string, number>>;
+  /** Every write result, and the last error of records still being retried (no outcome yet). */
+  listWrites(
+    runId: string,
+  ): AsyncIterable<Omit<WriteResult, 'outcome'> & { outcome?: WriteOutcome; lastError?: string }>;
+}
+
+export interface BlobStore {
+  getJson<T>(bucket: string, key: string): Promise<T | undefined>;
+  putJson(bucket: string, key: string, value: unknown): Promise<void>;
+  putText(bucket: string, key: string, text: string, contentType: string): Promise<void>;
+  byteSource(bucket: string, key: string): Promise<ByteSource>;
+  /** Streams an object (sha256, documents). */
+  read(bucket: string, key: string): Promise<Readable>;
+}
+
+export interface CommandQueue {
+  send(commands: readonly WriteCommand[]): Promise<void>;
+  /** Messages still to be handled, visible or in flight (approximate, as SQS reports them). */
+  outstanding(): Promise<number>;
+}
+
+export interface ClinikoCredentials {
+  readonly apiKeys: readonly string[];
+  readonly userAgent?: string;
+  readonly baseUrl?: string;
+}
+
+export interface SecretSource {
+  credentials(clinicId: string): Promise<ClinikoCredentials>;
+}
+
+/** What a writer is asked to do: everything it needs, Cliniko ids of references included. */
+export type WriteCommand = {
+  readonly runId: string;
+  readonly clinicId: string;
+  readonly entity: CountedEntity;
+  readonly sourceId: string;
+  readonly file: string;
+  readonly row: number;
+  readonly hash: string;
+  /** Which of the run's keys (Cliniko users) writes it: spreads load over their rate limits. */
+  readonly keyIndex: number;
+  readonly payload: WritePayload;
+};
+
+export type WritePayload =
+  | { readonly kind: 'appointmentType'; readonly body: Record<string, unknown> & { name: string } }
+  | { readonly kind: 'contact'; readonly body: Record<string, unknown> }
+  | {
+      readonly kind: 'patient';
+      readonly body: Record<string, unknown> & {
+        old_reference_id: string;
+        first_name: string;
+        last_name: string;
+      };
+      readonly alerts: readonly string[];
+      readonly referral?: { readonly contactId: string };
+    }
+  | {
+      readonly kind: 'appointment';
+      readonly body: Record<string, unknown> & {
+        patient_id: string;
+        practitioner_id: string;
+        starts_at: string;
+      };
+      readonly cancel?: { cancellation_reason: number; cancellation_note?: string };
+      readonly arrived?: boolean;
+    };
+
+export interface PhasePlan {
+  readonly phase: Phase;
+  readonly batches: readonly string[];
+}
+
+/** Where a run keeps its working files and reports in the bucket. */
+export const keys = {
+  config: (clinicId: string) => `config/${clinicId}/migration.json`,
+  batch: (runId: string, table: string, n: number) =>
+    `work/${runId}/batches/${table}/${String(n).padStart(5, '0')}.json`,
+  problems: (runId: string, name: string) => `work/${runId}/problems/${name}.json`,
+  entries: (runId: string) => `work/${runId}/entries.json`,
+  report: (clinicId: string, runId: string, file: string) => `reports/${clinicId}/${runId}/${file}`,
+};
+
+export type { Problem };
