@@ -67,7 +67,9 @@ export class DynamoBucketStore implements TokenBucketStore {
         );
         return result;
       } catch (err) {
-        if (!(err instanceof ConditionalCheckFailedException) || attempt > 50) throw err;
+        if (!(err instanceof ConditionalCheckFailedException) || attempt > 100) throw err;
+        // Someone else took a token in between: back off a little, with jitter, and read again.
+        await new Promise((r) => setTimeout(r, Math.random() * Math.min(200, 5 * 2 ** Math.min(attempt, 6))));
       }
     }
   }

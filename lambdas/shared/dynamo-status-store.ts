@@ -284,7 +284,7 @@ export class DynamoStatusStore implements StatusStore {
         TableName: this.table,
         Key: { pk: `RUN#${runId}`, sk: 'REQ' },
         UpdateExpression: `ADD ${entries.map((_, i) => `#s${i} :n${i}`).join(', ')}`,
-        ExpressionAttributeNames: Object.fromEntries(entries.map(([s], i) => [`#s${i}`, `s${s}`])),
+        ExpressionAttributeNames: Object.fromEntries(entries.map(([s], i) => [`#s${i}`, `req_${s}`])),
         ExpressionAttributeValues: Object.fromEntries(entries.map(([, n], i) => [`:n${i}`, n])),
       }),
     );
@@ -296,8 +296,8 @@ export class DynamoStatusStore implements StatusStore {
     );
     return Object.fromEntries(
       Object.entries(res.Item ?? {})
-        .filter(([k]) => k.startsWith('s'))
-        .map(([k, v]) => [k.slice(1), Number(v)]),
+        .filter(([k]) => k.startsWith('req_'))
+        .map(([k, v]) => [k.slice(4), Number(v)]),
     );
   }
 

@@ -73,7 +73,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     }
   };
   try {
-    return await processPartialResponse(event, record, processor, { context });
+    // One record after another: they share one rate limit, so parallel records would only queue on it.
+    return await processPartialResponse(event, record, processor, { context, processInParallel: false });
   } finally {
     for (const [runId, clients] of used) await flushRequests(runId, clients, seen);
   }

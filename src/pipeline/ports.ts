@@ -110,9 +110,7 @@ export interface StatusStore {
     counts: BatchCounts,
     evidence?: Record<string, { parsed: number; proven: boolean }>,
   ): Promise<void>;
-  listBatchCounts(
-    runId: string,
-  ): Promise<
+  listBatchCounts(runId: string): Promise<
     {
       batchKey: string;
       counts: BatchCounts;

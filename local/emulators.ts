@@ -1,0 +1,99 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import dynalite from 'dynalite';
+import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
+
+/**
+ * The AWS services the pipeline uses, on this machine: dynalite (DynamoDB), fauxqs (S3 and SQS)
+ * and a small Secrets Manager stand-in (no npm emulator exists for it). Handlers use the real
+ * AWS SDK clients, pointed here through AWS_ENDPOINT_URL_<SERVICE>.
+ */
+export interface Emulators {
+  readonly endpoints: { dynamodb: string; s3: string; sqs: string; secretsManager: string };
+  readonly secrets: Map<string, string>;
+  readonly env: Record<string, string>;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
+  );
+}
+
+/** GetSecretValue and DescribeSecret in the AWS JSON 1.1 protocol, from an in-memory map. */
+function secretsServer(secrets: Map<string, string>): Server {
+  return createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const { SecretId } = JSON.parse(body || '{}') as { SecretId?: string };
+      const value = SecretId ? secrets.get(SecretId) : undefined;
+      res.setHeader('Content-Type', 'application/x-amz-json-1.1');
+      if (value === undefined) {
+        res.statusCode = 400;
+        res.end(
+          JSON.stringify({
+            __type: 'ResourceNotFoundException',
+            message: "Secrets Manager can't find the specified secret.",
+          }),
+        );
+        return;
+      }
+      const arn = `arn:aws:secretsmanager:us-east-1:000000000000:secret:${SecretId}`;
+      res.end(
+        JSON.stringify(
+          target.endsWith('GetSecretValue')
+            ? { ARN: arn, Name: SecretId, SecretString: value, VersionId: 'local' }
+            : { ARN: arn, Name: SecretId },
+        ),
+      );
+    });
+  });
+}
+
+let dnsIntercepted = false;
+
+export async function startEmulators(): Promise<Emulators> {
+  // fauxqs answers with queue URLs on sqs.<region>.localhost, which this machine's resolver does not know.
+  if (!dnsIntercepted) {
+    interceptLocalhostDns();
+    dnsIntercepted = true;
+  }
+  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  const dynamoPort = await listen(dynamo);
+  const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: 'us-east-1' });
+  const secrets = new Map<string, string>();
+  const secretsHttp = secretsServer(secrets);
+  const secretsPort = await listen(secretsHttp);
+  const endpoints = {
+    dynamodb: `http://127.0.0.1:${dynamoPort}`,
+    s3: `http://s3.localhost:${fauxqs.port}`,
+    sqs: `http://sqs.us-east-1.localhost:${fauxqs.port}`,
+    secretsManager: `http://127.0.0.1:${secretsPort}`,
+  };
+  const env = {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${fauxqs.port}`,
+    AWS_ENDPOINT_URL_SQS: endpoints.sqs,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+    S3_FORCE_PATH_STYLE: 'true',
+    AWS_SDK_LOAD_CONFIG: '0',
+  };
+  return {
+    endpoints,
+    secrets,
+    env,
+    stop: async () => {
+      await fauxqs.stop();
+      await new Promise<void>((r) => dynamo.close(() => r()));
+      await new Promise<void>((r) => secretsHttp.close(() => r()));
+    },
+  };
+}

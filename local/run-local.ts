@@ -1,0 +1,236 @@
+import './polyfills.js';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { ENV } from '../lambdas/shared/env.js';
+import { runStartFor } from '../lambdas/start-run/start-run.js';
+import { secretPrefix } from '../lib/migration-stack.js';
+import type { ClinikoCredentials, RunMode, StatusStore } from '../src/pipeline/ports.js';
+import { keys } from '../src/pipeline/ports.js';
+import type { RunReport } from '../src/report/run-report.js';
+import { type Emulators, startEmulators } from './emulators.js';
+import { provision } from './provision.js';
+import { lambdaContext, startPoller } from './sqs-poller.js';
+import {
+  functionArn,
+  functionsOf,
+  resourcesOf,
+  stateMachineDefinition,
+  synthTemplate,
+  taskStates,
+} from './template.js';
+
+/**
+ * Runs the pipeline on one machine: the state-machine definition rendered from the CDK stack,
+ * executed by aws-local-stepfunctions; the same handlers, with the real AWS SDK clients pointed
+ * at local emulators; a local SQS event source for the writers. Nothing here is a copy of what
+ * runs on AWS: it is the same definition and the same code, wired locally.
+ */
+export interface LocalRunOptions {
+  /** The export as a zip (folders are zipped first by the caller). */
+  readonly exportZip: string;
+  readonly configJson?: string;
+  readonly mode: RunMode;
+  readonly clinicId?: string;
+  readonly credentials: ClinikoCredentials;
+  /** Requests per minute per Cliniko user the writers hold to. */
+  readonly rateLimitPerMinute?: number;
+  readonly rateLimitWindowMs?: number;
+  readonly writerConcurrency?: number;
+  readonly batchSize?: number;
+  /** Seconds before an unfinished SQS message comes back (local queues are quick). */
+  readonly visibilityTimeoutSeconds?: number;
+  readonly onProgress?: (line: string) => void;
+  /** Called with every writer invocation's duration and record count. */
+  readonly onWriterInvoke?: (ms: number, records: number) => void;
+  /** Wraps the writer handler (tests crash it between Cliniko's answer and the status write). */
+  readonly wrapWriter?: (handler: WriterHandler) => WriterHandler;
+}
+
+export type WriterHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
+
+export interface LocalRunResult {
+  readonly runId: string;
+  readonly report: RunReport;
+  readonly files: Record<'json' | 'csv' | 'html', string>;
+  readonly deadLetters: number;
+}
+
+type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export async function runLocal(
+  options: LocalRunOptions,
+  outDir: (runId: string) => string,
+): Promise<LocalRunResult> {
+  const progress = options.onProgress ?? (() => undefined);
+  const emulators = await startEmulators();
+  const saved = { ...process.env };
+  let stopPoller: (() => Promise<void>) | undefined;
+  try {
+    Object.assign(process.env, emulators.env);
+    const template = synthTemplate();
+    const suffix = Math.random().toString(36).slice(2, 8);
+    const local = await provision(template, {
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
+      suffix,
+    });
+    const functions = functionsOf(template, local);
+    // One process hosts every handler: their variables are the union (names do not collide).
+    for (const f of functions) Object.assign(process.env, f.environment);
+    Object.assign(process.env, {
+      [ENV.rateLimitPerMinute]: String(options.rateLimitPerMinute ?? 200),
+      [ENV.rateLimitWindowMs]: String(options.rateLimitWindowMs ?? 60_000),
+      [ENV.batchSize]: String(options.batchSize ?? 500),
+      [ENV.maxTokenWaitMs]: '2000',
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+    });
+
+    const clinicId = options.clinicId ?? 'local';
+    const s3 = new S3Client({ forcePathStyle: true });
+    const key = `exports/${clinicId}/${basename(options.exportZip)}`;
+    const size = (await stat(options.exportZip)).size;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: local.bucket,
+        Key: key,
+        Body: createReadStream(options.exportZip),
+        ContentLength: size,
+      }),
+    );
+    if (options.configJson)
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: local.bucket,
+          Key: keys.config(clinicId),
+          Body: await readFile(options.configJson),
+        }),
+      );
+    const prefix = process.env[ENV.secretPrefix] ?? secretPrefix('ClinikoMigrateLocal');
+    emulators.secrets.set(`${prefix}${clinicId}`, JSON.stringify(options.credentials));
+
+    // Handlers by logical id, loaded from their sources.
+    const handlers = new Map<string, Handler>();
+    for (const f of functions) {
+      const mod = (await import(new URL(`../${f.handlerPath}`, import.meta.url).href)) as {
+        handler: Handler;
+      };
+      handlers.set(f.logicalId, mod.handler);
+    }
+    const writer = functions.find((f) => f.handlerPath.includes('/write/'));
+    const writerHandler = writer ? (handlers.get(writer.logicalId) as WriterHandler) : undefined;
+    if (!writerHandler) throw new Error('the stack has no writer function');
+    const [, mapping] = resourcesOf(template, 'AWS::Lambda::EventSourceMapping')[0] ?? [];
+    const props = (mapping?.Properties ?? {}) as { BatchSize?: number; FunctionResponseTypes?: string[] };
+    const wrapped = options.wrapWriter ? options.wrapWriter(writerHandler) : writerHandler;
+    const poller = startPoller({
+      queueUrl: local.writeQueueUrl,
+      queueArn: String(
+        local.refs[
+          `${Object.keys(local.refs).find((k) => k.startsWith('WriteQueue') && !k.includes('.'))}.Arn`
+        ],
+      ),
+      batchSize: props.BatchSize ?? 10,
+      reportBatchItemFailures: (props.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+      concurrency: options.writerConcurrency ?? 4,
+      handler: wrapped as never,
+      ...(options.onWriterInvoke ? { onInvoke: options.onWriterInvoke } : {}),
+    });
+    stopPoller = () => poller.stop();
+
+    const definition = stateMachineDefinition(template, local);
+    const byArn = new Map(functions.map((f) => [functionArn(f.logicalId, local), f.logicalId]));
+    const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    const waits: Record<string, number> = {};
+    const retries: Record<string, number> = {};
+    for (const task of taskStates(definition)) {
+      const logicalId = byArn.get(task.resource);
+      const handler = logicalId ? handlers.get(logicalId) : undefined;
+      if (!handler)
+        throw new Error(`state ${task.name} calls ${task.resource}, which is not a local function`);
+      overrides[task.name] = async (input) => {
+        if (task.name.startsWith('Map') || task.name.startsWith('Check'))
+          progress(`  ${describe(task.name, input)}`);
+        return handler(input, lambdaContext(logicalId ?? task.name));
+      };
+      retries[task.name] = 200;
+    }
+    for (const [name, state] of Object.entries(definition.States as Record<string, { Type: string }>))
+      if (state.Type === 'Wait') waits[name] = 500;
+
+    const start = runStartFor({ bucket: local.bucket, key, etag: `${size}` });
+    if (!start) throw new Error(`${key} is not an export key`);
+    const runId = start.name;
+    progress(`Run ${runId} (${options.mode}) on the local pipeline.`);
+    const machine = new StateMachine(JSON.parse(JSON.stringify(definition)), {
+      validationOptions: { checkPaths: false, checkArn: false } as never,
+    });
+    const execution = machine.run(
+      { ...start.input, mode: options.mode, startedBy: process.env.USER ?? 'local user' },
+      {
+        overrides: {
+          taskResourceLocalHandlers: overrides as never,
+          waitTimeOverrides: waits,
+          retryIntervalOverrides: retries,
+        },
+      },
+    );
+    let failure: unknown;
+    await execution.result.catch((err: unknown) => {
+      failure = err;
+    });
+    await poller.stop();
+    stopPoller = undefined;
+
+    const dir = outDir(runId);
+    await mkdir(dir, { recursive: true });
+    const files = {
+      json: join(dir, 'report.json'),
+      csv: join(dir, 'problems.csv'),
+      html: join(dir, 'report.html'),
+    };
+    const fetch = async (file: string) => {
+      const res = await s3.send(
+        new GetObjectCommand({ Bucket: local.bucket, Key: keys.report(clinicId, runId, file) }),
+      );
+      return (res.Body as { transformToString(): Promise<string> }).transformToString();
+    };
+    let reportText: string;
+    try {
+      reportText = await fetch('report.json');
+    } catch {
+      throw new Error(`the run ended without a report${failure ? `: ${(failure as Error).message}` : ''}`);
+    }
+    await writeFile(files.json, reportText);
+    await writeFile(files.csv, await fetch('problems.csv'));
+    await writeFile(files.html, await fetch('report.html'));
+    const { SQSClient, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+    const dlq = await new SQSClient({}).send(
+      new GetQueueAttributesCommand({
+        QueueUrl: local.deadLetterQueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    return {
+      runId,
+      report: JSON.parse(reportText) as RunReport,
+      files,
+      deadLetters: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
+    };
+  } finally {
+    await stopPoller?.();
+    await emulators.stop();
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+function describe(state: string, input: unknown): string {
+  const i = input as { batchKey?: string; phase?: string; idleChecks?: number };
+  if (state.startsWith('Map')) return `mapping ${i.batchKey?.split('/').slice(-2).join('/') ?? ''}`;
+  return `waiting for the ${i.phase ?? ''} phase's writes`;
+}
+
+export type { Emulators, StatusStore };
