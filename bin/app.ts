@@ -13,6 +13,7 @@ const clinics = (context('clinics') ?? '')
   .filter(Boolean);
 new MigrationStack(app, context('stackName') ?? 'ClinikoMigrate', {
   clinics,
+  ...(context('alarmEmail') ? { alarmEmail: context('alarmEmail') } : {}),
   ...(context('exportRetentionDays') ? { exportRetentionDays: Number(context('exportRetentionDays')) } : {}),
   ...(process.env.CDK_DEFAULT_REGION
     ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }

@@ -1,4 +1,5 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { BackupPlan, BackupPlanRule, BackupResource } from 'aws-cdk-lib/aws-backup';
 import {
   Alarm,
   ComparisonOperator,
@@ -6,6 +7,7 @@ import {
   GraphWidget,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
@@ -15,12 +17,15 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { BlockPublicAccess, Bucket, BucketEncryption, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env.js';
 import { MigrationFunction } from './constructs/migration-function.js';
 import { pipelineDefinition } from './constructs/pipeline-definition.js';
+import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 
 export interface MigrationStackProps extends StackProps {
   /** Clinics that get a Secrets Manager secret for their Cliniko API keys. */
@@ -30,6 +35,8 @@ export interface MigrationStackProps extends StackProps {
   /** Requests per minute per Cliniko user (Cliniko: 200). */
   readonly clinikoRateLimit?: number;
   readonly logRetention?: RetentionDays;
+  /** An address that receives the alarms. */
+  readonly alarmEmail?: string;
 }
 
 /** Secrets are named from the stack and the clinic: `cliniko-migrate/<stack>/<clinicId>`. */
@@ -46,6 +53,7 @@ export class MigrationStack extends Stack {
   readonly writeQueue: Queue;
   readonly deadLetterQueue: Queue;
   readonly stateMachine: StateMachine;
+  readonly alarmTopic: Topic;
 
   constructor(scope: Construct, id: string, props: MigrationStackProps = {}) {
     super(scope, id, props);
@@ -187,6 +195,7 @@ export class MigrationStack extends Stack {
       }),
     );
 
+    const secrets: Secret[] = [];
     for (const clinicId of props.clinics ?? []) {
       const secret = new Secret(this, `Secret-${clinicId}`, {
         secretName: `${secretPrefix(this.stackName)}${clinicId}`,
@@ -198,6 +207,7 @@ export class MigrationStack extends Stack {
         },
       });
       for (const f of [preflight, writer]) secret.grantRead(f);
+      secrets.push(secret);
     }
 
     const stateLogs = new LogGroup(this, 'StateMachineLogs', {
@@ -211,9 +221,8 @@ export class MigrationStack extends Stack {
         pipelineDefinition(new Construct(this, 'Steps'), { preflight, plan, mapBatch, checkPhase, report }),
       ),
       tracingEnabled: true,
-      // Execution data stays out of the logs: state inputs carry clinic ids, not patient data, but
-      // errors could quote a row.
-      logs: { destination: stateLogs, level: LogLevel.ERROR, includeExecutionData: false },
+      // Every state transition is logged, its data never: errors could quote a row.
+      logs: { destination: stateLogs, level: LogLevel.ALL, includeExecutionData: false },
     });
 
     const startRun = new MigrationFunction(this, 'StartRun', {
@@ -224,6 +233,13 @@ export class MigrationStack extends Stack {
       environment: { [ENV.stateMachineArn]: this.stateMachine.stateMachineArn },
       key,
       logRetention,
+      // Invoked asynchronously by EventBridge: an event it could not handle is kept, not lost.
+      deadLetterQueue: new Queue(this, 'StartRunDeadLetters', {
+        encryption: QueueEncryption.KMS,
+        encryptionMasterKey: key,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      }),
     });
     this.stateMachine.grantStartExecution(startRun);
     new Rule(this, 'ExportLanded', {
@@ -236,11 +252,14 @@ export class MigrationStack extends Stack {
       targets: [new LambdaFunction(startRun, { retryAttempts: 4 })],
     });
 
-    // Alarms and a dashboard for the operator.
+    // Alarms go to a topic the operator subscribes to (context `alarmEmail` subscribes an address).
+    this.alarmTopic = new Topic(this, 'Alarms', { masterKey: key, enforceSSL: true });
+    if (props.alarmEmail) this.alarmTopic.addSubscription(new EmailSubscription(props.alarmEmail));
+    const alarmAction = new SnsAction(this.alarmTopic);
     const dlqDepth = this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
       period: Duration.minutes(5),
     });
-    new Alarm(this, 'DeadLettersAlarm', {
+    const alarmDeadLettersAlarm = new Alarm(this, 'DeadLettersAlarm', {
       metric: dlqDepth,
       threshold: 1,
       evaluationPeriods: 1,
@@ -248,20 +267,30 @@ export class MigrationStack extends Stack {
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: 'Records could not be written to Cliniko after every retry',
     });
-    new Alarm(this, 'FailedRunsAlarm', {
+    const alarmFailedRunsAlarm = new Alarm(this, 'FailedRunsAlarm', {
       metric: this.stateMachine.metricFailed({ period: Duration.minutes(5) }),
       threshold: 1,
       evaluationPeriods: 1,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: 'A migration run failed',
     });
-    new Alarm(this, 'WriterThrottlesAlarm', {
+    const alarmWriterThrottlesAlarm = new Alarm(this, 'WriterThrottlesAlarm', {
       metric: writer.metricThrottles({ period: Duration.minutes(5) }),
       threshold: 5,
       evaluationPeriods: 2,
       treatMissingData: TreatMissingData.NOT_BREACHING,
       alarmDescription: 'The writer Lambda is throttled',
     });
+    for (const alarm of [alarmDeadLettersAlarm, alarmFailedRunsAlarm, alarmWriterThrottlesAlarm])
+      alarm.addAlarmAction(alarmAction);
+
+    // The status table is also backed up by AWS Backup (on top of point-in-time recovery).
+    new BackupPlan(this, 'StatusBackups', {
+      backupPlanRules: [BackupPlanRule.daily(), BackupPlanRule.monthly1Year()],
+    }).addSelection('StatusTable', {
+      resources: [BackupResource.fromDynamoDbTable(this.table)],
+    });
+
     new Dashboard(this, 'Dashboard', {
       widgets: [
         [
@@ -290,6 +319,15 @@ export class MigrationStack extends Stack {
           }),
         ],
       ],
+    });
+
+    acknowledgeNagFindings({
+      stack: this,
+      bucket: this.bucket,
+      accessLogs,
+      stateMachine: this.stateMachine,
+      tasks: [preflight, plan, mapBatch, checkPhase, report],
+      secrets,
     });
 
     new CfnOutput(this, 'BucketName', {

@@ -143,6 +143,7 @@ export async function runLocal(
     const definition = stateMachineDefinition(template, local);
     const byArn = new Map(functions.map((f) => [functionArn(f.logicalId, local), f.logicalId]));
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    let lastLine = '';
     const waits: Record<string, number> = {};
     const retries: Record<string, number> = {};
     for (const task of taskStates(definition)) {
@@ -151,9 +152,12 @@ export async function runLocal(
       if (!handler)
         throw new Error(`state ${task.name} calls ${task.resource}, which is not a local function`);
       overrides[task.name] = async (input) => {
-        if (task.name.startsWith('Map') || task.name.startsWith('Check'))
-          progress(`  ${describe(task.name, input)}`);
-        return handler(input, lambdaContext(logicalId ?? task.name));
+        const output = await handler(input, lambdaContext(logicalId ?? task.name));
+        const line = describe(task.name, input, output);
+        // a phase is polled every half second: say only what changed
+        if (line && line !== lastLine) progress(line);
+        if (line) lastLine = line;
+        return output;
       };
       retries[task.name] = 200;
     }
@@ -227,10 +231,36 @@ export async function runLocal(
   }
 }
 
-function describe(state: string, input: unknown): string {
-  const i = input as { batchKey?: string; phase?: string; idleChecks?: number };
-  if (state.startsWith('Map')) return `mapping ${i.batchKey?.split('/').slice(-2).join('/') ?? ''}`;
-  return `waiting for the ${i.phase ?? ''} phase's writes`;
+/** A progress line for a step, on a terminal or in a log: phases, batches, writes. */
+function describe(state: string, input: unknown, output: unknown): string | undefined {
+  const i = input as { batchKey?: string };
+  if (state === 'Preflight') {
+    const o = output as { ok: boolean; failures: string[]; duplicationRisk: number };
+    if (!o.ok) return `  preflight failed: ${o.failures.join('; ')}`;
+    return `  preflight passed${o.duplicationRisk ? ` (${o.duplicationRisk} patients already in Cliniko)` : ''}`;
+  }
+  if (state === 'Plan') {
+    const o = output as Record<string, string[]>;
+    const phases = Object.entries(o).filter(([k]) => k !== 'runId');
+    return `  planned: ${phases.map(([k, v]) => `${k} ${v.length} batch${v.length === 1 ? '' : 'es'}`).join(', ')}`;
+  }
+  if (state.startsWith('MapBatch')) {
+    const o = output as { enqueued: number };
+    const name = i.batchKey?.split('/').slice(-2).join('/') ?? '';
+    return `  mapped ${name}${o.enqueued ? `: ${o.enqueued} writes queued` : ''}`;
+  }
+  if (state.startsWith('Check')) {
+    const o = output as {
+      phase: string;
+      done: boolean;
+      enqueued: number;
+      finished: number;
+      deadLettered: number;
+    };
+    const dead = o.deadLettered ? ` (${o.deadLettered} in the dead-letter queue)` : '';
+    return `  ${o.phase}: ${o.finished}/${o.enqueued} written${o.done ? ' ✓' : ''}${dead}`;
+  }
+  return undefined;
 }
 
 export type { Emulators, StatusStore };

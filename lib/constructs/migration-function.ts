@@ -5,6 +5,7 @@ import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -22,10 +23,12 @@ export interface MigrationFunctionProps {
   readonly key: IKey;
   /** Days to keep logs. */
   readonly logRetention: RetentionDays;
+  /** Where failed asynchronous invocations go (functions invoked by EventBridge). */
+  readonly deadLetterQueue?: IQueue;
 }
 
 /**
- * One place for what every Lambda shares: Node.js 22 on ARM (Node 20 is past its end of life;
+ * One place for what every Lambda shares: Node.js 24 on ARM (Node 20 is past its end of life;
  * the same code still runs locally on 20), JSON logs, X-Ray tracing, an encrypted log group with a
  * retention, and esbuild bundling with the local esbuild (no Docker).
  */
@@ -41,10 +44,11 @@ export class MigrationFunction extends NodejsFunction {
       entry,
       handler: 'handler',
       description: props.description,
-      runtime: Runtime.NODEJS_22_X,
+      runtime: Runtime.NODEJS_24_X,
       architecture: Architecture.ARM_64,
       timeout: props.timeout,
       memorySize: props.memorySize ?? 512,
+      ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       logGroup,
@@ -56,7 +60,7 @@ export class MigrationFunction extends NodejsFunction {
       bundling: {
         // ESM sources, CommonJS bundle: the SDK and Powertools both ship it, and it needs no require shim.
         format: OutputFormat.CJS,
-        target: 'node22',
+        target: 'node24',
         sourceMap: true,
         minify: true,
         // The SDK v3 is in the runtime; bundling our pinned version keeps behaviour identical to tests.

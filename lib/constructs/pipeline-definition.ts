@@ -69,6 +69,7 @@ export function pipelineDefinition(
     new LambdaInvoke(scope, id, {
       lambdaFunction: fn,
       payloadResponseOnly: true,
+      retryOnServiceExceptions: false,
       payload: TaskInput.fromObject(payload),
       resultPath,
     }).addRetry(TRANSIENT_RETRY);

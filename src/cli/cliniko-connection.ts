@@ -3,6 +3,7 @@ import { keyLabel } from '../cliniko/api-key.js';
 import { ClinikoClient } from '../cliniko/client.js';
 import { InMemoryBucketStore, RateLimiter } from '../cliniko/rate-limiter.js';
 import type * as M from '../model/canonical.js';
+import type { ClinikoCredentials } from '../pipeline/ports.js';
 import { type Sandbox, startSandbox } from '../sandbox/server.js';
 import { isValidTimeZone } from '../source/timezone.js';
 
@@ -13,6 +14,8 @@ import { isValidTimeZone } from '../source/timezone.js';
  */
 export interface ClinikoConnection {
   readonly client: ClinikoClient;
+  /** What the pipeline's secret holds for this connection. */
+  readonly credentials: ClinikoCredentials;
   readonly keys: number;
   readonly target: string;
   readonly sandbox?: Sandbox;
@@ -33,6 +36,8 @@ export async function connectCliniko(options: {
   clinikoUrl?: string;
   exportRefs: { locations: M.Location[]; practitioners: M.Practitioner[] };
   clinicTimeZone: string | undefined;
+  /** Requests per minute per user the embedded sandbox allows (Cliniko: 200). */
+  sandboxRateLimit?: number;
   env?: NodeJS.ProcessEnv;
 }): Promise<ClinikoConnection> {
   const env = options.env ?? process.env;
@@ -48,7 +53,13 @@ export async function connectCliniko(options: {
       ...(userAgent ? { userAgent } : {}),
       limiter: new RateLimiter(new InMemoryBucketStore(), `key${keyLabel(key)}`),
     });
-    return { client, keys: keys.length, target: client.baseUrl, close: async () => {} };
+    const baseUrl = options.clinikoUrl ?? env.CLINIKO_BASE_URL;
+    const credentials: ClinikoCredentials = {
+      apiKeys: keys,
+      ...(userAgent ? { userAgent } : {}),
+      ...(baseUrl ? { baseUrl } : {}),
+    };
+    return { client, credentials, keys: keys.length, target: client.baseUrl, close: async () => {} };
   }
   const apiKey = `${randomBytes(20).toString('hex')}-au1`;
   const sandbox = await startSandbox({
@@ -70,15 +81,19 @@ export async function connectCliniko(options: {
       })),
     },
     attachmentProcessingMs: 50,
+    rateLimit: options.sandboxRateLimit ?? 200,
   });
   const client = new ClinikoClient({
     apiKey,
     baseUrl: sandbox.baseUrl,
     ...(userAgent ? { userAgent } : {}),
-    limiter: new RateLimiter(new InMemoryBucketStore(), 'sandbox'),
+    limiter: new RateLimiter(new InMemoryBucketStore(), 'sandbox', {
+      limit: options.sandboxRateLimit ?? 200,
+    }),
   });
   return {
     client,
+    credentials: { apiKeys: [apiKey], baseUrl: sandbox.baseUrl, ...(userAgent ? { userAgent } : {}) },
     keys: 1,
     target: `embedded sandbox ${sandbox.baseUrl}`,
     sandbox,

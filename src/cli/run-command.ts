@@ -1,16 +1,21 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { MigrationConfig } from '../config/migration-config.js';
 import { loadConfig } from '../config/migration-config.js';
 import { dryRun } from '../migration/dry-run.js';
 import { ENTITY_KEYS } from '../migration/entities.js';
 import type { ScanProgress } from '../migration/scan-export.js';
-import { writeReportFiles } from '../report/run-report.js';
+import { checkRefusals, readManifest, readReferenceTables } from '../migration/scan-export.js';
+import { type RunReport, writeReportFiles } from '../report/run-report.js';
+import { openArchive } from '../source/archive.js';
+import type { SourceProfile } from '../source/profile.js';
 import { loadProfile } from '../source/profile.js';
 import { type ClinikoConnection, configuredKeys, connectCliniko } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
+import { asZip } from './zip-folder.js';
 
 export const RUN_USAGE =
-  'cliniko-migrate run <export.zip|folder> [--config migration.json] [--mode dry-run|live] [--out DIR] [--cliniko-url URL] [--sandbox]';
+  'cliniko-migrate run <export.zip|folder> [--config migration.json] [--mode dry-run|live] [--out DIR] [--cliniko-url URL] [--sandbox] [--sandbox-rate-limit 200] [--in-process]';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -35,26 +40,110 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
       out: { type: 'string' },
       'cliniko-url': { type: 'string' },
       sandbox: { type: 'boolean', default: false },
+      'sandbox-rate-limit': { type: 'string' },
       'require-approval': { type: 'boolean', default: false },
+      'in-process': { type: 'boolean', default: false },
     },
     strict: true,
   });
   const [exportPath, ...extra] = positionals;
   if (!exportPath || extra.length) throw new UsageError(`run takes one export.\n${RUN_USAGE}`);
-  if (values.mode !== 'dry-run' && values.mode !== 'live')
-    throw new UsageError(`--mode must be dry-run or live, not "${values.mode}"`);
-  if (values.mode === 'live') {
-    throw new UsageError(
-      '--mode live runs through the pipeline, which this version does not have yet; run a dry run (--mode dry-run) to review the export.',
-    );
-  }
+  const mode = values.mode;
+  if (mode !== 'dry-run' && mode !== 'live')
+    throw new UsageError(`--mode must be dry-run or live, not "${mode}"`);
   const config = await loadConfig(values.config);
   const profile = loadProfile('gensolve');
+  if (values['in-process']) {
+    if (mode !== 'dry-run') throw new UsageError('--in-process runs dry runs only');
+    return inProcessDryRun(resolve(exportPath), values, config, profile, out);
+  }
+  const sandboxLimit = values['sandbox-rate-limit'] ? Number(values['sandbox-rate-limit']) : 200;
+  if (!Number.isInteger(sandboxLimit) || sandboxLimit < 1)
+    throw new UsageError(
+      `--sandbox-rate-limit: "${values['sandbox-rate-limit']}" is not a whole number of requests per minute`,
+    );
+
+  // The export is checked before anything starts, so bad input fails fast with exit code 2.
+  const archive = await openArchive(resolve(exportPath));
+  let exportRefs: Awaited<ReturnType<typeof readReferenceTables>>;
+  try {
+    checkRefusals(profile, await readManifest(archive), exportPath);
+    exportRefs = await readReferenceTables(archive, profile, config, () => undefined);
+  } finally {
+    await archive.close();
+  }
+  const useSandbox = values.sandbox || configuredKeys().length === 0;
+  const connection = await connectCliniko({
+    sandbox: useSandbox,
+    ...(values['cliniko-url'] ? { clinikoUrl: values['cliniko-url'] } : {}),
+    exportRefs,
+    clinicTimeZone: config.timeZone,
+    sandboxRateLimit: sandboxLimit,
+  });
+  out(
+    `${mode === 'live' ? 'Live run' : 'Dry run (nothing is written to Cliniko)'} of ${exportPath} into ${connection.target}.`,
+  );
+  try {
+    const zip = await asZip(resolve(exportPath));
+    const { runLocal } = await import('../../local/run-local.js');
+    const result = await runLocal(
+      {
+        exportZip: zip,
+        ...(values.config ? { configJson: resolve(values.config) } : {}),
+        mode,
+        credentials: connection.credentials,
+        rateLimitPerMinute: connection.sandbox ? sandboxLimit : 200,
+        onProgress: out,
+      },
+      (runId) => resolve(values.out ?? `out/${runId}`),
+    );
+    summarise(result.report, result.files, out);
+    const failed = ENTITY_KEYS.reduce((n, k) => n + result.report.entities[k].failed, 0);
+    return mode === 'live' && failed > 0 ? 1 : 0;
+  } finally {
+    await connection.close();
+  }
+}
+
+function summarise(
+  report: RunReport,
+  files: { json: string; csv: string; html: string },
+  out: (line: string) => void,
+): void {
+  out('');
+  out('entity            source  planned  created  present  skipped  invalid   failed');
+  for (const key of ENTITY_KEYS) {
+    const c = report.entities[key];
+    out(
+      `${key.padEnd(16)} ${[c.source, c.planned, c.created, c.alreadyPresent, c.skipped, c.invalid, c.failed]
+        .map((n) => fmt(n).padStart(8))
+        .join(' ')
+        .slice(1)}`,
+    );
+  }
+  const excluded = Object.entries(report.excluded).map(([k, n]) => `${k} ${fmt(n)}`);
+  if (excluded.length) out(`not transferable (counted, not migrated): ${excluded.join(', ')}`);
+  out(
+    `${fmt(report.summary.errors)} errors, ${fmt(report.summary.warnings)} warnings, ${fmt(report.summary.infos)} notes; ${fmt(report.cliniko.requests)} Cliniko requests; ${report.summary.seconds.toFixed(1)} s.`,
+  );
+  out(`Report: ${files.json}`);
+  out(`Problems: ${files.csv}`);
+  out(`Page: ${files.html}`);
+}
+
+/** The dry run in one process, without the pipeline (quick checks of big exports). */
+async function inProcessDryRun(
+  exportPath: string,
+  values: { out?: string; sandbox?: boolean; 'cliniko-url'?: string },
+  config: MigrationConfig,
+  profile: SourceProfile,
+  out: (line: string) => void,
+): Promise<number> {
   const useSandbox = values.sandbox || configuredKeys().length === 0;
   let connection: ClinikoConnection | undefined;
-  out(`Dry run of ${exportPath}: reading and checking every row; nothing is written to Cliniko.`);
+  out(`Dry run of ${exportPath} in one process: nothing is written to Cliniko.`);
   try {
-    const report = await dryRun(resolve(exportPath), {
+    const report = await dryRun(exportPath, {
       profile,
       config,
       client: async (exportRefs) => {
@@ -69,27 +158,11 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
       },
       onProgress: progressPrinter(out),
     });
-    const dir = resolve(values.out ?? `out/${report.runId}`);
-    const files = await writeReportFiles(dir, {
+    const files = await writeReportFiles(resolve(values.out ?? `out/${report.runId}`), {
       ...report,
       cliniko: { ...report.cliniko, keys: connection?.keys ?? 1 },
     });
-    out('');
-    out(`entity            source  planned  present  skipped  invalid`);
-    for (const key of ENTITY_KEYS) {
-      const c = report.entities[key];
-      out(
-        `${key.padEnd(16)} ${fmt(c.source).padStart(7)} ${fmt(c.planned).padStart(8)} ${fmt(c.alreadyPresent).padStart(8)} ${fmt(c.skipped).padStart(8)} ${fmt(c.invalid).padStart(8)}`,
-      );
-    }
-    const excluded = Object.entries(report.excluded).map(([k, n]) => `${k} ${fmt(n)}`);
-    if (excluded.length) out(`not transferable (counted, not migrated): ${excluded.join(', ')}`);
-    out(
-      `${fmt(report.summary.errors)} errors, ${fmt(report.summary.warnings)} warnings, ${fmt(report.summary.infos)} notes in ${report.summary.seconds.toFixed(1)} s (${fmt(report.summary.rowsRead)} rows).`,
-    );
-    out(`Report: ${files.json}`);
-    out(`Problems: ${files.csv}`);
-    out(`Page: ${files.html}`);
+    summarise(report, files, out);
     return 0;
   } finally {
     await connection?.close();

@@ -52,7 +52,7 @@ describe('cliniko-migrate run --mode dry-run', () => {
       source: { system: 'gensolve' },
       excluded: { invoices: 2 },
     });
-    expect(report.runId).toMatch(/^\d{8}T\d{6}Z-/);
+    expect(report.runId).toMatch(/^run-[0-9a-f]{40}$/);
     expect(report.entities.patients).toMatchObject({ source: 2, planned: 1, invalid: 1, created: 0 });
     expect(report.problems.find((p: { code: string }) => p.code === 'REQUIRED_MISSING')).toMatchObject({
       entity: 'patients',

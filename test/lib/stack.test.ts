@@ -1,0 +1,184 @@
+import { App } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { MigrationStack } from '../../lib/migration-stack.js';
+import { LOCAL_STACK, stateMachineDefinition, synthTemplate } from '../../local/template.js';
+
+function synth() {
+  const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+  const stack = new MigrationStack(app, 'Test', { clinics: ['clinic-a'], exportRetentionDays: 14 });
+  return { app, stack, template: Template.fromStack(stack) };
+}
+
+const { stack, template } = synth();
+
+describe('the stack', () => {
+  it('keeps exports private, TLS-only, versioned, KMS-encrypted, expiring, and announced to EventBridge', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      VersioningConfiguration: { Status: 'Enabled' },
+      BucketEncryption: {
+        ServerSideEncryptionConfiguration: [
+          Match.objectLike({ ServerSideEncryptionByDefault: Match.objectLike({ SSEAlgorithm: 'aws:kms' }) }),
+        ],
+      },
+      LifecycleConfiguration: {
+        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'exports/', ExpirationInDays: 14 })]),
+      },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  it('tracks runs in an on-demand, encrypted table with point-in-time recovery', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: Match.objectLike({ SSEEnabled: true, SSEType: 'KMS' }),
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+    });
+  });
+
+  it('gives the writer queue a dead-letter queue and a visibility of six times the writer timeout', () => {
+    const writer = Object.values(
+      template.findResources('AWS::Lambda::Function', {
+        Metadata: { 'cliniko-migrate:handler': 'lambdas/write/handler.ts' },
+      }),
+    )[0] as { Properties: { Timeout: number } };
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: writer.Properties.Timeout * 6,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+      KmsMasterKeyId: Match.anyValue(),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 10,
+    });
+  });
+
+  it('runs every function on Node.js 24 on ARM with JSON logs and tracing', () => {
+    const functions = Object.values(template.findResources('AWS::Lambda::Function')) as {
+      Properties: Record<string, unknown>;
+      Metadata?: Record<string, unknown>;
+    }[];
+    const ours = functions.filter((f) => f.Metadata?.['cliniko-migrate:handler']);
+    expect(ours.length).toBe(7);
+    for (const f of ours) {
+      expect(f.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        TracingConfig: { Mode: 'Active' },
+        LoggingConfig: { LogFormat: 'JSON' },
+      });
+    }
+  });
+
+  it('starts the state machine for objects created under exports/', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.s3'],
+        'detail-type': ['Object Created'],
+        detail: { object: { key: [{ prefix: 'exports/' }] } },
+      },
+    });
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
+    });
+  });
+
+  it('has a secret per clinic, and alarms that notify', () => {
+    template.hasResourceProperties('AWS::SecretsManager::Secret', {
+      Name: 'cliniko-migrate/Test/clinic-a',
+      KmsKeyId: Match.anyValue(),
+    });
+    const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as {
+      Properties: { AlarmActions?: unknown[] };
+    }[];
+    expect(alarms.length).toBe(3);
+    for (const a of alarms) expect(a.Properties.AlarmActions?.length).toBe(1);
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+
+  it('matches its snapshot (asset hashes scrubbed)', () => {
+    const text = JSON.stringify(template.toJSON(), null, 1).replace(
+      /[0-9a-f]{64}(\.zip)?/g,
+      '[HASH REMOVED]',
+    );
+    expect(JSON.parse(text)).toMatchSnapshot();
+  });
+});
+
+describe('cdk-nag', () => {
+  it('finds nothing unacknowledged with the AwsSolutions and HIPAA Security packs', () => {
+    const findings = [new AwsSolutionsChecks(), new HIPAASecurityChecks()].flatMap((pack) =>
+      pack.validateScope(stack).violations.map((v) => `${v.ruleName}: ${v.description.slice(0, 80)}`),
+    );
+    expect(findings).toEqual([]);
+  });
+});
+
+describe('the state machine definition', () => {
+  const local = synthTemplate();
+  const definition = stateMachineDefinition(local, {
+    region: 'us-east-1',
+    account: '000000000000',
+    refs: {},
+  });
+  const text = JSON.stringify(definition);
+
+  it('uses nothing the local engine silently ignores', () => {
+    // aws-local-stepfunctions ignores these without an error and would return wrong results.
+    for (const forbidden of [
+      'JSONata',
+      '"Arguments"',
+      '"Output"',
+      '"Assign"',
+      'ItemReader',
+      'ItemBatcher',
+      'ResultWriter',
+      'ToleratedFailure',
+    ]) {
+      expect(text, forbidden).not.toContain(forbidden);
+    }
+    expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
+  });
+
+  it('passes batch keys to Distributed Maps through ItemsPath, phase after phase', () => {
+    const states = definition.States as Record<string, Record<string, unknown>>;
+    for (const phase of ['Setup', 'Patients', 'Appointments', 'Documents']) {
+      expect(states[`Map${phase}`]).toMatchObject({
+        Type: 'Map',
+        ItemsPath: `$.plan.${phase.toLowerCase()}`,
+        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' } },
+      });
+    }
+    expect(states.Preflight?.Next).toBe('PreflightPassed');
+    expect(states.Plan?.Next).toBe('MapSetup');
+    expect(states.DocumentsDone?.Next).toBe('Report');
+    expect(LOCAL_STACK).toBe('ClinikoMigrateLocal');
+  });
+
+  it('declares the transient retry once and uses it on every task', () => {
+    const tasks = Object.values(
+      definition.States as Record<string, { Type: string; Retry?: { ErrorEquals: string[] }[] }>,
+    ).filter((s) => s.Type === 'Task');
+    expect(tasks.length).toBeGreaterThan(5);
+    for (const t of tasks) expect(t.Retry?.[0]?.ErrorEquals).toContain('Lambda.TooManyRequestsException');
+  });
+});
