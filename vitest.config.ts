@@ -7,6 +7,8 @@ export default defineConfig({
     pool: 'forks',
     poolOptions: { forks: { maxForks: 2, minForks: 1 } },
     testTimeout: 30_000,
+    // Handlers log retries as warnings for operators; in tests the assertions say what matters.
+    env: { POWERTOOLS_LOG_LEVEL: 'ERROR' },
     hookTimeout: 30_000,
   },
 });

@@ -57,13 +57,19 @@ function secretsServer(secrets: Map<string, string>): Server {
 
 let dnsIntercepted = false;
 
-export async function startEmulators(): Promise<Emulators> {
+/** With `statePath`, the status table lives on disk there: a later run knows what earlier ones wrote. */
+export async function startEmulators(options: { statePath?: string } = {}): Promise<Emulators> {
   // fauxqs answers with queue URLs on sqs.<region>.localhost, which this machine's resolver does not know.
   if (!dnsIntercepted) {
     interceptLocalhostDns();
     dnsIntercepted = true;
   }
-  const dynamo = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 }) as Server;
+  const dynamo = dynalite({
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+    ...(options.statePath ? { path: options.statePath } : {}),
+  }) as Server;
   const dynamoPort = await listen(dynamo);
   const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: 'us-east-1' });
   const secrets = new Map<string, string>();

@@ -33,14 +33,19 @@ export async function provision(
       AttributeDefinitions: { AttributeName: string; AttributeType: 'S' | 'N' | 'B' }[];
     };
     table = `${id}-${options.suffix}`;
-    await dynamo.send(
-      new CreateTableCommand({
-        TableName: table,
-        KeySchema: p.KeySchema,
-        AttributeDefinitions: p.AttributeDefinitions,
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
+    try {
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: table,
+          KeySchema: p.KeySchema,
+          AttributeDefinitions: p.AttributeDefinitions,
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+    } catch (err) {
+      // a persistent table from an earlier run is kept: it holds the clinic's id map
+      if ((err as { name?: string }).name !== 'ResourceInUseException') throw err;
+    }
     refs[id] = table;
     refs[`${id}.Arn`] = `arn:aws:dynamodb:${region}:${account}:table/${table}`;
   }

@@ -6,6 +6,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { Context, SQSEvent } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { ENV } from '../lambdas/shared/env.js';
+import { resetRuntime } from '../lambdas/shared/runtime.js';
 import { runStartFor } from '../lambdas/start-run/start-run.js';
 import { secretPrefix } from '../lib/migration-stack.js';
 import type { ClinikoCredentials, RunMode, StatusStore } from '../src/pipeline/ports.js';
@@ -48,6 +49,10 @@ export interface LocalRunOptions {
   readonly onWriterInvoke?: (ms: number, records: number) => void;
   /** Wraps the writer handler (tests crash it between Cliniko's answer and the status write). */
   readonly wrapWriter?: (handler: WriterHandler) => WriterHandler;
+  /** Where the status table is kept between runs (the clinic's id map lives there). */
+  readonly statePath?: string;
+  /** Writer retries of transient Cliniko failures (shortened in tests). */
+  readonly clinikoRetry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
 }
 
 export type WriterHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
@@ -66,13 +71,15 @@ export async function runLocal(
   outDir: (runId: string) => string,
 ): Promise<LocalRunResult> {
   const progress = options.onProgress ?? (() => undefined);
-  const emulators = await startEmulators();
+  const emulators = await startEmulators(options.statePath ? { statePath: options.statePath } : {});
   const saved = { ...process.env };
   let stopPoller: (() => Promise<void>) | undefined;
   try {
     Object.assign(process.env, emulators.env);
+    resetRuntime();
     const template = synthTemplate();
-    const suffix = Math.random().toString(36).slice(2, 8);
+    // A persistent status table keeps one name; everything else is new for every run.
+    const suffix = options.statePath ? 'local' : Math.random().toString(36).slice(2, 8);
     const local = await provision(template, {
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
       suffix,
@@ -85,6 +92,12 @@ export async function runLocal(
       [ENV.rateLimitWindowMs]: String(options.rateLimitWindowMs ?? 60_000),
       [ENV.batchSize]: String(options.batchSize ?? 500),
       [ENV.maxTokenWaitMs]: '2000',
+      ...(options.clinikoRetry
+        ? {
+            [ENV.clinikoMaxAttempts]: String(options.clinikoRetry.maxAttempts),
+            [ENV.clinikoRetryBaseMs]: String(options.clinikoRetry.baseDelayMs),
+          }
+        : {}),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
 
@@ -135,6 +148,7 @@ export async function runLocal(
       batchSize: props.BatchSize ?? 10,
       reportBatchItemFailures: (props.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
       concurrency: options.writerConcurrency ?? 4,
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
       handler: wrapped as never,
       ...(options.onWriterInvoke ? { onInvoke: options.onWriterInvoke } : {}),
     });
@@ -164,7 +178,8 @@ export async function runLocal(
     for (const [name, state] of Object.entries(definition.States as Record<string, { Type: string }>))
       if (state.Type === 'Wait') waits[name] = 500;
 
-    const start = runStartFor({ bucket: local.bucket, key, etag: `${size}` });
+    // Each local run is a new run (on AWS, a new upload is a new object version).
+    const start = runStartFor({ bucket: local.bucket, key, etag: `${size}-${Date.now()}` });
     if (!start) throw new Error(`${key} is not an export key`);
     const runId = start.name;
     progress(`Run ${runId} (${options.mode}) on the local pipeline.`);
@@ -226,6 +241,7 @@ export async function runLocal(
   } finally {
     await stopPoller?.();
     await emulators.stop();
+    resetRuntime();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
   }

@@ -1,4 +1,9 @@
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 
 /**
@@ -15,6 +20,8 @@ export interface PollerOptions {
   readonly reportBatchItemFailures: boolean;
   readonly concurrency: number;
   readonly handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined | void>;
+  /** The queue's visibility timeout: messages being handled are kept invisible in steps of it. */
+  readonly visibilityTimeoutSeconds: number;
   /** Called after each invocation with its duration (handler time is paid for). */
   readonly onInvoke?: (ms: number, records: number) => void;
 }
@@ -74,6 +81,26 @@ export function startPoller(options: PollerOptions): { stop(): Promise<void> } {
           awsRegion: 'us-east-1',
         })),
       };
+      // On AWS a message stays invisible longer than an invocation can last (6× the timeout);
+      // local queues use short timeouts so retries come back quickly, so in-flight messages are
+      // kept invisible until their invocation ends.
+      const heartbeat = setInterval(
+        () => {
+          sqs
+            .send(
+              new ChangeMessageVisibilityBatchCommand({
+                QueueUrl: options.queueUrl,
+                Entries: messages.map((m, i) => ({
+                  Id: String(i),
+                  ReceiptHandle: String(m.ReceiptHandle),
+                  VisibilityTimeout: options.visibilityTimeoutSeconds,
+                })),
+              }),
+            )
+            .catch(() => undefined);
+        },
+        (options.visibilityTimeoutSeconds * 1000) / 3,
+      );
       const started = performance.now();
       let failed: Set<string>;
       try {
@@ -87,6 +114,7 @@ export function startPoller(options: PollerOptions): { stop(): Promise<void> } {
       } catch {
         failed = new Set(event.Records.map((r) => r.messageId));
       }
+      clearInterval(heartbeat);
       options.onInvoke?.(performance.now() - started, messages.length);
       const done = messages.filter((m) => !failed.has(String(m.MessageId)));
       if (done.length) {

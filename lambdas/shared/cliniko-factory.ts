@@ -31,6 +31,17 @@ export function clinikoFactory(store: TokenBucketStore, options: { maxTokenWaitM
         ...(credentials.userAgent ? { userAgent: credentials.userAgent } : {}),
         ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
         limiter: { acquire: () => limiter.acquire(maxWait), pauseUntil: (ms) => limiter.pauseUntil(ms) },
+        retry: {
+          ...(process.env[ENV.clinikoMaxAttempts]
+            ? { maxAttempts: Number(process.env[ENV.clinikoMaxAttempts]) }
+            : {}),
+          ...(process.env[ENV.clinikoRetryBaseMs]
+            ? {
+                baseDelayMs: Number(process.env[ENV.clinikoRetryBaseMs]),
+                maxDelayMs: Number(process.env[ENV.clinikoRetryBaseMs]) * 8,
+              }
+            : {}),
+        },
       });
       clients.set(cacheKey, client);
     }

@@ -152,17 +152,20 @@ export class DynamoStatusStore implements StatusStore {
       sourceIds.map((id) => ({ pk: `CLINIC#${clinicId}`, sk: `ID#${entity}#${id}` })),
       true,
     );
+    // An item holding only a claim is not a written record.
     return new Map(
-      items.map((i) => [
-        String(i.sourceId),
-        {
-          clinikoId: String(i.clinikoId),
-          hash: String(i.hash ?? ''),
-          runId: String(i.runId),
-          at: String(i.at),
-          steps: (i.steps as string[] | undefined) ?? [],
-        },
-      ]),
+      items
+        .filter((i) => i.clinikoId)
+        .map((i) => [
+          String(i.sourceId),
+          {
+            clinikoId: String(i.clinikoId),
+            hash: String(i.hash ?? ''),
+            runId: String(i.runId),
+            at: String(i.at),
+            steps: (i.steps as string[] | undefined) ?? [],
+          },
+        ]),
     );
   }
 
@@ -197,6 +200,58 @@ export class DynamoStatusStore implements StatusStore {
         ExpressionAttributeValues: { ':step': [step], ':empty': [] },
       }),
     );
+  }
+
+  async claim(
+    clinicId: string,
+    entity: CountedEntity,
+    sourceId: string,
+    owner: string,
+    ttlMs: number,
+    now: number,
+  ) {
+    const key = { pk: `CLINIC#${clinicId}`, sk: `ID#${entity}#${sourceId}` };
+    try {
+      const res = await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: key,
+          UpdateExpression: 'SET claimOwner = :owner, claimUntil = :until',
+          ConditionExpression:
+            'attribute_not_exists(clinikoId) AND (attribute_not_exists(claimUntil) OR claimUntil < :now)',
+          ExpressionAttributeValues: { ':owner': owner, ':until': now + ttlMs, ':now': now },
+          ReturnValues: 'UPDATED_OLD',
+        }),
+      );
+      return res.Attributes?.claimUntil !== undefined ? ('taken-over' as const) : ('claimed' as const);
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+      const item = (
+        await this.doc.send(new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }))
+      ).Item;
+      return item?.clinikoId ? ('done' as const) : ('busy' as const);
+    }
+  }
+
+  async releaseClaim(
+    clinicId: string,
+    entity: CountedEntity,
+    sourceId: string,
+    owner: string,
+  ): Promise<void> {
+    try {
+      await this.doc.send(
+        new UpdateCommand({
+          TableName: this.table,
+          Key: { pk: `CLINIC#${clinicId}`, sk: `ID#${entity}#${sourceId}` },
+          UpdateExpression: 'REMOVE claimOwner, claimUntil',
+          ConditionExpression: 'claimOwner = :owner',
+          ExpressionAttributeValues: { ':owner': owner },
+        }),
+      );
+    } catch (err) {
+      if (!(err instanceof ConditionalCheckFailedException)) throw err;
+    }
   }
 
   async recordWrite(runId: string, result: WriteResult): Promise<void> {

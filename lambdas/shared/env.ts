@@ -14,6 +14,9 @@ export const ENV = {
   /** Longest a writer may wait for a token before it hands the message back for later. */
   maxTokenWaitMs: 'CLINIKO_MAX_TOKEN_WAIT_MS',
   batchSize: 'PLAN_BATCH_SIZE',
+  /** Client retries of transient failures (attempts, first backoff): tests and local runs shorten them. */
+  clinikoMaxAttempts: 'CLINIKO_MAX_ATTEMPTS',
+  clinikoRetryBaseMs: 'CLINIKO_RETRY_BASE_MS',
 } as const;
 
 export function requireEnv(name: string): string {

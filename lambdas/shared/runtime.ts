@@ -37,6 +37,22 @@ export function runtime() {
   return cached;
 }
 
+/**
+ * Forgets what cold start built. On AWS a container never sees a second environment; the local
+ * runner starts fresh emulators for each run and calls this so no client keeps an old endpoint.
+ */
+export function resetRuntime(): void {
+  cached = undefined;
+  for (const reset of resetHooks) reset();
+}
+
+const resetHooks: (() => void)[] = [];
+
+/** Registers a handler's own cold-start cache to be cleared with the runtime. */
+export function onRuntimeReset(reset: () => void): void {
+  resetHooks.push(reset);
+}
+
 export function clinikoFor(options: { maxTokenWaitMs?: number } = {}) {
   return clinikoFactory(runtime().buckets, options);
 }

@@ -4,9 +4,9 @@ import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import type { RunInfo, WriteCommand } from '../../src/pipeline/ports.js';
 import { ENV } from '../shared/env.js';
-import { clinikoFor, flushRequests, logger, runtime } from '../shared/runtime.js';
+import { clinikoFor, flushRequests, logger, onRuntimeReset, runtime } from '../shared/runtime.js';
 import type { SqsCommandQueue } from '../shared/sqs-command-queue.js';
-import { writeCommand } from './write-command.js';
+import { DeferredWrite, writeCommand } from './write-command.js';
 
 /**
  * The SQS writer: each message one record. Messages that should be tried again are reported as
@@ -18,6 +18,11 @@ const processor = new BatchProcessor(EventType.SQS);
 const runs = new Map<string, Promise<RunInfo>>();
 const seen = new Map<ClinikoClient, Record<string, number>>();
 let queue: SqsCommandQueue | undefined;
+onRuntimeReset(() => {
+  runs.clear();
+  seen.clear();
+  queue = undefined;
+});
 
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const rt = runtime();
@@ -49,7 +54,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       const result = await writeCommand(
         cmd,
         { store: rt.store, cliniko, now: rt.now },
-        { receiveCount: Number(message.attributes.ApproximateReceiveCount ?? 1) },
+        { receiveCount: Number(message.attributes.ApproximateReceiveCount ?? 1), owner: message.messageId },
       );
       logger.debug('written', {
         runId: cmd.runId,
@@ -60,7 +65,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       });
     } catch (err) {
       if (err instanceof DeferError && queue) {
-        await queue.sendLater(cmd, err.delayMs / 1000);
+        await queue.sendLater(err instanceof DeferredWrite ? err.command : cmd, err.delayMs / 1000);
         return;
       }
       logger.warn('write will be retried', {

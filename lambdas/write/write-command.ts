@@ -26,7 +26,23 @@ export interface WriteDeps {
 export interface Delivery {
   /** SQS ApproximateReceiveCount: above 1, an earlier attempt may have written the record. */
   readonly receiveCount: number;
+  /** Who is writing (the message id): the owner of a claim. */
+  readonly owner: string;
 }
+
+/** A deferral that must re-queue a changed command (marked to re-find before creating). */
+export class DeferredWrite extends DeferError {
+  override name = 'DeferredWrite';
+  constructor(
+    delayMs: number,
+    readonly command: WriteCommand,
+  ) {
+    super(delayMs);
+  }
+}
+
+/** Longer than a writer invocation can last (its timeout), so a live claim is never taken over. */
+export const CLAIM_TTL_MS = 120_000;
 
 /** Errors worth another delivery: the message goes back to the queue (and, in the end, the DLQ). */
 export function isRetryable(err: unknown): boolean {
@@ -47,6 +63,8 @@ export async function writeCommand(
   delivery: Delivery,
 ): Promise<WriteResult> {
   const client = deps.cliniko(cmd.keyIndex);
+  let claimed = false;
+  let createTried = false;
   try {
     const existing = (await deps.store.getIdMap(cmd.clinicId, cmd.entity, [cmd.sourceId])).get(cmd.sourceId);
     let clinikoId: string;
@@ -57,7 +75,24 @@ export async function writeCommand(
       steps = existing.steps;
       outcome = existing.runId === cmd.runId ? 'created' : 'alreadyPresent';
     } else {
-      const { record } = await create(cmd, client, delivery.receiveCount > 1);
+      const claim = await deps.store.claim(
+        cmd.clinicId,
+        cmd.entity,
+        cmd.sourceId,
+        delivery.owner,
+        CLAIM_TTL_MS,
+        deps.now().getTime(),
+      );
+      // Another writer holds a copy of this command and is creating the record: come back later.
+      if (claim === 'busy') throw new DeferError(5_000);
+      if (claim === 'done') throw new DeferError(0);
+      claimed = true;
+      createTried = true;
+      const { record } = await create(
+        cmd,
+        client,
+        delivery.receiveCount > 1 || claim === 'taken-over' || cmd.refind === true,
+      );
       clinikoId = record.id;
       steps = [];
       outcome = 'created';
@@ -84,6 +119,13 @@ export async function writeCommand(
     return result;
   } catch (err) {
     if (isRetryable(err)) {
+      // A claim held by this attempt is given up: whether the create happened is for the retry to
+      // find out (it re-finds first on a redelivery).
+      if (claimed) await deps.store.releaseClaim(cmd.clinicId, cmd.entity, cmd.sourceId, delivery.owner);
+      // Deferred after a create was tried: the command comes back as a new message (receive
+      // count 1), so it must say that the record may exist.
+      if (err instanceof DeferError && createTried)
+        throw new DeferredWrite(err.delayMs, { ...cmd, refind: true });
       await deps.store.noteAttempt(cmd.runId, cmd.entity, cmd.sourceId, (err as Error).message);
       throw err;
     }

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MigrationConfig } from '../config/migration-config.js';
@@ -43,6 +44,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
       'sandbox-rate-limit': { type: 'string' },
       'require-approval': { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
+      'state-dir': { type: 'string', default: '.cliniko-migrate/state' },
     },
     strict: true,
   });
@@ -93,6 +95,8 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
         mode,
         credentials: connection.credentials,
         rateLimitPerMinute: connection.sandbox ? sandboxLimit : 200,
+        // The status table (and the clinic's id map) outlives the run: a later export adds only what is new.
+        statePath: await prepareStateDir(values['state-dir'] ?? '.cliniko-migrate/state'),
         onProgress: out,
       },
       (runId) => resolve(values.out ?? `out/${runId}`),
@@ -103,6 +107,12 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   } finally {
     await connection.close();
   }
+}
+
+async function prepareStateDir(dir: string): Promise<string> {
+  const path = resolve(dir);
+  await mkdir(path, { recursive: true });
+  return path;
 }
 
 function summarise(

@@ -131,6 +131,21 @@ export interface StatusStore {
   ): Promise<Map<string, IdMapEntry>>;
   putIdMap(clinicId: string, entity: CountedEntity, sourceId: string, entry: IdMapEntry): Promise<void>;
   addIdMapStep(clinicId: string, entity: CountedEntity, sourceId: string, step: string): Promise<void>;
+  /**
+   * Claims the right to create a record, so two writers holding copies of one command never both
+   * create it. `busy`: another writer's claim is live; `taken-over`: an earlier claim expired (its
+   * writer may have created the record before dying, so re-find first); `done`: already written.
+   */
+  claim(
+    clinicId: string,
+    entity: CountedEntity,
+    sourceId: string,
+    owner: string,
+    ttlMs: number,
+    now: number,
+  ): Promise<'claimed' | 'taken-over' | 'busy' | 'done'>;
+  /** Gives a claim up after a failed attempt, so the retry (or another copy) can take it at once. */
+  releaseClaim(clinicId: string, entity: CountedEntity, sourceId: string, owner: string): Promise<void>;
   /** Records a write's result exactly once, however often it is reported. */
   recordWrite(runId: string, result: WriteResult): Promise<void>;
   /** Notes the latest error of a record that will be retried (shown if it ends in the dead-letter queue). */
@@ -186,6 +201,8 @@ export type WriteCommand = {
   /** Which of the run's keys (Cliniko users) writes it: spreads load over their rate limits. */
   readonly keyIndex: number;
   readonly payload: WritePayload;
+  /** An earlier attempt may have created the record: re-find it before creating. */
+  readonly refind?: boolean;
 };
 
 export type WritePayload =

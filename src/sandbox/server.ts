@@ -49,6 +49,8 @@ export interface SandboxOptions {
   /** Largest file the presigned POST policy allows. */
   readonly maxAttachmentBytes?: number;
   readonly logger?: boolean;
+  /** Requests that always fail with 503 (a record that keeps failing, for dead-letter tests). */
+  readonly alwaysFail?: (method: string, path: string, body: unknown) => boolean;
 }
 
 export interface Sandbox {
@@ -184,6 +186,14 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             WRITE_METHODS.has(req.method) && faults.dropAfterCommit > 0 && random() < faults.dropAfterCommit,
         };
       });
+
+      if (options.alwaysFail) {
+        const alwaysFail = options.alwaysFail;
+        api.addHook('preHandler', async (req, reply) => {
+          if (alwaysFail(req.method, req.url.split('?')[0] ?? '', req.body))
+            return reply.code(503).send({ message: 'Service Unavailable' });
+        });
+      }
 
       const commit = (req: FastifyRequest, reply: FastifyReply, status: number, body?: unknown) => {
         changed();

@@ -1,0 +1,176 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type LocalRunResult, runLocal, type WriterHandler } from '../../local/run-local.js';
+import { ClinikoClient } from '../../src/cliniko/client.js';
+import { generateExport } from '../../src/generate/generate-export.js';
+import { accountedFor, ENTITY_KEYS } from '../../src/migration/entities.js';
+import type { WriteCommand } from '../../src/pipeline/ports.js';
+import { parseFaults } from '../../src/sandbox/faults.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { startSandbox } from '../../src/sandbox/server.js';
+import { openArchive } from '../../src/source/archive.js';
+
+/**
+ * The real state-machine definition, the real handlers, local emulators and a faulty sandbox:
+ * 5xx, 429 and dropped connections from Cliniko, a writer that crashes between Cliniko's answer
+ * and its own status write, and one record Cliniko refuses every time.
+ */
+const KEY = 'EndToEndKey0000000000000000001-au1';
+const PRACTITIONERS = [
+  'Hana Ruru',
+  'Michael Grant',
+  'Priya Sharma',
+  'Tom Baker',
+  'Ella Fitzgerald',
+  'Robert Lee',
+];
+const UNWRITABLE = 'C7';
+
+let sandbox: Sandbox;
+let exportZip: string;
+let statePath: string;
+let first: LocalRunResult;
+let second: LocalRunResult;
+let crashed = 0;
+
+/** Does the create Cliniko-side, then dies before telling the status table: the message comes back. */
+function crashAfterClinikoAnswers(real: WriterHandler, client: ClinikoClient): WriterHandler {
+  const crashedIds = new Set<string>();
+  return async (event: SQSEvent, context: Context) => {
+    const victim = event.Records.find((r) => {
+      const cmd = JSON.parse(r.body) as WriteCommand;
+      return (
+        cmd.payload.kind === 'patient' &&
+        Number(cmd.sourceId.slice(1)) % 9 === 0 &&
+        !crashedIds.has(cmd.sourceId)
+      );
+    });
+    if (!victim) return real(event, context);
+    const cmd = JSON.parse(victim.body) as WriteCommand;
+    crashedIds.add(cmd.sourceId);
+    if (cmd.payload.kind === 'patient') await client.createPatient(cmd.payload.body);
+    crashed++;
+    throw new Error('writer crashed after Cliniko answered');
+  };
+}
+
+beforeAll(async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'e2e-'));
+  exportZip = join(dir, 'export.zip');
+  statePath = join(dir, 'state');
+  await generateExport(exportZip, { patients: 45, appointmentsPerPatient: 5, seed: 21 });
+  sandbox = await startSandbox({
+    rateLimit: 100_000,
+    faults: parseFaults('5xx=0.05,429=0.03,drop-after-commit=0.05'),
+    faultSeed: 4,
+    injected429ResetMs: 10,
+    seed: {
+      users: [{ first_name: 'Ada', last_name: 'Admin', is_practitioner: false, api_key: KEY }],
+      businesses: [
+        { business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' },
+        { business_name: 'Wellington', time_zone_identifier: 'Pacific/Auckland' },
+        { business_name: 'Sydney CBD', time_zone_identifier: 'Australia/Sydney' },
+      ],
+      practitioners: PRACTITIONERS.map((n) => ({
+        first_name: n.split(' ')[0] ?? '',
+        last_name: n.split(' ')[1] ?? '',
+      })),
+    },
+    // one patient Cliniko never accepts: it must end in the dead-letter queue and the report
+    alwaysFail: (method, path, body) =>
+      method === 'POST' &&
+      path === '/v1/patients' &&
+      (body as { old_reference_id?: string })?.old_reference_id === UNWRITABLE,
+  });
+  const direct = new ClinikoClient({
+    apiKey: KEY,
+    baseUrl: sandbox.baseUrl,
+    retry: { baseDelayMs: 5, maxDelayMs: 20, maxAttempts: 8 },
+  });
+  const options = {
+    exportZip,
+    mode: 'live' as const,
+    credentials: { apiKeys: [KEY], baseUrl: sandbox.baseUrl },
+    rateLimitPerMinute: 100_000,
+    statePath,
+    visibilityTimeoutSeconds: 1,
+    clinikoRetry: { maxAttempts: 4, baseDelayMs: 10 },
+    batchSize: 50,
+  };
+  const out = (runId: string) => join(dir, runId);
+  first = await runLocal({ ...options, wrapWriter: (h) => crashAfterClinikoAnswers(h, direct) }, out);
+  sandbox.faults = parseFaults('');
+  second = await runLocal(options, out);
+}, 240_000);
+
+afterAll(async () => {
+  await sandbox?.close();
+});
+
+async function csvRecords(file: string): Promise<Record<string, string>[]> {
+  const archive = await openArchive(exportZip);
+  const entry = archive.find(file);
+  const chunks: Buffer[] = [];
+  if (entry) for await (const c of await archive.open(entry.path)) chunks.push(c as Buffer);
+  await archive.close();
+  return parse(Buffer.concat(chunks).toString('utf8'), {
+    columns: (h: string[]) => h.map((x) => x.replace(/\s|_/g, '').toLowerCase()),
+    relax_column_count: true,
+    bom: true,
+  }) as Record<string, string>[];
+}
+
+describe('a live run through faults', () => {
+  it('accounts for every source row', async () => {
+    for (const key of ENTITY_KEYS) expect(accountedFor(first.report.entities[key]), key).toBe(true);
+    expect(first.report.entities.patients.source).toBe((await csvRecords('Clients.csv')).length);
+    expect(first.report.entities.appointments.source).toBe((await csvRecords('Appointments.csv')).length);
+    expect(first.report.entities.patients.created).toBeGreaterThan(30);
+    expect(first.report.entities.appointments.created).toBeGreaterThan(150);
+  });
+
+  it('really met the faults', () => {
+    expect(crashed).toBeGreaterThan(0);
+    const byStatus = first.report.cliniko.byStatus;
+    expect(byStatus['429']).toBeGreaterThan(0);
+    expect(Object.keys(byStatus).some((s) => s.startsWith('5'))).toBe(true);
+  });
+
+  it('leaves each record in Cliniko exactly once', () => {
+    const patients = sandbox.state.all('patients');
+    const refs = patients.map((p) => p.old_reference_id);
+    expect(new Set(refs).size).toBe(refs.length);
+    expect(patients.length).toBe(first.report.entities.patients.created);
+    expect(sandbox.state.count('individual_appointments')).toBe(first.report.entities.appointments.created);
+    expect(sandbox.state.count('contacts')).toBe(first.report.entities.contacts.created);
+    // the export's types plus "Migrated appointment", once
+    expect(sandbox.state.count('appointment_types')).toBe(first.report.entities.appointmentTypes.created + 1);
+    const alertKeys = sandbox.state.all('medical_alerts').map((a) => `${a.patient_id}|${a.name}`);
+    expect(new Set(alertKeys).size).toBe(alertKeys.length);
+  });
+
+  it('sends a record that keeps failing to the dead-letter queue and reports it as failed, with its reason', () => {
+    expect(first.deadLetters).toBeGreaterThanOrEqual(1);
+    expect(first.report.entities.patients.failed).toBeGreaterThanOrEqual(1);
+    const problem = first.report.problems.find(
+      (p) => p.sourceId === UNWRITABLE && p.code === 'DEAD_LETTERED',
+    );
+    expect(problem?.message).toMatch(/503/);
+    expect(sandbox.state.all('patients').some((p) => p.old_reference_id === UNWRITABLE)).toBe(false);
+  });
+
+  it('creates nothing when the same export runs again', () => {
+    const created = ENTITY_KEYS.reduce((n, k) => n + second.report.entities[k].created, 0);
+    expect(created).toBe(0);
+    expect(second.report.entities.patients.alreadyPresent).toBe(first.report.entities.patients.created);
+    expect(second.report.entities.appointments.alreadyPresent).toBe(
+      first.report.entities.appointments.created,
+    );
+    expect(sandbox.state.count('patients')).toBe(first.report.entities.patients.created);
+    expect(sandbox.state.count('individual_appointments')).toBe(first.report.entities.appointments.created);
+  });
+});
