@@ -1,0 +1,45 @@
+import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { runName, runStartFor } from '../../lambdas/start-run/start-run.js';
+
+process.env.STATE_MACHINE_ARN = 'arn:aws:states:ap-southeast-2:123456789012:stateMachine:Pipeline';
+const sfn = mockClient(SFNClient);
+const { handler } = await import('../../lambdas/start-run/handler.js');
+
+const event = (key: string, version = 'v1') =>
+  ({ detail: { bucket: { name: 'exports-bucket' }, object: { key, 'version-id': version, etag: 'e' }, requester: '123456789012' } }) as unknown as EventBridgeEvent<'Object Created', never>;
+
+beforeEach(() => sfn.reset());
+
+describe('start-run', () => {
+  it('starts a dry run named after the object and its version', async () => {
+    // Arrange
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+    // Act
+    const out = await handler(event('exports/clinic-7/gensolve%202026.zip'));
+    // Assert
+    expect(out).toEqual({ started: true, name: runName('exports-bucket', 'exports/clinic-7/gensolve 2026.zip', 'v1') });
+    const input = JSON.parse(String(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input));
+    expect(input).toMatchObject({ clinicId: 'clinic-7', mode: 'dry-run', key: 'exports/clinic-7/gensolve 2026.zip', startedBy: '123456789012' });
+  });
+
+  it('treats a duplicate event as already started, not as a failure', async () => {
+    sfn.on(StartExecutionCommand).rejects(new ExecutionAlreadyExists({ message: 'exists', $metadata: {} }));
+    expect(await handler(event('exports/clinic-7/a.zip'))).toMatchObject({ started: false });
+  });
+
+  it('gives the same object version the same name, and a new version a new one', () => {
+    const a = runStartFor({ bucket: 'b', key: 'exports/c/a.zip', versionId: '1' });
+    expect(runStartFor({ bucket: 'b', key: 'exports/c/a.zip', versionId: '1' })?.name).toBe(a?.name);
+    expect(runStartFor({ bucket: 'b', key: 'exports/c/a.zip', versionId: '2' })?.name).not.toBe(a?.name);
+    expect(a?.name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
+  });
+
+  it('ignores objects that are not exports', async () => {
+    expect(await handler(event('reports/clinic-7/r.json'))).toEqual({ started: false });
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(runStartFor({ bucket: 'b', key: 'exports/../x.zip' })).toBeUndefined();
+  });
+});

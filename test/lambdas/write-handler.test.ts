@@ -1,0 +1,98 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { WriteCommand } from '../../src/pipeline/ports.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { startSandbox } from '../../src/sandbox/server.js';
+
+/**
+ * The writer handler with the AWS SDK mocked (DynamoDB, SQS, Secrets Manager) and Cliniko played
+ * by the sandbox: which messages are reported back for retry, and which are done.
+ */
+const KEY = 'WriterUnitKey000000000000001-au1';
+Object.assign(process.env, { STATUS_TABLE: 'status', WRITE_QUEUE_URL: 'https://sqs.local/q', CLINIKO_SECRET_PREFIX: 'p/', AWS_REGION: 'ap-southeast-2', CLINIKO_MAX_ATTEMPTS: '2', CLINIKO_RETRY_BASE_MS: '5' });
+const ddb = mockClient(DynamoDBDocumentClient);
+mockClient(DynamoDBClient);
+const sqs = mockClient(SQSClient);
+const secrets = mockClient(SecretsManagerClient);
+const { handler } = await import('../../lambdas/write/handler.js');
+
+let sandbox: Sandbox;
+beforeAll(async () => {
+  sandbox = await startSandbox({ rateLimit: 100_000, seed: { users: [{ first_name: 'A', last_name: 'B', api_key: KEY }], businesses: [{ business_name: 'X' }] } });
+});
+afterAll(() => sandbox.close());
+
+const run = { runId: 'r1', clinicId: 'c1', mode: 'live', clinikoUsers: ['1'] };
+const command = (sourceId: string, body: Record<string, unknown>): WriteCommand => ({
+  runId: 'r1',
+  clinicId: 'c1',
+  entity: 'patients',
+  sourceId,
+  file: 'Clients.csv',
+  row: 2,
+  hash: 'h',
+  keyIndex: 0,
+  payload: { kind: 'patient', body: { old_reference_id: sourceId, first_name: 'A', last_name: 'B', ...body }, alerts: [] },
+});
+const sqsEvent = (...cmds: WriteCommand[]): SQSEvent => ({
+  Records: cmds.map((c, i) => ({ messageId: `m${i}`, receiptHandle: `h${i}`, body: JSON.stringify(c), attributes: { ApproximateReceiveCount: '1' } }) as never),
+});
+const context = { functionName: 'Writer', awsRequestId: 'x', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+
+beforeEach(() => {
+  ddb.reset();
+  sqs.reset();
+  secrets.reset();
+  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: sandbox.baseUrl }) });
+  ddb.on(GetCommand, { Key: { pk: 'RUN#r1', sk: 'RUN' } }).resolves({ Item: { run } });
+  // token bucket: always a full bucket
+  ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => (input.Key.pk === 'RUN#r1' ? { Item: { run } } : {}));
+  ddb.on(BatchGetCommand).resolves({ Responses: { status: [] } });
+  ddb.on(PutCommand).resolves({});
+  ddb.on(UpdateCommand).resolves({});
+});
+
+describe('writer handler', () => {
+  it('reports a transient failure for retry and completes the others; a 422 is a result, not a retry', async () => {
+    sandbox.faults = { serverError: 0, rateLimited: 0, dropAfterCommit: 0, latencyMs: 0 };
+    const ok = command('C1', {});
+    const invalid = command('C2', { email: 'not an email' });
+    const unavailable = command('C3', {});
+    const alwaysDown = await startSandbox({ rateLimit: 100_000, seed: { users: [{ first_name: 'A', last_name: 'B', api_key: KEY }] }, alwaysFail: () => true });
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: sandbox.baseUrl }) });
+    const result = await handler(sqsEvent(ok, invalid), context);
+    expect(result.batchItemFailures).toEqual([]);
+    const outcomes = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues?.[':o']).filter(Boolean);
+    expect(outcomes).toEqual(['created', 'failed']);
+    const reason = ddb.commandCalls(UpdateCommand).find((c) => c.args[0].input.ExpressionAttributeValues?.[':o'] === 'failed')?.args[0].input.ExpressionAttributeValues?.[':r'];
+    expect(reason).toBe('email is invalid');
+    // a Cliniko that answers 503 to everything: the message goes back to the queue
+    await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
+    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: alwaysDown.baseUrl }) });
+    const down = await handler({ Records: [{ ...sqsEvent(unavailable).Records[0], messageId: 'm9' }] } as SQSEvent, context).catch((e: Error) => e);
+    await alwaysDown.close();
+    // Powertools fails the whole invocation when every record failed
+    expect(down instanceof Error ? down.name : down.batchItemFailures).toMatch(/FullBatchFailureError|m9/);
+  });
+
+  it('sends a message back with a delay instead of sleeping when the rate limit is spent', async () => {
+    await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
+    // the shared bucket is empty and paused for a minute
+    ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
+      input.Key.pk === 'RUN#r1' ? { Item: { run } } : { Item: { pk: input.Key.pk, tokens: 0, updatedAt: Date.now(), pausedUntil: Date.now() + 60_000, version: 1 } },
+    );
+    sqs.on(SendMessageCommand).resolves({});
+    const started = Date.now();
+    const result = await handler(sqsEvent(command('C4', {})), context);
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(result.batchItemFailures).toEqual([]);
+    const resent = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
+    expect(resent?.DelaySeconds).toBeGreaterThan(50);
+    expect(JSON.parse(String(resent?.MessageBody)).sourceId).toBe('C4');
+  });
+});
