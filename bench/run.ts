@@ -1,11 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dryRunBench } from './dry-run.js';
+import { pipelineBench } from './pipeline.js';
 import { rateLimitBench } from './rate-limit.js';
 
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their figures. */
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   'dry-run': dryRunBench,
   'rate-limit': rateLimitBench,
+  pipeline: pipelineBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

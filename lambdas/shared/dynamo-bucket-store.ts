@@ -23,8 +23,10 @@ export class DynamoBucketStore implements TokenBucketStore {
   }
 
   async take(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
+    // Each retry after a conflict reads the clock again: the first `now` is stale by then.
+    const skew = Date.now() - now;
     return this.update(bucketId, (state) => {
-      const r = takeToken(state, policy, now);
+      const r = takeToken(state, policy, Date.now() - skew);
       return { state: r.state, result: r.waitMs };
     });
   }

@@ -31,14 +31,17 @@ export function takeToken(previous: BucketState | undefined, policy: BucketPolic
   if (state.pausedUntil > now) {
     return { state, waitMs: state.pausedUntil - now };
   }
-  const elapsed = Math.max(0, now - state.updatedAt);
-  const tokens = Math.min(policy.capacity, state.tokens + elapsed * policy.ratePerMs);
+  // The bucket's clock never goes back: a caller whose `now` is older than the last update (it
+  // read the clock before a slow round trip, or its machine's clock lags) must not refill the
+  // same interval twice.
+  const at = Math.max(now, state.updatedAt);
+  const tokens = Math.min(policy.capacity, state.tokens + (at - state.updatedAt) * policy.ratePerMs);
   if (tokens >= 1) {
-    return { state: { tokens: tokens - 1, updatedAt: now, pausedUntil: 0 }, waitMs: 0 };
+    return { state: { tokens: tokens - 1, updatedAt: at, pausedUntil: 0 }, waitMs: 0 };
   }
   return {
-    state: { tokens, updatedAt: now, pausedUntil: 0 },
-    waitMs: Math.max(1, Math.ceil((1 - tokens) / policy.ratePerMs)),
+    state: { tokens, updatedAt: at, pausedUntil: 0 },
+    waitMs: Math.max(1, Math.ceil((1 - tokens) / policy.ratePerMs + (at - now))),
   };
 }
 

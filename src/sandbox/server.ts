@@ -49,6 +49,8 @@ export interface SandboxOptions {
   /** Largest file the presigned POST policy allows. */
   readonly maxAttachmentBytes?: number;
   readonly logger?: boolean;
+  /** Sees every API request's method, path and status (benchmarks attribute requests to entities). */
+  readonly observe?: (method: string, path: string, status: number, at: number) => void;
   /** Requests that always fail with 503 (a record that keeps failing, for dead-letter tests). */
   readonly alwaysFail?: (method: string, path: string, body: unknown) => boolean;
 }
@@ -186,6 +188,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
             WRITE_METHODS.has(req.method) && faults.dropAfterCommit > 0 && random() < faults.dropAfterCommit,
         };
       });
+
+      if (options.observe) {
+        const observe = options.observe;
+        api.addHook('onResponse', async (req, reply) => observe(req.method, req.url.split('?')[0] ?? '', reply.statusCode, Date.now()));
+      }
 
       if (options.alwaysFail) {
         const alwaysFail = options.alwaysFail;

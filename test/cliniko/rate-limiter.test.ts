@@ -68,6 +68,17 @@ describe('token bucket', () => {
     expect(second.waitMs).toBe(1000);
   });
 
+  it('never refills an interval twice when a caller\'s clock is behind the bucket\'s', () => {
+    const policy = bucketPolicy({ limit: 60, windowMs: 60_000, fraction: 1, burst: 5 });
+    const state = { tokens: 0, updatedAt: 10_000, pausedUntil: 0 };
+    const late = takeToken(state, policy, 4_000);
+    expect(late.state.updatedAt).toBe(10_000);
+    expect(late.state.tokens).toBe(0);
+    expect(late.waitMs).toBe(7_000);
+    // and a caller on time afterwards gets exactly the tokens of the time that passed
+    expect(takeToken(late.state, policy, 12_000).state.tokens).toBe(1);
+  });
+
   it('refuses nonsense settings', () => {
     expect(() => bucketPolicy({ fraction: 1.5 })).toThrow(RangeError);
     expect(() => bucketPolicy({ limit: 0 })).toThrow(RangeError);
