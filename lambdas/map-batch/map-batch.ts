@@ -168,17 +168,18 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     }
     const hash = contentHash(planned.record);
     const typeCode = planned.entity === 'contacts' ? { typeCode: planned.record.typeCode } : {};
+    const plannedOutcome: RecordOutcome = {
+      entity,
+      sourceId,
+      outcome: 'planned',
+      file: batch.file,
+      row: row.row,
+      hash,
+      ...typeCode,
+    };
     if (!live) {
       counts.planned++;
-      outcomes.push({
-        entity,
-        sourceId,
-        outcome: 'planned',
-        file: batch.file,
-        row: row.row,
-        hash,
-        ...typeCode,
-      });
+      outcomes.push(plannedOutcome);
       continue;
     }
     const isDoctor = (id: string) => contactOutcomes.get(contactKey('referrer', id))?.typeCode === 1;
@@ -215,20 +216,12 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     if (payload.kind === 'none') {
       // Documents are written by the documents phase of a later version; they stay planned.
       counts.planned++;
-      outcomes.push({ entity, sourceId, outcome: 'planned', file: batch.file, row: row.row, hash });
+      outcomes.push(plannedOutcome);
       continue;
     }
     counts.planned++;
     counts.enqueued++;
-    outcomes.push({
-      entity,
-      sourceId,
-      outcome: 'planned',
-      file: batch.file,
-      row: row.row,
-      hash,
-      ...typeCode,
-    });
+    outcomes.push(plannedOutcome);
     commands.push({
       runId: run.runId,
       clinicId: run.clinicId,

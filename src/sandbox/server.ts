@@ -191,7 +191,9 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 
       if (options.observe) {
         const observe = options.observe;
-        api.addHook('onResponse', async (req, reply) => observe(req.method, req.url.split('?')[0] ?? '', reply.statusCode, Date.now()));
+        api.addHook('onResponse', async (req, reply) =>
+          observe(req.method, req.url.split('?')[0] ?? '', reply.statusCode, Date.now()),
+        );
       }
 
       if (options.alwaysFail) {

@@ -119,12 +119,13 @@ export async function openArchive(
   return info.isDirectory() ? openFolder(path) : openZip(path, limits);
 }
 
-async function openFolder(root: string): Promise<ExportArchive> {
+/** Every regular file below a folder, as forward-slash paths; symbolic links are never followed. */
+export async function listFolderFiles(root: string): Promise<{ full: string; rel: string; size: number }[]> {
   const files: { full: string; rel: string; size: number }[] = [];
   const walk = async (dir: string): Promise<void> => {
     for (const d of await readdir(dir, { withFileTypes: true })) {
       const full = join(dir, d.name);
-      // symbolic links could point outside the folder: never followed
+      // a link could point outside the folder
       if (d.isSymbolicLink()) continue;
       if (d.isDirectory()) await walk(full);
       else if (d.isFile())
@@ -132,6 +133,11 @@ async function openFolder(root: string): Promise<ExportArchive> {
     }
   };
   await walk(root);
+  return files;
+}
+
+async function openFolder(root: string): Promise<ExportArchive> {
+  const files = await listFolderFiles(root);
   const strip = stripCommonRoot(files.map((f) => f.rel));
   const byPath = new Map<string, string>();
   const entries = files.map((f) => {

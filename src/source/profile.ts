@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ENTITY_KEYS } from '../migration/entities.js';
 import gensolve from './profiles/gensolve.json' with { type: 'json' };
 
 /**
@@ -10,17 +11,7 @@ export const TableSpec = z.object({
   /** The table's name in the report and in problems (lower camel case). */
   name: z.string(),
   /** The report entity its rows count under; reference tables (locations, practitioners) have none. */
-  entity: z
-    .enum([
-      'patients',
-      'contacts',
-      'appointmentTypes',
-      'appointments',
-      'clinicalNotes',
-      'letters',
-      'fileUploads',
-    ])
-    .optional(),
+  entity: z.enum(ENTITY_KEYS).optional(),
   files: z.array(z.string()).min(1),
   key: z.string(),
   required: z.array(z.string()),

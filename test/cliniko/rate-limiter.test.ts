@@ -68,7 +68,7 @@ describe('token bucket', () => {
     expect(second.waitMs).toBe(1000);
   });
 
-  it('never refills an interval twice when a caller\'s clock is behind the bucket\'s', () => {
+  it("never refills an interval twice when a caller's clock is behind the bucket's", () => {
     const policy = bucketPolicy({ limit: 60, windowMs: 60_000, fraction: 1, burst: 5 });
     const state = { tokens: 0, updatedAt: 10_000, pausedUntil: 0 };
     const late = takeToken(state, policy, 4_000);

@@ -9,7 +9,13 @@ const sfn = mockClient(SFNClient);
 const { handler } = await import('../../lambdas/start-run/handler.js');
 
 const event = (key: string, version = 'v1') =>
-  ({ detail: { bucket: { name: 'exports-bucket' }, object: { key, 'version-id': version, etag: 'e' }, requester: '123456789012' } }) as unknown as EventBridgeEvent<'Object Created', never>;
+  ({
+    detail: {
+      bucket: { name: 'exports-bucket' },
+      object: { key, 'version-id': version, etag: 'e' },
+      requester: '123456789012',
+    },
+  }) as unknown as EventBridgeEvent<'Object Created', never>;
 
 beforeEach(() => sfn.reset());
 
@@ -20,9 +26,17 @@ describe('start-run', () => {
     // Act
     const out = await handler(event('exports/clinic-7/gensolve%202026.zip'));
     // Assert
-    expect(out).toEqual({ started: true, name: runName('exports-bucket', 'exports/clinic-7/gensolve 2026.zip', 'v1') });
+    expect(out).toEqual({
+      started: true,
+      name: runName('exports-bucket', 'exports/clinic-7/gensolve 2026.zip', 'v1'),
+    });
     const input = JSON.parse(String(sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input.input));
-    expect(input).toMatchObject({ clinicId: 'clinic-7', mode: 'dry-run', key: 'exports/clinic-7/gensolve 2026.zip', startedBy: '123456789012' });
+    expect(input).toMatchObject({
+      clinicId: 'clinic-7',
+      mode: 'dry-run',
+      key: 'exports/clinic-7/gensolve 2026.zip',
+      startedBy: '123456789012',
+    });
   });
 
   it('treats a duplicate event as already started, not as a failure', async () => {

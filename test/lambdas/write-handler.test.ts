@@ -1,7 +1,13 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -14,7 +20,14 @@ import { startSandbox } from '../../src/sandbox/server.js';
  * by the sandbox: which messages are reported back for retry, and which are done.
  */
 const KEY = 'WriterUnitKey000000000000001-au1';
-Object.assign(process.env, { STATUS_TABLE: 'status', WRITE_QUEUE_URL: 'https://sqs.local/q', CLINIKO_SECRET_PREFIX: 'p/', AWS_REGION: 'ap-southeast-2', CLINIKO_MAX_ATTEMPTS: '2', CLINIKO_RETRY_BASE_MS: '5' });
+Object.assign(process.env, {
+  STATUS_TABLE: 'status',
+  WRITE_QUEUE_URL: 'https://sqs.local/q',
+  CLINIKO_SECRET_PREFIX: 'p/',
+  AWS_REGION: 'ap-southeast-2',
+  CLINIKO_MAX_ATTEMPTS: '2',
+  CLINIKO_RETRY_BASE_MS: '5',
+});
 const ddb = mockClient(DynamoDBDocumentClient);
 mockClient(DynamoDBClient);
 const sqs = mockClient(SQSClient);
@@ -23,7 +36,13 @@ const { handler } = await import('../../lambdas/write/handler.js');
 
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox({ rateLimit: 100_000, seed: { users: [{ first_name: 'A', last_name: 'B', api_key: KEY }], businesses: [{ business_name: 'X' }] } });
+  sandbox = await startSandbox({
+    rateLimit: 100_000,
+    seed: {
+      users: [{ first_name: 'A', last_name: 'B', api_key: KEY }],
+      businesses: [{ business_name: 'X' }],
+    },
+  });
 });
 afterAll(() => sandbox.close());
 
@@ -37,21 +56,41 @@ const command = (sourceId: string, body: Record<string, unknown>): WriteCommand 
   row: 2,
   hash: 'h',
   keyIndex: 0,
-  payload: { kind: 'patient', body: { old_reference_id: sourceId, first_name: 'A', last_name: 'B', ...body }, alerts: [] },
+  payload: {
+    kind: 'patient',
+    body: { old_reference_id: sourceId, first_name: 'A', last_name: 'B', ...body },
+    alerts: [],
+  },
 });
 const sqsEvent = (...cmds: WriteCommand[]): SQSEvent => ({
-  Records: cmds.map((c, i) => ({ messageId: `m${i}`, receiptHandle: `h${i}`, body: JSON.stringify(c), attributes: { ApproximateReceiveCount: '1' } }) as never),
+  Records: cmds.map(
+    (c, i) =>
+      ({
+        messageId: `m${i}`,
+        receiptHandle: `h${i}`,
+        body: JSON.stringify(c),
+        attributes: { ApproximateReceiveCount: '1' },
+      }) as never,
+  ),
 });
-const context = { functionName: 'Writer', awsRequestId: 'x', getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const context = {
+  functionName: 'Writer',
+  awsRequestId: 'x',
+  getRemainingTimeInMillis: () => 60_000,
+} as unknown as Context;
 
 beforeEach(() => {
   ddb.reset();
   sqs.reset();
   secrets.reset();
-  secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: sandbox.baseUrl }) });
+  secrets
+    .on(GetSecretValueCommand)
+    .resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: sandbox.baseUrl }) });
   ddb.on(GetCommand, { Key: { pk: 'RUN#r1', sk: 'RUN' } }).resolves({ Item: { run } });
   // token bucket: always a full bucket
-  ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) => (input.Key.pk === 'RUN#r1' ? { Item: { run } } : {}));
+  ddb
+    .on(GetCommand)
+    .callsFake((input: { Key: { pk: string } }) => (input.Key.pk === 'RUN#r1' ? { Item: { run } } : {}));
   ddb.on(BatchGetCommand).resolves({ Responses: { status: [] } });
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
@@ -63,18 +102,35 @@ describe('writer handler', () => {
     const ok = command('C1', {});
     const invalid = command('C2', { email: 'not an email' });
     const unavailable = command('C3', {});
-    const alwaysDown = await startSandbox({ rateLimit: 100_000, seed: { users: [{ first_name: 'A', last_name: 'B', api_key: KEY }] }, alwaysFail: () => true });
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: sandbox.baseUrl }) });
+    const alwaysDown = await startSandbox({
+      rateLimit: 100_000,
+      seed: { users: [{ first_name: 'A', last_name: 'B', api_key: KEY }] },
+      alwaysFail: () => true,
+    });
+    secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: sandbox.baseUrl }) });
     const result = await handler(sqsEvent(ok, invalid), context);
     expect(result.batchItemFailures).toEqual([]);
-    const outcomes = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.ExpressionAttributeValues?.[':o']).filter(Boolean);
+    const outcomes = ddb
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':o'])
+      .filter(Boolean);
     expect(outcomes).toEqual(['created', 'failed']);
-    const reason = ddb.commandCalls(UpdateCommand).find((c) => c.args[0].input.ExpressionAttributeValues?.[':o'] === 'failed')?.args[0].input.ExpressionAttributeValues?.[':r'];
+    const reason = ddb
+      .commandCalls(UpdateCommand)
+      .find((c) => c.args[0].input.ExpressionAttributeValues?.[':o'] === 'failed')?.args[0].input
+      .ExpressionAttributeValues?.[':r'];
     expect(reason).toBe('email is invalid');
     // a Cliniko that answers 503 to everything: the message goes back to the queue
     await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
-    secrets.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: alwaysDown.baseUrl }) });
-    const down = await handler({ Records: [{ ...sqsEvent(unavailable).Records[0], messageId: 'm9' }] } as SQSEvent, context).catch((e: Error) => e);
+    secrets
+      .on(GetSecretValueCommand)
+      .resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: alwaysDown.baseUrl }) });
+    const down = await handler(
+      { Records: [{ ...sqsEvent(unavailable).Records[0], messageId: 'm9' }] } as SQSEvent,
+      context,
+    ).catch((e: Error) => e);
     await alwaysDown.close();
     // Powertools fails the whole invocation when every record failed
     expect(down instanceof Error ? down.name : down.batchItemFailures).toMatch(/FullBatchFailureError|m9/);
@@ -83,9 +139,21 @@ describe('writer handler', () => {
   it('sends a message back with a delay instead of sleeping when the rate limit is spent', async () => {
     await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
     // the shared bucket is empty and paused for a minute
-    ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
-      input.Key.pk === 'RUN#r1' ? { Item: { run } } : { Item: { pk: input.Key.pk, tokens: 0, updatedAt: Date.now(), pausedUntil: Date.now() + 60_000, version: 1 } },
-    );
+    ddb
+      .on(GetCommand)
+      .callsFake((input: { Key: { pk: string } }) =>
+        input.Key.pk === 'RUN#r1'
+          ? { Item: { run } }
+          : {
+              Item: {
+                pk: input.Key.pk,
+                tokens: 0,
+                updatedAt: Date.now(),
+                pausedUntil: Date.now() + 60_000,
+                version: 1,
+              },
+            },
+      );
     sqs.on(SendMessageCommand).resolves({});
     const started = Date.now();
     const result = await handler(sqsEvent(command('C4', {})), context);
