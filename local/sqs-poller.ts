@@ -19,7 +19,7 @@ export interface PollerOptions {
   readonly batchSize: number;
   readonly reportBatchItemFailures: boolean;
   readonly concurrency: number;
-  readonly handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined | void>;
+  readonly handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
   /** The queue's visibility timeout: messages being handled are kept invisible in steps of it. */
   readonly visibilityTimeoutSeconds: number;
   /** Called after each invocation with its duration (handler time is paid for). */

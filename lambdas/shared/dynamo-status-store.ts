@@ -310,7 +310,8 @@ export class DynamoStatusStore implements StatusStore {
     > = {};
     for await (const item of this.query(`RUN#${runId}`, 'DONE#')) {
       const entity = item.entity as CountedEntity;
-      const t = (totals[entity] ??= { created: 0, alreadyPresent: 0, updated: 0, failed: 0 });
+      const t = totals[entity] ?? { created: 0, alreadyPresent: 0, updated: 0, failed: 0 };
+      totals[entity] = t;
       for (const k of ['created', 'alreadyPresent', 'updated', 'failed'] as const)
         t[k] += Number(item[k] ?? 0);
     }

@@ -45,8 +45,8 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
         keyIndex,
         info.clinikoUsers[keyIndex % Math.max(1, info.clinikoUsers.length)],
       );
-      let set = used.get(cmd.runId);
-      if (!set) used.set(cmd.runId, (set = new Set()));
+      const set = used.get(cmd.runId) ?? new Set<ClinikoClient>();
+      used.set(cmd.runId, set);
       set.add(c);
       return c;
     };

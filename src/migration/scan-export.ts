@@ -355,14 +355,12 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
   const cliniko = await options.cliniko({ locations, practitioners });
   const prac = resolvePractitioners(practitioners, cliniko.practitioners, config);
   const locs = resolveLocations(locations, cliniko.businesses, config, manifest?.timeZone);
-  const locationsFile = findTable(archive, spec('locations')) ?? 'Locations.csv';
-  const practitionersFile = findTable(archive, spec('practitioners')) ?? 'Practitioners.csv';
   for (const n of locs.notes)
-    report({ entity: 'locations', file: locationsFile, row: rowOf.get(`L:${n.sourceId}`) ?? 0, ...n });
+    report({ entity: 'locations', file: files.locations, row: rowOf.get(`L:${n.sourceId}`) ?? 0, ...n });
   for (const n of prac.notes)
     report({
       entity: 'practitioners',
-      file: practitionersFile,
+      file: files.practitioners,
       row: rowOf.get(`P:${n.sourceId}`) ?? 0,
       ...n,
     });

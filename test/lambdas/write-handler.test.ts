@@ -139,21 +139,19 @@ describe('writer handler', () => {
   it('sends a message back with a delay instead of sleeping when the rate limit is spent', async () => {
     await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
     // the shared bucket is empty and paused for a minute
-    ddb
-      .on(GetCommand)
-      .callsFake((input: { Key: { pk: string } }) =>
-        input.Key.pk === 'RUN#r1'
-          ? { Item: { run } }
-          : {
-              Item: {
-                pk: input.Key.pk,
-                tokens: 0,
-                updatedAt: Date.now(),
-                pausedUntil: Date.now() + 60_000,
-                version: 1,
-              },
+    ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
+      input.Key.pk === 'RUN#r1'
+        ? { Item: { run } }
+        : {
+            Item: {
+              pk: input.Key.pk,
+              tokens: 0,
+              updatedAt: Date.now(),
+              pausedUntil: Date.now() + 60_000,
+              version: 1,
             },
-      );
+          },
+    );
     sqs.on(SendMessageCommand).resolves({});
     const started = Date.now();
     const result = await handler(sqsEvent(command('C4', {})), context);

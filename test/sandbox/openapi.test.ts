@@ -41,7 +41,7 @@ beforeAll(async () => {
     transport: async (req) => {
       const res = await nodeTransport(req);
       if (req.url.pathname.startsWith('/v1')) {
-        const parse = (b: Buffer | undefined) => (b && b.length ? JSON.parse(b.toString('utf8')) : undefined);
+        const parse = (b: Buffer | undefined) => (b?.length ? JSON.parse(b.toString('utf8')) : undefined);
         exchanges.push({
           method: req.method,
           path: req.url.pathname,
