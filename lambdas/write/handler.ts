@@ -14,7 +14,6 @@ import { DeferredWrite, writeCommand } from './write-command.js';
  * dead-letter queue. A message that would have to wait for the rate limit is sent back with a
  * delay instead of sleeping in a paid Lambda.
  */
-const processor = new BatchProcessor(EventType.SQS);
 const runs = new Map<string, Promise<RunInfo>>();
 const seen = new Map<ClinikoClient, Record<string, number>>();
 let queue: SqsCommandQueue | undefined;
@@ -24,6 +23,8 @@ onRuntimeReset(() => {
   queue = undefined;
 });
 
+// The batch processor keeps one invocation's state, so each invocation gets its own: the local
+// runner hosts concurrent invocations in one process, which a Lambda container never does.
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const rt = runtime();
   queue ??= rt.queue();
@@ -79,7 +80,10 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   };
   try {
     // One record after another: they share one rate limit, so parallel records would only queue on it.
-    return await processPartialResponse(event, record, processor, { context, processInParallel: false });
+    return await processPartialResponse(event, record, new BatchProcessor(EventType.SQS), {
+      context,
+      processInParallel: false,
+    });
   } finally {
     for (const [runId, clients] of used) await flushRequests(runId, clients, seen);
   }
