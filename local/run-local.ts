@@ -76,7 +76,6 @@ export async function runLocal(
   let stopPoller: (() => Promise<void>) | undefined;
   try {
     Object.assign(process.env, emulators.env);
-    resetRuntime();
     const template = synthTemplate();
     // A persistent status table keeps one name; everything else is new for every run.
     const suffix = options.statePath ? 'local' : Math.random().toString(36).slice(2, 8);
@@ -100,6 +99,8 @@ export async function runLocal(
         : {}),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
     });
+    // handlers build their clients and logger afresh from this environment
+    resetRuntime();
 
     const clinicId = options.clinicId ?? 'local';
     const s3 = new S3Client({ forcePathStyle: true });

@@ -43,6 +43,10 @@ export function runtime() {
  */
 export function resetRuntime(): void {
   cached = undefined;
+  // the logger was built at import, before the runner chose a level
+  logger.setLogLevel(
+    (process.env.POWERTOOLS_LOG_LEVEL ?? 'INFO') as Parameters<typeof logger.setLogLevel>[0],
+  );
   for (const reset of resetHooks) reset();
 }
 
