@@ -3,7 +3,12 @@ import { basename } from 'node:path';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
 import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
-import { checkRefusals, readManifest, readReferenceTables } from '../../src/migration/scan-export.js';
+import {
+  checkRefusals,
+  ExportRefusedError,
+  readManifest,
+  readReferenceTables,
+} from '../../src/migration/scan-export.js';
 import {
   type BlobStore,
   type ClinikoCredentials,
@@ -16,7 +21,7 @@ import {
   type StatusStore,
 } from '../../src/pipeline/ports.js';
 import { resolveLocations, resolvePractitioners } from '../../src/resolve/references.js';
-import { openZipSource } from '../../src/source/archive.js';
+import { ArchiveError, openZipSource } from '../../src/source/archive.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 
 /**
@@ -195,12 +200,8 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     await deps.blobs.putJson(input.bucket, keys.problems(input.runId, 'preflight'), problems);
     return { runId: input.runId, ok: true, mode: input.mode, failures, duplicationRisk };
   } catch (err) {
-    if (
-      err instanceof ConfigError ||
-      (err as Error).name === 'ExportRefusedError' ||
-      (err as Error).name === 'ArchiveError'
-    )
-      return fail((err as Error).message);
+    if (err instanceof ConfigError || err instanceof ExportRefusedError || err instanceof ArchiveError)
+      return fail(err.message);
     throw err;
   } finally {
     await archive.close();

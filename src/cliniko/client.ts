@@ -445,7 +445,7 @@ export class ClinikoClient {
     if (upload.description.length > 255) {
       throw new RangeError('attachment description is longer than 255 characters');
     }
-    const uploadUrl = await this.withTransientRetry('POST', 'attachment storage', async () => {
+    const uploadUrl = await this.withTransientRetry(async () => {
       const presigned = await this.presignAttachment(upload.patientId);
       const key = await this.postToStorage(presigned, upload);
       return joinUploadUrl(presigned.url, key);
@@ -699,15 +699,14 @@ export class ClinikoClient {
     await this.sleep(waitMs);
   }
 
-  private async withTransientRetry<T>(method: string, path: string, fn: () => Promise<T>): Promise<T> {
+  /** Repeats a step that is safe to repeat (presign and storage POST) after transient failures. */
+  private async withTransientRetry<T>(fn: () => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
         return await fn();
       } catch (err) {
         if (!(err instanceof ClinikoTransientError)) throw err;
         await this.backoffOrThrow(err, attempt);
-        void method;
-        void path;
       }
     }
   }
