@@ -184,6 +184,8 @@ export class MigrationStack extends Stack {
 
     for (const f of [preflight, plan, mapBatch, writer, checkPhase, report]) this.table.grantReadWriteData(f);
     for (const f of [preflight, plan, mapBatch, report]) this.bucket.grantReadWrite(f);
+    // writers stream letters and uploads from the export into Cliniko
+    this.bucket.grantRead(writer);
     this.writeQueue.grantSendMessages(mapBatch);
     this.writeQueue.grantSendMessages(writer);
     for (const f of [checkPhase]) this.writeQueue.grant(f, 'sqs:GetQueueAttributes');

@@ -213,8 +213,24 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
       });
       continue;
     }
+    if (
+      payload.kind === 'attachment' &&
+      planned.entity !== 'clinicalNotes' &&
+      payload.description.includes('…')
+    ) {
+      problems.push({
+        entity,
+        sourceId,
+        file: batch.file,
+        row: row.row,
+        field: entity === 'letters' ? 'Subject' : 'Description',
+        code: 'TOO_LONG',
+        severity: 'warning',
+        message: "the attachment's description is shortened to Cliniko's 255 characters",
+      });
+    }
     if (payload.kind === 'none') {
-      // Documents are written by the documents phase of a later version; they stay planned.
+      // Clinical notes become PDFs in a later version; until then they stay planned.
       counts.planned++;
       outcomes.push(plannedOutcome);
       continue;
@@ -323,9 +339,48 @@ function payloadFor(
         ...(body.arrived !== undefined ? { arrived: body.arrived } : {}),
       };
     }
+    case 'letters':
+    case 'fileUploads': {
+      const d = planned.record;
+      const patientId = resolve('patient', d.patientSourceId);
+      if (!patientId)
+        return { missing: `client ${d.patientSourceId} was not written to Cliniko`, field: 'ClientId' };
+      return {
+        kind: 'attachment',
+        patientId,
+        path: d.path,
+        size: d.size,
+        filename: d.path.split('/').pop() ?? d.path,
+        contentType: d.contentType,
+        description: attachmentDescription(d),
+      };
+    }
     default:
       return { kind: 'none' };
   }
+}
+
+/**
+ * What Cliniko shows for a migrated letter or upload (at most 255 characters): date, subject or
+ * description, and the source id, which also makes it the key the attachment is re-found by.
+ */
+export function attachmentDescription(d: {
+  sourceId: string;
+  kind: 'letter' | 'upload';
+  date?: string;
+  title?: string;
+  recipientName?: string;
+}): string {
+  const tag = `[${d.kind === 'letter' ? 'Letter' : 'Upload'} ${d.sourceId}]`;
+  const words = [
+    d.date,
+    d.title ?? (d.kind === 'letter' ? 'Letter' : 'Upload'),
+    d.recipientName ? `to ${d.recipientName}` : undefined,
+  ]
+    .filter(Boolean)
+    .join(' ');
+  const room = 255 - tag.length - 1;
+  return `${[...words].length > room ? `${[...words].slice(0, room - 1).join('')}…` : words} ${tag}`;
 }
 
 async function mapMigratedType(run: RunInfo, deps: MapBatchDeps): Promise<MapBatchOutput> {

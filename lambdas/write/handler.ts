@@ -3,6 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import type { RunInfo, WriteCommand } from '../../src/pipeline/ports.js';
+import { type ExportArchive, openZipSource } from '../../src/source/archive.js';
 import { ENV } from '../shared/env.js';
 import { clinikoFor, flushRequests, logger, onRuntimeReset, runtime } from '../shared/runtime.js';
 import type { SqsCommandQueue } from '../shared/sqs-command-queue.js';
@@ -15,10 +16,13 @@ import { DeferredWrite, writeCommand } from './write-command.js';
  * delay instead of sleeping in a paid Lambda.
  */
 const runs = new Map<string, Promise<RunInfo>>();
+/** The run's export, opened once per container: documents are read from it by range. */
+const exports_ = new Map<string, Promise<ExportArchive>>();
 const seen = new Map<ClinikoClient, Record<string, number>>();
 let queue: SqsCommandQueue | undefined;
 onRuntimeReset(() => {
   runs.clear();
+  exports_.clear();
   seen.clear();
   queue = undefined;
 });
@@ -30,6 +34,18 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   queue ??= rt.queue();
   const make = clinikoFor({ maxTokenWaitMs: Number(process.env[ENV.maxTokenWaitMs] ?? 2000) });
   const used = new Map<string, Set<ClinikoClient>>();
+
+  const openDocument = async (runId: string, path: string) => {
+    let archive = exports_.get(runId);
+    if (!archive) {
+      archive = (runs.get(runId) ?? rt.store.getRun(runId)).then(async (run) =>
+        openZipSource(await rt.blobs.byteSource(run.bucket, run.exportKey)),
+      );
+      exports_.set(runId, archive);
+      archive.catch(() => exports_.delete(runId));
+    }
+    return (await archive).open(path);
+  };
 
   const record = async (message: SQSRecord): Promise<void> => {
     const cmd = JSON.parse(message.body) as WriteCommand;
@@ -54,7 +70,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     try {
       const result = await writeCommand(
         cmd,
-        { store: rt.store, cliniko, now: rt.now },
+        { store: rt.store, cliniko, now: rt.now, openDocument },
         { receiveCount: Number(message.attributes.ApproximateReceiveCount ?? 1), owner: message.messageId },
       );
       logger.debug('written', {

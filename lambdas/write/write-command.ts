@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream';
 import type { ClinikoClient, CreateOnceResult } from '../../src/cliniko/client.js';
 import {
   ClinikoAmbiguousError,
@@ -21,6 +22,8 @@ export interface WriteDeps {
   readonly store: StatusStore;
   readonly cliniko: (keyIndex: number) => ClinikoClient;
   readonly now: () => Date;
+  /** Opens a document of the run's export afresh (an upload attempt may need it twice). */
+  readonly openDocument?: (runId: string, path: string) => Promise<Readable>;
 }
 
 export interface Delivery {
@@ -92,6 +95,7 @@ export async function writeCommand(
         cmd,
         client,
         delivery.receiveCount > 1 || claim === 'taken-over' || cmd.refind === true,
+        deps,
       );
       clinikoId = record.id;
       steps = [];
@@ -149,7 +153,12 @@ export async function writeCommand(
 
 type Created = CreateOnceResult<{ id: string }>;
 
-async function create(cmd: WriteCommand, client: ClinikoClient, refindFirst: boolean): Promise<Created> {
+async function create(
+  cmd: WriteCommand,
+  client: ClinikoClient,
+  refindFirst: boolean,
+  deps: WriteDeps,
+): Promise<Created> {
   const p = cmd.payload;
   switch (p.kind) {
     case 'appointmentType': {
@@ -185,6 +194,22 @@ async function create(cmd: WriteCommand, client: ClinikoClient, refindFirst: boo
       return client.createIndividualAppointmentOnce(
         p.body as Parameters<ClinikoClient['createIndividualAppointmentOnce']>[0],
       );
+    }
+    case 'attachment': {
+      if (refindFirst) {
+        const found = await client.findAttachment(p.patientId, p.description);
+        if (found) return { record: found, recovered: true };
+      }
+      const open = deps.openDocument;
+      if (!open) throw new Error("this writer cannot read the export's documents");
+      return client.uploadPatientAttachment({
+        patientId: p.patientId,
+        filename: p.filename,
+        contentType: p.contentType,
+        size: p.size,
+        open: () => open(cmd.runId, p.path),
+        description: p.description,
+      });
     }
   }
 }

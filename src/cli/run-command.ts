@@ -44,7 +44,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
       'sandbox-rate-limit': { type: 'string' },
       'require-approval': { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
-      'state-dir': { type: 'string', default: '.cliniko-migrate/state' },
+      'state-dir': { type: 'string' },
     },
     strict: true,
   });
@@ -95,8 +95,11 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
         mode,
         credentials: connection.credentials,
         rateLimitPerMinute: connection.sandbox ? sandboxLimit : 200,
-        // The status table (and the clinic's id map) outlives the run: a later export adds only what is new.
-        statePath: await prepareStateDir(values['state-dir'] ?? '.cliniko-migrate/state'),
+        // The status table (and the clinic's id map) outlives the run, so a later export adds only
+        // what is new; an embedded sandbox lives for one run, so its ids are not kept.
+        ...(values['state-dir'] || !connection.sandbox
+          ? { statePath: await prepareStateDir(values['state-dir'] ?? '.cliniko-migrate/state') }
+          : {}),
         onProgress: out,
       },
       (runId) => resolve(values.out ?? `out/${runId}`),

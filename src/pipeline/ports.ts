@@ -227,6 +227,18 @@ export type WritePayload =
       };
       readonly cancel?: { cancellation_reason: number; cancellation_note?: string };
       readonly arrived?: boolean;
+    }
+  | {
+      /** A letter or upload: the file is streamed from the export into Cliniko's attachment flow. */
+      readonly kind: 'attachment';
+      readonly patientId: string;
+      /** The entry's path inside the export. */
+      readonly path: string;
+      readonly size: number;
+      readonly filename: string;
+      readonly contentType: string;
+      /** At most 255 characters; also the key the record is re-found by. */
+      readonly description: string;
     };
 
 export interface PhasePlan {

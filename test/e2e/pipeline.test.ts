@@ -1,4 +1,4 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -153,6 +153,23 @@ describe('a live run through faults', () => {
     expect(new Set(alertKeys).size).toBe(alertKeys.length);
   });
 
+  it('lands every letter and upload once, on its patient, with the exported bytes', async () => {
+    const attachments = sandbox.state.all('patient_attachments');
+    const written = first.report.entities.letters.created + first.report.entities.fileUploads.created;
+    expect(written).toBeGreaterThan(5);
+    expect(attachments).toHaveLength(written);
+    const keys = attachments.map((a) => `${a.patient_id}|${a.description}`);
+    expect(new Set(keys).size).toBe(keys.length);
+    const letter = attachments.find((a) => String(a.description).includes('[Letter LT1]'));
+    expect(letter?.storage_path).toBeTruthy();
+    const archive = await openArchive(exportZip);
+    const entry = archive.find('Letters/letter-1.pdf');
+    const chunks: Buffer[] = [];
+    if (entry) for await (const c of await archive.open(entry.path)) chunks.push(c as Buffer);
+    await archive.close();
+    expect(readFileSync(String(letter?.storage_path)).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
   it('sends a record that keeps failing to the dead-letter queue and reports it as failed, with its reason', () => {
     expect(first.deadLetters).toBeGreaterThanOrEqual(1);
     expect(first.report.entities.patients.failed).toBeGreaterThanOrEqual(1);
@@ -172,5 +189,8 @@ describe('a live run through faults', () => {
     );
     expect(sandbox.state.count('patients')).toBe(first.report.entities.patients.created);
     expect(sandbox.state.count('individual_appointments')).toBe(first.report.entities.appointments.created);
+    expect(sandbox.state.count('patient_attachments')).toBe(
+      first.report.entities.letters.created + first.report.entities.fileUploads.created,
+    );
   });
 });
