@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runLocal } from '../local/run-local.js';
-import { generateExport } from '../src/generate/generate-export.js';
+import { generateExport, sandboxSeedForGenerated } from '../src/generate/generate-export.js';
 import { ENTITY_KEYS } from '../src/migration/entities.js';
 import { startSandbox } from '../src/sandbox/server.js';
 
@@ -14,15 +14,6 @@ import { startSandbox } from '../src/sandbox/server.js';
  * writer handler time per written record. The limit is raised above Cliniko's 200/min (same
  * mechanism, shorter run); BENCH_RATE_LIMIT sets it.
  */
-const PRACTITIONERS = [
-  'Hana Ruru',
-  'Michael Grant',
-  'Priya Sharma',
-  'Tom Baker',
-  'Ella Fitzgerald',
-  'Robert Lee',
-];
-
 function entityOf(method: string, path: string): string {
   if (method === 'POST' && path === '/v1/patients') return 'patients';
   if (
@@ -58,18 +49,7 @@ export async function pipelineBench(): Promise<Record<string, number>> {
   let limited = 0;
   const sandbox = await startSandbox({
     rateLimit: limit,
-    seed: {
-      users: [{ first_name: 'Bench', last_name: 'Admin', api_key: key }],
-      businesses: [
-        { business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' },
-        { business_name: 'Wellington', time_zone_identifier: 'Pacific/Auckland' },
-        { business_name: 'Sydney CBD', time_zone_identifier: 'Australia/Sydney' },
-      ],
-      practitioners: PRACTITIONERS.map((n) => ({
-        first_name: n.split(' ')[0] ?? '',
-        last_name: n.split(' ')[1] ?? '',
-      })),
-    },
+    seed: sandboxSeedForGenerated(key),
     observe: (method, path, status, at) => {
       const entity = entityOf(method, path);
       requests.set(entity, (requests.get(entity) ?? 0) + 1);

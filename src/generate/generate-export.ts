@@ -2,6 +2,7 @@ import { createWriteStream } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
+import type { SandboxSeed } from '../sandbox/seed.js';
 import { seededRandom } from '../util/random.js';
 
 /**
@@ -590,4 +591,16 @@ export async function generateExport(outPath: string, options: GenerateOptions):
 /** Upload file names are known before the rows are generated, so they derive from the index. */
 function uploadName(i: number): string {
   return `upload-${i}.${['jpg', 'pdf', 'png'][i % 3]}`;
+}
+
+/**
+ * What a clinic would have set up in Cliniko before transferring a generated export: a business per
+ * location (in its zone) and every practitioner, plus a user owning the given API key.
+ */
+export function sandboxSeedForGenerated(apiKey: string): SandboxSeed {
+  return {
+    users: [{ first_name: 'Migration', last_name: 'Operator', api_key: apiKey }],
+    businesses: LOCATIONS.map((l) => ({ business_name: l.name, time_zone_identifier: l.zone })),
+    practitioners: PRACTITIONERS.map(([, first, last]) => ({ first_name: first, last_name: last })),
+  };
 }

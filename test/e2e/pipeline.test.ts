@@ -6,7 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRunResult, runLocal, type WriterHandler } from '../../local/run-local.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
-import { generateExport } from '../../src/generate/generate-export.js';
+import { generateExport, sandboxSeedForGenerated } from '../../src/generate/generate-export.js';
 import { accountedFor, ENTITY_KEYS } from '../../src/migration/entities.js';
 import type { WriteCommand } from '../../src/pipeline/ports.js';
 import { parseFaults } from '../../src/sandbox/faults.js';
@@ -20,14 +20,6 @@ import { openArchive } from '../../src/source/archive.js';
  * and its own status write, and one record Cliniko refuses every time.
  */
 const KEY = 'EndToEndKey0000000000000000001-au1';
-const PRACTITIONERS = [
-  'Hana Ruru',
-  'Michael Grant',
-  'Priya Sharma',
-  'Tom Baker',
-  'Ella Fitzgerald',
-  'Robert Lee',
-];
 const UNWRITABLE = 'C7';
 
 let sandbox: Sandbox;
@@ -68,18 +60,7 @@ beforeAll(async () => {
     faults: parseFaults('5xx=0.05,429=0.03,drop-after-commit=0.05'),
     faultSeed: 4,
     injected429ResetMs: 10,
-    seed: {
-      users: [{ first_name: 'Ada', last_name: 'Admin', is_practitioner: false, api_key: KEY }],
-      businesses: [
-        { business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' },
-        { business_name: 'Wellington', time_zone_identifier: 'Pacific/Auckland' },
-        { business_name: 'Sydney CBD', time_zone_identifier: 'Australia/Sydney' },
-      ],
-      practitioners: PRACTITIONERS.map((n) => ({
-        first_name: n.split(' ')[0] ?? '',
-        last_name: n.split(' ')[1] ?? '',
-      })),
-    },
+    seed: sandboxSeedForGenerated(KEY),
     // one patient Cliniko never accepts: it must end in the dead-letter queue and the report
     alwaysFail: (method, path, body) =>
       method === 'POST' &&
