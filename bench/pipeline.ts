@@ -27,6 +27,8 @@ function entityOf(method: string, path: string): string {
   if (method === 'POST' && path === '/v1/individual_appointments') return 'appointments';
   if (path.endsWith('/cancel') || path.startsWith('/v1/attendees') || path.endsWith('/attendees'))
     return 'appointment extras';
+  if (path.endsWith('/attachment_presigned_post') || path.startsWith('/v1/patient_attachments'))
+    return 'attachments';
   return 'reads';
 }
 

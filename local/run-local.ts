@@ -270,12 +270,17 @@ function describe(state: string, input: unknown, output: unknown): string | unde
     const o = output as {
       phase: string;
       done: boolean;
-      enqueued: number;
-      finished: number;
       deadLettered: number;
+      byEntity: Record<string, { enqueued: number; finished: number }>;
     };
+    const entities = Object.entries(o.byEntity)
+      .filter(([, e]) => e.enqueued > 0 && (e.finished < e.enqueued || o.done))
+      .map(
+        ([name, e]) =>
+          `${name === 'migratedAppointmentType' ? '"Migrated appointment" type' : name} ${e.finished}/${e.enqueued}`,
+      );
     const dead = o.deadLettered ? ` (${o.deadLettered} in the dead-letter queue)` : '';
-    return `  ${o.phase}: ${o.finished}/${o.enqueued} written${o.done ? ' ✓' : ''}${dead}`;
+    return `  ${o.phase}: ${entities.length ? entities.join(', ') : 'nothing to write'}${o.done ? ' ✓' : ''}${dead}`;
   }
   return undefined;
 }

@@ -22,6 +22,8 @@ export interface CheckPhaseOutput {
   readonly finished: number;
   readonly deadLettered: number;
   readonly idleChecks: number;
+  /** Per entity: written (or refused) of enqueued, for progress displays. */
+  readonly byEntity: Record<string, { readonly enqueued: number; readonly finished: number }>;
 }
 
 export interface CheckPhaseDeps {
@@ -34,12 +36,20 @@ export async function checkPhase(input: CheckPhaseInput, deps: CheckPhaseDeps): 
     deps.store.listBatchCounts(input.runId),
     deps.store.writeTotals(input.runId),
   ]);
-  const enqueued = batches.reduce((n, b) => n + b.counts.enqueued, 0);
-  const finished = Object.values(totals).reduce(
-    (n, t) => n + (t?.created ?? 0) + (t?.alreadyPresent ?? 0) + (t?.updated ?? 0) + (t?.failed ?? 0),
-    0,
-  );
-  const base = { phase: input.phase, enqueued, finished };
+  const byEntity: Record<string, { enqueued: number; finished: number }> = {};
+  const entry = (entity: string) => {
+    const e = byEntity[entity] ?? { enqueued: 0, finished: 0 };
+    byEntity[entity] = e;
+    return e;
+  };
+  for (const b of batches) entry(b.counts.entity).enqueued += b.counts.enqueued;
+  for (const [entity, t] of Object.entries(totals)) {
+    entry(entity).finished +=
+      (t?.created ?? 0) + (t?.alreadyPresent ?? 0) + (t?.updated ?? 0) + (t?.failed ?? 0);
+  }
+  const enqueued = Object.values(byEntity).reduce((n, e) => n + e.enqueued, 0);
+  const finished = Object.values(byEntity).reduce((n, e) => n + e.finished, 0);
+  const base = { phase: input.phase, enqueued, finished, byEntity };
   if (finished >= enqueued) return { ...base, done: true, deadLettered: 0, idleChecks: 0 };
   const outstanding = await deps.queue.outstanding();
   const idleChecks = outstanding === 0 ? (input.idleChecks ?? 0) + 1 : 0;
