@@ -9,10 +9,10 @@ import { ENV } from '../lambdas/shared/env.js';
 import { resetRuntime } from '../lambdas/shared/runtime.js';
 import { runStartFor } from '../lambdas/start-run/start-run.js';
 import { secretPrefix } from '../lib/migration-stack.js';
-import type { ClinikoCredentials, RunMode, StatusStore } from '../src/pipeline/ports.js';
+import type { ClinikoCredentials, RunMode } from '../src/pipeline/ports.js';
 import { keys } from '../src/pipeline/ports.js';
 import type { RunReport } from '../src/report/run-report.js';
-import { type Emulators, startEmulators } from './emulators.js';
+import { startEmulators } from './emulators.js';
 import { provision } from './provision.js';
 import { lambdaContext, startPoller } from './sqs-poller.js';
 import {
@@ -284,5 +284,3 @@ function describe(state: string, input: unknown, output: unknown): string | unde
   }
   return undefined;
 }
-
-export type { Emulators, StatusStore };

@@ -105,6 +105,11 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
       (runId) => resolve(values.out ?? `out/${runId}`),
     );
     summarise(result.report, result.files, out);
+    if (result.report.status === 'failed') {
+      // Preflight stopped the run (configuration or Cliniko setup): unusable input, exit 2.
+      for (const p of result.report.problems) console.error(`cliniko-migrate: ${p.message}`);
+      return 2;
+    }
     const failed = ENTITY_KEYS.reduce((n, k) => n + result.report.entities[k].failed, 0);
     return mode === 'live' && failed > 0 ? 1 : 0;
   } finally {

@@ -2,8 +2,6 @@
  * Cliniko API keys carry their shard as a suffix after the last hyphen (`…-au2`).
  * A key without a hyphen is an old key and belongs to `au1`.
  */
-export const KNOWN_SHARDS = ['au1', 'au2', 'au3', 'au4', 'au5', 'ca1', 'uk1', 'uk2', 'eu1', 'us1'] as const;
-
 const SHARD_PATTERN = /^[a-z]{2}\d{1,2}$/i;
 
 export class ApiKeyError extends Error {

@@ -1,7 +1,6 @@
 import type { Readable } from 'node:stream';
 import type { MigrationConfig } from '../config/migration-config.js';
 import type { EntityCounts, EntityKey } from '../migration/entities.js';
-import type { Phase } from '../migration/row-processing.js';
 import type { Manifest } from '../migration/scan-export.js';
 import type { Problem } from '../report/problem.js';
 import type { ByteSource } from '../source/archive.js';
@@ -240,11 +239,6 @@ export type WritePayload =
       /** At most 255 characters; also the key the record is re-found by. */
       readonly description: string;
     };
-
-export interface PhasePlan {
-  readonly phase: Phase;
-  readonly batches: readonly string[];
-}
 
 /** Where a run keeps its working files and reports in the bucket. */
 export const keys = {

@@ -85,6 +85,32 @@ describe('cliniko-migrate run --mode dry-run', () => {
     expect(aem.err).toContain('AEM');
   });
 
+  it('exits 2 naming the field when the clinic setup fails preflight', async () => {
+    const dir = await tempDir();
+    writeFileSync(
+      join(dir, 'migration.json'),
+      JSON.stringify({ timeZone: 'Pacific/Auckland', practitioners: { P1: '999' } }),
+    );
+    const exportPath = await writeFolder({
+      ...BASE,
+      'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee'),
+    });
+    const res = await run([
+      'run',
+      exportPath,
+      '--config',
+      join(dir, 'migration.json'),
+      '--sandbox',
+      '--out',
+      join(dir, 'out'),
+    ]);
+    expect(res.code).toBe(2);
+    expect(res.err).toContain('practitioners.P1: Cliniko has no practitioner 999');
+    expect(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'))).toMatchObject({
+      status: 'failed',
+    });
+  });
+
   it('runs from the command line through npx', () => {
     const res = spawnSync(process.execPath, [BIN, 'run'], { encoding: 'utf8' });
     expect(res.status).toBe(2);
