@@ -23,7 +23,8 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env.js';
-import { MigrationFunction } from './constructs/migration-function.js';
+import { ALL_FONT_FILES, fontPath, NOTE_FONTS_DIR_ENV } from '../src/documents/fonts.js';
+import { MigrationFunction, type MigrationFunctionProps } from './constructs/migration-function.js';
 import { pipelineDefinition } from './constructs/pipeline-definition.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 
@@ -136,15 +137,23 @@ export class MigrationStack extends Stack {
       [ENV.rateLimitPerMinute]: String(props.clinikoRateLimit ?? 200),
       [ENV.maxTokenWaitMs]: '2000',
     };
-    const fn = (id: string, name: string, description: string, timeout: Duration, memorySize?: number) =>
+    const fn = (
+      id: string,
+      name: string,
+      description: string,
+      timeout: Duration,
+      memorySize?: number,
+      extra?: Pick<MigrationFunctionProps, 'files' | 'environment'>,
+    ) =>
       new MigrationFunction(this, id, {
         name,
         description,
         timeout,
-        environment,
         key,
         logRetention,
         ...(memorySize ? { memorySize } : {}),
+        ...extra,
+        environment: { ...environment, ...extra?.environment },
       });
     const preflight = fn(
       'Preflight',
@@ -160,11 +169,17 @@ export class MigrationStack extends Stack {
       Duration.minutes(15),
       1024,
     );
+    // Mappers render notes PDFs: they carry the fonts (a CJK font is 10 MB) and more memory.
     const mapBatch = fn(
       'MapBatch',
       'map-batch',
-      'Validates and maps one batch of rows and enqueues its writes',
+      'Validates and maps one batch of rows, renders notes PDFs, and enqueues its writes',
       Duration.minutes(5),
+      1536,
+      {
+        files: { folder: 'fonts', paths: ALL_FONT_FILES.map((f) => fontPath(f)) },
+        environment: { [NOTE_FONTS_DIR_ENV]: '/var/task/fonts' },
+      },
     );
     const writer = fn('Writer', 'write', 'Writes records to Cliniko within its rate limit', writerTimeout);
     const checkPhase = fn(

@@ -9,6 +9,7 @@ import { ENV } from '../lambdas/shared/env.js';
 import { resetRuntime } from '../lambdas/shared/runtime.js';
 import { runStartFor } from '../lambdas/start-run/start-run.js';
 import { secretPrefix } from '../lib/migration-stack.js';
+import { NOTE_FONTS_DIR_ENV } from '../src/documents/fonts.js';
 import type { ClinikoCredentials, RunMode } from '../src/pipeline/ports.js';
 import { keys } from '../src/pipeline/ports.js';
 import type { RunReport } from '../src/report/run-report.js';
@@ -86,6 +87,8 @@ export async function runLocal(
     const functions = functionsOf(template, local);
     // One process hosts every handler: their variables are the union (names do not collide).
     for (const f of functions) Object.assign(process.env, f.environment);
+    // Fonts are copied into the Lambda bundle; here they are read from node_modules.
+    delete process.env[NOTE_FONTS_DIR_ENV];
     Object.assign(process.env, {
       [ENV.rateLimitPerMinute]: String(options.rateLimitPerMinute ?? 200),
       [ENV.rateLimitWindowMs]: String(options.rateLimitWindowMs ?? 60_000),

@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { bundleNotes, noteGlyphProblems } from '../../src/documents/note-bundles.js';
+import { renderNotesPdf } from '../../src/documents/notes-pdf.js';
 import {
   MIGRATED_TYPE_NAME,
   mapAppointment,
@@ -13,6 +15,7 @@ import {
   type TableName,
   tableInfo,
 } from '../../src/migration/row-processing.js';
+import type { ClinicalNote, Patient } from '../../src/model/canonical.js';
 import {
   type BatchCounts,
   type BlobStore,
@@ -83,8 +86,7 @@ function keyIndexFor(run: RunInfo, sourceId: string): number {
 export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promise<MapBatchOutput> {
   const run = await deps.store.getRun(input.runId);
   if (input.batchKey === MIGRATED_TYPE_BATCH) return mapMigratedType(run, deps);
-  const batch = await deps.blobs.getJson<RowBatch>(run.bucket, input.batchKey);
-  if (!batch) throw new Error(`batch ${input.batchKey} is missing from the bucket`);
+  const batch = await loadBatch(deps, run.bucket, input.batchKey);
   const table = batch.table as TableName;
   const entity = tableInfo(table).entity;
   const live = run.mode === 'live';
@@ -147,10 +149,15 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
   const idOf = (m: Map<string, { clinikoId: string }>, key: string | undefined) =>
     key ? m.get(key)?.clinikoId : undefined;
 
+  /** Live notes waiting to be bundled into PDFs once the whole batch is read. */
+  const notes: { record: ClinicalNote; outcome: RecordOutcome; patientId: string }[] = [];
+
   for (const row of batch.rows) {
     counts.source++;
     const { result, planned } = processRow(table, row, ctx);
     problems.push(...result.problems);
+    if (planned?.entity === 'clinicalNotes')
+      problems.push(...noteGlyphProblems(planned.record, batch.file, row.row));
     const rawKey = row.values[tableKey(deps.profile, table)] ?? '';
     const sourceId = entity === 'contacts' ? contactKey(table.replace(/s$/, ''), rawKey) : rawKey;
     if (!planned) {
@@ -168,6 +175,7 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     }
     const hash = contentHash(planned.record);
     const typeCode = planned.entity === 'contacts' ? { typeCode: planned.record.typeCode } : {};
+    const label = planned.entity === 'patients' ? { label: patientLabel(planned.record) } : {};
     const plannedOutcome: RecordOutcome = {
       entity,
       sourceId,
@@ -176,6 +184,7 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
       row: row.row,
       hash,
       ...typeCode,
+      ...label,
     };
     if (!live) {
       counts.planned++;
@@ -229,10 +238,9 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
         message: "the attachment's description is shortened to Cliniko's 255 characters",
       });
     }
-    if (payload.kind === 'none') {
-      // Clinical notes become PDFs in a later version; until then they stay planned.
-      counts.planned++;
-      outcomes.push(plannedOutcome);
+    if (payload.kind === 'note') {
+      if (planned.entity === 'clinicalNotes')
+        notes.push({ record: planned.record, outcome: plannedOutcome, patientId: payload.patientId });
       continue;
     }
     counts.planned++;
@@ -249,6 +257,16 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
       keyIndex: keyIndexFor(run, sourceId),
       payload,
     });
+  }
+
+  if (notes.length) {
+    const made = await notePdfs(notes, run, deps, patientOutcomes);
+    outcomes.push(...made.outcomes);
+    commands.push(...made.commands);
+    problems.push(...made.problems);
+    counts.planned += made.planned;
+    counts.enqueued += made.enqueued;
+    counts.failed += made.failed;
   }
 
   await deps.store.putOutcomes(run.runId, outcomes);
@@ -278,7 +296,7 @@ function payloadFor(
   run: RunInfo,
   isDoctor: (referrerId: string) => boolean,
   resolve: Resolve,
-): WritePayload | { kind: 'none' } | { missing: string; field: string } {
+): WritePayload | { kind: 'note'; patientId: string } | { missing: string; field: string } {
   switch (planned.entity) {
     case 'appointmentTypes': {
       const { body } = mapAppointmentType(planned.record);
@@ -355,9 +373,149 @@ function payloadFor(
         description: attachmentDescription(d),
       };
     }
-    default:
-      return { kind: 'none' };
+    case 'clinicalNotes': {
+      const patientId = resolve('patient', planned.record.patientSourceId);
+      if (!patientId)
+        return {
+          missing: `client ${planned.record.patientSourceId} was not written to Cliniko`,
+          field: 'ClientId',
+        };
+      return { kind: 'note', patientId };
+    }
   }
+}
+
+/** A batch's rows: a partition's are in its part files. */
+async function loadBatch(deps: MapBatchDeps, bucket: string, key: string): Promise<RowBatch> {
+  const batch = await deps.blobs.getJson<RowBatch>(bucket, key);
+  if (!batch) throw new Error(`batch ${key} is missing from the bucket`);
+  if (!batch.parts?.length) return batch;
+  const rows: RowBatch['rows'][number][] = [];
+  for (const part of batch.parts) {
+    const b = await deps.blobs.getJson<RowBatch>(bucket, part);
+    if (!b) throw new Error(`batch ${part} (part of ${key}) is missing from the bucket`);
+    rows.push(...b.rows);
+  }
+  return { table: batch.table, file: batch.file, rows };
+}
+
+function patientLabel(p: Patient): { name: string; dateOfBirth?: string } {
+  const first =
+    p.preferredName && p.preferredName !== p.firstName ? `${p.firstName} (${p.preferredName})` : p.firstName;
+  return {
+    name: [p.title, first, p.middleName, p.lastName].filter(Boolean).join(' '),
+    ...(p.dateOfBirth ? { dateOfBirth: p.dateOfBirth } : {}),
+  };
+}
+
+/**
+ * Live notes → PDFs in the run's files → one upload command per PDF. Notes the clinic's id map
+ * already holds (an earlier run wrote them) are recorded as present and left out of new PDFs.
+ */
+async function notePdfs(
+  notes: readonly { record: ClinicalNote; outcome: RecordOutcome; patientId: string }[],
+  run: RunInfo,
+  deps: MapBatchDeps,
+  patients: Map<string, RecordOutcome>,
+): Promise<{
+  outcomes: RecordOutcome[];
+  commands: WriteCommand[];
+  problems: Problem[];
+  planned: number;
+  enqueued: number;
+  failed: number;
+}> {
+  const out = {
+    outcomes: [] as RecordOutcome[],
+    commands: [] as WriteCommand[],
+    problems: [] as Problem[],
+    planned: 0,
+    enqueued: 0,
+    failed: 0,
+  };
+  const bySource = new Map(notes.map((n) => [n.record.sourceId, n]));
+  const known = await deps.store.getIdMap(run.clinicId, 'clinicalNotes', [...bySource.keys()]);
+  const fresh: ClinicalNote[] = [];
+  for (const n of notes) {
+    const entry = known.get(n.record.sourceId);
+    out.outcomes.push(n.outcome);
+    out.planned++;
+    out.enqueued++;
+    if (!entry) {
+      fresh.push(n.record);
+      continue;
+    }
+    await deps.store.recordWrite(run.runId, {
+      entity: 'clinicalNotes',
+      sourceId: n.record.sourceId,
+      outcome: entry.runId === run.runId ? 'created' : 'alreadyPresent',
+      clinikoId: entry.clinikoId,
+    });
+  }
+  for (const bundle of bundleNotes(fresh, run.config.clinicalNotes)) {
+    const first = bySource.get(bundle.notes[0]?.sourceId ?? '');
+    if (!first) continue;
+    const label = patients.get(bundle.patientSourceId)?.label;
+    let pdf: Buffer;
+    try {
+      pdf = await renderNotesPdf({
+        ...(run.clinicName ? { clinic: run.clinicName } : {}),
+        patient: { sourceId: bundle.patientSourceId, ...label },
+        notes: bundle.notes.map((n) => ({
+          ...n,
+          ...(n.practitionerSourceId && run.practitioners[n.practitionerSourceId]?.name
+            ? { practitioner: run.practitioners[n.practitionerSourceId]?.name }
+            : {}),
+        })),
+        index: bundle.members !== undefined,
+        sourceSystem: run.manifest?.system ?? 'Gensolve Practice Manager',
+      });
+    } catch (err) {
+      // One patient's odd text must not stop the rest: their notes fail, with the reason.
+      for (const note of bundle.notes) {
+        const n = bySource.get(note.sourceId);
+        if (!n) continue;
+        out.outcomes.push({ ...n.outcome, outcome: 'failed', reason: 'PDF_RENDER_FAILED' });
+        out.enqueued--;
+        out.failed++;
+        out.problems.push({
+          entity: 'clinicalNotes',
+          sourceId: note.sourceId,
+          file: n.outcome.file,
+          row: n.outcome.row,
+          field: '',
+          code: 'PDF_RENDER_FAILED',
+          severity: 'error',
+          message: `the notes PDF could not be made: ${(err as Error).message}`,
+        });
+      }
+      continue;
+    }
+    const key = keys.runFile(run.runId, `notes/${bundle.filename}`);
+    await deps.blobs.putBytes(run.bucket, key, pdf, 'application/pdf');
+    out.commands.push({
+      runId: run.runId,
+      clinicId: run.clinicId,
+      entity: 'clinicalNotes',
+      sourceId: bundle.sourceId,
+      file: first.outcome.file,
+      row: first.outcome.row,
+      hash: createHash('sha256').update(pdf).digest('hex').slice(0, 32),
+      keyIndex: keyIndexFor(run, bundle.patientSourceId),
+      payload: {
+        kind: 'attachment',
+        patientId: first.patientId,
+        path: bundle.filename,
+        runFile: key,
+        size: pdf.length,
+        filename: bundle.filename,
+        contentType: 'application/pdf',
+        description: bundle.description,
+        ...(bundle.members ? { members: bundle.members } : {}),
+      },
+    });
+  }
+  return out;
 }
 
 /**

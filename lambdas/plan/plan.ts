@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { EntityKey } from '../../src/migration/entities.js';
 import { PHASES, type Phase, processRow, TABLES } from '../../src/migration/row-processing.js';
 import { archiveProblems, countExcluded } from '../../src/migration/scan-export.js';
@@ -107,11 +108,20 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
         phases[phase].push(key);
         rows = [];
       };
+      // A patient's notes make one PDF, so they must reach one mapper: rows are partitioned by client.
+      const partitions =
+        table === 'clinicalNotes' && run.config.clinicalNotes === 'pdf-per-patient'
+          ? new Partitioner(run, table, file, archive.find(file)?.size ?? 0, batchSize, deps.blobs)
+          : undefined;
       for await (const event of splitTable(archive, file, spec, entity, (p) => problems.push(p))) {
         if (event.kind === 'row') {
           if (table === 'appointments') {
             const type = event.row.values.AppointmentTypeId ?? '';
             if (!type || !validTypes.has(type)) needsMigratedType = true;
+          }
+          if (partitions) {
+            await partitions.add(event.row);
+            continue;
           }
           rows.push(event.row);
           if (rows.length >= batchSize) await flush();
@@ -124,6 +134,7 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
         } else own.invalid++;
       }
       await flush();
+      if (partitions) phases[phase].push(...(await partitions.finish()));
       const counts: BatchCounts = {
         entity: entity as EntityKey,
         source: own.source,
@@ -143,4 +154,85 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
   } finally {
     await archive.close();
   }
+}
+
+/** Bytes of a notes table per partition: a mapper renders about this much note text at a time. */
+const PARTITION_BYTES = 1 << 20;
+/** Rows held in memory across all partitions before every partition is written out. */
+const BUFFER_BYTES = 16 << 20;
+
+/**
+ * Splits a table into partitions by client, so that all of a client's rows meet in one mapper,
+ * without holding the table in memory: each partition's rows go out in parts as they fill, and a
+ * partition file lists its parts. The partition count comes from the table's size in the export.
+ */
+class Partitioner {
+  private readonly count: number;
+  private readonly buffers = new Map<number, SourceRow[]>();
+  private readonly parts = new Map<number, string[]>();
+  private buffered = 0;
+
+  constructor(
+    private readonly run: { readonly runId: string; readonly bucket: string },
+    private readonly table: string,
+    private readonly file: string,
+    tableBytes: number,
+    private readonly batchSize: number,
+    private readonly blobs: BlobStore,
+  ) {
+    this.count = Math.max(1, Math.min(10_000, Math.ceil(tableBytes / PARTITION_BYTES)));
+  }
+
+  private bucketOf(row: SourceRow): number {
+    const client = (row.values.ClientId ?? '').trim();
+    return Number.parseInt(createHash('md5').update(client).digest('hex').slice(0, 8), 16) % this.count;
+  }
+
+  async add(row: SourceRow): Promise<void> {
+    const p = this.bucketOf(row);
+    const rows = this.buffers.get(p) ?? [];
+    this.buffers.set(p, rows);
+    rows.push(row);
+    this.buffered += rowBytes(row);
+    if (rows.length >= this.batchSize) await this.flush(p);
+    if (this.buffered > BUFFER_BYTES) for (const q of [...this.buffers.keys()]) await this.flush(q);
+  }
+
+  private async flush(p: number): Promise<void> {
+    const rows = this.buffers.get(p);
+    if (!rows?.length) return;
+    const list = this.parts.get(p) ?? [];
+    this.parts.set(p, list);
+    const key = keys.partitionPart(this.run.runId, this.table, p, list.length);
+    const batch: RowBatch = { table: this.table, file: this.file, rows };
+    await this.blobs.putJson(this.run.bucket, key, batch);
+    list.push(key);
+    this.buffered -= rows.reduce((n, r) => n + rowBytes(r), 0);
+    this.buffers.delete(p);
+  }
+
+  /** Writes what is left and the partition files: the keys the mappers are given. */
+  async finish(): Promise<string[]> {
+    for (const p of [...this.buffers.keys()]) await this.flush(p);
+    const out: string[] = [];
+    for (const p of [...this.parts.keys()].sort((a, b) => a - b)) {
+      const key = keys.partition(this.run.runId, this.table, p);
+      const batch: RowBatch = {
+        table: this.table,
+        file: this.file,
+        rows: [],
+        parts: this.parts.get(p) ?? [],
+      };
+      await this.blobs.putJson(this.run.bucket, key, batch);
+      out.push(key);
+    }
+    return out;
+  }
+}
+
+function rowBytes(row: SourceRow): number {
+  let n = 64;
+  for (const v of Object.values(row.values)) n += v.length;
+  for (const e of row.extra) n += e.header.length + e.value.length;
+  return n;
 }

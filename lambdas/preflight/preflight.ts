@@ -193,6 +193,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
       locations: Object.fromEntries(locs.refs),
       ...(locs.defaultBusinessId ? { defaultBusinessId: locs.defaultBusinessId } : {}),
       defaultTimeZone: locs.defaultTimeZone,
+      ...clinicName(businesses, locs.defaultBusinessId),
       clinikoUsers: users,
       target: client.baseUrl,
     };
@@ -206,4 +207,12 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
   } finally {
     await archive.close();
   }
+}
+
+function clinicName(
+  businesses: readonly { id: string; business_name?: string | null }[],
+  defaultId: string | undefined,
+): { clinicName?: string } {
+  const name = (businesses.find((b) => b.id === defaultId) ?? businesses[0])?.business_name;
+  return name ? { clinicName: name } : {};
 }

@@ -37,6 +37,12 @@ export class S3BlobStore implements BlobStore {
     );
   }
 
+  async putBytes(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }),
+    );
+  }
+
   async read(bucket: string, key: string): Promise<Readable> {
     const res = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return res.Body as Readable;

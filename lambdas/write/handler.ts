@@ -47,6 +47,11 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     return (await archive).open(path);
   };
 
+  const openRunFile = async (runId: string, key: string) => {
+    const run = await (runs.get(runId) ?? rt.store.getRun(runId));
+    return rt.blobs.read(run.bucket, key);
+  };
+
   const record = async (message: SQSRecord): Promise<void> => {
     const cmd = JSON.parse(message.body) as WriteCommand;
     let run = runs.get(cmd.runId);
@@ -70,7 +75,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     try {
       const result = await writeCommand(
         cmd,
-        { store: rt.store, cliniko, now: rt.now, openDocument },
+        { store: rt.store, cliniko, now: rt.now, openDocument, openRunFile },
         { receiveCount: Number(message.attributes.ApproximateReceiveCount ?? 1), owner: message.messageId },
       );
       logger.debug('written', {

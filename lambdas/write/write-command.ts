@@ -24,7 +24,14 @@ export interface WriteDeps {
   readonly now: () => Date;
   /** Opens a document of the run's export afresh (an upload attempt may need it twice). */
   readonly openDocument?: (runId: string, path: string) => Promise<Readable>;
+  /** Opens a file the run made (a notes PDF in the bucket). */
+  readonly openRunFile?: (runId: string, key: string) => Promise<Readable>;
 }
+
+/** How long to wait before asking again whether Cliniko has processed an attachment. */
+export const PROCESSING_RECHECK_MS = 3_000;
+/** Longer than this unprocessed, an attachment counts as failed (it exists; Cliniko did not finish it). */
+export const PROCESSING_LIMIT_MS = 15 * 60_000;
 
 export interface Delivery {
   /** SQS ApproximateReceiveCount: above 1, an earlier attempt may have written the record. */
@@ -47,6 +54,11 @@ export class DeferredWrite extends DeferError {
 /** Longer than a writer invocation can last (its timeout), so a live claim is never taken over. */
 export const CLAIM_TTL_MS = 120_000;
 
+/** An attachment Cliniko never finished processing: a result, not worth another delivery. */
+class ProcessingTimeout extends Error {
+  override name = 'ProcessingTimeout';
+}
+
 /** Errors worth another delivery: the message goes back to the queue (and, in the end, the DLQ). */
 export function isRetryable(err: unknown): boolean {
   return (
@@ -54,7 +66,7 @@ export function isRetryable(err: unknown): boolean {
     err instanceof ClinikoTransientError ||
     err instanceof ClinikoRateLimitedError ||
     err instanceof ClinikoAmbiguousError ||
-    !(err instanceof ClinikoError)
+    !(err instanceof ClinikoError || err instanceof ProcessingTimeout)
   );
 }
 
@@ -119,7 +131,20 @@ export async function writeCommand(
         existing !== undefined || delivery.receiveCount > 1,
       );
     const result: WriteResult = { entity: cmd.entity, sourceId: cmd.sourceId, outcome, clinikoId };
-    await deps.store.recordWrite(cmd.runId, result);
+    const members = membersOf(cmd);
+    if (members) {
+      // A bundle (a patient's notes PDF): each note it carries is written, with the PDF's id.
+      for (const member of members) {
+        await deps.store.putIdMap(cmd.clinicId, cmd.entity, member, {
+          clinikoId,
+          hash: cmd.hash,
+          runId: outcome === 'created' ? cmd.runId : (existing?.runId ?? cmd.runId),
+          at: deps.now().toISOString(),
+          steps: [],
+        });
+        await deps.store.recordWrite(cmd.runId, { ...result, sourceId: member });
+      }
+    } else await deps.store.recordWrite(cmd.runId, result);
     return result;
   } catch (err) {
     if (isRetryable(err)) {
@@ -129,8 +154,12 @@ export async function writeCommand(
       // Deferred after a create was tried: the command comes back as a new message (receive
       // count 1), so it must say that the record may exist.
       if (err instanceof DeferError && createTried)
-        throw new DeferredWrite(err.delayMs, { ...cmd, refind: true });
-      await deps.store.noteAttempt(cmd.runId, cmd.entity, cmd.sourceId, (err as Error).message);
+        throw new DeferredWrite(err.delayMs, {
+          ...(err instanceof DeferredWrite ? err.command : cmd),
+          refind: true,
+        });
+      for (const id of membersOf(cmd) ?? [cmd.sourceId])
+        await deps.store.noteAttempt(cmd.runId, cmd.entity, id, (err as Error).message);
       throw err;
     }
     const reason =
@@ -144,9 +173,13 @@ export async function writeCommand(
       sourceId: cmd.sourceId,
       outcome: 'failed',
       reason,
-      code: `CLINIKO_${failureKind(err).toUpperCase().replace(/-/g, '_')}`,
+      code:
+        err instanceof ProcessingTimeout
+          ? 'CLINIKO_PROCESSING_TIMEOUT'
+          : `CLINIKO_${failureKind(err).toUpperCase().replace(/-/g, '_')}`,
     };
-    await deps.store.recordWrite(cmd.runId, result);
+    for (const id of membersOf(cmd) ?? [cmd.sourceId])
+      await deps.store.recordWrite(cmd.runId, { ...result, sourceId: id });
     return result;
   }
 }
@@ -200,15 +233,19 @@ async function create(
         const found = await client.findAttachment(p.patientId, p.description);
         if (found) return { record: found, recovered: true };
       }
-      const open = deps.openDocument;
-      if (!open) throw new Error("this writer cannot read the export's documents");
+      const runFile = p.runFile;
+      const open = runFile ? deps.openRunFile : deps.openDocument;
+      if (!open)
+        throw new Error(`this writer cannot read ${runFile ? "the run's files" : "the export's documents"}`);
       return client.uploadPatientAttachment({
         patientId: p.patientId,
         filename: p.filename,
         contentType: p.contentType,
         size: p.size,
-        open: () => open(cmd.runId, p.path),
+        open: () => open(cmd.runId, runFile ?? p.path),
         description: p.description,
+        // Processing is waited for as a follow-up step, re-queued, never slept through in a Lambda.
+        waitForProcessing: false,
       });
     }
   }
@@ -258,6 +295,18 @@ async function followUps(
       });
     }
   }
+  if (p.kind === 'attachment') {
+    await step('processed', async () => {
+      const record = await client.getPatientAttachment(clinikoId);
+      if (record.processing_completed) return;
+      const since = cmd.waitingSince ?? deps.now().toISOString();
+      if (deps.now().getTime() - Date.parse(since) > PROCESSING_LIMIT_MS)
+        throw new ProcessingTimeout(
+          `Cliniko had not finished processing attachment ${clinikoId} after ${PROCESSING_LIMIT_MS / 60_000} minutes`,
+        );
+      throw new DeferredWrite(PROCESSING_RECHECK_MS, { ...cmd, waitingSince: since });
+    });
+  }
   if (p.kind === 'appointment') {
     const cancel = p.cancel;
     if (cancel)
@@ -270,4 +319,8 @@ async function followUps(
     // Did-not-arrive is kept; arrival of attended past appointments is not set (two requests each).
     if (p.arrived === false) await step('arrival', () => client.setArrival(clinikoId, false));
   }
+}
+
+function membersOf(cmd: WriteCommand): readonly string[] | undefined {
+  return cmd.payload.kind === 'attachment' ? cmd.payload.members : undefined;
 }

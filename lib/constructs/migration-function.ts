@@ -25,6 +25,8 @@ export interface MigrationFunctionProps {
   readonly logRetention: RetentionDays;
   /** Where failed asynchronous invocations go (functions invoked by EventBridge). */
   readonly deadLetterQueue?: IQueue;
+  /** Files the code reads at run time (fonts), copied into the bundle's `folder`. */
+  readonly files?: { readonly folder: string; readonly paths: readonly string[] };
 }
 
 /**
@@ -66,6 +68,14 @@ export class MigrationFunction extends NodejsFunction {
         // The SDK v3 is in the runtime; bundling our pinned version keeps behaviour identical to tests.
         externalModules: [],
         loader: { '.json': 'json' },
+        // pdfkit's ESM build finds its data by import.meta.url, which a CommonJS bundle lacks.
+        // Code that finds files by import.meta.url (fonts outside a bundle) is not reached in one:
+        // bundles name their files' folder in the environment.
+        esbuildArgs: {
+          '--alias:pdfkit': join(ROOT, 'node_modules', 'pdfkit', 'js', 'pdfkit.js'),
+          '--log-override:empty-import-meta': 'silent',
+        },
+        ...(props.files ? { commandHooks: copyFiles(props.files) } : {}),
       },
     });
     (this.node.defaultChild as { addMetadata?: (k: string, v: unknown) => void }).addMetadata?.(
@@ -73,4 +83,16 @@ export class MigrationFunction extends NodejsFunction {
       `lambdas/${props.name}/handler.ts`,
     );
   }
+}
+
+function copyFiles(files: { readonly folder: string; readonly paths: readonly string[] }) {
+  const q = (p: string) => `'${p.replace(/'/g, "'\\''")}'`;
+  return {
+    beforeBundling: () => [],
+    beforeInstall: () => [],
+    afterBundling: (_input: string, output: string) => [
+      `mkdir -p ${q(join(output, files.folder))}`,
+      ...files.paths.map((p) => `cp ${q(p)} ${q(join(output, files.folder))}/`),
+    ],
+  };
 }

@@ -29,6 +29,8 @@ export interface RunInfo {
   readonly locations: Record<string, LocationRef>;
   readonly defaultBusinessId?: string;
   readonly defaultTimeZone: string;
+  /** The default Cliniko business's name, shown on notes PDFs. */
+  readonly clinicName?: string;
   /** Cliniko user ids of the configured keys, in key order: each user has its own rate limit. */
   readonly clinikoUsers: readonly string[];
   readonly target: string;
@@ -41,6 +43,8 @@ export interface RunInfo {
 export interface RowBatch {
   readonly table: string;
   readonly file: string;
+  /** A partition: its rows are in these part files (in file order), not in `rows`. */
+  readonly parts?: readonly string[];
   readonly rows: readonly {
     readonly row: number;
     readonly values: Record<string, string>;
@@ -76,6 +80,8 @@ export interface RecordOutcome {
   readonly hash?: string;
   /** Contacts: the Cliniko contact type code (1 = doctor), which decides a patient's referring doctor. */
   readonly typeCode?: number;
+  /** Patients: who the notes PDF is about (its cover and every page's header). */
+  readonly label?: { readonly name: string; readonly dateOfBirth?: string };
 }
 
 /** A record's Cliniko id, kept per clinic across runs: the key to never writing it twice. */
@@ -167,6 +173,8 @@ export interface BlobStore {
   getJson<T>(bucket: string, key: string): Promise<T | undefined>;
   putJson(bucket: string, key: string, value: unknown): Promise<void>;
   putText(bucket: string, key: string, text: string, contentType: string): Promise<void>;
+  /** A file the run makes (a notes PDF), stored for a writer to upload. */
+  putBytes(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void>;
   byteSource(bucket: string, key: string): Promise<ByteSource>;
   /** Streams an object (sha256, documents). */
   read(bucket: string, key: string): Promise<Readable>;
@@ -202,6 +210,8 @@ export type WriteCommand = {
   readonly payload: WritePayload;
   /** An earlier attempt may have created the record: re-find it before creating. */
   readonly refind?: boolean;
+  /** Since when the written attachment has been waited on to finish processing in Cliniko. */
+  readonly waitingSince?: string;
 };
 
 export type WritePayload =
@@ -228,11 +238,21 @@ export type WritePayload =
       readonly arrived?: boolean;
     }
   | {
-      /** A letter or upload: the file is streamed from the export into Cliniko's attachment flow. */
+      /**
+       * A letter or upload (streamed from the export) or a notes PDF the mapper made (streamed
+       * from the run's files), into Cliniko's attachment flow.
+       */
       readonly kind: 'attachment';
       readonly patientId: string;
-      /** The entry's path inside the export. */
+      /** The entry's path inside the export, or the name of the file the run made. */
       readonly path: string;
+      /** Set when the file is the run's own (in the bucket under this key), not an export entry. */
+      readonly runFile?: string;
+      /**
+       * The source rows the file carries when it bundles several (a patient's notes): each is
+       * counted and recorded with the attachment's id. Absent: the command's own source row.
+       */
+      readonly members?: readonly string[];
       readonly size: number;
       readonly filename: string;
       readonly contentType: string;
@@ -247,6 +267,12 @@ export const keys = {
     `work/${runId}/batches/${table}/${String(n).padStart(5, '0')}.json`,
   problems: (runId: string, name: string) => `work/${runId}/problems/${name}.json`,
   entries: (runId: string) => `work/${runId}/entries.json`,
+  /** A partition of a table whose rows must be grouped (a patient's notes): its part files. */
+  partition: (runId: string, table: string, p: number) =>
+    `work/${runId}/batches/${table}/p${String(p).padStart(4, '0')}.json`,
+  partitionPart: (runId: string, table: string, p: number, n: number) =>
+    `work/${runId}/batches/${table}/p${String(p).padStart(4, '0')}/${String(n).padStart(5, '0')}.json`,
+  runFile: (runId: string, name: string) => `work/${runId}/files/${name}`,
   report: (clinicId: string, runId: string, file: string) => `reports/${clinicId}/${runId}/${file}`,
 };
 

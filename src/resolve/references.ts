@@ -73,15 +73,16 @@ export function resolvePractitioners(
   const refs = new Map<string, PractitionerRef>();
   const notes: ResolutionNote[] = [];
   for (const p of source) {
+    const name = [p.title, p.firstName, p.lastName].filter(Boolean).join(' ');
     const mapped = config.practitioners[p.sourceId];
     const match = mapped ?? byName.get(`${norm(p.firstName)}|${norm(p.lastName)}`)?.id;
     if (match) {
-      refs.set(p.sourceId, { status: 'matched', clinikoId: match });
+      refs.set(p.sourceId, { status: 'matched', clinikoId: match, name });
       continue;
     }
     const who = `${p.firstName} ${p.lastName}`;
     if (fallback) {
-      refs.set(p.sourceId, { status: 'matched', clinikoId: fallback });
+      refs.set(p.sourceId, { status: 'matched', clinikoId: fallback, name });
       notes.push({
         sourceId: p.sourceId,
         field: 'PractitionerId',
@@ -90,7 +91,7 @@ export function resolvePractitioners(
         message: `${who} matches no Cliniko practitioner; their appointments go to practitioner ${fallback}`,
       });
     } else if (policy === 'exclude') {
-      refs.set(p.sourceId, { status: 'excluded' });
+      refs.set(p.sourceId, { status: 'excluded', name });
       notes.push({
         sourceId: p.sourceId,
         field: 'PractitionerId',
@@ -99,7 +100,7 @@ export function resolvePractitioners(
         message: `${who} matches no Cliniko practitioner; their appointments are skipped`,
       });
     } else {
-      refs.set(p.sourceId, { status: 'unmatched' });
+      refs.set(p.sourceId, { status: 'unmatched', name });
       notes.push({
         sourceId: p.sourceId,
         field: 'PractitionerId',

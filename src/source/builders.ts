@@ -25,6 +25,8 @@ export interface PractitionerRef {
   /** `matched` (or reassigned) practitioners have a Cliniko id; the others follow the policy. */
   readonly status: 'matched' | 'unmatched' | 'excluded';
   readonly clinikoId?: string;
+  /** As exported ("Dr Jane Smith"): shown on notes PDFs. */
+  readonly name?: string;
 }
 
 export interface LocationRef {

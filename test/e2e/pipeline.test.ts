@@ -6,6 +6,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRunResult, runLocal, type WriterHandler } from '../../local/run-local.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
+import { printable } from '../../src/documents/notes-pdf.js';
 import { generateExport, sandboxSeedForGenerated } from '../../src/generate/generate-export.js';
 import { accountedFor, ENTITY_KEYS } from '../../src/migration/entities.js';
 import type { WriteCommand } from '../../src/pipeline/ports.js';
@@ -13,6 +14,7 @@ import { parseFaults } from '../../src/sandbox/faults.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { startSandbox } from '../../src/sandbox/server.js';
 import { openArchive } from '../../src/source/archive.js';
+import { pdfPages, squeeze } from '../support/pdf-text.js';
 
 /**
  * The real state-machine definition, the real handlers, local emulators and a faulty sandbox:
@@ -20,6 +22,17 @@ import { openArchive } from '../../src/source/archive.js';
  * and its own status write, and one record Cliniko refuses every time.
  */
 const KEY = 'EndToEndKey0000000000000000001-au1';
+/** ClinicalNotes.csv columns that are not sections (headers as csvRecords folds them). */
+const NOTE_COLUMNS = new Set([
+  'noteid',
+  'clientid',
+  'notedate',
+  'practitionerid',
+  'appointmentid',
+  'conditionid',
+  'notetype',
+  'assessmenttype',
+]);
 const UNWRITABLE = 'C7';
 
 let sandbox: Sandbox;
@@ -135,7 +148,9 @@ describe('a live run through faults', () => {
   });
 
   it('lands every letter and upload once, on its patient, with the exported bytes', async () => {
-    const attachments = sandbox.state.all('patient_attachments');
+    const attachments = sandbox.state
+      .all('patient_attachments')
+      .filter((a) => !String(a.description).startsWith('Clinical notes'));
     const written = first.report.entities.letters.created + first.report.entities.fileUploads.created;
     expect(written).toBeGreaterThan(5);
     expect(attachments).toHaveLength(written);
@@ -149,6 +164,48 @@ describe('a live run through faults', () => {
     if (entry) for await (const c of await archive.open(entry.path)) chunks.push(c as Buffer);
     await archive.close();
     expect(readFileSync(String(letter?.storage_path)).equals(Buffer.concat(chunks))).toBe(true);
+  });
+
+  it("puts every note in its patient's one notes PDF, where its text can be found", async () => {
+    const created = first.report.entities.clinicalNotes.created;
+    expect(created).toBeGreaterThan(20);
+    const patientIds = new Map(
+      sandbox.state.all('patients').map((p) => [String(p.old_reference_id), String(p.id)]),
+    );
+    const pdfs = new Map<string, string>();
+    for (const a of sandbox.state.all('patient_attachments')) {
+      if (!String(a.description).startsWith('Clinical notes')) continue;
+      expect(pdfs.has(String(a.patient_id)), 'one notes PDF per patient').toBe(false);
+      pdfs.set(String(a.patient_id), String(a.storage_path));
+    }
+    const refused = new Set(
+      first.report.problems
+        .filter((p) => p.entity === 'clinicalNotes' && p.severity === 'error')
+        .map((p) => p.sourceId),
+    );
+    const texts = new Map<string, string>();
+    const seen = new Set<string>();
+    let checked = 0;
+    for (const note of await csvRecords('ClinicalNotes.csv')) {
+      const id = note.noteid ?? '';
+      if (seen.has(id) || refused.has(id)) continue;
+      seen.add(id);
+      const patientId = patientIds.get(note.clientid ?? '');
+      if (!patientId) continue;
+      const path = pdfs.get(patientId);
+      expect(path, `a notes PDF for client ${note.clientid}`).toBeDefined();
+      let text = texts.get(patientId);
+      if (text === undefined) {
+        text = squeeze((await pdfPages(readFileSync(String(path)))).join('\n'));
+        texts.set(patientId, text);
+      }
+      expect(text.includes(`Note${id}`), `note ${id} in its patient's PDF`).toBe(true);
+      for (const [column, value] of Object.entries(note))
+        if (!NOTE_COLUMNS.has(column) && value.trim())
+          expect(text.includes(squeeze(printable(value))), `note ${id}, ${column}`).toBe(true);
+      checked++;
+    }
+    expect(checked).toBe(created);
   });
 
   it('sends a record that keeps failing to the dead-letter queue and reports it as failed, with its reason', () => {
@@ -170,8 +227,15 @@ describe('a live run through faults', () => {
     );
     expect(sandbox.state.count('patients')).toBe(first.report.entities.patients.created);
     expect(sandbox.state.count('individual_appointments')).toBe(first.report.entities.appointments.created);
+    expect(second.report.entities.clinicalNotes.alreadyPresent).toBe(
+      first.report.entities.clinicalNotes.created,
+    );
+    const notesPdfs = sandbox.state
+      .all('patient_attachments')
+      .filter((a) => String(a.description).startsWith('Clinical notes')).length;
+    expect(notesPdfs).toBeGreaterThan(10);
     expect(sandbox.state.count('patient_attachments')).toBe(
-      first.report.entities.letters.created + first.report.entities.fileUploads.created,
+      first.report.entities.letters.created + first.report.entities.fileUploads.created + notesPdfs,
     );
   });
 });
