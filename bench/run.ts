@@ -1,13 +1,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dryRunBench } from './dry-run.js';
+import { notesBench } from './notes.js';
 import { pipelineBench } from './pipeline.js';
 import { rateLimitBench } from './rate-limit.js';
+import { uploadBench } from './upload.js';
 
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default) and prints their figures. */
 const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   'dry-run': dryRunBench,
   'rate-limit': rateLimitBench,
   pipeline: pipelineBench,
+  notes: notesBench,
+  upload: uploadBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -166,7 +166,7 @@ const BUFFER_BYTES = 16 << 20;
  * without holding the table in memory: each partition's rows go out in parts as they fill, and a
  * partition file lists its parts. The partition count comes from the table's size in the export.
  */
-class Partitioner {
+export class Partitioner {
   private readonly count: number;
   private readonly buffers = new Map<number, SourceRow[]>();
   private readonly parts = new Map<number, string[]>();

@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { MigrationConfig } from '../config/migration-config.js';
+import { noteGlyphProblems } from '../documents/note-bundles.js';
 import type * as M from '../model/canonical.js';
 import type { Problem, RowOutcome, RowResult } from '../report/problem.js';
 import {
@@ -339,6 +340,8 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
       }
       const { result, planned } = process(event.row, ctx);
       for (const p of result.problems) report(p);
+      if (planned?.entity === 'clinicalNotes')
+        for (const p of noteGlyphProblems(planned.record, file, event.row.row)) report(p);
       if (counts) counts[result.outcome]++;
       await onResult(result, event.row, file, planned);
       if (rows % 10_000 === 0) options.onProgress?.({ table: name, file, rows, done: false });
