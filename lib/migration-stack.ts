@@ -260,7 +260,7 @@ export class MigrationStack extends Stack {
     });
     this.stateMachine.grantStartExecution(startRun);
     new Rule(this, 'ExportLanded', {
-      description: 'An export under exports/ starts a migration run',
+      description: 'An export under exports/ starts a dry run; its .approved marker starts the live run',
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],

@@ -46,6 +46,8 @@ export interface LocalRunOptions {
   /** Seconds before an unfinished SQS message comes back (local queues are quick). */
   readonly visibilityTimeoutSeconds?: number;
   readonly onProgress?: (line: string) => void;
+  /** Structured progress: the run's id once it starts, then each phase's per-entity counts. */
+  readonly onStatus?: (status: LocalRunStatus) => void | Promise<void>;
   /** Called with every writer invocation's duration and record count. */
   readonly onWriterInvoke?: (ms: number, records: number) => void;
   /** Wraps the writer handler (tests crash it between Cliniko's answer and the status write). */
@@ -54,6 +56,12 @@ export interface LocalRunOptions {
   readonly statePath?: string;
   /** Writer retries of transient Cliniko failures (shortened in tests). */
   readonly clinikoRetry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
+}
+
+export interface LocalRunStatus {
+  readonly runId: string;
+  readonly phase?: string;
+  readonly byEntity?: Record<string, { readonly enqueued: number; readonly finished: number }>;
 }
 
 export type WriterHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
@@ -159,6 +167,7 @@ export async function runLocal(
     stopPoller = () => poller.stop();
 
     const definition = stateMachineDefinition(template, local);
+    let runId = '';
     const byArn = new Map(functions.map((f) => [functionArn(f.logicalId, local), f.logicalId]));
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     let lastLine = '';
@@ -171,6 +180,9 @@ export async function runLocal(
         throw new Error(`state ${task.name} calls ${task.resource}, which is not a local function`);
       overrides[task.name] = async (input) => {
         const output = await handler(input, lambdaContext(logicalId ?? task.name));
+        const checked = output as { phase?: string; byEntity?: LocalRunStatus['byEntity'] };
+        if (task.name.startsWith('Check') && checked.byEntity && options.onStatus)
+          await options.onStatus({ runId, phase: checked.phase ?? '', byEntity: checked.byEntity });
         const line = describe(task.name, input, output);
         // a phase is polled every half second: say only what changed
         if (line && line !== lastLine) progress(line);
@@ -185,8 +197,9 @@ export async function runLocal(
     // Each local run is a new run (on AWS, a new upload is a new object version).
     const start = runStartFor({ bucket: local.bucket, key, etag: `${size}-${Date.now()}` });
     if (!start) throw new Error(`${key} is not an export key`);
-    const runId = start.name;
+    runId = start.name;
     progress(`Run ${runId} (${options.mode}) on the local pipeline.`);
+    await options.onStatus?.({ runId });
     const machine = new StateMachine(JSON.parse(JSON.stringify(definition)), {
       validationOptions: { checkPaths: false, checkArn: false } as never,
     });

@@ -9,6 +9,7 @@ import {
   readManifest,
   readReferenceTables,
 } from '../../src/migration/scan-export.js';
+import type { ApprovalMarker } from '../../src/pipeline/approval.js';
 import {
   type BlobStore,
   type ClinikoCredentials,
@@ -37,6 +38,8 @@ export interface PreflightInput {
   readonly key: string;
   readonly mode: RunMode;
   readonly startedBy?: string;
+  /** A live run started by sign-off: the approval marker beside the export. */
+  readonly approvalKey?: string;
 }
 
 export interface PreflightOutput {
@@ -94,6 +97,10 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     const hash = createHash('sha256');
     for await (const chunk of await deps.blobs.read(input.bucket, input.key)) hash.update(chunk as Buffer);
     const sha256 = hash.digest('hex');
+    if (input.approvalKey) {
+      const refused = await approvalRefusal(input, sha256, deps);
+      if (refused) return fail(refused);
+    }
     const refsFromExport = await readReferenceTables(archive, deps.profile, config, (p) => problems.push(p));
 
     const users: string[] = [];
@@ -215,4 +222,25 @@ function clinicName(
 ): { clinicName?: string } {
   const name = (businesses.find((b) => b.id === defaultId) ?? businesses[0])?.business_name;
   return name ? { clinicName: name } : {};
+}
+
+/** Why a signed-off live run may not go ahead: no finished dry run of this very export. */
+async function approvalRefusal(
+  input: PreflightInput,
+  sha256: string,
+  deps: PreflightDeps,
+): Promise<string | undefined> {
+  let marker: ApprovalMarker = {};
+  try {
+    marker = (await deps.blobs.getJson<ApprovalMarker>(input.bucket, input.approvalKey ?? '')) ?? {};
+  } catch {
+    // A marker dropped by hand may be empty or not JSON: it approves the export's dry run as it is.
+  }
+  const short = (s: string) => `${s.slice(0, 12)}…`;
+  if (marker.sha256 && marker.sha256 !== sha256)
+    return `${basename(input.key)} changed after its dry run was approved (sha256 ${short(marker.sha256)} approved, ${short(sha256)} now): run a dry run of the new export and approve that`;
+  const dryRun = await deps.store.dryRunFor(input.clinicId, sha256);
+  if (!dryRun)
+    return `${basename(input.key)} (sha256 ${short(sha256)}) has no finished dry run: a live run starts only after the export's dry run has been checked and approved`;
+  return undefined;
 }

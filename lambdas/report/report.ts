@@ -147,6 +147,28 @@ export async function buildReport(
       });
     }
   }
+  // Records an earlier run of this clinic wrote that this export no longer holds: reported, never
+  // deleted (the clinic decides). A notes PDF's own key is not a source row; its notes are.
+  const inExport = new Map<EntityKey, Set<string>>(ENTITY_KEYS.map((k) => [k, new Set<string>()]));
+  for await (const o of deps.store.listOutcomes(run.runId)) inExport.get(o.entity)?.add(o.sourceId);
+  for (const entity of ENTITY_KEYS) {
+    const seen = inExport.get(entity) ?? new Set<string>();
+    for await (const { sourceId, entry } of deps.store.listIdMap(run.clinicId, entity)) {
+      if (seen.has(sourceId) || sourceId.startsWith('notes:') || entry.runId === 'found-in-cliniko') continue;
+      entities[entity].missingFromExport++;
+      problems.push({
+        entity,
+        sourceId,
+        file: '',
+        row: 0,
+        field: '',
+        code: 'MISSING_FROM_EXPORT',
+        severity: 'info',
+        message: `written to Cliniko (id ${entry.clinikoId}) by an earlier run, but not in this export; left in Cliniko`,
+      });
+    }
+  }
+
   // In a live run what was enqueued is no longer "planned": it ended created, present or failed.
   for (const k of ENTITY_KEYS) {
     const c: EntityCounts = entities[k];
@@ -196,6 +218,9 @@ export async function writeReport(input: ReportInput, deps: ReportDeps): Promise
     'text/csv; charset=utf-8',
   );
   await deps.blobs.putText(input.bucket, at('report.html'), reportHtml(report), 'text/html; charset=utf-8');
+  const run = input.failures?.length ? undefined : await deps.store.getRun(input.runId);
+  // A finished dry run is what an approval refers to: remembered by the export's sha256.
+  if (run?.mode === 'dry-run') await deps.store.recordDryRun(run.clinicId, run.sha256, run.runId);
   if (!input.failures?.length)
     await deps.store.updateRunStatus(input.runId, output.failed ? 'finished-with-failures' : 'succeeded', {
       finishedAt: report.finishedAt,

@@ -153,20 +153,35 @@ export class DynamoStatusStore implements StatusStore {
       true,
     );
     // An item holding only a claim is not a written record.
-    return new Map(
-      items
-        .filter((i) => i.clinikoId)
-        .map((i) => [
-          String(i.sourceId),
-          {
-            clinikoId: String(i.clinikoId),
-            hash: String(i.hash ?? ''),
-            runId: String(i.runId),
-            at: String(i.at),
-            steps: (i.steps as string[] | undefined) ?? [],
-          },
-        ]),
+    return new Map(items.filter((i) => i.clinikoId).map((i) => [String(i.sourceId), idMapEntry(i)]));
+  }
+
+  async recordDryRun(clinicId: string, sha256: string, runId: string): Promise<void> {
+    await this.doc.send(
+      new PutCommand({
+        TableName: this.table,
+        Item: { pk: `CLINIC#${clinicId}`, sk: `DRYRUN#${sha256}`, runId, sha256 },
+      }),
     );
+  }
+
+  async dryRunFor(clinicId: string, sha256: string): Promise<string | undefined> {
+    const res = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: `CLINIC#${clinicId}`, sk: `DRYRUN#${sha256}` },
+        ConsistentRead: true,
+      }),
+    );
+    return res.Item?.runId === undefined ? undefined : String(res.Item.runId);
+  }
+
+  async *listIdMap(
+    clinicId: string,
+    entity: CountedEntity,
+  ): AsyncIterable<{ sourceId: string; entry: IdMapEntry }> {
+    for await (const i of this.query(`CLINIC#${clinicId}`, `ID#${entity}#`))
+      if (i.clinikoId) yield { sourceId: String(i.sourceId), entry: idMapEntry(i) };
   }
 
   async putIdMap(
@@ -408,4 +423,15 @@ export class DynamoStatusStore implements StatusStore {
     }
     return out;
   }
+}
+
+function idMapEntry(i: Record<string, unknown>): IdMapEntry {
+  return {
+    clinikoId: String(i.clinikoId),
+    hash: String(i.hash ?? ''),
+    runId: String(i.runId),
+    at: String(i.at),
+    steps: (i.steps as string[] | undefined) ?? [],
+    ...(i.updatedIn ? { updatedIn: String(i.updatedIn) } : {}),
+  };
 }

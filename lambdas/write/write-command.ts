@@ -89,6 +89,18 @@ export async function writeCommand(
       clinikoId = existing.clinikoId;
       steps = existing.steps;
       outcome = existing.runId === cmd.runId ? 'created' : 'alreadyPresent';
+      if (outcome === 'alreadyPresent' && existing.updatedIn === cmd.runId) outcome = 'updated';
+      else if (outcome === 'alreadyPresent' && changed(existing, cmd)) {
+        // A later export changed the record: Cliniko gets the new content (an update is idempotent).
+        await update(cmd, client, clinikoId);
+        await deps.store.putIdMap(cmd.clinicId, cmd.entity, cmd.sourceId, {
+          ...existing,
+          hash: cmd.hash,
+          updatedIn: cmd.runId,
+          at: deps.now().toISOString(),
+        });
+        outcome = 'updated';
+      }
     } else {
       const claim = await deps.store.claim(
         cmd.clinicId,
@@ -121,7 +133,7 @@ export async function writeCommand(
       };
       await deps.store.putIdMap(cmd.clinicId, cmd.entity, cmd.sourceId, entry);
     }
-    if (outcome === 'created')
+    if (outcome === 'created' || outcome === 'updated')
       await followUps(
         cmd,
         clinikoId,
@@ -323,4 +335,31 @@ async function followUps(
 
 function membersOf(cmd: WriteCommand): readonly string[] | undefined {
   return cmd.payload.kind === 'attachment' ? cmd.payload.members : undefined;
+}
+
+/**
+ * Patients, contacts and appointments whose content hash differs from the one written. A hash
+ * left empty (a patient found in Cliniko, not written by us) is never overwritten.
+ */
+function changed(existing: IdMapEntry, cmd: WriteCommand): boolean {
+  const kind = cmd.payload.kind;
+  return (
+    (kind === 'patient' || kind === 'contact' || kind === 'appointment') &&
+    existing.hash !== '' &&
+    cmd.hash !== '' &&
+    existing.hash !== cmd.hash
+  );
+}
+
+async function update(cmd: WriteCommand, client: ClinikoClient, id: string): Promise<void> {
+  const p = cmd.payload;
+  if (p.kind === 'patient')
+    await client.updatePatient(id, p.body as Parameters<ClinikoClient['updatePatient']>[1]);
+  else if (p.kind === 'contact')
+    await client.updateContact(id, p.body as Parameters<ClinikoClient['updateContact']>[1]);
+  else if (p.kind === 'appointment')
+    await client.updateIndividualAppointment(
+      id,
+      p.body as Parameters<ClinikoClient['updateIndividualAppointment']>[1],
+    );
 }

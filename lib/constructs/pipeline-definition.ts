@@ -109,6 +109,7 @@ export function pipelineDefinition(
       'key.$': '$.key',
       'mode.$': '$.mode',
       'startedBy.$': '$.startedBy',
+      'approvalKey.$': '$.approvalKey',
     },
     '$.preflight',
   );

@@ -3,10 +3,13 @@ import { ClinikoAuthError, ClinikoPermissionError } from '../cliniko/errors.js';
 import { ConfigError } from '../config/migration-config.js';
 import { ExportRefusedError } from '../migration/scan-export.js';
 import { ArchiveError } from '../source/archive.js';
+import { APPROVE_USAGE, approveCommand } from './approve-command.js';
 import { UsageError } from './errors.js';
 import { GENERATE_USAGE, generateCommand } from './generate-command.js';
+import { ApprovalError } from './local-registry.js';
 import { RUN_USAGE, runCommand } from './run-command.js';
 import { SANDBOX_USAGE, sandboxCommand } from './sandbox-command.js';
+import { STATUS_USAGE, statusCommand } from './status-command.js';
 
 const USAGE = `Usage: cliniko-migrate <command> [options]
 
@@ -14,6 +17,8 @@ Commands:
   ${RUN_USAGE}
   ${GENERATE_USAGE}
   ${SANDBOX_USAGE}
+  ${STATUS_USAGE}
+  ${APPROVE_USAGE}
 `;
 
 /** Returns the process exit code: 0 done, 1 a live run left records failed, 2 unusable input. */
@@ -30,6 +35,10 @@ export async function main(
         return await generateCommand(rest, out);
       case 'sandbox':
         return await sandboxCommand(rest, out);
+      case 'status':
+        return await statusCommand(rest, out);
+      case 'approve':
+        return await approveCommand(rest, out);
       case undefined:
       case 'help':
       case '--help':
@@ -43,6 +52,7 @@ export async function main(
     // Unusable input or configuration: a message that names what to fix, and exit 2.
     const unusable = [
       UsageError,
+      ApprovalError,
       ApiKeyError,
       ConfigError,
       ArchiveError,

@@ -1,5 +1,5 @@
 import { mkdir } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { loadConfig } from '../config/migration-config.js';
@@ -13,10 +13,17 @@ import type { SourceProfile } from '../source/profile.js';
 import { loadProfile } from '../source/profile.js';
 import { type ClinikoConnection, configuredKeys, connectCliniko } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
+import {
+  ApprovalError,
+  DEFAULT_STATE_DIR,
+  LocalRegistry,
+  type LocalRunRecord,
+  sha256Of,
+} from './local-registry.js';
 import { asZip } from './zip-folder.js';
 
 export const RUN_USAGE =
-  'cliniko-migrate run <export.zip|folder> [--config migration.json] [--mode dry-run|live] [--out DIR] [--cliniko-url URL] [--sandbox] [--sandbox-rate-limit 200] [--in-process]';
+  'cliniko-migrate run <export.zip|folder> [--config migration.json] [--mode dry-run|live] [--out DIR] [--cliniko-url URL] [--sandbox] [--sandbox-rate-limit 200] [--require-approval] [--state-dir DIR] [--in-process]';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -87,6 +94,21 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   );
   try {
     const zip = await asZip(resolve(exportPath));
+    const stateDir = resolve(values['state-dir'] ?? DEFAULT_STATE_DIR);
+    const registry = new LocalRegistry(stateDir);
+    const sha256 = await sha256Of(zip);
+    if (mode === 'live' && values['require-approval']) {
+      const approval = await registry.approvalFor(sha256);
+      if (!approval)
+        throw new ApprovalError(
+          `${exportPath} (sha256 ${sha256.slice(0, 12)}…) has no approved dry run: run it with --mode dry-run, check its report, then \`cliniko-migrate approve <runId>\``,
+        );
+      out(
+        `Approved: dry run ${approval.runId}, signed off by ${approval.approvedBy} at ${approval.approvedAt}.`,
+      );
+    }
+    const startedAt = new Date().toISOString();
+    let record: LocalRunRecord | undefined;
     const { runLocal } = await import('../../local/run-local.js');
     const result = await runLocal(
       {
@@ -98,20 +120,50 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
         // The status table (and the clinic's id map) outlives the run, so a later export adds only
         // what is new; an embedded sandbox lives for one run, so its ids are not kept.
         ...(values['state-dir'] || !connection.sandbox
-          ? { statePath: await prepareStateDir(values['state-dir'] ?? '.cliniko-migrate/state') }
+          ? { statePath: await prepareStateDir(join(stateDir, 'status-table')) }
           : {}),
         onProgress: out,
+        onStatus: async (status) => {
+          record = {
+            ...(record ?? {
+              runId: status.runId,
+              mode,
+              exportFile: basename(exportPath),
+              sha256,
+              state: 'running' as const,
+              startedAt,
+            }),
+            updatedAt: new Date().toISOString(),
+            ...(status.phase ? { phase: status.phase } : {}),
+            ...(status.byEntity ? { progress: status.byEntity } : {}),
+          };
+          await registry.putRun(record);
+        },
       },
       (runId) => resolve(values.out ?? `out/${runId}`),
     );
+    const failedRecords = ENTITY_KEYS.reduce((n, k) => n + result.report.entities[k].failed, 0);
+    await registry.putRun({
+      runId: result.runId,
+      mode,
+      exportFile: basename(exportPath),
+      sha256,
+      state:
+        result.report.status === 'failed' ? 'failed' : failedRecords ? 'finished-with-failures' : 'succeeded',
+      startedAt,
+      updatedAt: new Date().toISOString(),
+      entities: result.report.entities,
+      reportDir: dirname(result.files.json),
+    });
     summarise(result.report, result.files, out);
+    if (mode === 'dry-run' && result.report.status !== 'failed')
+      out(`When the report is right: cliniko-migrate approve ${result.runId}`);
     if (result.report.status === 'failed') {
       // Preflight stopped the run (configuration or Cliniko setup): unusable input, exit 2.
       for (const p of result.report.problems) console.error(`cliniko-migrate: ${p.message}`);
       return 2;
     }
-    const failed = ENTITY_KEYS.reduce((n, k) => n + result.report.entities[k].failed, 0);
-    return mode === 'live' && failed > 0 ? 1 : 0;
+    return mode === 'live' && failedRecords > 0 ? 1 : 0;
   } finally {
     await connection.close();
   }

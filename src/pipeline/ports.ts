@@ -92,6 +92,8 @@ export interface IdMapEntry {
   readonly at: string;
   /** Follow-up requests already done (alerts, referral, cancel, arrival). */
   readonly steps: readonly string[];
+  /** The latest run that updated the record in Cliniko because its content had changed. */
+  readonly updatedIn?: string;
 }
 
 export type WriteOutcome = 'created' | 'alreadyPresent' | 'updated' | 'failed';
@@ -135,6 +137,12 @@ export interface StatusStore {
     sourceIds: readonly string[],
   ): Promise<Map<string, IdMapEntry>>;
   putIdMap(clinicId: string, entity: CountedEntity, sourceId: string, entry: IdMapEntry): Promise<void>;
+  /** Remembers that a dry run of an export (by its sha256) finished: what an approval refers to. */
+  recordDryRun(clinicId: string, sha256: string, runId: string): Promise<void>;
+  /** The latest finished dry run of the export with this sha256, if any. */
+  dryRunFor(clinicId: string, sha256: string): Promise<string | undefined>;
+  /** Every record of an entity the clinic's runs have written (for records missing from an export). */
+  listIdMap(clinicId: string, entity: CountedEntity): AsyncIterable<{ sourceId: string; entry: IdMapEntry }>;
   addIdMapStep(clinicId: string, entity: CountedEntity, sourceId: string, step: string): Promise<void>;
   /**
    * Claims the right to create a record, so two writers holding copies of one command never both

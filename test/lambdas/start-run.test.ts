@@ -51,6 +51,23 @@ describe('start-run', () => {
     expect(a?.name).toMatch(/^[A-Za-z0-9_-]{1,80}$/);
   });
 
+  it('starts the live run of the export beside an approval marker, once per marker version', () => {
+    const live = runStartFor({ bucket: 'b', key: 'exports/c/a.zip.approved', versionId: '1' });
+    expect(live?.input).toMatchObject({
+      mode: 'live',
+      key: 'exports/c/a.zip',
+      clinicId: 'c',
+      approvalKey: 'exports/c/a.zip.approved',
+    });
+    const dry = runStartFor({ bucket: 'b', key: 'exports/c/a.zip', versionId: '1' });
+    expect(dry?.input).toMatchObject({ mode: 'dry-run', approvalKey: '' });
+    expect(live?.name).not.toBe(dry?.name);
+    expect(runStartFor({ bucket: 'b', key: 'exports/c/a.zip.approved', versionId: '1' })?.name).toBe(
+      live?.name,
+    );
+    expect(runStartFor({ bucket: 'b', key: 'exports/c/a.csv.approved' })).toBeUndefined();
+  });
+
   it('ignores objects that are not exports', async () => {
     expect(await handler(event('reports/clinic-7/r.json'))).toEqual({ started: false });
     expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);

@@ -1,0 +1,25 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { UsageError } from './errors.js';
+
+/** Where a deployed stack keeps its bucket and status table (its CloudFormation outputs). */
+export interface DeployedStack {
+  readonly bucket: string;
+  readonly table: string;
+}
+
+export async function deployedStack(name: string): Promise<DeployedStack> {
+  let outputs: Record<string, string>;
+  try {
+    const res = await new CloudFormationClient({}).send(new DescribeStacksCommand({ StackName: name }));
+    outputs = Object.fromEntries(
+      (res.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
+    );
+  } catch (err) {
+    throw new UsageError(`--stack ${name}: cannot read the stack (${(err as Error).message})`);
+  }
+  const bucket = outputs.BucketName;
+  const table = outputs.StatusTableName;
+  if (!bucket || !table)
+    throw new UsageError(`--stack ${name}: the stack has no BucketName and StatusTableName outputs`);
+  return { bucket, table };
+}

@@ -1,0 +1,15 @@
+/**
+ * Sign-off on AWS: an object named after the export with `.approved` appended, dropped beside it
+ * (by `approve --stack`, or by hand). Its arrival starts the live run of that export.
+ */
+export const APPROVAL_SUFFIX = '.approved';
+
+export const approvalMarkerKey = (exportKey: string) => `${exportKey}${APPROVAL_SUFFIX}`;
+
+/** What `approve` writes into the marker; a marker dropped by hand may be empty. */
+export interface ApprovalMarker {
+  readonly runId?: string;
+  readonly sha256?: string;
+  readonly approvedBy?: string;
+  readonly approvedAt?: string;
+}
