@@ -6,7 +6,7 @@ import {
 } from '../../src/migration/entities.js';
 import { dateOrderProblems } from '../../src/migration/scan-export.js';
 import { type BlobStore, keys, type Problem, type StatusStore } from '../../src/pipeline/ports.js';
-import { problemsCsv, type RunReport, reportHtml } from '../../src/report/run-report.js';
+import { problemsCsv, type RunReport, reportHtml, withChecklist } from '../../src/report/run-report.js';
 import { DateOrderEvidence } from '../../src/source/values.js';
 
 /**
@@ -210,7 +210,7 @@ export async function buildReport(
 export async function writeReport(input: ReportInput, deps: ReportDeps): Promise<ReportOutput> {
   const { report, output } = await buildReport(input, deps);
   const at = (file: string) => keys.report(input.clinicId, input.runId, file);
-  await deps.blobs.putJson(input.bucket, at('report.json'), report);
+  await deps.blobs.putJson(input.bucket, at('report.json'), withChecklist(report));
   await deps.blobs.putText(
     input.bucket,
     at('problems.csv'),

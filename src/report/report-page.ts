@@ -1,0 +1,251 @@
+import { ENTITY_KEYS, type EntityCounts, type EntityKey } from '../migration/entities.js';
+import type { RunReport } from './run-report.js';
+
+/**
+ * `report.html`: one self-contained page (no fetches, no external scripts or styles) that a
+ * clinic manager reads: what moved and what did not, a bar per entity, the problems with filters,
+ * what was not transferable, and what to do next.
+ */
+const LABELS: Record<EntityKey, string> = {
+  patients: 'Patients',
+  contacts: 'Contacts',
+  appointmentTypes: 'Appointment types',
+  appointments: 'Appointments',
+  clinicalNotes: 'Clinical notes',
+  letters: 'Letters',
+  fileUploads: 'File uploads',
+};
+
+/** The segments of an entity's bar, in the order they are drawn. */
+const SEGMENTS = [
+  { key: 'moved', label: 'Created (planned in a dry run)', colour: '#2e7d32' },
+  { key: 'alreadyPresent', label: 'Already present', colour: '#1565c0' },
+  { key: 'skipped', label: 'Skipped', colour: '#9e9e9e' },
+  { key: 'invalid', label: 'Invalid', colour: '#ef6c00' },
+  { key: 'failed', label: 'Failed', colour: '#c62828' },
+] as const;
+
+const PAGE_PROBLEMS = 5000;
+
+export interface ChecklistItem {
+  readonly item: string;
+  readonly detail: string;
+}
+
+/** What the clinic does after the run: Cliniko set-up the API cannot do, and what did not move. */
+export function followUpChecklist(report: RunReport): ChecklistItem[] {
+  const e = report.entities;
+  const list: ChecklistItem[] = [];
+  const n = (x: number) => x.toLocaleString('en-US');
+  if (report.mode === 'dry-run') {
+    list.push({
+      item: 'Check this dry run before approving it',
+      detail: `Nothing was written to Cliniko. Fix the export or migration.json for the ${n(report.summary.errors)} errors and review the ${n(report.summary.warnings)} warnings, run again until it is clean, then approve the run (cliniko-migrate approve ${report.runId}).`,
+    });
+  }
+  const types = e.appointmentTypes.created + e.appointmentTypes.planned + e.appointmentTypes.alreadyPresent;
+  const migratedType = report.problems.some(
+    (p) => p.code === 'APPOINTMENT_TYPE_MISSING' || p.code === 'APPOINTMENT_TYPE_UNKNOWN',
+  );
+  list.push({
+    item: 'Finish setting up appointment types in Cliniko',
+    detail: `${n(types)} appointment types${migratedType ? ', and "Migrated appointment" for appointments without a type,' : ''} need their practitioners, colours, billable items and treatment note templates: the API cannot set these.`,
+  });
+  const excluded = Object.entries(report.excluded).filter(([, count]) => count > 0);
+  if (excluded.length)
+    list.push({
+      item: 'Keep the financial records of the old system',
+      detail: `Not transferable to Cliniko: ${excluded.map(([k, count]) => `${k} ${n(count)}`).join(', ')} rows. Keep an export or read-only access to the old system for them (and for ACC claims).`,
+    });
+  const failed = ENTITY_KEYS.reduce((s, k) => s + e[k].failed, 0);
+  if (failed)
+    list.push({
+      item: `Resolve ${n(failed)} records that failed`,
+      detail:
+        'They are in the problem list with Cliniko’s reason. Running the same export again writes only what is missing; nothing is duplicated.',
+    });
+  const invalid = ENTITY_KEYS.reduce((s, k) => s + e[k].invalid, 0);
+  if (invalid)
+    list.push({
+      item: `Review ${n(invalid)} rows that could not be migrated`,
+      detail:
+        'Each is in the problem list with its file, row and field. Correct them in the old system or the export and run again.',
+    });
+  const missing = ENTITY_KEYS.reduce((s, k) => s + e[k].missingFromExport, 0);
+  if (missing)
+    list.push({
+      item: `Decide about ${n(missing)} records no longer in the export`,
+      detail:
+        'An earlier run wrote them to Cliniko and this export does not hold them. They were left in Cliniko; archive them there if they should go.',
+    });
+  if (report.problems.some((p) => p.code === 'DATE_ORDER_AMBIGUOUS'))
+    list.push({
+      item: 'Confirm the day and month order of dates',
+      detail:
+        'A date column has no day above 12, so day and month could be swapped. Compare a few dates with the old system.',
+    });
+  if (report.mode === 'live')
+    list.push({
+      item: 'Spot-check Cliniko',
+      detail:
+        'Open a sample of patients, a busy week of appointments per practitioner, and a few patients’ clinical notes PDFs and attachments, and compare them with the old system.',
+    });
+  return list;
+}
+
+function esc(s: unknown): string {
+  return String(s ?? '')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;')
+    .replace(/"/g, '&quot;')
+    .replace(/'/g, '&#39;');
+}
+
+function segmentValue(c: EntityCounts, key: (typeof SEGMENTS)[number]['key']): number {
+  return key === 'moved' ? c.created + c.planned : c[key];
+}
+
+/** One horizontal stacked bar per entity, drawn as SVG (no script needed to see it). */
+function chart(report: RunReport): string {
+  const rowHeight = 34;
+  const labelWidth = 150;
+  const barWidth = 560;
+  const height = ENTITY_KEYS.length * rowHeight + 10;
+  const bars = ENTITY_KEYS.map((k, i) => {
+    const c = report.entities[k];
+    const total = SEGMENTS.reduce((s, seg) => s + segmentValue(c, seg.key), 0);
+    const y = 5 + i * rowHeight;
+    let x = labelWidth;
+    const rects = SEGMENTS.map((seg) => {
+      const value = segmentValue(c, seg.key);
+      if (!value || !total) return '';
+      const w = (value / total) * barWidth;
+      const rect = `<rect class="bar" data-entity="${k}" data-segment="${seg.key}" data-value="${value}" x="${x.toFixed(1)}" y="${y}" width="${Math.max(w, 1).toFixed(1)}" height="22" fill="${seg.colour}"><title>${esc(LABELS[k])}: ${esc(seg.label)} ${value}</title></rect>`;
+      x += w;
+      return rect;
+    }).join('');
+    return `<text x="0" y="${y + 16}" class="label">${esc(LABELS[k])}</text>${rects || `<text x="${labelWidth}" y="${y + 16}" class="none">no rows</text>`}<text x="${labelWidth + barWidth + 8}" y="${y + 16}" class="total">${total}</text>`;
+  }).join('');
+  const legend = SEGMENTS.map(
+    (s) => `<span class="key"><i style="background:${s.colour}"></i>${esc(s.label)}</span>`,
+  ).join('');
+  return `<svg id="chart" role="img" aria-label="Outcome of the rows of each entity" width="${labelWidth + barWidth + 60}" height="${height}" viewBox="0 0 ${labelWidth + barWidth + 60} ${height}">${bars}</svg><p class="legend">${legend}</p>`;
+}
+
+function countsTable(report: RunReport): string {
+  const cols = [
+    'source',
+    'planned',
+    'created',
+    'alreadyPresent',
+    'updated',
+    'skipped',
+    'invalid',
+    'failed',
+    'missingFromExport',
+  ] as const;
+  const head = [
+    'Source rows',
+    'Planned',
+    'Created',
+    'Already present',
+    'of which updated',
+    'Skipped',
+    'Invalid',
+    'Failed',
+    'Missing from export',
+  ];
+  const rows = ENTITY_KEYS.map(
+    (k) =>
+      `<tr><th scope="row">${esc(LABELS[k])}</th>${cols.map((c) => `<td>${report.entities[k][c].toLocaleString('en-US')}</td>`).join('')}</tr>`,
+  ).join('');
+  return `<table class="counts"><thead><tr><th>Entity</th>${head.map((h) => `<th>${h}</th>`).join('')}</tr></thead><tbody>${rows}</tbody></table>`;
+}
+
+function problemsSection(report: RunReport): string {
+  const shown = report.problems.slice(0, PAGE_PROBLEMS);
+  const entities = [...new Set(report.problems.map((p) => p.entity))].sort();
+  const rows = shown
+    .map(
+      (p) =>
+        `<tr class="problem ${esc(p.severity)}" data-entity="${esc(p.entity)}" data-severity="${esc(p.severity)}"><td>${esc(p.severity)}</td><td>${esc(p.entity)}</td><td>${esc(p.sourceId)}</td><td>${esc(p.file)}</td><td>${p.row || ''}</td><td>${esc(p.field)}</td><td><code>${esc(p.code)}</code></td><td>${esc(p.message)}</td></tr>`,
+    )
+    .join('');
+  const options = entities.map((e) => `<option value="${esc(e)}">${esc(e)}</option>`).join('');
+  return `<h2 id="problems">Problems (${report.problems.length.toLocaleString('en-US')})</h2>
+<form class="filters" onsubmit="return false">
+<label>Entity <select id="filter-entity"><option value="">all</option>${options}</select></label>
+<label>Severity <select id="filter-severity"><option value="">all</option><option value="error">error</option><option value="warning">warning</option><option value="info">info</option></select></label>
+<label>Search <input id="filter-text" type="search" placeholder="code, field, message"></label>
+<span id="shown" aria-live="polite"></span>
+</form>
+<table class="problems"><thead><tr><th>Severity</th><th>Entity</th><th>Source id</th><th>File</th><th>Row</th><th>Field</th><th>Code</th><th>Message</th></tr></thead><tbody>${rows || '<tr><td colspan="8">No problems.</td></tr>'}</tbody></table>
+${report.problems.length > PAGE_PROBLEMS ? `<p>The first ${PAGE_PROBLEMS.toLocaleString('en-US')} problems are shown; problems.csv lists them all.</p>` : ''}`;
+}
+
+const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#222}
+h1{margin-bottom:.2rem}.meta{color:#555;margin-top:0}.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;min-width:8rem}.card b{display:block;font-size:1.5rem}
+table{border-collapse:collapse;margin:1rem 0;font-size:.92rem}td,th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top}
+.counts td{text-align:right}.problems td:nth-child(5){text-align:right}thead th{background:#f4f4f4;text-align:left}
+.error td:first-child{color:#c62828;font-weight:600}.warning td:first-child{color:#ef6c00}.info td:first-child{color:#555}
+#chart .label,#chart .total,#chart .none{font-size:13px;fill:#333}.legend .key{margin-right:1rem;white-space:nowrap}
+.legend i{display:inline-block;width:.9rem;height:.9rem;margin-right:.3rem;vertical-align:-2px}
+.filters{display:flex;gap:1rem;flex-wrap:wrap;align-items:center}.checklist li{margin:.4rem 0}
+.status-succeeded{color:#2e7d32}.status-failed{color:#c62828}`;
+
+/** Filters the problem rows in place; no data leaves the page. */
+const SCRIPT = `(function(){var e=document.getElementById('filter-entity'),s=document.getElementById('filter-severity'),t=document.getElementById('filter-text'),out=document.getElementById('shown');
+var rows=Array.prototype.slice.call(document.querySelectorAll('tr.problem'));
+function apply(){var ev=e.value,sv=s.value,tv=t.value.toLowerCase(),n=0;rows.forEach(function(r){var ok=(!ev||r.dataset.entity===ev)&&(!sv||r.dataset.severity===sv)&&(!tv||r.textContent.toLowerCase().indexOf(tv)>=0);r.hidden=!ok;if(ok)n++;});out.textContent='Showing '+n+' of '+rows.length;}
+e.addEventListener('change',apply);s.addEventListener('change',apply);t.addEventListener('input',apply);apply();})();`;
+
+export function reportHtml(report: RunReport): string {
+  const e = report.entities;
+  const sum = (f: (c: EntityCounts) => number) => ENTITY_KEYS.reduce((s, k) => s + f(e[k]), 0);
+  const moved = report.mode === 'live' ? sum((c) => c.created) : sum((c) => c.planned);
+  const cards = [
+    ['Rows read', report.summary.rowsRead],
+    [report.mode === 'live' ? 'Created in Cliniko' : 'Ready to create', moved],
+    ['Already present', sum((c) => c.alreadyPresent)],
+    ['Updated', sum((c) => c.updated)],
+    ['Skipped', sum((c) => c.skipped)],
+    ['Invalid', sum((c) => c.invalid)],
+    ['Failed', sum((c) => c.failed)],
+    ['Not transferable', Object.values(report.excluded).reduce((a, b) => a + b, 0)],
+  ]
+    .map(
+      ([label, value]) =>
+        `<div class="card"><b>${Number(value).toLocaleString('en-US')}</b>${esc(label)}</div>`,
+    )
+    .join('');
+  const excluded = Object.entries(report.excluded);
+  const excludedTable = excluded.length
+    ? `<table><thead><tr><th>Table</th><th>Rows</th></tr></thead><tbody>${excluded.map(([k, n]) => `<tr><td>${esc(k)}</td><td>${n.toLocaleString('en-US')}</td></tr>`).join('')}</tbody></table>`
+    : '<p>None: the export held no financial tables.</p>';
+  const checklist = followUpChecklist(report)
+    .map((c) => `<li><b>${esc(c.item)}.</b> ${esc(c.detail)}</li>`)
+    .join('');
+  const title = `${report.mode === 'live' ? 'Migration' : 'Dry run'} report`;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:">
+<title>${esc(title)} ${esc(report.runId)}</title><style>${STYLE}</style></head>
+<body>
+<h1>${esc(title)}</h1>
+<p class="meta">Run <code>${esc(report.runId)}</code> · ${report.mode === 'live' ? 'live run' : 'dry run (nothing written to Cliniko)'} · <span class="status-${esc(report.status)}">${esc(report.status)}</span><br>
+Export <code>${esc(report.source.file)}</code> (sha256 <code>${esc(report.source.sha256.slice(0, 16))}…</code>) · ${esc(report.startedAt)} to ${esc(report.finishedAt)} (${report.summary.seconds.toFixed(0)} s) · ${report.cliniko.requests.toLocaleString('en-US')} Cliniko requests with ${report.cliniko.keys} key${report.cliniko.keys === 1 ? '' : 's'}</p>
+<div class="cards">${cards}</div>
+<p>${report.summary.errors.toLocaleString('en-US')} errors, ${report.summary.warnings.toLocaleString('en-US')} warnings, ${report.summary.infos.toLocaleString('en-US')} notes: see <a href="#problems">the problems</a>.</p>
+<h2>By entity</h2>
+${chart(report)}
+${countsTable(report)}
+<h2>Next steps</h2>
+<ol class="checklist">${checklist}</ol>
+<h2>Not transferable (counted, not migrated)</h2>
+${excludedTable}
+${problemsSection(report)}
+<script>${SCRIPT}</script>
+</body></html>`;
+}
