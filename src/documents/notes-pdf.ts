@@ -92,7 +92,7 @@ function write(
 }
 
 /** Cuts a label to fit an index column; wide (CJK) characters count double. */
-function fit(text: string, units: number): string {
+function clip(text: string, units: number): string {
   let used = 0;
   let out = '';
   for (const ch of text.replace(/\s+/g, ' ')) {
@@ -278,7 +278,7 @@ function indexRow(doc: Doc, note: NoteForPdf, page: number) {
   cells.forEach((cell, i) => {
     const col = COLUMNS[i];
     if (!col || !cell) return;
-    const runs = fontRuns(fit(cell, col.units));
+    const runs = fontRuns(clip(cell, col.units));
     runs.forEach((run, r) => {
       doc.font(`r${run.font}`).fontSize(9);
       const opts = { width: col.width, lineBreak: false, continued: r < runs.length - 1 };
@@ -298,7 +298,7 @@ function runningLines(doc: Doc, input: NotesPdfInput, patientName: string, page:
     input.patient.dateOfBirth ? ` · Born ${displayDate(input.patient.dateOfBirth)}` : ''
   }`;
   doc.fillColor(GREY);
-  const runs = fontRuns(fit(head, 90));
+  const runs = fontRuns(clip(head, 90));
   runs.forEach((run, r) => {
     doc.font(`r${run.font}`).fontSize(8);
     const opts = { width: CONTENT_WIDTH, lineBreak: false, continued: r < runs.length - 1 };
