@@ -225,10 +225,10 @@ function clinicName(
 }
 
 /** Why a signed-off live run may not go ahead: no finished dry run of this very export. */
-async function approvalRefusal(
+export async function approvalRefusal(
   input: PreflightInput,
   sha256: string,
-  deps: PreflightDeps,
+  deps: { readonly blobs: Pick<BlobStore, 'getJson'>; readonly store: Pick<StatusStore, 'dryRunFor'> },
 ): Promise<string | undefined> {
   let marker: ApprovalMarker = {};
   try {

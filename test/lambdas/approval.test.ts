@@ -1,0 +1,103 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { approvalRefusal, type PreflightInput } from '../../lambdas/preflight/preflight.js';
+import { approveDeployed } from '../../src/cli/deployed-runs.js';
+import type { ApprovalMarker } from '../../src/pipeline/approval.js';
+
+const SHA = 'a'.repeat(64);
+const input: PreflightInput = {
+  runId: 'live-1',
+  clinicId: 'clinic-7',
+  bucket: 'b',
+  key: 'exports/clinic-7/x.zip',
+  mode: 'live',
+  approvalKey: 'exports/clinic-7/x.zip.approved',
+};
+const deps = (marker: ApprovalMarker | 'not json' | undefined, dryRun: string | undefined) => ({
+  blobs: {
+    getJson: async <T>() => {
+      if (marker === 'not json') throw new SyntaxError('Unexpected end of JSON input');
+      return marker as T | undefined;
+    },
+  },
+  store: {
+    dryRunFor: async (clinicId: string, sha: string) =>
+      clinicId === 'clinic-7' && sha === SHA ? dryRun : undefined,
+  },
+});
+
+describe('a signed-off live run on AWS', () => {
+  it('goes ahead when the export is the one whose dry run finished', async () => {
+    expect(await approvalRefusal(input, SHA, deps({ runId: 'dry-1', sha256: SHA }, 'dry-1'))).toBeUndefined();
+    // a marker dropped by hand, empty: the export's finished dry run is what it approves
+    expect(await approvalRefusal(input, SHA, deps('not json', 'dry-1'))).toBeUndefined();
+  });
+
+  it('is refused when the export changed after approval, or never had a finished dry run', async () => {
+    const changed = await approvalRefusal(
+      input,
+      SHA,
+      deps({ runId: 'dry-1', sha256: 'b'.repeat(64) }, 'dry-1'),
+    );
+    expect(changed).toMatch(/x\.zip changed after its dry run was approved/);
+    const never = await approvalRefusal(input, SHA, deps(undefined, undefined));
+    expect(never).toMatch(/has no finished dry run/);
+  });
+});
+
+describe('approve --stack', () => {
+  const cfn = mockClient(CloudFormationClient);
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const s3 = mockClient(S3Client);
+  beforeEach(() => {
+    cfn.reset();
+    ddb.reset();
+    s3.reset();
+    cfn.on(DescribeStacksCommand).resolves({
+      Stacks: [
+        {
+          StackName: 'ClinikoMigrate',
+          CreationTime: new Date(),
+          StackStatus: 'CREATE_COMPLETE',
+          Outputs: [
+            { OutputKey: 'BucketName', OutputValue: 'exports-bucket' },
+            { OutputKey: 'StatusTableName', OutputValue: 'status-table' },
+          ],
+        },
+      ],
+    });
+    s3.on(GetObjectCommand).rejects(new Error('not used'));
+  });
+
+  const runItem = (mode: string, status: string) => ({
+    Item: {
+      pk: 'RUN#dry-1',
+      sk: 'RUN',
+      status,
+      run: { runId: 'dry-1', mode, clinicId: 'clinic-7', exportKey: 'exports/clinic-7/x.zip', sha256: SHA },
+    },
+  });
+
+  it('drops the approval marker beside the export, naming the dry run and its sha256', async () => {
+    ddb.on(GetCommand).resolves(runItem('dry-run', 'succeeded'));
+    s3.on(PutObjectCommand).resolves({});
+    const marker = await approveDeployed('ClinikoMigrate', 'dry-1', 'ops');
+    expect(marker).toEqual({ bucket: 'exports-bucket', key: 'exports/clinic-7/x.zip.approved' });
+    const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put?.Bucket).toBe('exports-bucket');
+    expect(JSON.parse(String(put?.Body))).toMatchObject({ runId: 'dry-1', sha256: SHA, approvedBy: 'ops' });
+  });
+
+  it('refuses a live run or an unfinished dry run', async () => {
+    ddb.on(GetCommand).resolves(runItem('live', 'succeeded'));
+    await expect(approveDeployed('ClinikoMigrate', 'dry-1', 'ops')).rejects.toThrow(
+      /only a dry run is approved/,
+    );
+    ddb.on(GetCommand).resolves(runItem('dry-run', 'planned'));
+    await expect(approveDeployed('ClinikoMigrate', 'dry-1', 'ops')).rejects.toThrow(/once it has finished/);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+  });
+});
