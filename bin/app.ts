@@ -1,21 +1,11 @@
-import { App } from 'aws-cdk-lib';
-import { MigrationStack } from '../lib/migration-stack.js';
+import { createApp } from '../lib/app.js';
+import { ResidencyError } from '../lib/residency.js';
 
-/**
- * The CDK app: one stack. Context: `stackName` (default ClinikoMigrate), `clinics` (comma-separated
- * clinic ids that get an API-key secret), `exportRetentionDays`.
- */
-const app = new App();
-const context = (name: string): string | undefined => app.node.tryGetContext(name);
-const clinics = (context('clinics') ?? '')
-  .split(',')
-  .map((c) => c.trim())
-  .filter(Boolean);
-new MigrationStack(app, context('stackName') ?? 'ClinikoMigrate', {
-  clinics,
-  ...(context('alarmEmail') ? { alarmEmail: context('alarmEmail') } : {}),
-  ...(context('exportRetentionDays') ? { exportRetentionDays: Number(context('exportRetentionDays')) } : {}),
-  ...(process.env.CDK_DEFAULT_REGION
-    ? { env: { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION } }
-    : {}),
-});
+// `cdk synth` / `cdk deploy`: the stack, checked against where the clinics' data may live.
+try {
+  createApp().synth();
+} catch (err) {
+  if (!(err instanceof ResidencyError)) throw err;
+  console.error(`cliniko-migrate: ${err.message}`);
+  process.exit(1);
+}

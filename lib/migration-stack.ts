@@ -24,6 +24,8 @@ import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cd
 import { Construct } from 'constructs';
 import { ENV } from '../lambdas/shared/env.js';
 import { ALL_FONT_FILES, fontPath, NOTE_FONTS_DIR_ENV } from '../src/documents/fonts.js';
+import { SIGNED_OFF_TAG } from '../src/pipeline/approval.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../src/pipeline/ports.js';
 import { MigrationFunction, type MigrationFunctionProps } from './constructs/migration-function.js';
 import { pipelineDefinition } from './constructs/pipeline-definition.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
@@ -31,8 +33,12 @@ import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 export interface MigrationStackProps extends StackProps {
   /** Clinics that get a Secrets Manager secret for their Cliniko API keys. */
   readonly clinics?: readonly string[];
-  /** Days an export (and its working files) is kept in the bucket. */
+  /** Days an export is kept at most, signed off or not (default 90). */
   readonly exportRetentionDays?: number;
+  /** Days an export and a run's working files are kept after its live run finished (default 7). */
+  readonly signedOffGraceDays?: number;
+  /** Days the status table keeps runs, outcomes and the id map: the audit trail (default 7 years). */
+  readonly auditRetentionDays?: number;
   /** Requests per minute per Cliniko user (Cliniko: 200). */
   readonly clinikoRateLimit?: number;
   readonly logRetention?: RetentionDays;
@@ -88,15 +94,27 @@ export class MigrationStack extends Stack {
       eventBridgeEnabled: true,
       serverAccessLogsBucket: accessLogs,
       serverAccessLogsPrefix: 'export-bucket/',
+      // The export is a second full copy of the clinic's records: it goes soon after sign-off
+      // (the Report step tags it once the live run finished), and after a cap in any case.
+      // Working files go after the grace period; reports stay.
       lifecycleRules: [
         {
+          id: 'SignedOffExports',
           prefix: 'exports/',
-          expiration: Duration.days(props.exportRetentionDays ?? 30),
+          tagFilters: { [SIGNED_OFF_TAG]: 'true' },
+          expiration: Duration.days(props.signedOffGraceDays ?? 7),
           noncurrentVersionExpiration: Duration.days(1),
         },
         {
+          id: 'ExportCap',
+          prefix: 'exports/',
+          expiration: Duration.days(props.exportRetentionDays ?? 90),
+          noncurrentVersionExpiration: Duration.days(1),
+        },
+        {
+          id: 'WorkingFiles',
           prefix: 'work/',
-          expiration: Duration.days(props.exportRetentionDays ?? 30),
+          expiration: Duration.days(props.signedOffGraceDays ?? 7),
           noncurrentVersionExpiration: Duration.days(1),
         },
       ],
@@ -110,6 +128,8 @@ export class MigrationStack extends Stack {
       encryption: TableEncryption.CUSTOMER_MANAGED,
       encryptionKey: key,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The audit trail's retention: every item carries its expiry.
+      timeToLiveAttribute: 'expiresAt',
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
@@ -136,6 +156,7 @@ export class MigrationStack extends Stack {
       [ENV.secretPrefix]: secretPrefix(this.stackName),
       [ENV.rateLimitPerMinute]: String(props.clinikoRateLimit ?? 200),
       [ENV.maxTokenWaitMs]: '2000',
+      [ENV.auditRetentionDays]: String(props.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS),
     };
     const fn = (
       id: string,

@@ -109,6 +109,7 @@ export async function runLocal(
           }
         : {}),
       POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      S3_OBJECT_TAGGING: 'off',
     });
     // handlers build their clients and logger afresh from this environment
     resetRuntime();
@@ -242,6 +243,9 @@ export async function runLocal(
     await writeFile(files.json, reportText);
     await writeFile(files.csv, await fetch('problems.csv'));
     await writeFile(files.html, await fetch('report.html'));
+    // A run stopped by Preflight wrote nothing, and has no audit trail.
+    const audit = await fetch('audit.csv').catch(() => undefined);
+    if (audit !== undefined) await writeFile(join(dir, 'audit.csv'), audit);
     const { SQSClient, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
     const dlq = await new SQSClient({}).send(
       new GetQueueAttributesCommand({

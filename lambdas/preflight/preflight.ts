@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import { keyLabel } from '../../src/cliniko/api-key.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
 import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
@@ -202,6 +203,8 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
       defaultTimeZone: locs.defaultTimeZone,
       ...clinicName(businesses, locs.defaultBusinessId),
       clinikoUsers: users,
+      keyLabels: credentials.apiKeys.map(keyLabel),
+      ...(input.approvalKey ? { approvalKey: input.approvalKey } : {}),
       target: client.baseUrl,
     };
     await deps.store.putRun(run);

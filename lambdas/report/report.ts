@@ -5,7 +5,9 @@ import {
   emptyEntities,
 } from '../../src/migration/entities.js';
 import { dateOrderProblems } from '../../src/migration/scan-export.js';
+import { SIGNED_OFF_TAG } from '../../src/pipeline/approval.js';
 import { type BlobStore, keys, type Problem, type StatusStore } from '../../src/pipeline/ports.js';
+import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
 import { problemsCsv, type RunReport, reportHtml, withChecklist } from '../../src/report/run-report.js';
 import { DateOrderEvidence } from '../../src/source/values.js';
 
@@ -219,8 +221,19 @@ export async function writeReport(input: ReportInput, deps: ReportDeps): Promise
   );
   await deps.blobs.putText(input.bucket, at('report.html'), reportHtml(report), 'text/html; charset=utf-8');
   const run = input.failures?.length ? undefined : await deps.store.getRun(input.runId);
+  if (run) {
+    const writes: AuditWrite[] = [];
+    for await (const w of deps.store.listWrites(run.runId)) writes.push(w);
+    await deps.blobs.putText(input.bucket, at('audit.csv'), auditCsv(run, writes), 'text/csv; charset=utf-8');
+  }
   // A finished dry run is what an approval refers to: remembered by the export's sha256.
   if (run?.mode === 'dry-run') await deps.store.recordDryRun(run.clinicId, run.sha256, run.runId);
+  // A live run that wrote everything ends the export's use: tagged, the lifecycle removes it
+  // after the grace period. With failures it stays, so the same export can be run again.
+  if (run?.mode === 'live' && !output.failed) {
+    await deps.blobs.tag(run.bucket, run.exportKey, { [SIGNED_OFF_TAG]: 'true' });
+    if (run.approvalKey) await deps.blobs.tag(run.bucket, run.approvalKey, { [SIGNED_OFF_TAG]: 'true' });
+  }
   if (!input.failures?.length)
     await deps.store.updateRunStatus(input.runId, output.failed ? 'finished-with-failures' : 'succeeded', {
       finishedAt: report.finishedAt,

@@ -20,6 +20,7 @@ import type {
   WriteOutcome,
   WriteResult,
 } from '../../src/pipeline/ports.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/pipeline/ports.js';
 
 /**
  * The status table: one DynamoDB table, keys `pk`/`sk`.
@@ -43,15 +44,29 @@ export class DynamoStatusStore implements StatusStore {
   constructor(
     private readonly table: string,
     client: DynamoDBClient = new DynamoDBClient({}),
+    /** How long run records, outcomes and the id map are kept (the audit trail): 7 years by default. */
+    private readonly retentionDays = DEFAULT_AUDIT_RETENTION_DAYS,
   ) {
     this.doc = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  }
+
+  /** DynamoDB's TTL attribute (epoch seconds): the item goes once the retention has passed. */
+  private expiresAt(): number {
+    return Math.floor(Date.now() / 1000) + this.retentionDays * 86_400;
   }
 
   async putRun(run: RunInfo): Promise<void> {
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: `RUN#${run.runId}`, sk: 'RUN', run, status: 'preflight-passed', clinicId: run.clinicId },
+        Item: {
+          pk: `RUN#${run.runId}`,
+          sk: 'RUN',
+          run,
+          status: 'preflight-passed',
+          clinicId: run.clinicId,
+          expiresAt: this.expiresAt(),
+        },
       }),
     );
   }
@@ -97,7 +112,13 @@ export class DynamoStatusStore implements StatusStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: `RUN#${runId}`, sk: `BATCH#${batchKey}`, counts, ...(evidence ? { evidence } : {}) },
+        Item: {
+          pk: `RUN#${runId}`,
+          sk: `BATCH#${batchKey}`,
+          counts,
+          ...(evidence ? { evidence } : {}),
+          expiresAt: this.expiresAt(),
+        },
       }),
     );
   }
@@ -122,7 +143,9 @@ export class DynamoStatusStore implements StatusStore {
 
   async putOutcomes(runId: string, outcomes: readonly RecordOutcome[]): Promise<void> {
     const items = outcomes.map((o) => ({
-      PutRequest: { Item: { pk: `RUN#${runId}`, sk: `REC#${o.entity}#${o.sourceId}`, ...o } },
+      PutRequest: {
+        Item: { pk: `RUN#${runId}`, sk: `REC#${o.entity}#${o.sourceId}`, ...o, expiresAt: this.expiresAt() },
+      },
     }));
     await this.batchWrite(items);
   }
@@ -160,7 +183,13 @@ export class DynamoStatusStore implements StatusStore {
     await this.doc.send(
       new PutCommand({
         TableName: this.table,
-        Item: { pk: `CLINIC#${clinicId}`, sk: `DRYRUN#${sha256}`, runId, sha256 },
+        Item: {
+          pk: `CLINIC#${clinicId}`,
+          sk: `DRYRUN#${sha256}`,
+          runId,
+          sha256,
+          expiresAt: this.expiresAt(),
+        },
       }),
     );
   }
@@ -200,6 +229,7 @@ export class DynamoStatusStore implements StatusStore {
           entity,
           ...entry,
           steps: [...entry.steps],
+          expiresAt: this.expiresAt(),
         },
       }),
     );
@@ -275,8 +305,11 @@ export class DynamoStatusStore implements StatusStore {
         TableName: this.table,
         Key: { pk: `RUN#${runId}`, sk: `OUT#${result.entity}#${result.sourceId}` },
         UpdateExpression:
-          'SET entity = :e, sourceId = :s, outcome = :o, clinikoId = :c, reason = :r, code = :code',
+          'SET entity = :e, sourceId = :s, outcome = :o, clinikoId = :c, reason = :r, code = :code, #at = if_not_exists(#at, :at), expiresAt = :x',
+        ExpressionAttributeNames: { '#at': 'at' },
         ExpressionAttributeValues: {
+          ':at': new Date().toISOString(),
+          ':x': this.expiresAt(),
           ':e': result.entity,
           ':s': result.sourceId,
           ':o': result.outcome,
@@ -292,7 +325,7 @@ export class DynamoStatusStore implements StatusStore {
         new UpdateCommand({
           TableName: this.table,
           Key: { pk: `RUN#${runId}`, sk: `DONE#${result.entity}#${shardOf(result.sourceId)}` },
-          UpdateExpression: 'ADD #ids :id, #outcome :one SET entity = :e',
+          UpdateExpression: 'ADD #ids :id, #outcome :one SET entity = :e, expiresAt = :x',
           ConditionExpression: 'attribute_not_exists(#ids) OR NOT contains(#ids, :sid)',
           ExpressionAttributeNames: { '#ids': 'ids', '#outcome': result.outcome },
           ExpressionAttributeValues: {
@@ -300,6 +333,7 @@ export class DynamoStatusStore implements StatusStore {
             ':sid': result.sourceId,
             ':one': 1,
             ':e': result.entity,
+            ':x': this.expiresAt(),
           },
         }),
       );
@@ -313,8 +347,14 @@ export class DynamoStatusStore implements StatusStore {
       new UpdateCommand({
         TableName: this.table,
         Key: { pk: `RUN#${runId}`, sk: `OUT#${entity}#${sourceId}` },
-        UpdateExpression: 'SET entity = :e, sourceId = :s, lastError = :r ADD attempts :one',
-        ExpressionAttributeValues: { ':e': entity, ':s': sourceId, ':r': reason.slice(0, 500), ':one': 1 },
+        UpdateExpression: 'SET entity = :e, sourceId = :s, lastError = :r, expiresAt = :x ADD attempts :one',
+        ExpressionAttributeValues: {
+          ':e': entity,
+          ':s': sourceId,
+          ':r': reason.slice(0, 500),
+          ':one': 1,
+          ':x': this.expiresAt(),
+        },
       }),
     );
   }
@@ -343,6 +383,7 @@ export class DynamoStatusStore implements StatusStore {
         ...(item.reason ? { reason: String(item.reason) } : {}),
         ...(item.code ? { code: String(item.code) } : {}),
         ...(item.lastError ? { lastError: String(item.lastError) } : {}),
+        ...(item.at ? { at: String(item.at) } : {}),
       };
     }
   }

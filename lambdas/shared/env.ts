@@ -17,6 +17,8 @@ export const ENV = {
   /** Client retries of transient failures (attempts, first backoff): tests and local runs shorten them. */
   clinikoMaxAttempts: 'CLINIKO_MAX_ATTEMPTS',
   clinikoRetryBaseMs: 'CLINIKO_RETRY_BASE_MS',
+  /** Days the status table keeps runs, outcomes and the id map (the audit trail). */
+  auditRetentionDays: 'AUDIT_RETENTION_DAYS',
 } as const;
 
 export function requireEnv(name: string): string {

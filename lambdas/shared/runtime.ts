@@ -1,6 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/pipeline/ports.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { clinikoFactory } from './cliniko-factory.js';
 import { DynamoBucketStore } from './dynamo-bucket-store.js';
@@ -22,7 +23,11 @@ function build() {
   const dynamo = new DynamoDBClient({});
   const table = requireEnv(ENV.statusTable);
   return {
-    store: new DynamoStatusStore(table, dynamo),
+    store: new DynamoStatusStore(
+      table,
+      dynamo,
+      Number(process.env[ENV.auditRetentionDays] ?? DEFAULT_AUDIT_RETENTION_DAYS),
+    ),
     buckets: new DynamoBucketStore(table, dynamo),
     blobs: new S3BlobStore(),
     secrets: new SecretsManagerSource(process.env[ENV.secretPrefix] ?? 'cliniko-migrate/'),

@@ -1,5 +1,11 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { BlobStore } from '../../src/pipeline/ports.js';
 import type { ByteSource } from '../../src/source/archive.js';
 
@@ -40,6 +46,19 @@ export class S3BlobStore implements BlobStore {
   async putBytes(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void> {
     await this.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }),
+    );
+  }
+
+  async tag(bucket: string, key: string, tags: Record<string, string>): Promise<void> {
+    // The local S3 emulator has no object tagging (it would store the request as the object);
+    // locally the CLI removes working files itself.
+    if (process.env.S3_OBJECT_TAGGING === 'off') return;
+    await this.s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: bucket,
+        Key: key,
+        Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      }),
     );
   }
 

@@ -4,6 +4,9 @@
  */
 export const APPROVAL_SUFFIX = '.approved';
 
+/** Tag of an export whose live run finished: the bucket's lifecycle removes it after a grace period. */
+export const SIGNED_OFF_TAG = 'cliniko-migrate-signed-off';
+
 export const approvalMarkerKey = (exportKey: string) => `${exportKey}${APPROVAL_SUFFIX}`;
 
 /** What `approve` writes into the marker; a marker dropped by hand may be empty. */

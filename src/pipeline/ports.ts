@@ -31,6 +31,10 @@ export interface RunInfo {
   readonly defaultTimeZone: string;
   /** The default Cliniko business's name, shown on notes PDFs. */
   readonly clinicName?: string;
+  /** The approval marker that started a live run on AWS. */
+  readonly approvalKey?: string;
+  /** The keys as they may be shown (their last four characters), for the audit trail. */
+  readonly keyLabels?: readonly string[];
   /** Cliniko user ids of the configured keys, in key order: each user has its own rate limit. */
   readonly clinikoUsers: readonly string[];
   readonly target: string;
@@ -174,7 +178,9 @@ export interface StatusStore {
   /** Every write result, and the last error of records still being retried (no outcome yet). */
   listWrites(
     runId: string,
-  ): AsyncIterable<Omit<WriteResult, 'outcome'> & { outcome?: WriteOutcome; lastError?: string }>;
+  ): AsyncIterable<
+    Omit<WriteResult, 'outcome'> & { outcome?: WriteOutcome; lastError?: string; at?: string }
+  >;
 }
 
 export interface BlobStore {
@@ -184,6 +190,8 @@ export interface BlobStore {
   /** A file the run makes (a notes PDF), stored for a writer to upload. */
   putBytes(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void>;
   byteSource(bucket: string, key: string): Promise<ByteSource>;
+  /** Tags an object (an export whose live run finished, for the bucket's lifecycle). */
+  tag(bucket: string, key: string, tags: Record<string, string>): Promise<void>;
   /** Streams an object (sha256, documents). */
   read(bucket: string, key: string): Promise<Readable>;
 }
@@ -267,6 +275,9 @@ export type WritePayload =
       /** At most 255 characters; also the key the record is re-found by. */
       readonly description: string;
     };
+
+/** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 2557;
 
 /** Where a run keeps its working files and reports in the bucket. */
 export const keys = {

@@ -7,6 +7,7 @@ import type { SourceRow } from '../../src/source/csv.js';
 /** The bucket as a map: enough for what the partitioner writes. */
 class MemoryBlobs implements BlobStore {
   readonly objects = new Map<string, string>();
+  async tag(): Promise<void> {}
   async getJson<T>(_bucket: string, key: string): Promise<T | undefined> {
     const text = this.objects.get(key);
     return text === undefined ? undefined : (JSON.parse(text) as T);

@@ -14,6 +14,17 @@ function synth() {
 const { stack, template } = synth();
 
 describe('the stack', () => {
+  it('keeps the audit trail for its retention and replicates nothing to another region', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+    for (const bucket of Object.values(template.findResources('AWS::S3::Bucket')))
+      expect(bucket.Properties?.ReplicationConfiguration).toBeUndefined();
+    for (const table of Object.values(template.findResources('AWS::DynamoDB::Table')))
+      expect(table.Properties?.Replicas).toBeUndefined();
+    expect(Object.keys(template.findResources('AWS::DynamoDB::GlobalTable'))).toHaveLength(0);
+  });
+
   it('keeps exports private, TLS-only, versioned, KMS-encrypted, expiring, and announced to EventBridge', () => {
     template.hasResourceProperties('AWS::S3::Bucket', {
       PublicAccessBlockConfiguration: {
@@ -29,7 +40,16 @@ describe('the stack', () => {
         ],
       },
       LifecycleConfiguration: {
-        Rules: Match.arrayWith([Match.objectLike({ Prefix: 'exports/', ExpirationInDays: 14 })]),
+        Rules: Match.arrayWith([
+          // after the live run, the export goes after the grace period
+          Match.objectLike({
+            Prefix: 'exports/',
+            ExpirationInDays: 7,
+            TagFilters: [{ Key: 'cliniko-migrate-signed-off', Value: 'true' }],
+          }),
+          Match.objectLike({ Prefix: 'exports/', ExpirationInDays: 14 }),
+          Match.objectLike({ Prefix: 'work/', ExpirationInDays: 7 }),
+        ]),
       },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {
