@@ -1,10 +1,10 @@
 import { ENV } from '../shared/env.js';
-import { logger, runtime } from '../shared/runtime.js';
+import { log, runtime } from '../shared/runtime.js';
 import { type PlanInput, type PlanOutput, plan } from './plan.js';
 
 export const handler = async (event: PlanInput): Promise<PlanOutput> => {
   const out = await plan(event, { ...runtime(), batchSize: Number(process.env[ENV.batchSize] ?? 500) });
-  logger.info('plan', {
+  log.info('plan', {
     runId: event.runId,
     batches: Object.fromEntries(
       Object.entries(out)

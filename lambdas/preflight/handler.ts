@@ -1,5 +1,5 @@
 import type { ClinikoClient } from '../../src/cliniko/client.js';
-import { clinikoFor, flushRequests, logger, runtime } from '../shared/runtime.js';
+import { clinikoFor, flushRequests, log, runtime } from '../shared/runtime.js';
 import { type PreflightInput, type PreflightOutput, preflight } from './preflight.js';
 
 const seen = new Map<ClinikoClient, Record<string, number>>();
@@ -17,7 +17,7 @@ export const handler = async (event: PreflightInput): Promise<PreflightOutput> =
     },
   });
   if (out.ok) await flushRequests(event.runId, used, seen);
-  logger.info('preflight', {
+  log.info('preflight', {
     runId: event.runId,
     ok: out.ok,
     failures: out.failures.length,

@@ -1,8 +1,8 @@
-import { logger, runtime } from '../shared/runtime.js';
+import { log, runtime } from '../shared/runtime.js';
 import { type ReportInput, type ReportOutput, writeReport } from './report.js';
 
 export const handler = async (event: ReportInput): Promise<ReportOutput> => {
   const out = await writeReport(event, runtime());
-  logger.info('report', { runId: event.runId, status: out.status, failed: out.failed });
+  log.info('report', { runId: event.runId, status: out.status, failed: out.failed });
   return out;
 };

@@ -8,6 +8,7 @@ import { DynamoBucketStore } from './dynamo-bucket-store.js';
 import { DynamoStatusStore } from './dynamo-status-store.js';
 import { ENV, requireEnv } from './env.js';
 import { S3BlobStore } from './s3-blob-store.js';
+import { safeLog } from './safe-log.js';
 import { SecretsManagerSource } from './secrets-source.js';
 import { SqsCommandQueue } from './sqs-command-queue.js';
 
@@ -16,6 +17,8 @@ import { SqsCommandQueue } from './sqs-command-queue.js';
  * environment variables. Logs are structured JSON and carry ids, counts and codes only.
  */
 export const logger = new Logger({ serviceName: 'cliniko-migrate' });
+/** What handlers log through: ids, counts and codes only (see safe-log.ts). */
+export const log = safeLog(logger);
 
 let cached: ReturnType<typeof build> | undefined;
 

@@ -1,7 +1,7 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { ENV, requireEnv } from '../shared/env.js';
-import { logger } from '../shared/runtime.js';
+import { log } from '../shared/runtime.js';
 import { runStartFor } from './start-run.js';
 
 interface S3ObjectCreatedDetail {
@@ -31,11 +31,11 @@ export const handler = async (
         input: JSON.stringify(start.input),
       }),
     );
-    logger.info('run started', { runId: start.name, clinicId: start.input.clinicId });
+    log.info('run started', { runId: start.name, clinicId: start.input.clinicId });
     return { started: true, name: start.name };
   } catch (err) {
     if (err instanceof ExecutionAlreadyExists) {
-      logger.info('duplicate event: run already started', { runId: start.name });
+      log.info('duplicate event: run already started', { runId: start.name });
       return { started: false, name: start.name };
     }
     throw err;

@@ -5,7 +5,8 @@ import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import type { RunInfo, WriteCommand } from '../../src/pipeline/ports.js';
 import { type ExportArchive, openZipSource } from '../../src/source/archive.js';
 import { ENV } from '../shared/env.js';
-import { clinikoFor, flushRequests, logger, onRuntimeReset, runtime } from '../shared/runtime.js';
+import { clinikoFor, flushRequests, log, onRuntimeReset, runtime } from '../shared/runtime.js';
+import { errorName } from '../shared/safe-log.js';
 import type { SqsCommandQueue } from '../shared/sqs-command-queue.js';
 import { DeferredWrite, writeCommand } from './write-command.js';
 
@@ -78,7 +79,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
         { store: rt.store, cliniko, now: rt.now, openDocument, openRunFile },
         { receiveCount: Number(message.attributes.ApproximateReceiveCount ?? 1), owner: message.messageId },
       );
-      logger.debug('written', {
+      log.debug('written', {
         runId: cmd.runId,
         entity: cmd.entity,
         sourceId: cmd.sourceId,
@@ -90,11 +91,11 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
         await queue.sendLater(err instanceof DeferredWrite ? err.command : cmd, err.delayMs / 1000);
         return;
       }
-      logger.warn('write will be retried', {
+      log.warn('write will be retried', {
         runId: cmd.runId,
         entity: cmd.entity,
         sourceId: cmd.sourceId,
-        error: (err as Error).name,
+        error: errorName(err),
       });
       throw err;
     }
