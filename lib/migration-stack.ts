@@ -244,7 +244,7 @@ export class MigrationStack extends Stack {
           generateStringKey: 'placeholder',
         },
       });
-      for (const f of [preflight, writer]) secret.grantRead(f);
+      for (const f of [preflight, writer, report]) secret.grantRead(f);
       secrets.push(secret);
     }
 

@@ -19,6 +19,7 @@ import type { ClinicalNote, Patient } from '../../src/model/canonical.js';
 import {
   type BatchCounts,
   type BlobStore,
+  batchName,
   type CommandQueue,
   keys,
   type Problem,
@@ -29,6 +30,7 @@ import {
   type WriteCommand,
   type WritePayload,
 } from '../../src/pipeline/ports.js';
+import { AidCollector } from '../../src/report/approval-aids.js';
 import { type ArchiveEntry, safeEntryPath } from '../../src/source/archive.js';
 import type { References } from '../../src/source/builders.js';
 import type { SourceProfile } from '../../src/source/profile.js';
@@ -149,6 +151,9 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
   const idOf = (m: Map<string, { clinikoId: string }>, key: string | undefined) =>
     key ? m.get(key)?.clinikoId : undefined;
 
+  const aids = new AidCollector();
+  const zoneOf = (loc: string | undefined) =>
+    (loc ? run.locations[loc]?.timeZone : undefined) ?? run.defaultTimeZone;
   /** Live notes waiting to be bundled into PDFs once the whole batch is read. */
   const notes: { record: ClinicalNote; outcome: RecordOutcome; patientId: string }[] = [];
 
@@ -158,6 +163,18 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     problems.push(...result.problems);
     if (planned?.entity === 'clinicalNotes')
       problems.push(...noteGlyphProblems(planned.record, batch.file, row.row));
+    if (entity === 'patients')
+      aids.client(
+        row,
+        batch.file,
+        result.outcome,
+        planned?.entity === 'patients' ? planned.record : undefined,
+      );
+    if (planned?.entity === 'appointments')
+      aids.appointment(planned.record, zoneOf(planned.record.locationSourceId));
+    else if (planned?.entity === 'clinicalNotes') aids.note(planned.record, row.row);
+    else if (planned?.entity === 'letters' || planned?.entity === 'fileUploads')
+      aids.document(planned.record);
     const rawKey = row.values[tableKey(deps.profile, table)] ?? '';
     const sourceId = entity === 'contacts' ? contactKey(table.replace(/s$/, ''), rawKey) : rawKey;
     if (!planned) {
@@ -270,11 +287,9 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
   }
 
   await deps.store.putOutcomes(run.runId, outcomes);
-  await deps.blobs.putJson(
-    run.bucket,
-    keys.problems(run.runId, input.batchKey.replace(/[^\w.-]+/g, '_')),
-    problems,
-  );
+  if (['patients', 'appointments', 'clinicalNotes', 'letters', 'fileUploads'].includes(entity))
+    await deps.blobs.putJson(run.bucket, keys.aids(run.runId, batchName(input.batchKey)), aids.snapshot());
+  await deps.blobs.putJson(run.bucket, keys.problems(run.runId, batchName(input.batchKey)), problems);
   if (commands.length) await deps.queue.send(commands);
   const batchCounts: BatchCounts = {
     entity,

@@ -1,3 +1,4 @@
+import type { ClinikoClient } from '../../src/cliniko/client.js';
 import {
   ENTITY_KEYS,
   type EntityCounts,
@@ -6,8 +7,17 @@ import {
 } from '../../src/migration/entities.js';
 import { dateOrderProblems } from '../../src/migration/scan-export.js';
 import { SIGNED_OFF_TAG } from '../../src/pipeline/approval.js';
-import { type BlobStore, keys, type Problem, type StatusStore } from '../../src/pipeline/ports.js';
+import {
+  type BlobStore,
+  batchName,
+  keys,
+  type Problem,
+  type RunInfo,
+  type StatusStore,
+} from '../../src/pipeline/ports.js';
+import { type AidsSnapshot, approvalAids } from '../../src/report/approval-aids.js';
 import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
+import { busyWeekInCliniko } from '../../src/report/busy-week.js';
 import { problemsCsv, type RunReport, reportHtml, withChecklist } from '../../src/report/run-report.js';
 import { DateOrderEvidence } from '../../src/source/values.js';
 
@@ -37,6 +47,8 @@ export interface ReportDeps {
   readonly store: StatusStore;
   readonly blobs: BlobStore;
   readonly now: () => Date;
+  /** Reads the busiest week back from Cliniko after a live run. */
+  readonly cliniko?: (run: RunInfo) => Promise<ClinikoClient>;
 }
 
 export async function buildReport(
@@ -79,8 +91,16 @@ export async function buildReport(
     ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'preflight'))) ?? []),
     ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'plan'))) ?? []),
   ];
+  const aidSnapshots: AidsSnapshot[] = [];
   for (const { batchKey, counts, evidence: ev } of await deps.store.listBatchCounts(run.runId)) {
     if (ev) evidence.merge(ev);
+    if (!batchKey.startsWith('plan:')) {
+      const snap = await deps.blobs.getJson<AidsSnapshot>(
+        run.bucket,
+        keys.aids(run.runId, batchName(batchKey)),
+      );
+      if (snap) aidSnapshots.push(snap);
+    }
     if (counts.entity === 'migratedAppointmentType') continue;
     const c = entities[counts.entity];
     c.source += counts.source;
@@ -93,7 +113,7 @@ export async function buildReport(
       problems.push(
         ...((await deps.blobs.getJson<Problem[]>(
           run.bucket,
-          keys.problems(run.runId, batchKey.replace(/[^\w.-]+/g, '_')),
+          keys.problems(run.runId, batchName(batchKey)),
         )) ?? []),
       );
   }
@@ -177,6 +197,25 @@ export async function buildReport(
     if (run.mode === 'live')
       c.planned = Math.max(0, c.source - c.created - c.alreadyPresent - c.skipped - c.invalid - c.failed);
   }
+  let aids = approvalAids(aidSnapshots, problems, { practitioner: (id) => run.practitioners[id]?.name });
+  if (run.mode === 'live' && aids.busiestWeek && deps.cliniko) {
+    try {
+      const busiestWeek = await busyWeekInCliniko(await deps.cliniko(run), aids.busiestWeek, run);
+      aids = { ...aids, busiestWeek };
+    } catch (err) {
+      // The report must not fail on a read-back: the source counts stand, and the reason is shown.
+      problems.push({
+        entity: 'appointments',
+        sourceId: '',
+        file: '',
+        row: 0,
+        field: '',
+        code: 'BUSY_WEEK_NOT_READ',
+        severity: 'info',
+        message: `the busiest week could not be read back from Cliniko (${(err as Error).name})`,
+      });
+    }
+  }
   const byStatus = await deps.store.requests(run.runId);
   const failed = ENTITY_KEYS.reduce((n, k) => n + entities[k].failed, 0);
   const count = (s: string) => problems.filter((p) => p.severity === s).length;
@@ -190,6 +229,7 @@ export async function buildReport(
     entities,
     excluded: run.excluded ?? {},
     problems,
+    approvalAids: aids,
     cliniko: {
       requests: Object.values(byStatus).reduce((a, b) => a + b, 0),
       byStatus,

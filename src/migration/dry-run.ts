@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { ClinikoClient } from '../cliniko/client.js';
 import type { MigrationConfig } from '../config/migration-config.js';
 import type * as M from '../model/canonical.js';
+import { approvalAids } from '../report/approval-aids.js';
 import type { RunReport } from '../report/run-report.js';
 import type { SourceProfile } from '../source/profile.js';
 import { type ClinikoReferenceData, type ScanProgress, scanExport } from './scan-export.js';
@@ -73,6 +74,7 @@ export async function dryRun(exportPath: string, options: DryRunOptions): Promis
     entities: result.entities,
     excluded: result.excluded,
     problems: result.problems,
+    approvalAids: approvalAids([result.aids], result.problems),
     cliniko: {
       requests: client?.counter.total ?? 0,
       byStatus: client?.counter.byStatus() ?? {},

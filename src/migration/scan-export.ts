@@ -5,6 +5,7 @@ import { basename } from 'node:path';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { noteGlyphProblems } from '../documents/note-bundles.js';
 import type * as M from '../model/canonical.js';
+import { AidCollector, type AidsSnapshot } from '../report/approval-aids.js';
 import type { Problem, RowOutcome, RowResult } from '../report/problem.js';
 import {
   type ClinikoBusiness,
@@ -86,6 +87,8 @@ export interface ScanResult {
   readonly defaultTimeZone: string;
   /** Some appointment's type is missing or unknown: "Migrated appointment" is needed. */
   readonly needsMigratedType: boolean;
+  /** What the approval aids are built from. */
+  readonly aids: AidsSnapshot;
 }
 
 export async function sha256File(path: string): Promise<string> {
@@ -387,6 +390,7 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
   };
 
   let needsMigratedType = false;
+  const aids = new AidCollector();
   for (const { table: name, entity } of TABLES) {
     await table(
       name,
@@ -397,7 +401,16 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
         if (entity === 'patients') {
           const id = row.values.ClientId ?? '';
           if (id && !patientOutcomes.has(id)) patientOutcomes.set(id, r.outcome);
+          aids.client(row, file, r.outcome, p?.entity === 'patients' ? p.record : undefined);
         }
+        if (p?.entity === 'appointments')
+          aids.appointment(
+            p.record,
+            (p.record.locationSourceId ? locs.refs.get(p.record.locationSourceId)?.timeZone : undefined) ??
+              locs.defaultTimeZone,
+          );
+        else if (p?.entity === 'clinicalNotes') aids.note(p.record, row.row);
+        else if (p?.entity === 'letters' || p?.entity === 'fileUploads') aids.document(p.record);
         if (!p) return;
         const at = { file, row: row.row };
         switch (p.entity) {
@@ -447,5 +460,6 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
     defaultBusinessId: locs.defaultBusinessId,
     defaultTimeZone: locs.defaultTimeZone,
     needsMigratedType,
+    aids: aids.snapshot(),
   };
 }

@@ -276,6 +276,9 @@ export type WritePayload =
       readonly description: string;
     };
 
+/** A batch key as a file name. */
+export const batchName = (batchKey: string) => batchKey.replace(/[^\w.-]+/g, '_');
+
 /** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 2557;
 
@@ -285,6 +288,8 @@ export const keys = {
   batch: (runId: string, table: string, n: number) =>
     `work/${runId}/batches/${table}/${String(n).padStart(5, '0')}.json`,
   problems: (runId: string, name: string) => `work/${runId}/problems/${name}.json`,
+  /** What a batch saw for the approval aids (samples and counts). */
+  aids: (runId: string, name: string) => `work/${runId}/aids/${name}.json`,
   entries: (runId: string) => `work/${runId}/entries.json`,
   /** A partition of a table whose rows must be grouped (a patient's notes): its part files. */
   partition: (runId: string, table: string, p: number) =>

@@ -1,6 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EntityCounts, EntityKey } from '../migration/entities.js';
+import type { ApprovalAids } from './approval-aids.js';
 import type { Problem } from './problem.js';
 import { type ChecklistItem, followUpChecklist, reportHtml } from './report-page.js';
 
@@ -21,6 +22,8 @@ export interface RunReport {
     readonly keys: number;
     readonly target: string;
   };
+  /** What a clinic checks before sign-off, done for it (see approval-aids.ts). */
+  readonly approvalAids?: ApprovalAids;
   /** What the clinic does next (written into report.json; the page shows it). */
   readonly checklist?: readonly ChecklistItem[];
   readonly summary: {

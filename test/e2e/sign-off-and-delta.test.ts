@@ -107,6 +107,15 @@ describe('dry run, sign-off, live run, delta run', { timeout: 180_000 }, () => {
     dryRunId = /approve (run-[0-9a-f]+)/.exec(dry.out)?.[1] ?? '';
     expect(dryRunId).not.toBe('');
     expect(report('dry').entities.patients).toMatchObject({ source: 20, planned: 20, created: 0 });
+    // the approval aids, from the pipeline's batches
+    const aids = report('dry').approvalAids;
+    expect(aids?.clientSample).toHaveLength(20);
+    expect(aids?.clientSample[0]?.asSent).toHaveProperty('old_reference_id');
+    expect(aids?.busiestWeek?.appointments).toBeGreaterThan(0);
+    expect(aids?.appointmentSample.length).toBeGreaterThan(5);
+    expect(aids?.notesByClient.length).toBeGreaterThan(5);
+    for (const section of ['dstEdgeCases', 'attachmentsByClient', 'attachmentTotals', 'ambiguousDateColumns'])
+      expect(aids).toHaveProperty(section);
     expect(sandbox.state.count('patients')).toBe(0);
   });
 
@@ -126,6 +135,11 @@ describe('dry run, sign-off, live run, delta run', { timeout: 180_000 }, () => {
     expect(r.entities.patients).toMatchObject({ source: 20, created: 20, planned: 0, failed: 0 });
     expect(r.entities.appointments.created).toBe(20);
     expect(r.entities.clinicalNotes.created).toBe(20);
+    // the busiest week read back from Cliniko matches the export
+    const week = r.approvalAids?.busiestWeek;
+    expect(week?.byPractitioner.length).toBeGreaterThan(0);
+    for (const p of week?.byPractitioner ?? []) expect(p.cliniko).toBe(p.source);
+    for (const l of week?.byLocation ?? []) expect(l.cliniko).toBe(l.source);
 
     const status = await cli('status', r.runId, '--state-dir', stateDir);
     expect(status.code).toBe(0);

@@ -1,0 +1,350 @@
+import { createHash } from 'node:crypto';
+import { mapPatient } from '../mapping/cliniko-bodies.js';
+import type * as M from '../model/canonical.js';
+import type { Problem } from './problem.js';
+
+/**
+ * What a clinic checks by hand before it signs off (anchors.md §5.1), done for it: 20 clients
+ * field by field as exported and as sent to Cliniko, the busiest week's appointments per
+ * practitioner and location, appointments shown in local time and in the business's zone with
+ * DST edge cases, each sampled client's notes in date order and attachments with bytes, and date
+ * columns whose day/month order is ambiguous.
+ *
+ * Samples are deterministic: the records whose source ids hash lowest. So the same export gives
+ * the same sample however it is split into batches, and batch collectors merge exactly: a
+ * client in the overall sample is always among the lowest hashes of any batch that holds it.
+ */
+export const CLIENT_SAMPLE = 20;
+export const APPOINTMENT_SAMPLE = 12;
+
+const rank = (id: string) => createHash('sha256').update(id).digest('hex').slice(0, 16);
+
+export interface SampledClient {
+  readonly sourceId: string;
+  readonly file: string;
+  readonly row: number;
+  readonly asExported: Readonly<Record<string, string>>;
+  /** The body sent (or, in a dry run, to be sent) to Cliniko; absent for an invalid row. */
+  readonly asSent?: Readonly<Record<string, unknown>>;
+  readonly outcome: string;
+}
+
+export interface SampledAppointment {
+  readonly sourceId: string;
+  readonly clientSourceId: string;
+  readonly practitionerSourceId: string;
+  readonly locationSourceId?: string;
+  /** As exported, in the zone it was read in. */
+  readonly local: string;
+  readonly timeZone: string;
+  /** Sent to Cliniko. */
+  readonly utc: string;
+  /** The same instant as the Cliniko business shows it, in its zone. */
+  readonly inBusinessZone: string;
+  readonly status: string;
+}
+
+export interface WeekCounts {
+  total: number;
+  byPractitioner: Record<string, number>;
+  byLocation: Record<string, number>;
+}
+
+export interface ClientDocuments {
+  /** `row`: the note's row in ClinicalNotes.csv, so export order survives merging batches. */
+  notes: { sourceId: string; date: string; noteType?: string; row: number }[];
+  letters: number;
+  uploads: number;
+  bytes: number;
+}
+
+/** What one batch (or one whole scan) saw: serialisable, and merged by the report. */
+export interface AidsSnapshot {
+  clients: SampledClient[];
+  /** Monday (yyyy-mm-dd, local) → counts. */
+  weeks: Record<string, WeekCounts>;
+  appointments: SampledAppointment[];
+  documents: Record<string, ClientDocuments>;
+  documentTotals: { letters: number; uploads: number; bytes: number };
+}
+
+export interface BusyWeek {
+  readonly weekStart: string;
+  readonly weekEnd: string;
+  readonly appointments: number;
+  readonly byPractitioner: { sourceId: string; name?: string; source: number; cliniko?: number }[];
+  readonly byLocation: { sourceId: string; source: number; cliniko?: number }[];
+}
+
+export interface ApprovalAids {
+  readonly clientSample: readonly SampledClient[];
+  readonly busiestWeek: BusyWeek | null;
+  readonly appointmentSample: readonly SampledAppointment[];
+  readonly dstEdgeCases: readonly Pick<Problem, 'sourceId' | 'file' | 'row' | 'code' | 'message'>[];
+  readonly notesByClient: readonly {
+    clientSourceId: string;
+    notes: ClientDocuments['notes'];
+    inDateOrder: boolean;
+  }[];
+  readonly attachmentsByClient: readonly {
+    clientSourceId: string;
+    letters: number;
+    uploads: number;
+    bytes: number;
+  }[];
+  readonly attachmentTotals: { letters: number; uploads: number; bytes: number };
+  readonly ambiguousDateColumns: readonly Pick<Problem, 'file' | 'field' | 'message'>[];
+}
+
+export function emptySnapshot(): AidsSnapshot {
+  return {
+    clients: [],
+    weeks: {},
+    appointments: [],
+    documents: {},
+    documentTotals: { letters: 0, uploads: 0, bytes: 0 },
+  };
+}
+
+function keepLowest<T>(list: T[], id: (t: T) => string, limit: number): T[] {
+  return list.sort((a, b) => (rank(id(a)) < rank(id(b)) ? -1 : 1)).slice(0, limit);
+}
+
+/** Monday of the week of a local yyyy-mm-dd date. */
+export function weekOf(localDate: string): string {
+  const d = new Date(`${localDate.slice(0, 10)}T00:00:00Z`);
+  const back = (d.getUTCDay() + 6) % 7;
+  d.setUTCDate(d.getUTCDate() - back);
+  return d.toISOString().slice(0, 10);
+}
+
+function inZone(utc: string, zone: string): string {
+  try {
+    const parts = new Intl.DateTimeFormat('en-CA', {
+      timeZone: zone,
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+      timeZoneName: 'short',
+    }).formatToParts(new Date(utc));
+    const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
+    return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')} (${zone})`;
+  } catch {
+    return utc;
+  }
+}
+
+export class AidCollector {
+  private snap = emptySnapshot();
+  /** Clients whose documents are followed: the lowest hashes seen in this collector. */
+  private followed = new Set<string>();
+
+  /** A client row: sampled with what was exported and what Cliniko is (or would be) sent. */
+  client(
+    row: { row: number; values: Readonly<Record<string, string>> },
+    file: string,
+    outcome: string,
+    patient?: M.Patient,
+  ): void {
+    const sourceId = row.values.ClientId ?? '';
+    if (!sourceId) return;
+    const body = patient
+      ? mapPatient(
+          patient,
+          () => undefined,
+          () => false,
+        ).body
+      : undefined;
+    this.snap.clients.push({
+      sourceId,
+      file,
+      row: row.row,
+      asExported: { ...row.values },
+      ...(body
+        ? { asSent: { ...body.body, ...(body.alerts.length ? { medical_alerts: body.alerts } : {}) } }
+        : {}),
+      outcome,
+    });
+    if (this.snap.clients.length > CLIENT_SAMPLE * 4)
+      this.snap.clients = keepLowest(this.snap.clients, (c) => c.sourceId, CLIENT_SAMPLE);
+  }
+
+  appointment(a: M.Appointment, businessZone: string): void {
+    const day = a.localStart.slice(0, 10);
+    const week = weekOf(day);
+    const w = this.snap.weeks[week] ?? { total: 0, byPractitioner: {}, byLocation: {} };
+    this.snap.weeks[week] = w;
+    w.total++;
+    w.byPractitioner[a.practitionerSourceId] = (w.byPractitioner[a.practitionerSourceId] ?? 0) + 1;
+    const loc = a.locationSourceId ?? '(default business)';
+    w.byLocation[loc] = (w.byLocation[loc] ?? 0) + 1;
+    this.snap.appointments.push({
+      sourceId: a.sourceId,
+      clientSourceId: a.patientSourceId,
+      practitionerSourceId: a.practitionerSourceId,
+      ...(a.locationSourceId ? { locationSourceId: a.locationSourceId } : {}),
+      local: a.localStart,
+      timeZone: a.timeZone,
+      utc: a.startsAt,
+      inBusinessZone: inZone(a.startsAt, businessZone),
+      status: a.status,
+    });
+    if (this.snap.appointments.length > APPOINTMENT_SAMPLE * 4)
+      this.snap.appointments = keepLowest(this.snap.appointments, (x) => x.sourceId, APPOINTMENT_SAMPLE);
+  }
+
+  private docsOf(clientId: string): ClientDocuments | undefined {
+    if (!this.followed.has(clientId)) {
+      this.followed.add(clientId);
+      if (this.followed.size > CLIENT_SAMPLE) {
+        // Keep following only the lowest hashes; a dropped client can never be in the sample.
+        const keep = new Set(keepLowest([...this.followed], (x) => x, CLIENT_SAMPLE));
+        for (const id of [...this.followed])
+          if (!keep.has(id)) {
+            this.followed.delete(id);
+            delete this.snap.documents[id];
+          }
+        if (!keep.has(clientId)) return undefined;
+      }
+    }
+    const d = this.snap.documents[clientId] ?? { notes: [], letters: 0, uploads: 0, bytes: 0 };
+    this.snap.documents[clientId] = d;
+    return d;
+  }
+
+  note(n: M.ClinicalNote, row: number): void {
+    this.docsOf(n.patientSourceId)?.notes.push({
+      sourceId: n.sourceId,
+      date: n.date,
+      ...(n.noteType ? { noteType: n.noteType } : {}),
+      row,
+    });
+  }
+
+  document(d: M.Document): void {
+    const t = this.snap.documentTotals;
+    if (d.kind === 'letter') t.letters++;
+    else t.uploads++;
+    t.bytes += d.size;
+    const c = this.docsOf(d.patientSourceId);
+    if (!c) return;
+    if (d.kind === 'letter') c.letters++;
+    else c.uploads++;
+    c.bytes += d.size;
+  }
+
+  snapshot(): AidsSnapshot {
+    this.snap.clients = keepLowest(this.snap.clients, (c) => c.sourceId, CLIENT_SAMPLE);
+    this.snap.appointments = keepLowest(this.snap.appointments, (x) => x.sourceId, APPOINTMENT_SAMPLE);
+    return this.snap;
+  }
+}
+
+/** Merges batch snapshots and the run's problems into the report's approval aids. */
+export function approvalAids(
+  snapshots: readonly AidsSnapshot[],
+  problems: readonly Problem[],
+  names: { practitioner?: (sourceId: string) => string | undefined } = {},
+): ApprovalAids {
+  const clients = keepLowest(
+    snapshots.flatMap((s) => s.clients),
+    (c) => c.sourceId,
+    CLIENT_SAMPLE,
+  );
+  const sampled = clients.map((c) => c.sourceId);
+  const weeks: Record<string, WeekCounts> = {};
+  for (const s of snapshots)
+    for (const [week, w] of Object.entries(s.weeks)) {
+      const into = weeks[week] ?? { total: 0, byPractitioner: {}, byLocation: {} };
+      weeks[week] = into;
+      into.total += w.total;
+      for (const [k, n] of Object.entries(w.byPractitioner))
+        into.byPractitioner[k] = (into.byPractitioner[k] ?? 0) + n;
+      for (const [k, n] of Object.entries(w.byLocation)) into.byLocation[k] = (into.byLocation[k] ?? 0) + n;
+    }
+  // The busiest week; the earliest of equals, so the choice never depends on order.
+  const busiest = Object.entries(weeks).sort(([a, x], [b, y]) => y.total - x.total || (a < b ? -1 : 1))[0];
+  let busiestWeek: BusyWeek | null = null;
+  if (busiest) {
+    const [weekStart, w] = busiest;
+    const end = new Date(`${weekStart}T00:00:00Z`);
+    end.setUTCDate(end.getUTCDate() + 6);
+    busiestWeek = {
+      weekStart,
+      weekEnd: end.toISOString().slice(0, 10),
+      appointments: w.total,
+      byPractitioner: Object.entries(w.byPractitioner)
+        .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+        .map(([sourceId, source]) => {
+          const name = names.practitioner?.(sourceId);
+          return { sourceId, ...(name ? { name } : {}), source };
+        }),
+      byLocation: Object.entries(w.byLocation)
+        .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
+        .map(([sourceId, source]) => ({ sourceId, source })),
+    };
+  }
+  const documents: Record<string, ClientDocuments> = {};
+  for (const s of snapshots)
+    for (const [id, d] of Object.entries(s.documents)) {
+      if (!sampled.includes(id)) continue;
+      const into = documents[id] ?? { notes: [], letters: 0, uploads: 0, bytes: 0 };
+      documents[id] = into;
+      into.notes.push(...d.notes);
+      into.letters += d.letters;
+      into.uploads += d.uploads;
+      into.bytes += d.bytes;
+    }
+  const totals = { letters: 0, uploads: 0, bytes: 0 };
+  for (const s of snapshots) {
+    totals.letters += s.documentTotals.letters;
+    totals.uploads += s.documentTotals.uploads;
+    totals.bytes += s.documentTotals.bytes;
+  }
+  return {
+    clientSample: clients,
+    busiestWeek,
+    appointmentSample: keepLowest(
+      snapshots.flatMap((s) => s.appointments),
+      (a) => a.sourceId,
+      APPOINTMENT_SAMPLE,
+    ),
+    dstEdgeCases: problems
+      .filter((p) => p.code === 'DST_GAP' || p.code === 'DST_OVERLAP')
+      .slice(0, 100)
+      .map(({ sourceId, file, row, code, message }) => ({ sourceId, file, row, code, message })),
+    notesByClient: sampled
+      .filter((id) => documents[id]?.notes.length)
+      .map((id) => {
+        const exported = [...(documents[id]?.notes ?? [])].sort((a, b) => a.row - b.row);
+        const sorted = [...exported].sort((a, b) =>
+          a.date === b.date
+            ? a.sourceId.localeCompare(b.sourceId, 'en', { numeric: true })
+            : a.date < b.date
+              ? -1
+              : 1,
+        );
+        return {
+          clientSourceId: id,
+          notes: sorted,
+          // as exported: were they already in date order (the PDF puts them in order either way)?
+          inDateOrder: exported.every((n, i) => i === 0 || (exported[i - 1]?.date ?? '') <= n.date),
+        };
+      }),
+    attachmentsByClient: sampled
+      .filter((id) => (documents[id]?.letters ?? 0) + (documents[id]?.uploads ?? 0) > 0)
+      .map((id) => ({
+        clientSourceId: id,
+        letters: documents[id]?.letters ?? 0,
+        uploads: documents[id]?.uploads ?? 0,
+        bytes: documents[id]?.bytes ?? 0,
+      })),
+    attachmentTotals: totals,
+    ambiguousDateColumns: problems
+      .filter((p) => p.code === 'DATE_ORDER_AMBIGUOUS')
+      .map(({ file, field, message }) => ({ file, field, message })),
+  };
+}
