@@ -184,6 +184,129 @@ function problemsSection(report: RunReport): string {
 ${report.problems.length > PAGE_PROBLEMS ? `<p>The first ${PAGE_PROBLEMS.toLocaleString('en-US')} problems are shown; problems.csv lists them all.</p>` : ''}`;
 }
 
+const table = (head: readonly string[], rows: readonly (readonly unknown[])[], id?: string) =>
+  `<table${id ? ` id="${id}"` : ''}><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${
+    rows.length
+      ? rows.map((r) => `<tr>${r.map((c) => `<td>${esc(c)}</td>`).join('')}</tr>`).join('')
+      : `<tr><td colspan="${head.length}">none</td></tr>`
+  }</tbody></table>`;
+
+/** Pairs of (exported column, Cliniko field) shown for each sampled client. */
+const CLIENT_FIELDS: readonly [string, string, string][] = [
+  ['Name', 'FirstName', 'first_name'],
+  ['Surname', 'LastName', 'last_name'],
+  ['Date of birth', 'DateOfBirth', 'date_of_birth'],
+  ['E-mail', 'Email', 'email'],
+  ['Mobile', 'MobilePhone', 'patient_phone_numbers'],
+  ['Address', 'Address1', 'address_1'],
+  ['City', 'City', 'city'],
+];
+
+function shown(value: unknown): string {
+  if (value === undefined || value === null || value === '') return '—';
+  if (Array.isArray(value))
+    return value.map((v) => (typeof v === 'object' && v ? Object.values(v).join(' ') : String(v))).join('; ');
+  return String(value);
+}
+
+/** What a clinic checks before sign-off (anchors.md §5.1), laid out for checking. */
+function aidsSection(report: RunReport): string {
+  const a = report.approvalAids;
+  if (!a) return '';
+  const live = report.mode === 'live';
+  const week = a.busiestWeek;
+  const weekPart = week
+    ? `<p>Busiest week: ${esc(week.weekStart)} to ${esc(week.weekEnd)}, ${week.appointments} appointments in the export${live ? ', read back from Cliniko beside them' : ''}. Compare them with the old system's calendar.</p>
+${table(
+  ['Practitioner', 'In the export', ...(live ? ['In Cliniko'] : [])],
+  week.byPractitioner.map((p) => [
+    p.name ? `${p.name} (${p.sourceId})` : p.sourceId,
+    p.source,
+    ...(live ? [p.cliniko ?? '—'] : []),
+  ]),
+  'busy-week-practitioners',
+)}
+${table(
+  ['Location', 'In the export', ...(live ? ['In Cliniko'] : [])],
+  week.byLocation.map((l) => [l.sourceId, l.source, ...(live ? [l.cliniko ?? '—'] : [])]),
+  'busy-week-locations',
+)}`
+    : '<p>No appointments.</p>';
+  const clients = a.clientSample
+    .map(
+      (c) =>
+        `<details><summary>Client ${esc(c.sourceId)} (${esc(c.file)} row ${c.row}): ${esc(c.outcome)}</summary>${table(
+          ['Field', 'As exported', 'As sent to Cliniko'],
+          CLIENT_FIELDS.map(([label, col, field]) => [
+            label,
+            shown(c.asExported[col]),
+            shown(c.asSent?.[field]),
+          ]),
+        )}</details>`,
+    )
+    .join('');
+  return `<h2 id="approval">Before you sign off</h2>
+<p>Checks clinics do by hand, done for you: compare these with the old system.</p>
+<h3>A busy week</h3>
+${weekPart}
+<h3>${a.clientSample.length} clients, field by field</h3>
+<div id="client-sample">${clients || '<p>No clients.</p>'}</div>
+<h3>Appointment times</h3>
+${table(
+  [
+    'Appointment',
+    'Client',
+    'As exported (local)',
+    'Sent to Cliniko (UTC)',
+    'As the Cliniko business shows it',
+    'Status',
+  ],
+  a.appointmentSample.map((x) => [
+    x.sourceId,
+    x.clientSourceId,
+    `${x.local} ${x.timeZone}`,
+    x.utc,
+    x.inBusinessZone,
+    x.status,
+  ]),
+  'appointment-sample',
+)}
+${
+  a.dstEdgeCases.length
+    ? `<p>Daylight-saving edge cases (${a.dstEdgeCases.length}):</p>${table(
+        ['Appointment', 'Row', 'What happened'],
+        a.dstEdgeCases.map((d) => [d.sourceId, d.row, d.message]),
+      )}`
+    : '<p>No appointment fell in a daylight-saving change.</p>'
+}
+<h3>Notes in date order</h3>
+${table(
+  ['Client', 'Notes', 'Dates (as they appear in the PDF)', 'Exported in date order'],
+  a.notesByClient.map((n) => [
+    n.clientSourceId,
+    n.notes.length,
+    n.notes.map((x) => x.date).join(', '),
+    n.inDateOrder ? 'yes' : 'no (put in order)',
+  ]),
+)}
+<h3>Attachments</h3>
+<p>${a.attachmentTotals.letters} letters and ${a.attachmentTotals.uploads} uploads, ${(a.attachmentTotals.bytes / 1024 / 1024).toFixed(1)} MB in all.</p>
+${table(
+  ['Client', 'Letters', 'Uploads', 'Bytes'],
+  a.attachmentsByClient.map((x) => [x.clientSourceId, x.letters, x.uploads, x.bytes.toLocaleString('en-US')]),
+)}
+<h3>Dates whose day and month could be swapped</h3>
+${
+  a.ambiguousDateColumns.length
+    ? table(
+        ['File', 'Column', 'Why'],
+        a.ambiguousDateColumns.map((d) => [d.file, d.field, d.message]),
+        'ambiguous-dates',
+      )
+    : '<p>None: every date column has a day above 12.</p>'
+}`;
+}
+
 const STYLE = `body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1200px;padding:0 1rem;color:#222}
 h1{margin-bottom:.2rem}.meta{color:#555;margin-top:0}.cards{display:flex;flex-wrap:wrap;gap:.8rem;margin:1rem 0}
 .card{border:1px solid #ddd;border-radius:6px;padding:.6rem 1rem;min-width:8rem}.card b{display:block;font-size:1.5rem}
@@ -243,6 +366,7 @@ ${chart(report)}
 ${countsTable(report)}
 <h2>Next steps</h2>
 <ol class="checklist">${checklist}</ol>
+${aidsSection(report)}
 <h2>Not transferable (counted, not migrated)</h2>
 ${excludedTable}
 ${problemsSection(report)}

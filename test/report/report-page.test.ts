@@ -4,6 +4,7 @@ import { pathToFileURL } from 'node:url';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { emptyEntities } from '../../src/migration/entities.js';
+import { approvalAids } from '../../src/report/approval-aids.js';
 import type { Problem } from '../../src/report/problem.js';
 import { type RunReport, writeReportFiles } from '../../src/report/run-report.js';
 import { tempDir } from '../support/exports.js';
@@ -63,6 +64,29 @@ function sampleReport(): RunReport {
     problems,
     cliniko: { requests: 620, byStatus: { '201': 600, '429': 2 }, keys: 1, target: 'sandbox' },
     summary: { rowsRead: 1226, errors: 30, warnings: 7, infos: 5, seconds: 300 },
+    approvalAids: {
+      ...approvalAids([], []),
+      busiestWeek: {
+        weekStart: '2024-05-13',
+        weekEnd: '2024-05-19',
+        appointments: 9,
+        byPractitioner: [
+          { sourceId: 'P1', name: 'Hana Ruru', source: 6, cliniko: 6 },
+          { sourceId: 'P2', source: 3, cliniko: 2 },
+        ],
+        byLocation: [{ sourceId: 'L1', source: 9, cliniko: 8 }],
+      },
+      clientSample: [
+        {
+          sourceId: 'C1',
+          file: 'Clients.csv',
+          row: 2,
+          outcome: 'planned',
+          asExported: { FirstName: 'Ann', LastName: 'Lee', DateOfBirth: '03/02/1980' },
+          asSent: { first_name: 'Ann', last_name: 'Lee', date_of_birth: '1980-02-03' },
+        },
+      ],
+    },
   };
 }
 
@@ -142,6 +166,17 @@ describe('report.html in Chromium', () => {
     await page.fill('#filter-text', '');
     await page.selectOption('#filter-severity', '');
     expect(await visibleProblems()).toBe(42);
+  });
+
+  it('lays out the approval aids: the busy week beside Cliniko, clients field by field', async () => {
+    const rows = page.locator('#busy-week-practitioners tbody tr');
+    expect(await rows.count()).toBe(2);
+    expect(await rows.nth(0).textContent()).toBe('Hana Ruru (P1)66');
+    expect(await page.locator('#busy-week-practitioners thead').textContent()).toContain('In Cliniko');
+    await page.locator('#client-sample summary').first().click();
+    const client = (await page.locator('#client-sample details').first().textContent()) ?? '';
+    expect(client).toContain('03/02/1980');
+    expect(client).toContain('1980-02-03');
   });
 
   it('keeps a screenshot of the page', async () => {
