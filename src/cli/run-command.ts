@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import type { MigrationConfig } from '../config/migration-config.js';
@@ -23,7 +23,7 @@ import {
 import { asZip } from './zip-folder.js';
 
 export const RUN_USAGE =
-  'cliniko-migrate run <export.zip|folder> [--config migration.json] [--mode dry-run|live] [--out DIR] [--cliniko-url URL] [--sandbox] [--sandbox-rate-limit 200] [--require-approval] [--state-dir DIR] [--in-process]';
+  'cliniko-migrate run <export.zip|folder> [--config migration.json] [--mode dry-run|live] [--out DIR] [--cliniko-url URL] [--sandbox] [--sandbox-rate-limit 200] [--require-approval] [--state-dir DIR] [--keep-work] [--in-process]';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -52,6 +52,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
       'require-approval': { type: 'boolean', default: false },
       'in-process': { type: 'boolean', default: false },
       'state-dir': { type: 'string' },
+      'keep-work': { type: 'boolean', default: false },
     },
     strict: true,
   });
@@ -92,8 +93,9 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   out(
     `${mode === 'live' ? 'Live run' : 'Dry run (nothing is written to Cliniko)'} of ${exportPath} into ${connection.target}.`,
   );
+  let zip: string | undefined;
   try {
-    const zip = await asZip(resolve(exportPath));
+    zip = await asZip(resolve(exportPath));
     const stateDir = resolve(values['state-dir'] ?? DEFAULT_STATE_DIR);
     const registry = new LocalRegistry(stateDir);
     const sha256 = await sha256Of(zip);
@@ -166,6 +168,12 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     return mode === 'live' && failedRecords > 0 ? 1 : 0;
   } finally {
     await connection.close();
+    // Working copies of the clinic's records do not outlive the run (the emulators keep theirs
+    // in memory): an unpacked export's temporary zip goes, unless the operator keeps it.
+    if (zip && zip !== resolve(exportPath)) {
+      if (values['keep-work']) out(`Working copy kept: ${zip}`);
+      else await rm(dirname(zip), { recursive: true, force: true });
+    }
   }
 }
 

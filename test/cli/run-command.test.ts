@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.js';
 import { csvCell, problemsCsv } from '../../src/report/run-report.js';
@@ -109,6 +110,33 @@ describe('cliniko-migrate run --mode dry-run', () => {
     expect(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'))).toMatchObject({
       status: 'failed',
     });
+  });
+
+  it('removes its working copy of an unpacked export, unless asked to keep it', async () => {
+    const exportPath = await writeFolder({
+      ...BASE,
+      'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee'),
+    });
+    const copies = () => new Set(readdirSync(tmpdir()).filter((d) => d.startsWith('cliniko-export-')));
+    const before = copies();
+    const out = join(await tempDir(), 'report');
+    const { code } = await run(['run', exportPath, '--mode', 'dry-run', '--out', out, '--sandbox']);
+    expect(code).toBe(0);
+    expect([...copies()].filter((d) => !before.has(d))).toEqual([]);
+
+    const kept = await run([
+      'run',
+      exportPath,
+      '--mode',
+      'dry-run',
+      '--out',
+      out,
+      '--sandbox',
+      '--keep-work',
+    ]);
+    const path = /Working copy kept: (.+)$/m.exec(kept.out)?.[1] ?? '';
+    expect(existsSync(path)).toBe(true);
+    rmSync(dirname(path), { recursive: true, force: true });
   });
 
   it('runs from the command line through npx', () => {
