@@ -212,7 +212,7 @@ function summarise(
 /** The dry run in one process, without the pipeline (quick checks of big exports). */
 async function inProcessDryRun(
   exportPath: string,
-  values: { out?: string; sandbox?: boolean; 'cliniko-url'?: string },
+  values: { out?: string; sandbox?: boolean; 'cliniko-url'?: string; 'state-dir'?: string },
   config: MigrationConfig,
   profile: SourceProfile,
   out: (line: string) => void,
@@ -241,6 +241,22 @@ async function inProcessDryRun(
       cliniko: { ...report.cliniko, keys: connection?.keys ?? 1 },
     });
     summarise(report, files, out);
+    // Registered like a pipeline dry run, so it can be looked up and approved.
+    if (report.source.sha256) {
+      const at = new Date().toISOString();
+      await new LocalRegistry(resolve(values['state-dir'] ?? DEFAULT_STATE_DIR)).putRun({
+        runId: report.runId,
+        mode: 'dry-run',
+        exportFile: report.source.file,
+        sha256: report.source.sha256,
+        state: 'succeeded',
+        startedAt: report.startedAt,
+        updatedAt: at,
+        entities: report.entities,
+        reportDir: dirname(files.json),
+      });
+      out(`When the report is right: cliniko-migrate approve ${report.runId}`);
+    }
     return 0;
   } finally {
     await connection?.close();
