@@ -189,11 +189,11 @@ function summarise(
   out: (line: string) => void,
 ): void {
   out('');
-  out('entity            source  planned  created  present  skipped  invalid   failed');
+  out('entity            source  planned  created  present  updated  skipped  invalid   failed  missing');
   for (const key of ENTITY_KEYS) {
     const c = report.entities[key];
     out(
-      `${key.padEnd(16)} ${[c.source, c.planned, c.created, c.alreadyPresent, c.skipped, c.invalid, c.failed]
+      `${key.padEnd(16)} ${[c.source, c.planned, c.created, c.alreadyPresent, c.updated, c.skipped, c.invalid, c.failed, c.missingFromExport]
         .map((n) => fmt(n).padStart(8))
         .join(' ')
         .slice(1)}`,
