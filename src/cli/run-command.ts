@@ -193,7 +193,17 @@ function summarise(
   for (const key of ENTITY_KEYS) {
     const c = report.entities[key];
     out(
-      `${key.padEnd(16)} ${[c.source, c.planned, c.created, c.alreadyPresent, c.updated, c.skipped, c.invalid, c.failed, c.missingFromExport]
+      `${key.padEnd(16)} ${[
+        c.source,
+        c.planned,
+        c.created,
+        c.alreadyPresent,
+        c.updated,
+        c.skipped,
+        c.invalid,
+        c.failed,
+        c.missingFromExport,
+      ]
         .map((n) => fmt(n).padStart(8))
         .join(' ')
         .slice(1)}`,
