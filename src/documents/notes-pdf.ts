@@ -184,6 +184,8 @@ export async function renderNotesPdf(input: NotesPdfInput): Promise<Buffer> {
     }
     for (const section of note.sections) {
       doc.moveDown(0.6);
+      // A heading never ends a page without at least two lines of its text under it.
+      if (doc.y > PAGE.height - MARGIN.bottom - 48) doc.addPage();
       write(doc, section.title, { bold: true, size: 10.5, width: CONTENT_WIDTH });
       doc.moveDown(0.15);
       write(doc, printable(section.text), { size: 10, width: CONTENT_WIDTH, lineGap: 1.5 });
