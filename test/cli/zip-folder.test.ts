@@ -12,7 +12,7 @@ describe('an unpacked export, zipped for the pipeline', () => {
       'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee'),
     });
     const first = await zipFolder(folder);
-    await new Promise((r) => setTimeout(r, 1100)); // zip times have two-second resolution
+    await new Promise((r) => setTimeout(r, 2100)); // zip times have two-second resolution
     const second = await zipFolder(folder);
     expect(await sha256Of(first)).toBe(await sha256Of(second));
     const changed = await writeFolder({
