@@ -1,10 +1,10 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { approvalRefusal, type PreflightInput } from '../../lambdas/preflight/preflight.js';
-import { approveDeployed } from '../../src/cli/deployed-runs.js';
+import { approveDeployed, deployedStatus } from '../../src/cli/deployed-runs.js';
 import type { ApprovalMarker } from '../../src/pipeline/approval.js';
 
 const SHA = 'a'.repeat(64);
@@ -89,6 +89,35 @@ describe('approve --stack', () => {
     const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
     expect(put?.Bucket).toBe('exports-bucket');
     expect(JSON.parse(String(put?.Body))).toMatchObject({ runId: 'dry-1', sha256: SHA, approvedBy: 'ops' });
+  });
+
+  it('status --stack shows a running run’s progress by entity from the deployed table', async () => {
+    ddb.on(GetCommand).resolves(runItem('live', 'planned'));
+    ddb.on(QueryCommand).callsFake((input: { ExpressionAttributeValues?: Record<string, unknown> }) => {
+      const prefix = String(input.ExpressionAttributeValues?.[':prefix'] ?? '');
+      if (prefix.startsWith('BATCH#'))
+        return {
+          Items: [
+            {
+              sk: 'BATCH#b1',
+              counts: {
+                entity: 'patients',
+                source: 50,
+                planned: 0,
+                skipped: 0,
+                invalid: 0,
+                enqueued: 48,
+                failed: 0,
+              },
+            },
+          ],
+        };
+      if (prefix.startsWith('DONE#')) return { Items: [{ entity: 'patients', created: 30, failed: 1 }] };
+      return { Items: [] };
+    });
+    const status = await deployedStatus('ClinikoMigrate', 'dry-1');
+    expect(status.state).toBe('running');
+    expect(status.progress?.patients).toEqual({ enqueued: 48, finished: 31 });
   });
 
   it('refuses a live run or an unfinished dry run', async () => {
