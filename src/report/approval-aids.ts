@@ -106,30 +106,88 @@ export function emptySnapshot(): AidsSnapshot {
   };
 }
 
-function keepLowest<T>(list: T[], id: (t: T) => string, limit: number): T[] {
-  return list.sort((a, b) => (rank(id(a)) < rank(id(b)) ? -1 : 1)).slice(0, limit);
+function keepLowest<T>(list: readonly T[], id: (t: T) => string, limit: number): T[] {
+  return list
+    .map((t) => [rank(id(t)), t] as const)
+    .sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))
+    .slice(0, limit)
+    .map(([, t]) => t);
 }
 
-/** Monday of the week of a local yyyy-mm-dd date. */
+/**
+ * The `limit` lowest-ranked entries seen, by id. One hash per record; a record that cannot get
+ * in is rejected before anything is built for it, so a scan of 150,000 rows stays fast.
+ */
+class LowestK<T> {
+  private readonly entries: { rank: string; id: string; value: T }[] = [];
+  constructor(private readonly limit: number) {}
+
+  /** Whether `id` would be kept now (so its value is worth building). */
+  admits(id: string): string | undefined {
+    const r = rank(id);
+    if (this.entries.some((e) => e.id === id)) return r;
+    const worst = this.entries[this.entries.length - 1];
+    return this.entries.length < this.limit || (worst && r < worst.rank) ? r : undefined;
+  }
+
+  /** Adds it, and returns the id pushed out, if any. */
+  add(id: string, r: string, value: T): string | undefined {
+    const at = this.entries.findIndex((e) => e.id === id);
+    if (at >= 0) {
+      (this.entries[at] as { value: T }).value = value;
+      return undefined;
+    }
+    let i = this.entries.length;
+    while (i > 0 && (this.entries[i - 1]?.rank ?? '') > r) i--;
+    this.entries.splice(i, 0, { rank: r, id, value });
+    return this.entries.length > this.limit ? this.entries.pop()?.id : undefined;
+  }
+
+  get(id: string): T | undefined {
+    return this.entries.find((e) => e.id === id)?.value;
+  }
+
+  values(): T[] {
+    return this.entries.map((e) => e.value);
+  }
+
+  byId(): Record<string, T> {
+    return Object.fromEntries(this.entries.map((e) => [e.id, e.value]));
+  }
+}
+
+const weeks = new Map<string, string>();
+/** Monday of the week of a local yyyy-mm-dd date (remembered: an export has a few thousand days). */
 export function weekOf(localDate: string): string {
-  const d = new Date(`${localDate.slice(0, 10)}T00:00:00Z`);
-  const back = (d.getUTCDay() + 6) % 7;
-  d.setUTCDate(d.getUTCDate() - back);
-  return d.toISOString().slice(0, 10);
+  const day = localDate.slice(0, 10);
+  let monday = weeks.get(day);
+  if (!monday) {
+    const d = new Date(`${day}T00:00:00Z`);
+    d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+    monday = d.toISOString().slice(0, 10);
+    if (weeks.size < 100_000) weeks.set(day, monday);
+  }
+  return monday;
 }
 
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
 function inZone(utc: string, zone: string): string {
   try {
-    const parts = new Intl.DateTimeFormat('en-CA', {
-      timeZone: zone,
-      year: 'numeric',
-      month: '2-digit',
-      day: '2-digit',
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-      timeZoneName: 'short',
-    }).formatToParts(new Date(utc));
+    let f = zoneFormats.get(zone);
+    if (!f) {
+      f = new Intl.DateTimeFormat('en-CA', {
+        timeZone: zone,
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+        timeZoneName: 'short',
+      });
+      zoneFormats.set(zone, f);
+    }
+    const parts = f.formatToParts(new Date(utc));
     const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
     return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')} (${zone})`;
   } catch {
@@ -138,9 +196,12 @@ function inZone(utc: string, zone: string): string {
 }
 
 export class AidCollector {
-  private snap = emptySnapshot();
+  private readonly clients = new LowestK<SampledClient>(CLIENT_SAMPLE);
+  private readonly appointments = new LowestK<SampledAppointment>(APPOINTMENT_SAMPLE);
   /** Clients whose documents are followed: the lowest hashes seen in this collector. */
-  private followed = new Set<string>();
+  private readonly followed = new LowestK<ClientDocuments>(CLIENT_SAMPLE);
+  private readonly weeks: Record<string, WeekCounts> = {};
+  private readonly totals = { letters: 0, uploads: 0, bytes: 0 };
 
   /** A client row: sampled with what was exported and what Cliniko is (or would be) sent. */
   client(
@@ -151,6 +212,8 @@ export class AidCollector {
   ): void {
     const sourceId = row.values.ClientId ?? '';
     if (!sourceId) return;
+    const r = this.clients.admits(sourceId);
+    if (r === undefined) return;
     const body = patient
       ? mapPatient(
           patient,
@@ -158,7 +221,7 @@ export class AidCollector {
           () => false,
         ).body
       : undefined;
-    this.snap.clients.push({
+    this.clients.add(sourceId, r, {
       sourceId,
       file,
       row: row.row,
@@ -168,20 +231,19 @@ export class AidCollector {
         : {}),
       outcome,
     });
-    if (this.snap.clients.length > CLIENT_SAMPLE * 4)
-      this.snap.clients = keepLowest(this.snap.clients, (c) => c.sourceId, CLIENT_SAMPLE);
   }
 
   appointment(a: M.Appointment, businessZone: string): void {
-    const day = a.localStart.slice(0, 10);
-    const week = weekOf(day);
-    const w = this.snap.weeks[week] ?? { total: 0, byPractitioner: {}, byLocation: {} };
-    this.snap.weeks[week] = w;
+    const week = weekOf(a.localStart);
+    const w = this.weeks[week] ?? { total: 0, byPractitioner: {}, byLocation: {} };
+    this.weeks[week] = w;
     w.total++;
     w.byPractitioner[a.practitionerSourceId] = (w.byPractitioner[a.practitionerSourceId] ?? 0) + 1;
     const loc = a.locationSourceId ?? '(default business)';
     w.byLocation[loc] = (w.byLocation[loc] ?? 0) + 1;
-    this.snap.appointments.push({
+    const r = this.appointments.admits(a.sourceId);
+    if (r === undefined) return;
+    this.appointments.add(a.sourceId, r, {
       sourceId: a.sourceId,
       clientSourceId: a.patientSourceId,
       practitionerSourceId: a.practitionerSourceId,
@@ -192,27 +254,17 @@ export class AidCollector {
       inBusinessZone: inZone(a.startsAt, businessZone),
       status: a.status,
     });
-    if (this.snap.appointments.length > APPOINTMENT_SAMPLE * 4)
-      this.snap.appointments = keepLowest(this.snap.appointments, (x) => x.sourceId, APPOINTMENT_SAMPLE);
   }
 
+  /** The documents of a client still followed; a client pushed out can never be in the sample. */
   private docsOf(clientId: string): ClientDocuments | undefined {
-    if (!this.followed.has(clientId)) {
-      this.followed.add(clientId);
-      if (this.followed.size > CLIENT_SAMPLE) {
-        // Keep following only the lowest hashes; a dropped client can never be in the sample.
-        const keep = new Set(keepLowest([...this.followed], (x) => x, CLIENT_SAMPLE));
-        for (const id of [...this.followed])
-          if (!keep.has(id)) {
-            this.followed.delete(id);
-            delete this.snap.documents[id];
-          }
-        if (!keep.has(clientId)) return undefined;
-      }
-    }
-    const d = this.snap.documents[clientId] ?? { notes: [], letters: 0, uploads: 0, bytes: 0 };
-    this.snap.documents[clientId] = d;
-    return d;
+    const known = this.followed.get(clientId);
+    if (known) return known;
+    const r = this.followed.admits(clientId);
+    if (r === undefined) return undefined;
+    const docs: ClientDocuments = { notes: [], letters: 0, uploads: 0, bytes: 0 };
+    this.followed.add(clientId, r, docs);
+    return docs;
   }
 
   note(n: M.ClinicalNote, row: number): void {
@@ -225,10 +277,9 @@ export class AidCollector {
   }
 
   document(d: M.Document): void {
-    const t = this.snap.documentTotals;
-    if (d.kind === 'letter') t.letters++;
-    else t.uploads++;
-    t.bytes += d.size;
+    if (d.kind === 'letter') this.totals.letters++;
+    else this.totals.uploads++;
+    this.totals.bytes += d.size;
     const c = this.docsOf(d.patientSourceId);
     if (!c) return;
     if (d.kind === 'letter') c.letters++;
@@ -237,9 +288,13 @@ export class AidCollector {
   }
 
   snapshot(): AidsSnapshot {
-    this.snap.clients = keepLowest(this.snap.clients, (c) => c.sourceId, CLIENT_SAMPLE);
-    this.snap.appointments = keepLowest(this.snap.appointments, (x) => x.sourceId, APPOINTMENT_SAMPLE);
-    return this.snap;
+    return {
+      clients: this.clients.values(),
+      weeks: this.weeks,
+      appointments: this.appointments.values(),
+      documents: this.followed.byId(),
+      documentTotals: { ...this.totals },
+    };
   }
 }
 
