@@ -6,6 +6,7 @@ import { readClinikoReference } from '../../src/migration/dry-run.js';
 import { accountedFor, ENTITY_KEYS } from '../../src/migration/entities.js';
 import { ExportRefusedError, type ScannedRecord, scanExport } from '../../src/migration/scan-export.js';
 import * as M from '../../src/model/canonical.js';
+import { approvalAids } from '../../src/report/approval-aids.js';
 import { openArchive } from '../../src/source/archive.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { BASE, csv, scanWith, tempDir, writeFolder, writeZip } from '../support/exports.js';
@@ -57,6 +58,20 @@ describe('every row is accounted for', () => {
     });
     await archive.close();
     for (const key of ENTITY_KEYS) expect(accountedFor(result.entities[key]), key).toBe(true);
+    // the approval aids of a generated export, every section filled
+    const aids = approvalAids([result.aids], result.problems);
+    expect(aids.clientSample).toHaveLength(20);
+    expect(aids.busiestWeek?.appointments).toBeGreaterThan(0);
+    expect(aids.busiestWeek?.byPractitioner.reduce((n, p) => n + p.source, 0)).toBe(
+      aids.busiestWeek?.appointments,
+    );
+    expect(aids.appointmentSample).toHaveLength(12);
+    expect(aids.dstEdgeCases.length).toBeGreaterThan(0);
+    expect(aids.notesByClient.length).toBeGreaterThan(0);
+    expect(aids.attachmentTotals.letters + aids.attachmentTotals.uploads).toBe(
+      result.entities.letters.planned + result.entities.fileUploads.planned,
+    );
+    expect(aids).toHaveProperty('ambiguousDateColumns');
     // and the messiness was really there
     for (const code of [
       'DUPLICATE_KEY',
