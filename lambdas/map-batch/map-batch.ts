@@ -57,6 +57,8 @@ export interface MapBatchDeps {
   readonly store: StatusStore;
   readonly queue: CommandQueue;
   readonly profile: SourceProfile;
+  /** Renders a notes PDF (tests put a failing one in). */
+  readonly renderPdf?: typeof renderNotesPdf;
 }
 
 export const MIGRATED_TYPE_ID = '__migrated__';
@@ -451,8 +453,11 @@ async function notePdfs(
   const bySource = new Map(notes.map((n) => [n.record.sourceId, n]));
   const known = await deps.store.getIdMap(run.clinicId, 'clinicalNotes', [...bySource.keys()]);
   const fresh: ClinicalNote[] = [];
+  /** Where each note's outcome sits, so a failed PDF replaces it (one outcome per row). */
+  const at = new Map<string, number>();
   for (const n of notes) {
     const entry = known.get(n.record.sourceId);
+    at.set(n.record.sourceId, out.outcomes.length);
     out.outcomes.push(n.outcome);
     out.planned++;
     out.enqueued++;
@@ -473,7 +478,7 @@ async function notePdfs(
     const label = patients.get(bundle.patientSourceId)?.label;
     let pdf: Buffer;
     try {
-      pdf = await renderNotesPdf({
+      pdf = await (deps.renderPdf ?? renderNotesPdf)({
         ...(run.clinicName ? { clinic: run.clinicName } : {}),
         patient: { sourceId: bundle.patientSourceId, ...label },
         notes: bundle.notes.map((n) => ({
@@ -489,8 +494,10 @@ async function notePdfs(
       // One patient's odd text must not stop the rest: their notes fail, with the reason.
       for (const note of bundle.notes) {
         const n = bySource.get(note.sourceId);
-        if (!n) continue;
-        out.outcomes.push({ ...n.outcome, outcome: 'failed', reason: 'PDF_RENDER_FAILED' });
+        const index = at.get(note.sourceId);
+        if (!n || index === undefined) continue;
+        out.outcomes[index] = { ...n.outcome, outcome: 'failed', reason: 'PDF_RENDER_FAILED' };
+        out.planned--;
         out.enqueued--;
         out.failed++;
         out.problems.push({

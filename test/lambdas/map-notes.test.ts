@@ -1,0 +1,159 @@
+import type { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { mapBatch } from '../../lambdas/map-batch/map-batch.js';
+import { parseConfig } from '../../src/config/migration-config.js';
+import { renderNotesPdf } from '../../src/documents/notes-pdf.js';
+import type {
+  BatchCounts,
+  BlobStore,
+  IdMapEntry,
+  RecordOutcome,
+  RowBatch,
+  RunInfo,
+  StatusStore,
+  WriteCommand,
+  WriteResult,
+} from '../../src/pipeline/ports.js';
+import { loadProfile } from '../../src/source/profile.js';
+
+/** A mapper of notes in a live run, on in-memory stores: bundles, known notes, and a PDF that fails. */
+class Memory {
+  readonly objects = new Map<string, unknown>();
+  readonly outcomes: RecordOutcome[] = [];
+  readonly writes: WriteResult[] = [];
+  readonly commands: WriteCommand[] = [];
+  counts?: BatchCounts;
+  constructor(
+    readonly run: RunInfo,
+    readonly idMap: Map<string, IdMapEntry>,
+  ) {}
+  blobs: BlobStore = {
+    getJson: async <T>(_b: string, key: string) => this.objects.get(key) as T | undefined,
+    putJson: async (_b, key, value) => void this.objects.set(key, value),
+    putText: async (_b, key, text) => void this.objects.set(key, text),
+    putBytes: async (_b, key, bytes) => void this.objects.set(key, bytes),
+    tag: async () => undefined,
+    byteSource: () => Promise.reject(new Error('not used')),
+    read: (): Promise<Readable> => Promise.reject(new Error('not used')),
+  };
+  store = {
+    getRun: async () => this.run,
+    getOutcomes: async (_r: string, entity: string, ids: readonly string[]) =>
+      new Map(
+        ids.map((id) => [
+          id,
+          {
+            entity,
+            sourceId: id,
+            outcome: 'planned',
+            file: 'Clients.csv',
+            row: 2,
+            label: { name: `Name ${id}` },
+          },
+        ]),
+      ),
+    getIdMap: async (_c: string, entity: string, ids: readonly string[]) =>
+      new Map(
+        ids.flatMap((id) => {
+          if (entity === 'patients')
+            return [[id, { clinikoId: `9${id.slice(1)}`, hash: '', runId: 'r0', at: '', steps: [] }]];
+          const e = this.idMap.get(id);
+          return e ? [[id, e]] : [];
+        }),
+      ),
+    putOutcomes: async (_r: string, o: readonly RecordOutcome[]) => void this.outcomes.push(...o),
+    recordWrite: async (_r: string, w: WriteResult) => void this.writes.push(w),
+    putBatchCounts: async (_r: string, _k: string, c: BatchCounts) => {
+      this.counts = c;
+    },
+  } as unknown as StatusStore;
+  queue = {
+    send: async (c: readonly WriteCommand[]) => void this.commands.push(...c),
+    outstanding: async () => 0,
+  };
+}
+
+const run: RunInfo = {
+  runId: 'live-1',
+  clinicId: 'c1',
+  mode: 'live',
+  bucket: 'b',
+  exportKey: 'exports/c1/x.zip',
+  exportFile: 'x.zip',
+  sha256: 'a'.repeat(64),
+  startedAt: '2026-11-23T00:00:00Z',
+  startedBy: 'test',
+  config: parseConfig({}),
+  practitioners: { P1: { status: 'matched', clinikoId: '5', name: 'Dr Hana Ruru' } },
+  locations: {},
+  defaultTimeZone: 'Pacific/Auckland',
+  clinikoUsers: ['1'],
+  target: 'test',
+};
+
+const note = (row: number, id: string, client: string, date: string) => ({
+  row,
+  values: { NoteId: id, ClientId: client, NoteDate: date, PractitionerId: 'P1', NoteType: 'Treatment' },
+  extra: [{ header: 'Body', value: `Text of ${id}` }],
+});
+
+const batch: RowBatch = {
+  table: 'clinicalNotes',
+  file: 'ClinicalNotes.csv',
+  rows: [
+    note(2, 'N1', 'C1', '01/03/2024'),
+    note(3, 'N2', 'C1', '02/03/2024'),
+    note(4, 'N3', 'C2', '03/03/2024'),
+    note(5, 'N4', 'C3', '04/03/2024'),
+  ],
+};
+
+async function mapWith(idMap: Map<string, IdMapEntry>, failFor?: string) {
+  const m = new Memory(run, idMap);
+  m.objects.set('batch-1', batch);
+  await mapBatch(
+    { runId: 'live-1', batchKey: 'batch-1' },
+    {
+      blobs: m.blobs,
+      store: m.store,
+      queue: m.queue,
+      profile: loadProfile(),
+      renderPdf: (input) =>
+        input.patient.sourceId === failFor
+          ? Promise.reject(new Error('font table broken'))
+          : renderNotesPdf(input),
+    },
+  );
+  return m;
+}
+
+describe("a live mapper's notes", () => {
+  it('make one PDF command per patient, notes already written counted present, a failed PDF failing only its notes', async () => {
+    const known = new Map<string, IdMapEntry>([
+      ['N3', { clinikoId: '77', hash: 'h', runId: 'earlier', at: '', steps: [] }],
+    ]);
+    const m = await mapWith(known, 'C3');
+    // C1's two notes in one PDF; C2's note is already in Cliniko; C3's PDF could not be made
+    expect(m.commands).toHaveLength(1);
+    const payload = m.commands[0]?.payload;
+    expect(payload).toMatchObject({
+      kind: 'attachment',
+      patientId: '91',
+      members: ['N1', 'N2'],
+      contentType: 'application/pdf',
+    });
+    if (payload?.kind !== 'attachment') throw new Error('not an attachment');
+    expect(m.objects.get(payload.runFile ?? '')).toBeInstanceOf(Buffer);
+    expect(m.writes).toEqual([
+      { entity: 'clinicalNotes', sourceId: 'N3', outcome: 'alreadyPresent', clinikoId: '77' },
+    ]);
+    // one outcome per row, and counts that add up
+    expect(m.outcomes.map((o) => `${o.sourceId}:${o.outcome}`).sort()).toEqual([
+      'N1:planned',
+      'N2:planned',
+      'N3:planned',
+      'N4:failed',
+    ]);
+    expect(m.counts).toMatchObject({ source: 4, planned: 0, enqueued: 3, failed: 1 });
+  });
+});
