@@ -54,7 +54,7 @@ export interface ReportDeps {
 export async function buildReport(
   input: ReportInput,
   deps: ReportDeps,
-): Promise<{ report: RunReport; output: ReportOutput }> {
+): Promise<{ report: RunReport; output: ReportOutput; run?: RunInfo; audit?: AuditWrite[] }> {
   const finishedAt = deps.now().toISOString();
   const reportKey = keys.report(input.clinicId, input.runId, 'report.json');
   if (input.failures?.length) {
@@ -122,6 +122,8 @@ export async function buildReport(
   // Writes: exact totals, and a problem for each refusal or dead-lettered record.
   const written = new Set<string>();
   const lastErrors = new Map<string, string>();
+  /** Kept for audit.csv, so the writes are listed once. */
+  const audit: AuditWrite[] = [];
   for await (const w of deps.store.listWrites(run.runId)) {
     const key = `${w.entity}#${w.sourceId}`;
     if (w.outcome === undefined) {
@@ -129,6 +131,13 @@ export async function buildReport(
       continue;
     }
     written.add(key);
+    audit.push({
+      entity: w.entity,
+      sourceId: w.sourceId,
+      outcome: w.outcome,
+      ...(w.clinikoId ? { clinikoId: w.clinikoId } : {}),
+      ...(w.at ? { at: w.at } : {}),
+    });
     if (w.entity === 'migratedAppointmentType') continue;
     const c = entities[w.entity];
     if (w.outcome === 'created') c.created++;
@@ -150,8 +159,12 @@ export async function buildReport(
       });
     }
   }
-  if (run.mode === 'live') {
-    for await (const o of deps.store.listOutcomes(run.runId)) {
+  // One pass over the outcomes: which rows this export holds (for records missing from it), and in
+  // a live run which enqueued records never got written (they are in the dead-letter queue).
+  const inExport = new Map<EntityKey, Set<string>>(ENTITY_KEYS.map((k) => [k, new Set<string>()]));
+  for await (const o of deps.store.listOutcomes(run.runId)) {
+    inExport.get(o.entity)?.add(o.sourceId);
+    if (run.mode === 'live') {
       if (o.outcome !== 'planned' || written.has(`${o.entity}#${o.sourceId}`)) continue;
       if (!(enqueued[o.entity] ?? 0)) continue;
       const c = entities[o.entity];
@@ -171,8 +184,6 @@ export async function buildReport(
   }
   // Records an earlier run of this clinic wrote that this export no longer holds: reported, never
   // deleted (the clinic decides). A notes PDF's own key is not a source row; its notes are.
-  const inExport = new Map<EntityKey, Set<string>>(ENTITY_KEYS.map((k) => [k, new Set<string>()]));
-  for await (const o of deps.store.listOutcomes(run.runId)) inExport.get(o.entity)?.add(o.sourceId);
   for (const entity of ENTITY_KEYS) {
     const seen = inExport.get(entity) ?? new Set<string>();
     for await (const { sourceId, entry } of deps.store.listIdMap(run.clinicId, entity)) {
@@ -246,11 +257,11 @@ export async function buildReport(
       seconds: (Date.parse(finishedAt) - Date.parse(run.startedAt)) / 1000,
     },
   };
-  return { report, output: { runId: run.runId, status: 'succeeded', reportKey, failed } };
+  return { report, output: { runId: run.runId, status: 'succeeded', reportKey, failed }, run, audit };
 }
 
 export async function writeReport(input: ReportInput, deps: ReportDeps): Promise<ReportOutput> {
-  const { report, output } = await buildReport(input, deps);
+  const { report, output, run, audit } = await buildReport(input, deps);
   const at = (file: string) => keys.report(input.clinicId, input.runId, file);
   await deps.blobs.putJson(input.bucket, at('report.json'), withChecklist(report));
   await deps.blobs.putText(
@@ -260,12 +271,13 @@ export async function writeReport(input: ReportInput, deps: ReportDeps): Promise
     'text/csv; charset=utf-8',
   );
   await deps.blobs.putText(input.bucket, at('report.html'), reportHtml(report), 'text/html; charset=utf-8');
-  const run = input.failures?.length ? undefined : await deps.store.getRun(input.runId);
-  if (run) {
-    const writes: AuditWrite[] = [];
-    for await (const w of deps.store.listWrites(run.runId)) writes.push(w);
-    await deps.blobs.putText(input.bucket, at('audit.csv'), auditCsv(run, writes), 'text/csv; charset=utf-8');
-  }
+  if (run)
+    await deps.blobs.putText(
+      input.bucket,
+      at('audit.csv'),
+      auditCsv(run, audit ?? []),
+      'text/csv; charset=utf-8',
+    );
   // A finished dry run is what an approval refers to: remembered by the export's sha256.
   if (run?.mode === 'dry-run') await deps.store.recordDryRun(run.clinicId, run.sha256, run.runId);
   // A live run that wrote everything ends the export's use: tagged, the lifecycle removes it

@@ -1,7 +1,5 @@
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { UsageError } from './errors.js';
-import { DEFAULT_STATE_DIR, LocalRegistry } from './local-registry.js';
+import { ENTITY_KEYS } from '../migration/entities.js';
+import { LocalRegistry, runIdArgs } from './local-registry.js';
 
 export const APPROVE_USAGE = 'cliniko-migrate approve <runId> [--state-dir DIR] [--stack NAME]';
 
@@ -12,26 +10,26 @@ export const APPROVE_USAGE = 'cliniko-migrate approve <runId> [--state-dir DIR] 
  * the live run there (its Preflight checks the sha256 against the approved dry run).
  */
 export async function approveCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { 'state-dir': { type: 'string' }, stack: { type: 'string' } },
-    strict: true,
-  });
-  const [runId, ...extra] = positionals;
-  if (!runId || extra.length) throw new UsageError(`approve takes one run id.\n${APPROVE_USAGE}`);
+  const { runId, stack, stateDir } = runIdArgs(argv, 'approve', APPROVE_USAGE);
   const by = process.env.USER ?? process.env.USERNAME ?? 'operator';
-  if (values.stack) {
+  if (stack) {
     const { approveDeployed } = await import('./deployed-runs.js');
-    const marker = await approveDeployed(values.stack, runId, by);
+    const marker = await approveDeployed(stack, runId, by);
     out(`Approved dry run ${runId}: s3://${marker.bucket}/${marker.key} starts its live run.`);
     return 0;
   }
-  const registry = new LocalRegistry(resolve(values['state-dir'] ?? DEFAULT_STATE_DIR));
+  const registry = new LocalRegistry(stateDir);
   const approval = await registry.approve(runId, by);
   out(
     `Approved dry run ${runId} of ${approval.exportFile} (sha256 ${approval.sha256.slice(0, 12)}…) by ${by}.`,
   );
+  // Sign-off is the clinic's call, but it should see what it signs off on.
+  const entities = (await registry.getRun(runId))?.entities;
+  const invalid = entities ? ENTITY_KEYS.reduce((n, k) => n + entities[k].invalid, 0) : 0;
+  if (invalid)
+    out(
+      `Note: the dry run found ${invalid} rows that cannot be migrated; they stay behind (see its report).`,
+    );
   out(
     `A live run of the same export now proceeds: cliniko-migrate run ${approval.exportFile} --mode live --require-approval`,
   );

@@ -12,6 +12,7 @@ import { openArchive } from '../source/archive.js';
 import type { SourceProfile } from '../source/profile.js';
 import { loadProfile } from '../source/profile.js';
 import { type ClinikoConnection, configuredKeys, connectCliniko } from './cliniko-connection.js';
+import { printEntityTable } from './entity-table.js';
 import { UsageError } from './errors.js';
 import {
   ApprovalError,
@@ -189,26 +190,7 @@ function summarise(
   out: (line: string) => void,
 ): void {
   out('');
-  out('entity            source  planned  created  present  updated  skipped  invalid   failed  missing');
-  for (const key of ENTITY_KEYS) {
-    const c = report.entities[key];
-    out(
-      `${key.padEnd(16)} ${[
-        c.source,
-        c.planned,
-        c.created,
-        c.alreadyPresent,
-        c.updated,
-        c.skipped,
-        c.invalid,
-        c.failed,
-        c.missingFromExport,
-      ]
-        .map((n) => fmt(n).padStart(8))
-        .join(' ')
-        .slice(1)}`,
-    );
-  }
+  printEntityTable(report.entities, out);
   const excluded = Object.entries(report.excluded).map(([k, n]) => `${k} ${fmt(n)}`);
   if (excluded.length) out(`not transferable (counted, not migrated): ${excluded.join(', ')}`);
   out(

@@ -1,8 +1,5 @@
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ENTITY_KEYS } from '../migration/entities.js';
-import { UsageError } from './errors.js';
-import { ApprovalError, DEFAULT_STATE_DIR, LocalRegistry, type LocalRunRecord } from './local-registry.js';
+import { printEntityTable } from './entity-table.js';
+import { ApprovalError, LocalRegistry, type LocalRunRecord, runIdArgs } from './local-registry.js';
 
 export const STATUS_USAGE = 'cliniko-migrate status <runId> [--state-dir DIR] [--stack NAME]';
 
@@ -10,22 +7,14 @@ const fmt = (n: number) => n.toLocaleString('en-US');
 
 /** A run's state and its counts by entity, while it goes on and after. */
 export async function statusCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { 'state-dir': { type: 'string' }, stack: { type: 'string' } },
-    strict: true,
-  });
-  const [runId, ...extra] = positionals;
-  if (!runId || extra.length) throw new UsageError(`status takes one run id.\n${STATUS_USAGE}`);
+  const { runId, stack, stateDir } = runIdArgs(argv, 'status', STATUS_USAGE);
   let record: LocalRunRecord | undefined;
-  if (values.stack) {
+  if (stack) {
     const { deployedStatus } = await import('./deployed-runs.js');
-    record = await deployedStatus(values.stack, runId);
+    record = await deployedStatus(stack, runId);
   } else {
-    const dir = resolve(values['state-dir'] ?? DEFAULT_STATE_DIR);
-    record = await new LocalRegistry(dir).getRun(runId);
-    if (!record) throw new ApprovalError(`no run ${runId} in ${dir}`);
+    record = await new LocalRegistry(stateDir).getRun(runId);
+    if (!record) throw new ApprovalError(`no run ${runId} in ${stateDir}`);
   }
   printStatus(record, out);
   return 0;
@@ -37,25 +26,7 @@ export function printStatus(r: LocalRunRecord, out: (line: string) => void): voi
   );
   out(`started ${r.startedAt}, last update ${r.updatedAt}`);
   if (r.entities) {
-    out('entity            source  planned  created  present  updated  skipped  invalid   failed  missing');
-    for (const key of ENTITY_KEYS) {
-      const c = r.entities[key];
-      out(
-        `${key.padEnd(16)}${[
-          c.source,
-          c.planned,
-          c.created,
-          c.alreadyPresent,
-          c.updated,
-          c.skipped,
-          c.invalid,
-          c.failed,
-          c.missingFromExport,
-        ]
-          .map((n) => fmt(n).padStart(9))
-          .join('')}`,
-      );
-    }
+    printEntityTable(r.entities, out);
   } else if (r.progress) {
     out('entity            written   queued');
     for (const [key, p] of Object.entries(r.progress))

@@ -3,24 +3,13 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import { csvCell, problemsCsv } from '../../src/report/run-report.js';
+import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeFolder, writeZip } from '../support/exports.js';
 
 const BIN = new URL('../../bin/cliniko-migrate.js', import.meta.url).pathname;
 
-async function run(args: string[]) {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const original = console.error;
-  console.error = (...a: unknown[]) => errors.push(a.map(String).join(' '));
-  try {
-    const code = await main(args, (l) => lines.push(l));
-    return { code, out: lines.join('\n'), err: errors.join('\n') };
-  } finally {
-    console.error = original;
-  }
-}
+const run = (args: string[]) => cli(...args);
 
 describe('cliniko-migrate run --mode dry-run', () => {
   it('writes report.json, problems.csv and report.html into --out and exits 0 despite invalid rows', async () => {

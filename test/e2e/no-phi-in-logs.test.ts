@@ -1,12 +1,10 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateExport, sandboxSeedForGenerated } from '../../src/generate/generate-export.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { startSandbox } from '../../src/sandbox/server.js';
-import { openArchive } from '../../src/source/archive.js';
-import { tempDir } from '../support/exports.js';
+import { csvRecordsOf, tempDir } from '../support/exports.js';
 
 /**
  * A whole live migration through the command line, every log level on, and every line it
@@ -21,24 +19,11 @@ let output = '';
 let exitCode: number | null = null;
 let clients: Record<string, string>[] = [];
 
-async function clientRows(zip: string): Promise<Record<string, string>[]> {
-  const archive = await openArchive(zip);
-  const entry = archive.find('Clients.csv');
-  const chunks: Buffer[] = [];
-  if (entry) for await (const c of await archive.open(entry.path)) chunks.push(c as Buffer);
-  await archive.close();
-  return parse(Buffer.concat(chunks).toString('utf8'), {
-    columns: (h: string[]) => h.map((x) => x.replace(/\s|_/g, '').toLowerCase()),
-    relax_column_count: true,
-    bom: true,
-  }) as Record<string, string>[];
-}
-
 beforeAll(async () => {
   const dir = await tempDir('log-scan-');
   const zip = join(dir, 'export.zip');
   await generateExport(zip, { patients: 30, appointmentsPerPatient: 3, seed: 33 });
-  clients = await clientRows(zip);
+  clients = await csvRecordsOf(zip, 'Clients.csv');
   sandbox = await startSandbox({
     rateLimit: 100_000,
     attachmentProcessingMs: 10,

@@ -2,7 +2,6 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRunResult, runLocal, type WriterHandler } from '../../local/run-local.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
@@ -14,6 +13,7 @@ import { parseFaults } from '../../src/sandbox/faults.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { startSandbox } from '../../src/sandbox/server.js';
 import { openArchive } from '../../src/source/archive.js';
+import { csvRecordsOf } from '../support/exports.js';
 import { pdfPages, squeeze } from '../support/pdf-text.js';
 
 /**
@@ -105,18 +105,7 @@ afterAll(async () => {
   await sandbox?.close();
 });
 
-async function csvRecords(file: string): Promise<Record<string, string>[]> {
-  const archive = await openArchive(exportZip);
-  const entry = archive.find(file);
-  const chunks: Buffer[] = [];
-  if (entry) for await (const c of await archive.open(entry.path)) chunks.push(c as Buffer);
-  await archive.close();
-  return parse(Buffer.concat(chunks).toString('utf8'), {
-    columns: (h: string[]) => h.map((x) => x.replace(/\s|_/g, '').toLowerCase()),
-    relax_column_count: true,
-    bom: true,
-  }) as Record<string, string>[];
-}
+const csvRecords = (file: string) => csvRecordsOf(exportZip, file);
 
 describe('a live run through faults', () => {
   it('accounts for every source row', async () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../src/cli/main.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { startSandbox } from '../../src/sandbox/server.js';
+import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 
 /**
@@ -43,19 +43,6 @@ let stateDir: string;
 let outDir: string;
 let first: string;
 let later: string;
-
-async function cli(...args: string[]) {
-  const lines: string[] = [];
-  const errors: string[] = [];
-  const original = console.error;
-  console.error = (...a: unknown[]) => errors.push(a.map(String).join(' '));
-  try {
-    const code = await main(args, (l) => lines.push(l));
-    return { code, out: lines.join('\n'), err: errors.join('\n') };
-  } finally {
-    console.error = original;
-  }
-}
 
 const run = (zip: string, mode: string, name: string, ...more: string[]) =>
   cli(

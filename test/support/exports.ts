@@ -1,10 +1,12 @@
 import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { parse } from 'csv-parse/sync';
 import yazl from 'yazl';
 import { parseConfig } from '../../src/config/migration-config.js';
 import { readClinikoReference } from '../../src/migration/dry-run.js';
 import { type ScanResult, scanExport } from '../../src/migration/scan-export.js';
+import { openArchive } from '../../src/source/archive.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { clientFor, withSandbox } from './sandbox.js';
 
@@ -103,4 +105,21 @@ export async function scanWith(
   } finally {
     await sandbox.close();
   }
+}
+
+/**
+ * A table of an export read with a plain CSV parser, not the product's reader (UTF-8); headers
+ * folded to lower case without spaces or underscores.
+ */
+export async function csvRecordsOf(zip: string, file: string): Promise<Record<string, string>[]> {
+  const archive = await openArchive(zip);
+  const entry = archive.find(file);
+  const chunks: Buffer[] = [];
+  if (entry) for await (const c of await archive.open(entry.path)) chunks.push(c as Buffer);
+  await archive.close();
+  return parse(Buffer.concat(chunks).toString('utf8'), {
+    columns: (h: string[]) => h.map((x) => x.replace(/\s|_/g, '').toLowerCase()),
+    relax_column_count: true,
+    bom: true,
+  }) as Record<string, string>[];
 }
