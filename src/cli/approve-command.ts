@@ -1,7 +1,6 @@
 import { ENTITY_KEYS } from '../migration/entities.js';
-import { LocalRegistry, runIdArgs } from './local-registry.js';
-
-export const APPROVE_USAGE = 'cliniko-migrate approve <runId> [--state-dir DIR] [--stack NAME]';
+import { LocalRegistry, stateDirOf } from './local-registry.js';
+import type { ApproveOptions } from './main.js';
 
 /**
  * Sign-off of a dry run. On this machine it is recorded beside the run's state, and a
@@ -9,9 +8,13 @@ export const APPROVE_USAGE = 'cliniko-migrate approve <runId> [--state-dir DIR] 
  * `--stack` it drops the `approved` marker beside the export in the deployed bucket, which starts
  * the live run there (its Preflight checks the sha256 against the approved dry run).
  */
-export async function approveCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { runId, stack, stateDir } = runIdArgs(argv, 'approve', APPROVE_USAGE);
-  const by = process.env.USER ?? process.env.USERNAME ?? 'operator';
+export async function approveCommand(
+  runId: string,
+  options: ApproveOptions,
+  out: (line: string) => void,
+): Promise<number> {
+  const { stack, by } = options;
+  const stateDir = stateDirOf(options);
   if (stack) {
     const { approveDeployed } = await import('./deployed-runs.js');
     const marker = await approveDeployed(stack, runId, by);

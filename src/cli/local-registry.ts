@@ -2,9 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { EntityCounts, EntityKey } from '../migration/entities.js';
-import { UsageError } from './errors.js';
 
 /**
  * What one machine remembers of its runs: each run's state and progress (for `status`, read
@@ -108,23 +106,7 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-/** `<command> <runId> [--state-dir DIR] [--stack NAME]`: the arguments `status` and `approve` share. */
-export function runIdArgs(
-  argv: string[],
-  command: string,
-  usage: string,
-): { runId: string; stack?: string; stateDir: string } {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { 'state-dir': { type: 'string' }, stack: { type: 'string' } },
-    strict: true,
-  });
-  const [runId, ...extra] = positionals;
-  if (!runId || extra.length) throw new UsageError(`${command} takes one run id.\n${usage}`);
-  return {
-    runId,
-    ...(values.stack ? { stack: values.stack } : {}),
-    stateDir: resolve(values['state-dir'] ?? DEFAULT_STATE_DIR),
-  };
+/** The state folder a command uses: `--state-dir`, else `.cliniko-migrate/` in the working directory. */
+export function stateDirOf(options: { readonly stateDir?: string | undefined }): string {
+  return resolve(options.stateDir ?? DEFAULT_STATE_DIR);
 }

@@ -1,6 +1,5 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { loadConfig } from '../config/migration-config.js';
 import { dryRun } from '../migration/dry-run.js';
@@ -21,10 +20,8 @@ import {
   type LocalRunRecord,
   sha256Of,
 } from './local-registry.js';
+import type { RunOptions } from './main.js';
 import { asZip } from './zip-folder.js';
-
-export const RUN_USAGE =
-  'cliniko-migrate run <export.zip|folder> [--config migration.json] [--mode dry-run|live] [--out DIR] [--cliniko-url URL] [--sandbox] [--sandbox-rate-limit 200] [--require-approval] [--state-dir DIR] [--keep-work] [--in-process]';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -39,40 +36,20 @@ export function progressPrinter(out: (line: string) => void): (p: ScanProgress) 
   };
 }
 
-export async function runCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      config: { type: 'string' },
-      mode: { type: 'string', default: 'dry-run' },
-      out: { type: 'string' },
-      'cliniko-url': { type: 'string' },
-      sandbox: { type: 'boolean', default: false },
-      'sandbox-rate-limit': { type: 'string' },
-      'require-approval': { type: 'boolean', default: false },
-      'in-process': { type: 'boolean', default: false },
-      'state-dir': { type: 'string' },
-      'keep-work': { type: 'boolean', default: false },
-    },
-    strict: true,
-  });
-  const [exportPath, ...extra] = positionals;
-  if (!exportPath || extra.length) throw new UsageError(`run takes one export.\n${RUN_USAGE}`);
+/** `run`: the options as CONTRACT.md §1 names them, parsed by `main`. */
+export async function runCommand(
+  exportPath: string,
+  values: RunOptions,
+  out: (line: string) => void,
+): Promise<number> {
   const mode = values.mode;
-  if (mode !== 'dry-run' && mode !== 'live')
-    throw new UsageError(`--mode must be dry-run or live, not "${mode}"`);
   const config = await loadConfig(values.config);
   const profile = loadProfile('gensolve');
-  if (values['in-process']) {
+  if (values.inProcess) {
     if (mode !== 'dry-run') throw new UsageError('--in-process runs dry runs only');
     return inProcessDryRun(resolve(exportPath), values, config, profile, out);
   }
-  const sandboxLimit = values['sandbox-rate-limit'] ? Number(values['sandbox-rate-limit']) : 200;
-  if (!Number.isInteger(sandboxLimit) || sandboxLimit < 1)
-    throw new UsageError(
-      `--sandbox-rate-limit: "${values['sandbox-rate-limit']}" is not a whole number of requests per minute`,
-    );
+  const sandboxLimit = values.sandboxRateLimit;
 
   // The export is checked before anything starts, so bad input fails fast with exit code 2.
   const archive = await openArchive(resolve(exportPath));
@@ -86,7 +63,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   const useSandbox = values.sandbox || configuredKeys().length === 0;
   const connection = await connectCliniko({
     sandbox: useSandbox,
-    ...(values['cliniko-url'] ? { clinikoUrl: values['cliniko-url'] } : {}),
+    ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
     exportRefs,
     clinicTimeZone: config.timeZone,
     sandboxRateLimit: sandboxLimit,
@@ -97,10 +74,10 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
   let zip: string | undefined;
   try {
     zip = await asZip(resolve(exportPath));
-    const stateDir = resolve(values['state-dir'] ?? DEFAULT_STATE_DIR);
+    const stateDir = resolve(values.stateDir ?? DEFAULT_STATE_DIR);
     const registry = new LocalRegistry(stateDir);
     const sha256 = await sha256Of(zip);
-    if (mode === 'live' && values['require-approval']) {
+    if (mode === 'live' && values.requireApproval) {
       const approval = await registry.approvalFor(sha256);
       if (!approval)
         throw new ApprovalError(
@@ -122,7 +99,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
         rateLimitPerMinute: connection.sandbox ? sandboxLimit : 200,
         // The status table (and the clinic's id map) outlives the run, so a later export adds only
         // what is new; an embedded sandbox lives for one run, so its ids are not kept.
-        ...(values['state-dir'] || !connection.sandbox
+        ...(values.stateDir || !connection.sandbox
           ? { statePath: await prepareStateDir(join(stateDir, 'status-table')) }
           : {}),
         onProgress: out,
@@ -172,7 +149,7 @@ export async function runCommand(argv: string[], out: (line: string) => void): P
     // Working copies of the clinic's records do not outlive the run (the emulators keep theirs
     // in memory): an unpacked export's temporary zip goes, unless the operator keeps it.
     if (zip && zip !== resolve(exportPath)) {
-      if (values['keep-work']) out(`Working copy kept: ${zip}`);
+      if (values.keepWork) out(`Working copy kept: ${zip}`);
       else await rm(dirname(zip), { recursive: true, force: true });
     }
   }
@@ -204,7 +181,7 @@ function summarise(
 /** The dry run in one process, without the pipeline (quick checks of big exports). */
 async function inProcessDryRun(
   exportPath: string,
-  values: { out?: string; sandbox?: boolean; 'cliniko-url'?: string; 'state-dir'?: string },
+  values: Pick<RunOptions, 'out' | 'sandbox' | 'clinikoUrl' | 'stateDir'>,
   config: MigrationConfig,
   profile: SourceProfile,
   out: (line: string) => void,
@@ -219,7 +196,7 @@ async function inProcessDryRun(
       client: async (exportRefs) => {
         connection = await connectCliniko({
           sandbox: useSandbox,
-          ...(values['cliniko-url'] ? { clinikoUrl: values['cliniko-url'] } : {}),
+          ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
           exportRefs,
           clinicTimeZone: config.timeZone,
         });
@@ -236,7 +213,7 @@ async function inProcessDryRun(
     // Registered like a pipeline dry run, so it can be looked up and approved.
     if (report.source.sha256) {
       const at = new Date().toISOString();
-      await new LocalRegistry(resolve(values['state-dir'] ?? DEFAULT_STATE_DIR)).putRun({
+      await new LocalRegistry(resolve(values.stateDir ?? DEFAULT_STATE_DIR)).putRun({
         runId: report.runId,
         mode: 'dry-run',
         exportFile: report.source.file,

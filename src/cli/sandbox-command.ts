@@ -1,27 +1,16 @@
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { keyLabel } from '../cliniko/api-key.js';
 import { parseFaults } from '../sandbox/faults.js';
 import { defaultSeed, type SandboxSeed } from '../sandbox/seed.js';
 import { startSandbox } from '../sandbox/server.js';
 import { UsageError } from './errors.js';
-
-export const SANDBOX_USAGE = `cliniko-migrate sandbox [--port 4010] [--shard au1] [--rate-limit 200] [--rate-window 60s]
-                        [--faults 5xx=0.05,429=0.02,drop-after-commit=0.01,latency=50ms]
-                        [--seed seed.json] [--api-key KEY] [--state state.json]`;
+import type { SandboxOptions } from './main.js';
 
 export function parseDuration(text: string, flag: string): number {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)?$/.exec(text.trim());
   if (!m) throw new UsageError(`${flag}: "${text}" is not a duration such as 60s or 500ms`);
   const n = Number(m[1]);
   return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
-}
-
-function positiveInt(text: string | undefined, flag: string, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${flag}: "${text}" is not a whole number`);
-  return n;
 }
 
 function loadSeed(path: string): SandboxSeed {
@@ -38,24 +27,9 @@ function loadSeed(path: string): SandboxSeed {
   }
 }
 
-/** Starts the Cliniko sandbox alone and serves until interrupted. */
-export async function sandboxCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      port: { type: 'string' },
-      shard: { type: 'string' },
-      'rate-limit': { type: 'string' },
-      'rate-window': { type: 'string' },
-      faults: { type: 'string' },
-      seed: { type: 'string' },
-      'api-key': { type: 'string' },
-      state: { type: 'string' },
-      'fault-seed': { type: 'string' },
-    },
-    strict: true,
-  });
-  const shard = (values.shard ?? 'au1').toLowerCase();
+/** Starts the Cliniko sandbox alone and serves until interrupted (options parsed by `main`). */
+export async function sandboxCommand(values: SandboxOptions, out: (line: string) => void): Promise<number> {
+  const shard = values.shard.toLowerCase();
   if (!/^[a-z]{2}\d{1,2}$/.test(shard))
     throw new UsageError(`--shard: "${values.shard}" is not a shard such as au1 or uk2`);
   let faults: ReturnType<typeof parseFaults>;
@@ -67,7 +41,7 @@ export async function sandboxCommand(argv: string[], out: (line: string) => void
   const seed: SandboxSeed = values.seed
     ? loadSeed(values.seed)
     : defaultSeed(`sandbox0000000000000000000000000001-${shard}`);
-  if (values['api-key']) {
+  if (values.apiKey) {
     const users = [...(seed.users ?? [])];
     const first = users[0] ?? {
       first_name: 'Sandbox',
@@ -75,25 +49,25 @@ export async function sandboxCommand(argv: string[], out: (line: string) => void
       role: 'administrator' as const,
       is_practitioner: true,
     };
-    users[0] = { ...first, api_key: values['api-key'] };
+    users[0] = { ...first, api_key: values.apiKey };
     seed.users = users;
   }
   const sandbox = await startSandbox({
-    port: positiveInt(values.port, '--port', 4010),
+    port: values.port,
     shard,
-    rateLimit: positiveInt(values['rate-limit'], '--rate-limit', 200),
-    rateWindowMs: values['rate-window'] ? parseDuration(values['rate-window'], '--rate-window') : 60_000,
+    rateLimit: values.rateLimit,
+    rateWindowMs: values.rateWindow,
     faults,
-    faultSeed: positiveInt(values['fault-seed'], '--fault-seed', 1),
+    faultSeed: values.faultSeed,
     seed,
     ...(values.state ? { stateFile: values.state } : {}),
   });
   const keys = (seed.users ?? []).flatMap((u) => (u.api_key ? [keyLabel(u.api_key)] : []));
   out(`Cliniko sandbox (shard ${shard}) serving ${sandbox.baseUrl}`);
   out(
-    `API keys of seeded users: ${keys.join(', ') || 'none'}; rate limit ${values['rate-limit'] ?? 200} per ${values['rate-window'] ?? '60s'}.`,
+    `API keys of seeded users: ${keys.join(', ') || 'none'}; rate limit ${values.rateLimit} per ${values.rateWindow / 1000} s.`,
   );
-  if (!values.seed && !values['api-key'])
+  if (!values.seed && !values.apiKey)
     out('Default sandbox key: see README (Cliniko sandbox). Ctrl-C stops the server.');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -1,13 +1,17 @@
 import { printEntityTable } from './entity-table.js';
-import { ApprovalError, LocalRegistry, type LocalRunRecord, runIdArgs } from './local-registry.js';
-
-export const STATUS_USAGE = 'cliniko-migrate status <runId> [--state-dir DIR] [--stack NAME]';
+import { ApprovalError, LocalRegistry, type LocalRunRecord, stateDirOf } from './local-registry.js';
+import type { RunIdOptions } from './main.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
 /** A run's state and its counts by entity, while it goes on and after. */
-export async function statusCommand(argv: string[], out: (line: string) => void): Promise<number> {
-  const { runId, stack, stateDir } = runIdArgs(argv, 'status', STATUS_USAGE);
+export async function statusCommand(
+  runId: string,
+  options: RunIdOptions,
+  out: (line: string) => void,
+): Promise<number> {
+  const { stack } = options;
+  const stateDir = stateDirOf(options);
   let record: LocalRunRecord | undefined;
   if (stack) {
     const { deployedStatus } = await import('./deployed-runs.js');

@@ -131,7 +131,7 @@ describe('cliniko-migrate run --mode dry-run', () => {
   it('runs from the command line through npx', () => {
     const res = spawnSync(process.execPath, [BIN, 'run'], { encoding: 'utf8' });
     expect(res.status).toBe(2);
-    expect(res.stderr).toContain('run takes one export');
+    expect(res.stderr).toContain("missing required argument 'export'");
   });
 });
 
