@@ -179,11 +179,23 @@ export const TreatmentNote = z.looseObject({
   ...base,
   title: nullableString,
   draft: nullableBoolean,
+  finalized_at: timestamp,
+  author_name: nullableString,
   patient: link,
+  practitioner: link,
+  booking: link,
   content: z.unknown().optional(),
   archived_at: timestamp,
 });
 export type TreatmentNote = z.infer<typeof TreatmentNote>;
+
+export const TreatmentNoteTemplate = z.looseObject({
+  ...base,
+  name: z.string(),
+  content: z.unknown().optional(),
+  archived_at: timestamp,
+});
+export type TreatmentNoteTemplate = z.infer<typeof TreatmentNoteTemplate>;
 
 /** The list envelope: `{<collection>: [...], total_entries, links: {self, next?, previous?}}`. */
 export const ListEnvelope = z.looseObject({
@@ -225,6 +237,8 @@ export type AttendeeUpdateBody = Body<'AttendeeUpdate'>;
 export type MedicalAlertBody = Body<'MedicalAlert'>;
 export type ReferralSourceBody = Body<'ReferralSource'>;
 export type PatientAttachmentBody = Body<'UploadedPatientAttachment'>;
+export type TreatmentNoteBody = Body<'TreatmentNote'>;
+export type TreatmentNoteTemplateBody = Body<'TreatmentNoteTemplate'>;
 
 type Schemas = components['schemas'];
 type Conforms<Ours, Theirs> = Ours extends Theirs ? true : false;
@@ -261,6 +275,18 @@ export type SchemaChecks = [
     >
   >,
   Assert<Conforms<Pick<MedicalAlert, 'id' | 'name'>, Pick<Schemas['MedicalAlert'], 'id' | 'name'>>>,
+  Assert<
+    Conforms<
+      Pick<TreatmentNote, 'id' | 'draft' | 'author_name'>,
+      Pick<Schemas['TreatmentNote'], 'id' | 'draft' | 'author_name'>
+    >
+  >,
+  Assert<
+    Conforms<
+      Pick<TreatmentNoteTemplate, 'id' | 'name'>,
+      Pick<Schemas['TreatmentNoteTemplate'], 'id' | 'name'>
+    >
+  >,
   Assert<
     Conforms<
       Pick<Practitioner, 'id' | 'first_name' | 'active'>,

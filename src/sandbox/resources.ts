@@ -389,9 +389,11 @@ export const RESOURCES: Record<string, ResourceSpec> = {
     unarchive: true,
     rules: {
       patient_id: { ...id, required: true },
-      title: { ...s255, required: true },
+      // Required unless a template gives it (checked with the template, see the server).
+      title: s255,
       draft: bool,
-      content: { type: 'object' },
+      // An object, or the same as a JSON string (§2.11): checked section by section.
+      content: { type: 'any' },
       booking_id: id,
       attendee_id: id,
       treatment_note_template_id: id,
@@ -411,7 +413,24 @@ export const RESOURCES: Record<string, ResourceSpec> = {
       practitioner: { field: 'practitioner_id', path: 'practitioners' },
       booking: { field: 'booking_id', path: 'bookings' },
       attendee: { field: 'attendee_id', path: 'attendees' },
+      treatment_note_template: { field: 'treatment_note_template_id', path: 'treatment_note_templates' },
     },
+    hideWhenSet: ['archived_at'],
+  },
+  treatment_note_templates: {
+    table: 'treatment_note_templates',
+    path: 'treatment_note_templates',
+    collection: 'treatment_note_templates',
+    create: true,
+    update: true,
+    archive: true,
+    rules: {
+      name: { ...s255, required: true },
+      content: { type: 'any', required: true },
+      print_settings: { type: 'object' },
+    },
+    filters: { ...archivable, deleted_at: 'datetime' },
+    relations: {},
     hideWhenSet: ['archived_at'],
   },
 };

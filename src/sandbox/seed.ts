@@ -44,6 +44,8 @@ export const SandboxSeed = z.object({
         last_name: z.string().min(1),
         title: z.string().optional(),
         active: z.boolean().default(true),
+        /** The key the practitioner made in "My Info → Manage API keys": notes it writes are theirs. */
+        api_key: z.string().min(8).optional(),
       }),
     )
     .default([]),
@@ -118,6 +120,7 @@ export function applySeed(state: SandboxState, input: SandboxSeed): void {
       time_zone: 'Sydney',
       time_zone_identifier: 'Australia/Sydney',
     });
+    if (p.api_key) state.apiKeys.set(keyBody(p.api_key), user.id);
     state.insert('practitioners', {
       first_name: p.first_name,
       last_name: p.last_name,

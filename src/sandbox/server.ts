@@ -19,6 +19,7 @@ import {
 } from './resources.js';
 import { applySeed, defaultSeed, keyBody, type SandboxSeed } from './seed.js';
 import { type Rec, SandboxState, type Table } from './state.js';
+import { checkContent } from './treatment-notes.js';
 import { utcSeconds, validate } from './validation.js';
 
 export interface SandboxOptions {
@@ -728,7 +729,16 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       case 'medical_alerts':
         return { archived_at: null, deleted_at: null };
       case 'treatment_notes':
-        return { archived_at: null, deleted_at: null, draft: true, finalized_at: null };
+        return {
+          archived_at: null,
+          deleted_at: null,
+          draft: true,
+          finalized_at: null,
+          pinned_at: null,
+          content: null,
+        };
+      case 'treatment_note_templates':
+        return { archived_at: null, deleted_at: null, print_settings: null };
       default:
         return { archived_at: null };
     }
@@ -799,14 +809,45 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
         Object.assign(errors, checkReferences(state, values, { patient_id: 'patients' }));
         break;
       case 'treatment_notes': {
-        Object.assign(errors, checkReferences(state, values, { patient_id: 'patients' }));
+        Object.assign(
+          errors,
+          checkReferences(state, values, {
+            patient_id: 'patients',
+            booking_id: 'individual_appointments',
+            treatment_note_template_id: 'treatment_note_templates',
+          }),
+        );
+        // §2.11: the author is the practitioner of the key's user, active or not; a user who is
+        // no practitioner cannot write notes (422 here; 403 or 422 is unconfirmed).
         const practitioner = state.all('practitioners').find((p) => p.user_id === userId);
         if (!practitioner) errors.practitioner = 'must be a practitioner to create treatment notes';
         else if (!existing) {
           extra.practitioner_id = practitioner.id;
-          extra.author_name = `${practitioner.first_name} ${practitioner.last_name}`;
+          extra.author_name = [practitioner.first_name, practitioner.last_name].filter(Boolean).join(' ');
         }
-        if (values.draft === false) extra.finalized_at = state.now();
+        // `title` is required unless a template gives it (§3 item 13): the template's name.
+        const merged = { ...existing, ...values };
+        const template = merged.treatment_note_template_id
+          ? state.get('treatment_note_templates', String(merged.treatment_note_template_id))
+          : undefined;
+        if (merged.title == null || String(merged.title).trim() === '') {
+          if (template && !existing) extra.title = template.name;
+          else errors.title = "can't be blank";
+        }
+        if (Object.hasOwn(values, 'content')) {
+          const checked = checkContent(values.content, 'note');
+          Object.assign(errors, checked.errors);
+          values.content = checked.content;
+        }
+        if (values.draft === false && !existing?.finalized_at) extra.finalized_at = state.now();
+        break;
+      }
+      case 'treatment_note_templates': {
+        if (Object.hasOwn(values, 'content') || !existing) {
+          const checked = checkContent(values.content, 'template');
+          Object.assign(errors, checked.errors);
+          values.content = checked.content;
+        }
         break;
       }
     }

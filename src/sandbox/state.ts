@@ -17,6 +17,7 @@ export const TABLES = [
   'referral_sources',
   'patient_attachments',
   'treatment_notes',
+  'treatment_note_templates',
 ] as const;
 export type Table = (typeof TABLES)[number];
 

@@ -12,7 +12,9 @@ export type FieldType =
   | 'decimal'
   | 'object'
   | 'array'
-  | 'id-array';
+  | 'id-array'
+  /** Checked by the resource itself (treatment-note content: an object or a JSON string). */
+  | 'any';
 
 export interface FieldRule {
   readonly type: FieldType;
@@ -109,6 +111,8 @@ function checkValue(v: unknown, rule: FieldRule): string | undefined {
       return typeof v === 'object' && !Array.isArray(v) ? undefined : 'is invalid';
     case 'array':
       return Array.isArray(v) ? undefined : 'is invalid';
+    case 'any':
+      return undefined;
     case 'id-array':
       return Array.isArray(v) && v.every((x) => checkValue(x, { type: 'id' }) === undefined)
         ? undefined

@@ -4,7 +4,7 @@ import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoBadRequestError, ClinikoValidationError } from '../../src/cliniko/errors.js';
 import { idFromLink } from '../../src/cliniko/schemas.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
-import { clientFor, TEST_KEY, withSandbox } from '../support/sandbox.js';
+import { clientFor, OTHER_KEY, TEST_KEY, withSandbox } from '../support/sandbox.js';
 
 const UA = 'contract tests (tests@example.com)';
 const auth = (key: string) => `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
@@ -485,5 +485,115 @@ describe('treatment notes (read)', () => {
       body: JSON.stringify({ patient_id: p.id }),
     });
     expect(blank.body).toMatchObject({ errors: { title: "can't be blank" } });
+  });
+});
+
+describe('treatment notes (write) and templates', () => {
+  const section = (name: string, answer?: string) => ({
+    name,
+    questions: [{ name, type: 'paragraph' as const, ...(answer !== undefined ? { answer } : {}) }],
+  });
+
+  it('authors a note as the practitioner of the key, and refuses a key whose user is no practitioner', async () => {
+    const p = await client.createPatient({ first_name: 'Author', last_name: 'Check' });
+    const mine = await client.keyPractitioner();
+    expect(mine.practitioner?.first_name).toBe('Ada');
+    const note = await client.createTreatmentNote({ patient_id: p.id, title: 'Mine', draft: false });
+    expect(idFromLink(note.practitioner)).toBe(mine.practitioner?.id);
+    expect(note.author_name).toBe('Ada Admin');
+    expect(note.finalized_at).toBeTruthy();
+    const receptionist = clientFor(sandbox, { apiKey: OTHER_KEY });
+    expect((await receptionist.keyPractitioner()).practitioner).toBeUndefined();
+    await expect(
+      receptionist.createTreatmentNote({ patient_id: p.id, title: 'Not mine' }),
+    ).rejects.toBeInstanceOf(ClinikoValidationError);
+  });
+
+  it('takes the title from a template, and requires one without a template', async () => {
+    const p = await client.createPatient({ first_name: 'Title', last_name: 'Check' });
+    const template = await client.createTreatmentNoteTemplate({
+      name: 'Rehab',
+      content: { sections: [section('Exercises')] },
+    });
+    const fromTemplate = await client.createTreatmentNote({
+      patient_id: p.id,
+      treatment_note_template_id: template.id,
+    });
+    expect(fromTemplate.title).toBe('Rehab');
+    const blank = await raw('/treatment_notes', {
+      method: 'POST',
+      body: JSON.stringify({ patient_id: p.id }),
+    });
+    expect(blank.status).toBe(422);
+    expect(blank.body).toMatchObject({ errors: { title: "can't be blank" } });
+    const noName = await raw('/treatment_note_templates', {
+      method: 'POST',
+      body: JSON.stringify({ content: { sections: [] } }),
+    });
+    expect(noName.body).toMatchObject({ errors: { name: "can't be blank" } });
+    expect((await client.findTreatmentNoteTemplate('Rehab'))?.id).toBe(template.id);
+  });
+
+  it('validates the content schema and keeps only the paragraph markup Cliniko allows', async () => {
+    const p = await client.createPatient({ first_name: 'Content', last_name: 'Check' });
+    const bad = await raw('/treatment_notes', {
+      method: 'POST',
+      body: JSON.stringify({
+        patient_id: p.id,
+        title: 'Bad',
+        content: {
+          sections: [
+            {
+              name: 'S',
+              questions: [
+                { name: 'Q', type: 'essay', answer: 'x' },
+                { name: '', type: 'paragraph' },
+                {
+                  name: 'R',
+                  type: 'radiobuttons',
+                  answers: [
+                    { value: 'a', selected: true },
+                    { value: 'b', selected: true },
+                  ],
+                },
+                { name: 'C', type: 'checkboxes', answers: [] },
+                { name: 'D', type: 'date', answer: '3/4/2024' },
+              ],
+            },
+          ],
+        },
+      }),
+    });
+    expect(bad.status).toBe(422);
+    expect(Object.keys((bad.body as { errors: Record<string, string> }).errors).sort()).toEqual([
+      'content.sections[0].questions[0].type',
+      'content.sections[0].questions[1].name',
+      'content.sections[0].questions[2].answers',
+      'content.sections[0].questions[3].answers',
+      'content.sections[0].questions[4].answer',
+    ]);
+    const note = await client.createTreatmentNote({
+      patient_id: p.id,
+      title: 'Markup',
+      content: {
+        sections: [section('Plan', 'a &lt;b&gt; c<br>line\ntwo <script>x</script><span>y</span> 1 < 2')],
+      },
+    });
+    const answer = (note.content as { sections: { questions: { answer: string }[] }[] }).sections[0]
+      ?.questions[0]?.answer;
+    expect(answer).toBe('a &lt;b&gt; c<br>linetwo xy 1  2');
+  });
+
+  it('re-finds a note by patient, booking and title, archived ones included', async () => {
+    const p = await client.createPatient({ first_name: 'Refind', last_name: 'Note' });
+    const note = await client.createTreatmentNote({ patient_id: p.id, title: 'Treatment [Note N9]' });
+    await client.archiveTreatmentNote(note.id);
+    expect((await client.listTreatmentNotes(p.id)).map((n) => n.id)).not.toContain(note.id);
+    expect((await client.findTreatmentNote({ patient_id: p.id, title: 'Treatment [Note N9]' }))?.id).toBe(
+      note.id,
+    );
+    expect(
+      await client.findTreatmentNote({ patient_id: p.id, title: 'Treatment [Note N8]' }),
+    ).toBeUndefined();
   });
 });

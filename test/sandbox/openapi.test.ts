@@ -123,6 +123,31 @@ beforeAll(async () => {
   });
   await client.listPatientAttachments([`patient_id:=${patient.id}`]);
   await client.listTreatmentNotes(patient.id);
+  await client.keyPractitioner();
+  const template = await client.createTreatmentNoteTemplate({
+    name: 'SOAP',
+    content: {
+      sections: [{ name: 'Subjective', questions: [{ name: 'Subjective', type: 'paragraph' }] }],
+    },
+  });
+  await client.listTreatmentNoteTemplates();
+  const note = await client.createTreatmentNote({
+    patient_id: patient.id,
+    booking_id: appt.id,
+    treatment_note_template_id: template.id,
+    title: 'Treatment 2024-02-01',
+    draft: false,
+    content: {
+      sections: [
+        {
+          name: 'Subjective',
+          questions: [{ name: 'Subjective', type: 'paragraph', answer: 'Knee &lt;better&gt;<br>ROM full' }],
+        },
+      ],
+    },
+  });
+  await client.findTreatmentNote({ patient_id: patient.id, booking_id: appt.id, title: 'x' });
+  await client.archiveTreatmentNote(note.id);
   void TEST_KEY;
 });
 afterAll(() => sandbox.close());
@@ -148,6 +173,10 @@ describe('against openapi.yaml', () => {
       'POST /patient_attachments',
       'GET /patient_attachments/{id}',
       'GET /treatment_notes',
+      'POST /treatment_notes',
+      'POST /treatment_notes/{id}/archive',
+      'GET /treatment_note_templates',
+      'POST /treatment_note_templates',
     ]) {
       expect(ops, op).toContain(op);
     }
