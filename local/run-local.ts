@@ -12,6 +12,14 @@ import { secretPrefix } from '../lib/migration-stack.js';
 import { NOTE_FONTS_DIR_ENV } from '../src/documents/fonts.js';
 import type { ClinikoCredentials, RunMode } from '../src/pipeline/ports.js';
 import { keys } from '../src/pipeline/ports.js';
+
+/** How progress lines name what is written but no source row (ports.ts SupportEntity). */
+const SUPPORT_LABELS: Record<string, string> = {
+  migratedAppointmentType: '"Migrated appointment" type',
+  treatmentNoteTemplates: 'treatment note templates',
+  notesArchive: 'notes PDF archive',
+};
+
 import type { RunReport } from '../src/report/run-report.js';
 import { startEmulators } from './emulators.js';
 import { provision } from './provision.js';
@@ -295,10 +303,7 @@ function describe(state: string, input: unknown, output: unknown): string | unde
     };
     const entities = Object.entries(o.byEntity)
       .filter(([, e]) => e.enqueued > 0 && (e.finished < e.enqueued || o.done))
-      .map(
-        ([name, e]) =>
-          `${name === 'migratedAppointmentType' ? '"Migrated appointment" type' : name} ${e.finished}/${e.enqueued}`,
-      );
+      .map(([name, e]) => `${SUPPORT_LABELS[name] ?? name} ${e.finished}/${e.enqueued}`);
     const dead = o.deadLettered ? ` (${o.deadLettered} in the dead-letter queue)` : '';
     return `  ${o.phase}: ${entities.length ? entities.join(', ') : 'nothing to write'}${o.done ? ' ✓' : ''}${dead}`;
   }

@@ -9,6 +9,7 @@ import {
   mapPatient,
   migratedAppointmentType,
 } from '../../src/mapping/cliniko-bodies.js';
+import { templateBody, templateName, treatmentNoteBody } from '../../src/mapping/treatment-notes.js';
 import {
   type PlannedRecord,
   processRow,
@@ -35,7 +36,7 @@ import { type ArchiveEntry, safeEntryPath } from '../../src/source/archive.js';
 import type { References } from '../../src/source/builders.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { DateOrderEvidence } from '../../src/source/values.js';
-import { MIGRATED_TYPE_BATCH } from '../plan/plan.js';
+import { MIGRATED_TYPE_BATCH, nativeNotes, TEMPLATES_BATCH } from '../plan/plan.js';
 
 /**
  * A mapper: one batch of rows → outcomes, problems and (in a live run) write commands. Parents
@@ -82,14 +83,19 @@ async function entries(deps: MapBatchDeps, run: RunInfo): Promise<Map<string, Ar
   return index;
 }
 
+/** One of `n` lanes, the same for a source id every time. */
+function spread(sourceId: string, n: number): number {
+  return Number.parseInt(createHash('md5').update(sourceId).digest('hex').slice(0, 8), 16) % Math.max(1, n);
+}
+
 function keyIndexFor(run: RunInfo, sourceId: string): number {
-  const users = Math.max(1, run.clinikoUsers.length);
-  return Number.parseInt(createHash('md5').update(sourceId).digest('hex').slice(0, 8), 16) % users;
+  return spread(sourceId, run.clinikoUsers.length);
 }
 
 export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promise<MapBatchOutput> {
   const run = await deps.store.getRun(input.runId);
   if (input.batchKey === MIGRATED_TYPE_BATCH) return mapMigratedType(run, deps);
+  if (input.batchKey === TEMPLATES_BATCH) return mapTemplates(run, deps);
   const batch = await loadBatch(deps, run.bucket, input.batchKey);
   const table = batch.table as TableName;
   const entity = tableInfo(table).entity;
@@ -278,14 +284,35 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     });
   }
 
+  /** Notes PDF kept beside native notes (`native+pdf`): its own counts, outside the report's entities. */
+  let archive: { enqueued: number; failed: number } | undefined;
   if (notes.length) {
-    const made = await notePdfs(notes, run, deps, patientOutcomes);
-    outcomes.push(...made.outcomes);
-    commands.push(...made.commands);
-    problems.push(...made.problems);
-    counts.planned += made.planned;
-    counts.enqueued += made.enqueued;
-    counts.failed += made.failed;
+    let toPdf = notes;
+    if (nativeNotes(run.config.clinicalNotes)) {
+      const native = await nativeNoteCommands(notes, run, deps);
+      outcomes.push(...native.outcomes);
+      commands.push(...native.commands);
+      problems.push(...native.problems);
+      counts.planned += native.enqueued;
+      counts.enqueued += native.enqueued;
+      counts.skipped += native.skipped;
+      toPdf = native.toPdf;
+      if (run.config.clinicalNotes === 'native+pdf') {
+        const made = await notePdfs(notes, run, deps, patientOutcomes, 'notesArchive');
+        commands.push(...made.commands);
+        problems.push(...made.problems.map((p) => ({ ...p, severity: 'warning' as const })));
+        archive = { enqueued: made.enqueued, failed: made.failed };
+      }
+    }
+    if (toPdf.length) {
+      const made = await notePdfs(toPdf, run, deps, patientOutcomes);
+      outcomes.push(...made.outcomes);
+      commands.push(...made.commands);
+      problems.push(...made.problems);
+      counts.planned += made.planned;
+      counts.enqueued += made.enqueued;
+      counts.failed += made.failed;
+    }
   }
 
   await deps.store.putOutcomes(run.runId, outcomes);
@@ -299,7 +326,17 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     planned: live ? counts.planned - counts.enqueued : counts.planned,
   };
   await deps.store.putBatchCounts(run.runId, input.batchKey, batchCounts, evidence.snapshot());
-  return { batchKey: input.batchKey, enqueued: counts.enqueued };
+  if (archive)
+    await deps.store.putBatchCounts(run.runId, `${input.batchKey}#archive`, {
+      entity: 'notesArchive',
+      source: 0,
+      planned: 0,
+      skipped: 0,
+      invalid: 0,
+      enqueued: archive.enqueued,
+      failed: archive.failed,
+    });
+  return { batchKey: input.batchKey, enqueued: counts.enqueued + (archive?.enqueued ?? 0) };
 }
 
 function tableKey(profile: SourceProfile, table: string): string {
@@ -434,6 +471,8 @@ async function notePdfs(
   run: RunInfo,
   deps: MapBatchDeps,
   patients: Map<string, RecordOutcome>,
+  /** `notesArchive`: the PDF kept beside native notes, recorded apart from the notes themselves. */
+  entity: 'clinicalNotes' | 'notesArchive' = 'clinicalNotes',
 ): Promise<{
   outcomes: RecordOutcome[];
   commands: WriteCommand[];
@@ -451,7 +490,7 @@ async function notePdfs(
     failed: 0,
   };
   const bySource = new Map(notes.map((n) => [n.record.sourceId, n]));
-  const known = await deps.store.getIdMap(run.clinicId, 'clinicalNotes', [...bySource.keys()]);
+  const known = await deps.store.getIdMap(run.clinicId, entity, [...bySource.keys()]);
   const fresh: ClinicalNote[] = [];
   /** Where each note's outcome sits, so a failed PDF replaces it (one outcome per row). */
   const at = new Map<string, number>();
@@ -466,13 +505,24 @@ async function notePdfs(
       continue;
     }
     await deps.store.recordWrite(run.runId, {
-      entity: 'clinicalNotes',
+      entity,
       sourceId: n.record.sourceId,
       outcome: entry.runId === run.runId ? 'created' : 'alreadyPresent',
       clinikoId: entry.clinikoId,
     });
   }
-  for (const bundle of bundleNotes(fresh, run.config.clinicalNotes)) {
+  const mode = run.config.clinicalNotes === 'pdf-per-note' ? 'pdf-per-note' : 'pdf-per-patient';
+  for (const made of bundleNotes(fresh, mode)) {
+    // The archive's PDF is another attachment than a notes bundle of the same notes: its own key.
+    const bundle =
+      entity === 'notesArchive'
+        ? {
+            ...made,
+            sourceId: `archive:${made.sourceId}`,
+            description: made.description.replace(/^Clinical notes/, 'Clinical notes archive').slice(0, 255),
+            filename: made.filename.replace(/^clinical-notes/, 'clinical-notes-archive'),
+          }
+        : made;
     const first = bySource.get(bundle.notes[0]?.sourceId ?? '');
     if (!first) continue;
     const label = patients.get(bundle.patientSourceId)?.label;
@@ -518,7 +568,7 @@ async function notePdfs(
     out.commands.push({
       runId: run.runId,
       clinicId: run.clinicId,
-      entity: 'clinicalNotes',
+      entity,
       sourceId: bundle.sourceId,
       file: first.outcome.file,
       row: first.outcome.row,
@@ -589,4 +639,159 @@ async function mapMigratedType(run: RunInfo, deps: MapBatchDeps): Promise<MapBat
     failed: 0,
   });
   return { batchKey: MIGRATED_TYPE_BATCH, enqueued: 1 };
+}
+
+/** Writes the treatment note templates Plan found (one per assessment type), before any note. */
+async function mapTemplates(run: RunInfo, deps: MapBatchDeps): Promise<MapBatchOutput> {
+  const found =
+    (await deps.blobs.getJson<{ name: string; columns: string[] }[]>(
+      run.bucket,
+      keys.templates(run.runId),
+    )) ?? [];
+  const live = run.mode === 'live';
+  const commands: WriteCommand[] = found.map((t) => {
+    const body = templateBody(t.name, t.columns);
+    return {
+      runId: run.runId,
+      clinicId: run.clinicId,
+      entity: 'treatmentNoteTemplates',
+      sourceId: t.name,
+      file: '',
+      row: 0,
+      hash: contentHash(body),
+      keyIndex: keyIndexFor(run, t.name),
+      payload: { kind: 'treatmentNoteTemplate', body },
+    };
+  });
+  if (live && commands.length) await deps.queue.send(commands);
+  await deps.store.putBatchCounts(run.runId, TEMPLATES_BATCH, {
+    entity: 'treatmentNoteTemplates',
+    source: 0,
+    planned: 0,
+    skipped: 0,
+    invalid: 0,
+    enqueued: live ? commands.length : 0,
+    failed: 0,
+  });
+  return { batchKey: TEMPLATES_BATCH, enqueued: live ? commands.length : 0 };
+}
+
+/**
+ * Live notes → native treatment notes, each pinned to its author's key (the key whose user is
+ * the note's practitioner, CLINIKO_API.md §2.11). A note whose practitioner has no key follows
+ * `notesWithoutAuthorKey`: into the PDF bundle (`pdf`, returned in `toPdf`), written with a
+ * practitioner's key and a "Written by" first line (`any-key`), or skipped and reported (`skip`).
+ */
+async function nativeNoteCommands(
+  notes: readonly { record: ClinicalNote; outcome: RecordOutcome; patientId: string }[],
+  run: RunInfo,
+  deps: MapBatchDeps,
+): Promise<{
+  outcomes: RecordOutcome[];
+  commands: WriteCommand[];
+  problems: Problem[];
+  toPdf: { record: ClinicalNote; outcome: RecordOutcome; patientId: string }[];
+  enqueued: number;
+  skipped: number;
+}> {
+  const out = {
+    outcomes: [] as RecordOutcome[],
+    commands: [] as WriteCommand[],
+    problems: [] as Problem[],
+    toPdf: [] as { record: ClinicalNote; outcome: RecordOutcome; patientId: string }[],
+    enqueued: 0,
+    skipped: 0,
+  };
+  const keyOf = new Map<string, number>();
+  for (const [i, p] of (run.keyPractitioners ?? []).entries()) if (p && !keyOf.has(p)) keyOf.set(p, i);
+  const practitionerKeys = [...keyOf.values()];
+  const [bookings, templates] = await Promise.all([
+    deps.store.getIdMap(run.clinicId, 'appointments', [
+      ...new Set(notes.map((n) => n.record.appointmentSourceId ?? '').filter(Boolean)),
+    ]),
+    deps.store.getIdMap(run.clinicId, 'treatmentNoteTemplates', [
+      ...new Set(notes.map((n) => templateName(n.record))),
+    ]),
+  ]);
+  const policy = run.config.notesWithoutAuthorKey;
+  for (const n of notes) {
+    const note = n.record;
+    const practitioner = note.practitionerSourceId ? run.practitioners[note.practitionerSourceId] : undefined;
+    const authorKey = practitioner?.clinikoId ? keyOf.get(practitioner.clinikoId) : undefined;
+    const problem = (code: string, severity: Problem['severity'], message: string): Problem => ({
+      entity: 'clinicalNotes',
+      sourceId: note.sourceId,
+      file: n.outcome.file,
+      row: n.outcome.row,
+      field: 'PractitionerId',
+      code,
+      severity,
+      message,
+    });
+    const who =
+      practitioner?.name ??
+      (note.practitionerSourceId ? `practitioner ${note.practitionerSourceId}` : 'no practitioner');
+    let keyIndex = authorKey;
+    let writtenBy: { name: string; date: string } | undefined;
+    if (keyIndex === undefined) {
+      if (policy === 'skip') {
+        out.skipped++;
+        out.outcomes.push({ ...n.outcome, outcome: 'skipped', reason: 'NOTE_AUTHOR_HAS_NO_KEY' });
+        out.problems.push(
+          problem(
+            'NOTE_AUTHOR_HAS_NO_KEY',
+            'info',
+            `not migrated: the note's author (${who}) has no API key among the configured ones ("notesWithoutAuthorKey": "skip")`,
+          ),
+        );
+        continue;
+      }
+      if (policy === 'pdf' || !practitionerKeys.length) {
+        out.toPdf.push(n);
+        out.problems.push(
+          problem(
+            'NOTE_AUTHOR_HAS_NO_KEY',
+            'warning',
+            `the note's author (${who}) has no API key among the configured ones${policy === 'pdf' ? '' : ' and no key belongs to a practitioner'}: it goes into the patient's notes PDF`,
+          ),
+        );
+        continue;
+      }
+      // any-key: a practitioner's key, spread by note; the first line says who really wrote it.
+      keyIndex = practitionerKeys[spread(note.sourceId, practitionerKeys.length)];
+      writtenBy = { name: practitioner?.name ?? who, date: note.date };
+      out.problems.push(
+        problem(
+          'NOTE_AUTHOR_HAS_NO_KEY',
+          'warning',
+          `the note's author (${who}) has no API key among the configured ones: written under another practitioner with "Written by" as its first line`,
+        ),
+      );
+    }
+    const bookingId = note.appointmentSourceId
+      ? bookings.get(note.appointmentSourceId)?.clinikoId
+      : undefined;
+    const templateId = templates.get(templateName(note))?.clinikoId;
+    const body = treatmentNoteBody(note, {
+      patientId: n.patientId,
+      ...(bookingId ? { bookingId } : {}),
+      ...(templateId ? { templateId } : {}),
+      ...(writtenBy ? { writtenBy } : {}),
+    });
+    out.outcomes.push(n.outcome);
+    out.enqueued++;
+    out.commands.push({
+      runId: run.runId,
+      clinicId: run.clinicId,
+      entity: 'clinicalNotes',
+      sourceId: note.sourceId,
+      file: n.outcome.file,
+      row: n.outcome.row,
+      hash: n.outcome.hash ?? contentHash(body),
+      keyIndex: keyIndex ?? 0,
+      pinnedKey: true,
+      payload: { kind: 'treatmentNote', body },
+    });
+  }
+  return out;
 }

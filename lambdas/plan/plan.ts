@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TemplateCollector } from '../../src/mapping/treatment-notes.js';
 import type { EntityKey } from '../../src/migration/entities.js';
 import { PHASES, type Phase, processRow, TABLES } from '../../src/migration/row-processing.js';
 import { archiveProblems, countExcluded } from '../../src/migration/scan-export.js';
@@ -38,6 +39,11 @@ export interface PlanDeps {
 
 /** The batch that asks for the "Migrated appointment" type, when some appointment needs it. */
 export const MIGRATED_TYPE_BATCH = 'migrated-appointment-type';
+/** The batch that writes the treatment note templates native notes are based on. */
+export const TEMPLATES_BATCH = 'treatment-note-templates';
+
+/** Native notes: Cliniko treatment notes (with or without the PDF archive). */
+export const nativeNotes = (mode: string) => mode === 'native' || mode === 'native+pdf';
 
 export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput> {
   const run = await deps.store.getRun(input.runId);
@@ -80,6 +86,7 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
       }
     }
     let needsMigratedType = false;
+    const templates = nativeNotes(run.config.clinicalNotes) ? new TemplateCollector() : undefined;
 
     for (const { table, entity, phase } of TABLES) {
       const spec = deps.profile.tables.find((t) => t.name === table);
@@ -108,13 +115,16 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
         phases[phase].push(key);
         rows = [];
       };
-      // A patient's notes make one PDF, so they must reach one mapper: rows are partitioned by client.
+      // A patient's notes make one PDF, so they must reach one mapper: rows are partitioned by client
+      // (native notes too: those without their author's key, and the archive, are PDF bundles).
       const partitions =
-        table === 'clinicalNotes' && run.config.clinicalNotes === 'pdf-per-patient'
+        table === 'clinicalNotes' && run.config.clinicalNotes !== 'pdf-per-note'
           ? new Partitioner(run, table, file, archive.find(file)?.size ?? 0, batchSize, deps.blobs)
           : undefined;
       for await (const event of splitTable(archive, file, spec, entity, (p) => problems.push(p))) {
         if (event.kind === 'row') {
+          if (templates && table === 'clinicalNotes')
+            templates.add(event.row.values.AssessmentType, event.row.extra);
           if (table === 'appointments') {
             const type = event.row.values.AppointmentTypeId ?? '';
             if (!type || !validTypes.has(type)) needsMigratedType = true;
@@ -147,6 +157,11 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
       await deps.store.putBatchCounts(run.runId, `plan:${table}`, counts);
     }
     if (needsMigratedType) phases.setup.push(MIGRATED_TYPE_BATCH);
+    const found = templates?.templates() ?? [];
+    if (found.length) {
+      await deps.blobs.putJson(run.bucket, keys.templates(run.runId), found);
+      phases.setup.push(TEMPLATES_BATCH);
+    }
     const excluded = await countExcluded(archive, deps.profile);
     await deps.store.updateRunStatus(run.runId, 'planned', { excluded });
     await deps.blobs.putJson(run.bucket, keys.problems(run.runId, 'plan'), problems);

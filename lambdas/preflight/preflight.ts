@@ -105,10 +105,17 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     const refsFromExport = await readReferenceTables(archive, deps.profile, config, (p) => problems.push(p));
 
     const users: string[] = [];
+    // Native notes are authored by the practitioner of the key that writes them (§2.11): whose is each key?
+    const native = config.clinicalNotes === 'native' || config.clinicalNotes === 'native+pdf';
+    const keyPractitioners: (string | null)[] = [];
     for (const [i] of credentials.apiKeys.entries()) {
       try {
-        const user = await deps.cliniko(credentials, i).getCurrentUser();
-        users.push(user.id);
+        const keyClient = deps.cliniko(credentials, i);
+        if (native) {
+          const { user, practitioner } = await keyClient.keyPractitioner();
+          users.push(user.id);
+          keyPractitioners.push(practitioner?.id ?? null);
+        } else users.push((await keyClient.getCurrentUser()).id);
       } catch (err) {
         if (err instanceof ClinikoError) return fail(`API key ${i + 1}: ${err.message}`);
         throw err;
@@ -203,6 +210,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
       defaultTimeZone: locs.defaultTimeZone,
       ...clinicName(businesses, locs.defaultBusinessId),
       clinikoUsers: users,
+      ...(native ? { keyPractitioners } : {}),
       keyLabels: credentials.apiKeys.map(keyLabel),
       ...(input.approvalKey ? { approvalKey: input.approvalKey } : {}),
       target: client.baseUrl,

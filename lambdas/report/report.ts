@@ -10,6 +10,7 @@ import { SIGNED_OFF_TAG } from '../../src/pipeline/approval.js';
 import {
   type BlobStore,
   batchName,
+  isSupportEntity,
   keys,
   type Problem,
   type RunInfo,
@@ -101,7 +102,7 @@ export async function buildReport(
       );
       if (snap) aidSnapshots.push(snap);
     }
-    if (counts.entity === 'migratedAppointmentType') continue;
+    if (isSupportEntity(counts.entity)) continue;
     const c = entities[counts.entity];
     c.source += counts.source;
     c.planned += counts.planned;
@@ -138,7 +139,7 @@ export async function buildReport(
       ...(w.clinikoId ? { clinikoId: w.clinikoId } : {}),
       ...(w.at ? { at: w.at } : {}),
     });
-    if (w.entity === 'migratedAppointmentType') continue;
+    if (isSupportEntity(w.entity)) continue;
     const c = entities[w.entity];
     if (w.outcome === 'created') c.created++;
     else if (w.outcome === 'alreadyPresent') c.alreadyPresent++;

@@ -240,6 +240,23 @@ async function create(
         p.body as Parameters<ClinikoClient['createIndividualAppointmentOnce']>[0],
       );
     }
+    case 'treatmentNoteTemplate': {
+      // Once per account: a template of this name (ours from an earlier run, or the clinic's) is used.
+      const found = await client.findTreatmentNoteTemplate(p.body.name);
+      if (found) return { record: found, recovered: true };
+      return client.createTreatmentNoteTemplateOnce(
+        p.body as Parameters<ClinikoClient['createTreatmentNoteTemplateOnce']>[0],
+      );
+    }
+    case 'treatmentNote': {
+      if (refindFirst) {
+        const found = await client.findTreatmentNote(p.body);
+        if (found) return { record: found, recovered: true };
+      }
+      return client.createTreatmentNoteOnce(
+        p.body as Parameters<ClinikoClient['createTreatmentNoteOnce']>[0],
+      );
+    }
     case 'attachment': {
       if (refindFirst) {
         const found = await client.findAttachment(p.patientId, p.description);

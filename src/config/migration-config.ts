@@ -32,7 +32,25 @@ export const MigrationConfig = z
       ])
       .default('fail'),
     includeInactivePatients: z.boolean().default(true),
-    clinicalNotes: z.enum(['pdf-per-patient', 'pdf-per-note']).default('pdf-per-patient'),
+    /**
+     * PDFs (one per patient or per note), or native Cliniko treatment notes written with each
+     * author's own key (`native`), or both (`native+pdf`: the patient's PDF bundle stays as the
+     * faithful archive). CONTRACT.md §2.
+     */
+    clinicalNotes: z
+      .enum(['pdf-per-patient', 'pdf-per-note', 'native', 'native+pdf'])
+      .default('pdf-per-patient'),
+    /**
+     * A native note whose practitioner has no key among the configured ones: into the patient's
+     * PDF bundle (`pdf`), written natively with another key and a "Written by" first line
+     * (`any-key`), or left out and reported (`skip`).
+     */
+    notesWithoutAuthorKey: z.enum(['pdf', 'any-key', 'skip']).default('pdf'),
+    /**
+     * Which attended (completed) appointments get their attendee marked arrived: none, those of
+     * the last 90 days before the export (and every future one), or all. Did-not-arrive is always kept.
+     */
+    markArrivals: z.enum(['none', 'recent', 'all']).default('recent'),
   })
   .strict();
 export type MigrationConfig = z.infer<typeof MigrationConfig>;

@@ -37,6 +37,11 @@ export interface RunInfo {
   readonly keyLabels?: readonly string[];
   /** Cliniko user ids of the configured keys, in key order: each user has its own rate limit. */
   readonly clinikoUsers: readonly string[];
+  /**
+   * The Cliniko practitioner each key writes treatment notes as (null: its user is no
+   * practitioner), in key order; found in native-notes runs only (CLINIKO_API.md §2.7).
+   */
+  readonly keyPractitioners?: readonly (string | null)[];
   readonly target: string;
   /** Set by later steps. */
   readonly status?: string;
@@ -59,7 +64,21 @@ export interface RowBatch {
 
 /** Counts a step reports for its batch: written whole, so a retried step never counts twice. */
 /** The "Migrated appointment" type is written but is no source row: it is counted apart. */
-export type CountedEntity = EntityKey | 'migratedAppointmentType';
+export type CountedEntity = EntityKey | SupportEntity;
+
+/**
+ * Written, but no source row of their own, so counted apart from the report's entities: the
+ * "Migrated appointment" type, the treatment note templates native notes are based on (one per
+ * assessment type), and the notes PDF kept as the archive beside native notes (`native+pdf`).
+ */
+export type SupportEntity = 'migratedAppointmentType' | 'treatmentNoteTemplates' | 'notesArchive';
+export const SUPPORT_ENTITIES: readonly SupportEntity[] = [
+  'migratedAppointmentType',
+  'treatmentNoteTemplates',
+  'notesArchive',
+];
+export const isSupportEntity = (entity: string): entity is SupportEntity =>
+  (SUPPORT_ENTITIES as readonly string[]).includes(entity);
 
 export interface BatchCounts {
   readonly entity: CountedEntity;
@@ -223,6 +242,11 @@ export type WriteCommand = {
   readonly hash: string;
   /** Which of the run's keys (Cliniko users) writes it: spreads load over their rate limits. */
   readonly keyIndex: number;
+  /**
+   * The key must be `keyIndex` (a treatment note is authored by its key's practitioner). Absent:
+   * any key will do, and a writer takes the least loaded one (its lane).
+   */
+  readonly pinnedKey?: boolean;
   readonly payload: WritePayload;
   /** An earlier attempt may have created the record: re-find it before creating. */
   readonly refind?: boolean;
@@ -252,6 +276,23 @@ export type WritePayload =
       };
       readonly cancel?: { cancellation_reason: number; cancellation_note?: string };
       readonly arrived?: boolean;
+    }
+  | {
+      /** A treatment note template, re-found by name before it is created (once per account). */
+      readonly kind: 'treatmentNoteTemplate';
+      readonly body: { name: string; content: { sections: readonly unknown[] } };
+    }
+  | {
+      /** A native treatment note, finalised, written with its author's key (`pinnedKey`). */
+      readonly kind: 'treatmentNote';
+      readonly body: {
+        patient_id: string;
+        title: string;
+        draft: false;
+        booking_id?: string;
+        treatment_note_template_id?: string;
+        content: { sections: readonly unknown[] };
+      };
     }
   | {
       /**
@@ -297,6 +338,8 @@ export const keys = {
   partitionPart: (runId: string, table: string, p: number, n: number) =>
     `work/${runId}/batches/${table}/p${String(p).padStart(4, '0')}/${String(n).padStart(5, '0')}.json`,
   runFile: (runId: string, name: string) => `work/${runId}/files/${name}`,
+  /** The treatment note templates Plan found in the notes table (native notes). */
+  templates: (runId: string) => `work/${runId}/templates.json`,
   report: (clinicId: string, runId: string, file: string) => `reports/${clinicId}/${runId}/${file}`,
 };
 
