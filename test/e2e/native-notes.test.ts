@@ -126,11 +126,9 @@ describe('native treatment notes', () => {
     const templates = sandbox.state.all('treatment_note_templates');
     expect(templates.map((t) => t.name).sort()).toEqual(['Rehab', 'SOAP']);
     const soap = templates.find((t) => t.name === 'SOAP');
-    expect((soap?.content as { sections: { name: string }[] }).sections.map((s) => s.name)).toEqual([
-      'Subjective',
-      'Objective',
-      'Plan',
-    ]);
+    expect(
+      (soap?.content as { sections: { name: string }[] } | undefined)?.sections.map((s) => s.name),
+    ).toEqual(['Subjective', 'Objective', 'Plan']);
     const n1 = notes().find((n) => String(n.title).endsWith('[Note N1]'));
     expect(n1?.treatment_note_template_id).toBe(soap?.id);
   });
