@@ -10,13 +10,14 @@ import {
   migratedAppointmentType,
 } from '../../src/mapping/cliniko-bodies.js';
 import { templateBody, templateName, treatmentNoteBody } from '../../src/mapping/treatment-notes.js';
+import { arrivalToMark, recentSince } from '../../src/migration/arrivals.js';
 import {
   type PlannedRecord,
   processRow,
   type TableName,
   tableInfo,
 } from '../../src/migration/row-processing.js';
-import type { ClinicalNote, Patient } from '../../src/model/canonical.js';
+import type { Appointment as ClinicalAppointment, ClinicalNote, Patient } from '../../src/model/canonical.js';
 import {
   type BatchCounts,
   type BlobStore,
@@ -408,7 +409,7 @@ function payloadFor(
         ...(body.cancel
           ? { cancel: body.cancel as { cancellation_reason: number; cancellation_note?: string } }
           : {}),
-        ...(body.arrived !== undefined ? { arrived: body.arrived } : {}),
+        ...arrival(body.arrived, a, run),
       };
     }
     case 'letters':
@@ -794,4 +795,12 @@ async function nativeNoteCommands(
     });
   }
   return out;
+}
+
+/** The attendee's `arrived` to set, as `markArrivals` says (did-not-arrive is always kept). */
+function arrival(mapped: boolean | undefined, a: ClinicalAppointment, run: RunInfo): { arrived?: boolean } {
+  if (mapped === undefined) return {};
+  const since = recentSince(run.manifest?.exportedAt ?? run.startedAt);
+  const mark = arrivalToMark(a, run.config.markArrivals, since);
+  return mark === undefined ? {} : { arrived: mark };
 }

@@ -1,4 +1,5 @@
 import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { arrivalCosts, mergeAttended } from '../../src/migration/arrivals.js';
 import {
   ENTITY_KEYS,
   type EntityCounts,
@@ -241,6 +242,11 @@ export async function buildReport(
     entities,
     excluded: run.excluded ?? {},
     problems,
+    arrivals: arrivalCosts(mergeAttended(aidSnapshots.map((a) => a.attendedByDay)), {
+      setting: run.config.markArrivals,
+      exportDate: run.manifest?.exportedAt ?? run.startedAt,
+      keys: run.clinikoUsers.length,
+    }),
     approvalAids: aids,
     cliniko: {
       requests: Object.values(byStatus).reduce((a, b) => a + b, 0),

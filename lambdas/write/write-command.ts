@@ -345,8 +345,9 @@ async function followUps(
           cancel as Parameters<ClinikoClient['cancelIndividualAppointment']>[1],
         ),
       );
-    // Did-not-arrive is kept; arrival of attended past appointments is not set (two requests each).
-    if (p.arrived === false) await step('arrival', () => client.setArrival(clinikoId, false));
+    // Did-not-arrive always; arrived as `markArrivals` chose in the mapper (two requests each).
+    const arrived = p.arrived;
+    if (arrived !== undefined) await step('arrival', () => client.setArrival(clinikoId, arrived));
   }
 }
 

@@ -2,6 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { loadConfig } from '../config/migration-config.js';
+import { arrivalsLine, atKeys } from '../migration/arrivals.js';
 import { dryRun } from '../migration/dry-run.js';
 import { ENTITY_KEYS } from '../migration/entities.js';
 import type { ScanProgress } from '../migration/scan-export.js';
@@ -173,6 +174,7 @@ function summarise(
   out(
     `${fmt(report.summary.errors)} errors, ${fmt(report.summary.warnings)} warnings, ${fmt(report.summary.infos)} notes; ${fmt(report.cliniko.requests)} Cliniko requests; ${report.summary.seconds.toFixed(1)} s.`,
   );
+  if (report.arrivals) out(arrivalsLine(report.arrivals));
   out(`Report: ${files.json}`);
   out(`Problems: ${files.csv}`);
   out(`Page: ${files.html}`);
@@ -208,6 +210,7 @@ async function inProcessDryRun(
     const files = await writeReportFiles(resolve(values.out ?? `out/${report.runId}`), {
       ...report,
       cliniko: { ...report.cliniko, keys: connection?.keys ?? 1 },
+      ...(report.arrivals ? { arrivals: atKeys(report.arrivals, connection?.keys ?? 1) } : {}),
     });
     summarise(report, files, out);
     // Registered like a pipeline dry run, so it can be looked up and approved.

@@ -5,6 +5,7 @@ import type * as M from '../model/canonical.js';
 import { approvalAids } from '../report/approval-aids.js';
 import type { RunReport } from '../report/run-report.js';
 import type { SourceProfile } from '../source/profile.js';
+import { arrivalCosts } from './arrivals.js';
 import { type ClinikoReferenceData, type ScanProgress, scanExport } from './scan-export.js';
 
 /**
@@ -75,6 +76,11 @@ export async function dryRun(exportPath: string, options: DryRunOptions): Promis
     excluded: result.excluded,
     problems: result.problems,
     approvalAids: approvalAids([result.aids], result.problems),
+    arrivals: arrivalCosts(result.aids.attendedByDay ?? {}, {
+      setting: options.config.markArrivals,
+      exportDate: result.manifest?.exportedAt ?? started.toISOString(),
+      keys: options.keys ?? 1,
+    }),
     cliniko: {
       requests: client?.counter.total ?? 0,
       byStatus: client?.counter.byStatus() ?? {},

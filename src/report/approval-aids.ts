@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mapPatient } from '../mapping/cliniko-bodies.js';
+import { countAttended } from '../migration/arrivals.js';
 import type * as M from '../model/canonical.js';
 import type { Problem } from './problem.js';
 
@@ -66,6 +67,8 @@ export interface AidsSnapshot {
   appointments: SampledAppointment[];
   documents: Record<string, ClientDocuments>;
   documentTotals: { letters: number; uploads: number; bytes: number };
+  /** Attended appointments by UTC day: what marking arrivals costs (see migration/arrivals.ts). */
+  attendedByDay?: Record<string, number>;
 }
 
 export interface BusyWeek {
@@ -202,6 +205,7 @@ export class AidCollector {
   private readonly followed = new LowestK<ClientDocuments>(CLIENT_SAMPLE);
   private readonly weeks: Record<string, WeekCounts> = {};
   private readonly totals = { letters: 0, uploads: 0, bytes: 0 };
+  private readonly attendedByDay: Record<string, number> = {};
 
   /** A client row: sampled with what was exported and what Cliniko is (or would be) sent. */
   client(
@@ -234,6 +238,7 @@ export class AidCollector {
   }
 
   appointment(a: M.Appointment, businessZone: string): void {
+    countAttended(this.attendedByDay, a);
     const week = weekOf(a.localStart);
     const w = this.weeks[week] ?? { total: 0, byPractitioner: {}, byLocation: {} };
     this.weeks[week] = w;
@@ -294,6 +299,7 @@ export class AidCollector {
       appointments: this.appointments.values(),
       documents: this.followed.byId(),
       documentTotals: { ...this.totals },
+      attendedByDay: this.attendedByDay,
     };
   }
 }

@@ -324,6 +324,21 @@ var rows=Array.prototype.slice.call(document.querySelectorAll('tr.problem'));
 function apply(){var ev=e.value,sv=s.value,tv=t.value.toLowerCase(),n=0;rows.forEach(function(r){var ok=(!ev||r.dataset.entity===ev)&&(!sv||r.dataset.severity===sv)&&(!tv||r.textContent.toLowerCase().indexOf(tv)>=0);r.hidden=!ok;if(ok)n++;});out.textContent='Showing '+n+' of '+rows.length;}
 e.addEventListener('change',apply);s.addEventListener('change',apply);t.addEventListener('input',apply);apply();})();`;
 
+/** What each `markArrivals` setting costs, so the clinic can choose before going live. */
+function arrivalsSection(report: RunReport): string {
+  const a = report.arrivals;
+  if (!a) return '';
+  const rows = (['none', 'recent', 'all'] as const)
+    .map((k) => {
+      const c = a.choices[k];
+      return `<tr${k === a.setting ? ' class="chosen"' : ''}><td><code>${k}</code>${k === a.setting ? ' (chosen)' : ''}</td><td class="n">${c.appointments.toLocaleString('en-US')}</td><td class="n">${c.requests.toLocaleString('en-US')}</td><td class="n">${c.minutes.toLocaleString('en-US')} min</td></tr>`;
+    })
+    .join('');
+  return `<h2 id="arrivals">Marking attended appointments as arrived</h2>
+<p><code>markArrivals</code> in migration.json: <code>recent</code> marks attended appointments from ${esc(a.recentSince)} on (90 days before the export) and every later one. Each costs ${2} requests; times at ${a.keys} key${a.keys === 1 ? '' : 's'}. Did-not-arrive is always kept.</p>
+<table><thead><tr><th>setting</th><th>appointments</th><th>requests</th><th>time</th></tr></thead><tbody>${rows}</tbody></table>`;
+}
+
 export function reportHtml(report: RunReport): string {
   const e = report.entities;
   const sum = (f: (c: EntityCounts) => number) => ENTITY_KEYS.reduce((s, k) => s + f(e[k]), 0);
@@ -367,6 +382,7 @@ ${countsTable(report)}
 <h2>Next steps</h2>
 <ol class="checklist">${checklist}</ol>
 ${aidsSection(report)}
+${arrivalsSection(report)}
 <h2>Not transferable (counted, not migrated)</h2>
 ${excludedTable}
 ${problemsSection(report)}

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ArrivalCosts } from '../migration/arrivals.js';
 import type { EntityCounts, EntityKey } from '../migration/entities.js';
 import type { ApprovalAids } from './approval-aids.js';
 import type { Problem } from './problem.js';
@@ -22,6 +23,8 @@ export interface RunReport {
     readonly keys: number;
     readonly target: string;
   };
+  /** What each `markArrivals` setting costs in requests and time at the configured keys. */
+  readonly arrivals?: ArrivalCosts;
   /** What a clinic checks before sign-off, done for it (see approval-aids.ts). */
   readonly approvalAids?: ApprovalAids;
   /** What the clinic does next (written into report.json; the page shows it). */

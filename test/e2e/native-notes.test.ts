@@ -37,7 +37,7 @@ beforeAll(async () => {
   });
   const dir = await tempDir('native-notes-');
   const config = join(dir, 'migration.json');
-  writeFileSync(config, JSON.stringify({ clinicalNotes: 'native' }));
+  writeFileSync(config, JSON.stringify({ clinicalNotes: 'native', markArrivals: 'all' }));
   const zip = await writeZip({
     ...BASE,
     'Practitioners.csv': csv(
@@ -48,9 +48,9 @@ beforeAll(async () => {
     ),
     'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee', 'C2,Bo,Chan'),
     'Appointments.csv': csv(
-      'AppointmentId,ClientId,PractitionerId,StartDate,StartTime,AppointmentTypeId,LocationId',
-      'A1,C1,P1,01/03/2024,09:00,T1,L1',
-      'A2,C2,P2,09/03/2024,10:00,T1,L1',
+      'AppointmentId,ClientId,PractitionerId,StartDate,StartTime,AppointmentTypeId,LocationId,Status',
+      'A1,C1,P1,01/03/2024,09:00,T1,L1,Completed',
+      'A2,C2,P2,09/03/2024,10:00,T1,L1,Booked',
     ),
     'ClinicalNotes.csv': csv(
       'NoteId,ClientId,NoteDate,PractitionerId,AppointmentId,NoteType,AssessmentType,Subjective,Objective,Plan,Exercises',
@@ -107,6 +107,11 @@ describe('native treatment notes', () => {
       .all('individual_appointments')
       .find((a) => a.patient_id === patientOf('C1') && String(a.starts_at).startsWith('2024-02-29T20:00'));
     expect(n1?.booking_id).toBe(a1?.id);
+    // "markArrivals": "all": the completed appointment's attendee is marked arrived, the booked one not
+    expect(a1?.patient_arrived).toBe(true);
+    expect(
+      sandbox.state.all('individual_appointments').filter((a) => a.patient_arrived === true),
+    ).toHaveLength(1);
     expect(n2).toMatchObject({ practitioner_id: practitionerNamed('Tom'), author_name: 'Tom Vea' });
     expect(n2?.booking_id).toBeTruthy();
   });
