@@ -30,7 +30,11 @@ export function clinikoFactory(store: TokenBucketStore, options: { maxTokenWaitM
         apiKey,
         ...(credentials.userAgent ? { userAgent: credentials.userAgent } : {}),
         ...(credentials.baseUrl ? { baseUrl: credentials.baseUrl } : {}),
-        limiter: { acquire: () => limiter.acquire(maxWait), pauseUntil: (ms) => limiter.pauseUntil(ms) },
+        limiter: {
+          acquire: () => limiter.acquire(maxWait),
+          pauseUntil: (ms) => limiter.pauseUntil(ms),
+          peek: () => limiter.peek(),
+        },
         retry: {
           ...(process.env[ENV.clinikoMaxAttempts]
             ? { maxAttempts: Number(process.env[ENV.clinikoMaxAttempts]) }

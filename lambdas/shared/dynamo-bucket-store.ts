@@ -4,6 +4,7 @@ import {
   type BucketPolicy,
   type BucketState,
   pauseBucket,
+  peekWait,
   type TokenBucketStore,
   takeToken,
 } from '../../src/cliniko/rate-limiter.js';
@@ -29,6 +30,23 @@ export class DynamoBucketStore implements TokenBucketStore {
       const r = takeToken(state, policy, Date.now() - skew);
       return { state: r.state, result: r.waitMs };
     });
+  }
+
+  /** An eventually consistent read: a lane's load is a hint, never a promise. */
+  async peek(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
+    const res = await this.doc.send(
+      new GetCommand({ TableName: this.table, Key: { pk: `LIMIT#${bucketId}`, sk: 'LIMIT' } }),
+    );
+    if (!res.Item) return 0;
+    return peekWait(
+      {
+        tokens: Number(res.Item.tokens),
+        updatedAt: Number(res.Item.updatedAt),
+        pausedUntil: Number(res.Item.pausedUntil),
+      },
+      policy,
+      now,
+    );
   }
 
   async pauseUntil(bucketId: string, untilMs: number, now: number): Promise<void> {

@@ -76,7 +76,14 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     try {
       const result = await writeCommand(
         cmd,
-        { store: rt.store, cliniko, now: rt.now, openDocument, openRunFile },
+        {
+          store: rt.store,
+          cliniko,
+          now: rt.now,
+          openDocument,
+          openRunFile,
+          keyCount: credentials.apiKeys.length,
+        },
         { receiveCount: Number(message.attributes.ApproximateReceiveCount ?? 1), owner: message.messageId },
       );
       log.debug('written', {

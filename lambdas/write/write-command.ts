@@ -26,6 +26,32 @@ export interface WriteDeps {
   readonly openDocument?: (runId: string, path: string) => Promise<Readable>;
   /** Opens a file the run made (a notes PDF in the bucket). */
   readonly openRunFile?: (runId: string, key: string) => Promise<Readable>;
+  /** How many keys (lanes) the run has: a write not pinned to a key takes the least loaded one. */
+  readonly keyCount?: number;
+}
+
+/**
+ * The key a write goes out with. A treatment note is pinned to its author's key; anything else
+ * keeps the key it was given while that key has a token, and otherwise takes the key whose rate
+ * limit frees soonest, so one busy key (a prolific author's notes) never holds the others' work.
+ */
+export async function laneFor(cmd: WriteCommand, deps: WriteDeps): Promise<number> {
+  const n = deps.keyCount ?? 1;
+  if (cmd.pinnedKey || n < 2) return cmd.keyIndex;
+  const own = await deps.cliniko(cmd.keyIndex).waitForToken();
+  if (own === 0) return cmd.keyIndex;
+  let best = cmd.keyIndex;
+  let bestWait = own;
+  for (let i = 0; i < n; i++) {
+    if (i === cmd.keyIndex) continue;
+    const wait = await deps.cliniko(i).waitForToken();
+    if (wait < bestWait) {
+      best = i;
+      bestWait = wait;
+      if (wait === 0) break;
+    }
+  }
+  return best;
 }
 
 /** How long to wait before asking again whether Cliniko has processed an attachment. */
@@ -77,7 +103,7 @@ export async function writeCommand(
   deps: WriteDeps,
   delivery: Delivery,
 ): Promise<WriteResult> {
-  const client = deps.cliniko(cmd.keyIndex);
+  const client = deps.cliniko(await laneFor(cmd, deps));
   let claimed = false;
   let createTried = false;
   try {

@@ -167,6 +167,11 @@ export class ClinikoClient {
     this.timeoutMs = options.timeoutMs ?? 30_000;
   }
 
+  /** Milliseconds until this key's rate limit lets a request go (0: now): how loaded its lane is. */
+  waitForToken(): Promise<number> {
+    return this.options.limiter?.peek?.() ?? Promise.resolve(0);
+  }
+
   // ---- reference data -------------------------------------------------------------------
 
   getCurrentUser(): Promise<S.User> {

@@ -45,6 +45,15 @@ export function takeToken(previous: BucketState | undefined, policy: BucketPolic
   };
 }
 
+/** How long until the bucket could give a token, without taking one (0: one is there now). */
+export function peekWait(previous: BucketState | undefined, policy: BucketPolicy, now: number): number {
+  if (!previous) return 0;
+  if (previous.pausedUntil > now) return previous.pausedUntil - now;
+  const at = Math.max(now, previous.updatedAt);
+  const tokens = Math.min(policy.capacity, previous.tokens + (at - previous.updatedAt) * policy.ratePerMs);
+  return tokens >= 1 ? 0 : Math.max(1, Math.ceil((1 - tokens) / policy.ratePerMs + (at - now)));
+}
+
 export function pauseBucket(previous: BucketState | undefined, untilMs: number, now: number): BucketState {
   const state = previous ?? { tokens: 0, updatedAt: now, pausedUntil: 0 };
   // A window just reset: start it with an empty bucket so the pause is not followed by a burst
@@ -60,10 +69,16 @@ export interface TokenBucketStore {
   /** Takes one token atomically; resolves to 0 when taken, or the milliseconds to wait. */
   take(bucketId: string, policy: BucketPolicy, now: number): Promise<number>;
   pauseUntil(bucketId: string, untilMs: number, now: number): Promise<void>;
+  /** Milliseconds until a token would be there, taking none: how loaded a key is (its lane). */
+  peek?(bucketId: string, policy: BucketPolicy, now: number): Promise<number>;
 }
 
 export class InMemoryBucketStore implements TokenBucketStore {
   private readonly buckets = new Map<string, BucketState>();
+
+  async peek(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
+    return peekWait(this.buckets.get(bucketId), policy, now);
+  }
 
   async take(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
     const result = takeToken(this.buckets.get(bucketId), policy, now);
@@ -111,6 +126,8 @@ export function bucketPolicy(options: RateLimitOptions = {}): BucketPolicy {
 export interface Limiter {
   acquire(): Promise<void>;
   pauseUntil(untilMs: number): Promise<void>;
+  /** Milliseconds until a request could go out now (0 when a token is there); unknown: 0. */
+  peek?(): Promise<number>;
 }
 
 /** The limiter asked a caller to wait longer than it may: come back later instead of sleeping. */
@@ -145,6 +162,10 @@ export class RateLimiter implements Limiter {
       if (wait > maxWaitMs) throw new DeferError(wait);
       await this.clock.sleep(wait);
     }
+  }
+
+  peek(): Promise<number> {
+    return this.store.peek?.(this.bucketId, this.policy, this.clock.now()) ?? Promise.resolve(0);
   }
 
   /** After a 429: nobody using this bucket sends again before `untilMs`. */
