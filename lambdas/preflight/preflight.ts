@@ -5,6 +5,7 @@ import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
 import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
 import {
+  checkIsExport,
   checkRefusals,
   ExportRefusedError,
   readManifest,
@@ -95,6 +96,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
   try {
     const manifest = await readManifest(archive);
     checkRefusals(deps.profile, manifest, basename(input.key));
+    checkIsExport(deps.profile, archive, basename(input.key));
     const hash = createHash('sha256');
     for await (const chunk of await deps.blobs.read(input.bucket, input.key)) hash.update(chunk as Buffer);
     const sha256 = hash.digest('hex');

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Duration, RemovalPolicy } from 'aws-cdk-lib';
@@ -9,6 +10,17 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+/**
+ * The lock file CDK derives the project root from, found beside this code and never from the
+ * working directory, so the stack synthesizes from any folder (`run` from ~/exports). An installed
+ * package has no lock file (npm does not publish one); it never bundles (the local runner runs
+ * the sources), so its package.json stands in.
+ */
+export function depsLockFile(root = ROOT): string {
+  const lock = join(root, 'package-lock.json');
+  return existsSync(lock) ? lock : join(root, 'package.json');
+}
 
 /** CloudFormation metadata naming the handler's source, so the local runner runs the same file. */
 export const HANDLER_METADATA = 'cliniko-migrate:handler';
@@ -44,6 +56,8 @@ export class MigrationFunction extends NodejsFunction {
     });
     super(scope, id, {
       entry,
+      depsLockFilePath: depsLockFile(),
+      projectRoot: ROOT,
       handler: 'handler',
       description: props.description,
       runtime: Runtime.NODEJS_24_X,

@@ -6,7 +6,7 @@ import { arrivalsLine, atKeys } from '../migration/arrivals.js';
 import { dryRun } from '../migration/dry-run.js';
 import { ENTITY_KEYS } from '../migration/entities.js';
 import type { ScanProgress } from '../migration/scan-export.js';
-import { checkRefusals, readManifest, readReferenceTables } from '../migration/scan-export.js';
+import { checkIsExport, checkRefusals, readManifest, readReferenceTables } from '../migration/scan-export.js';
 import { type RunReport, writeReportFiles } from '../report/run-report.js';
 import { openArchive } from '../source/archive.js';
 import type { SourceProfile } from '../source/profile.js';
@@ -57,11 +57,12 @@ export async function runCommand(
   let exportRefs: Awaited<ReturnType<typeof readReferenceTables>>;
   try {
     checkRefusals(profile, await readManifest(archive), exportPath);
+    checkIsExport(profile, archive, exportPath);
     exportRefs = await readReferenceTables(archive, profile, config, () => undefined);
   } finally {
     await archive.close();
   }
-  const useSandbox = values.sandbox || configuredKeys().length === 0;
+  const useSandbox = chooseSandbox(values);
   const connection = await connectCliniko({
     sandbox: useSandbox,
     ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
@@ -137,6 +138,10 @@ export async function runCommand(
       reportDir: dirname(result.files.json),
     });
     summarise(result.report, result.files, out);
+    if (connection.sandbox)
+      out(
+        'This run went into an embedded Cliniko sandbox that is gone now: nothing was written to a real Cliniko account.',
+      );
     if (mode === 'dry-run' && result.report.status !== 'failed')
       out(`When the report is right: cliniko-migrate approve ${result.runId}`);
     if (result.report.status === 'failed') {
@@ -154,6 +159,36 @@ export async function runCommand(
       else await rm(dirname(zip), { recursive: true, force: true });
     }
   }
+}
+
+/** The refusals that need no Cliniko: another system's export, or no export at all. */
+async function checkExport(exportPath: string, profile: SourceProfile): Promise<void> {
+  const archive = await openArchive(resolve(exportPath));
+  try {
+    checkRefusals(profile, await readManifest(archive), exportPath);
+    checkIsExport(profile, archive, exportPath);
+  } finally {
+    await archive.close();
+  }
+}
+
+/**
+ * Whether the run goes into an embedded sandbox: with `--sandbox`, or when neither a key nor a
+ * Cliniko URL is given (as `npm start` does). A URL without a key is refused: the run would
+ * otherwise "succeed" into a throwaway sandbox having written nothing anywhere real (issue 14).
+ */
+export function chooseSandbox(
+  values: Pick<RunOptions, 'sandbox' | 'clinikoUrl'>,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (values.sandbox) return true;
+  if (configuredKeys(env).length) return false;
+  const url = values.clinikoUrl ?? env.CLINIKO_BASE_URL;
+  if (url)
+    throw new UsageError(
+      `${values.clinikoUrl ? '--cliniko-url' : 'CLINIKO_BASE_URL'} ${url} needs an API key: set CLINIKO_API_KEY (or CLINIKO_API_KEYS, one per Cliniko user), or add --sandbox to try the run in an embedded sandbox instead.`,
+    );
+  return true;
 }
 
 async function prepareStateDir(dir: string): Promise<string> {
@@ -188,7 +223,8 @@ async function inProcessDryRun(
   profile: SourceProfile,
   out: (line: string) => void,
 ): Promise<number> {
-  const useSandbox = values.sandbox || configuredKeys().length === 0;
+  const useSandbox = chooseSandbox(values);
+  await checkExport(exportPath, profile);
   let connection: ClinikoConnection | undefined;
   out(`Dry run of ${exportPath} in one process: nothing is written to Cliniko.`);
   try {

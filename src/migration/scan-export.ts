@@ -122,6 +122,36 @@ export function checkRefusals(profile: SourceProfile, manifest: Manifest | undef
   }
 }
 
+/**
+ * Refuses what is not an export of the profile's system, before Cliniko is contacted (issue 14):
+ * an empty archive or folder, one without the patients' table, one holding no table the profile
+ * knows, or a lone table (a Gensolve export is its clinic's tables together: clients with their
+ * practitioners, locations and appointments). Throws `ExportRefusedError` saying what was expected.
+ */
+export function checkIsExport(profile: SourceProfile, archive: ExportArchive, name: string): void {
+  const patients = profile.tables.find((t) => t.entity === 'patients');
+  const patientFile = patients?.files[0] ?? 'Clients.csv';
+  const expected = `expected a ${profile.displayName} export: a .zip (or the folder it was unpacked into) holding its CSV tables, ${patientFile} with ${profile.tables
+    .filter((t) => t !== patients)
+    .slice(0, 3)
+    .map((t) => t.files[0])
+    .join(', ')} and the rest (see FORMAT.md)`;
+  if (!archive.entries.length) throw new ExportRefusedError(`${name} is empty: ${expected}.`);
+  const present = profile.tables.filter((t) => t.files.some((f) => archive.find(f)));
+  if (!present.length) {
+    const seen = archive.entries.slice(0, 3).map((e) => e.path);
+    throw new ExportRefusedError(
+      `${name} holds no table of a ${profile.displayName} export (it holds ${seen.join(', ')}${archive.entries.length > 3 ? ', …' : ''}): ${expected}.`,
+    );
+  }
+  if (patients && !present.includes(patients))
+    throw new ExportRefusedError(`${name} has no ${patientFile}: ${expected}.`);
+  if (present.length === 1)
+    throw new ExportRefusedError(
+      `${name} holds ${present[0]?.files[0]} alone, not a whole export: ${expected}.`,
+    );
+}
+
 /** Problems about the archive itself: unsafe entries, and CSV files the profile does not know. */
 export function archiveProblems(archive: ExportArchive, profile: SourceProfile): Problem[] {
   const problems: Problem[] = archive.rejected.map((r) => ({

@@ -176,7 +176,9 @@ function openZipFile(path: string): Promise<yauzl.ZipFile> {
     yauzl.open(path, ZIP_OPTIONS, (err, zip) =>
       err || !zip
         ? reject(
-            new ArchiveError(`${path} is not a readable zip archive (${err?.message ?? 'unknown error'})`),
+            new ArchiveError(
+              `${path} is not a readable zip archive (${err?.message ?? 'unknown error'}): expected the export as a .zip, or the folder it was unpacked into`,
+            ),
           )
         : resolve(zip),
     ),
