@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import dynalite from 'dynalite';
 import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
 
@@ -55,6 +55,30 @@ function secretsServer(secrets: Map<string, string>): Server {
   });
 }
 
+/**
+ * Starts a server whose library binds every interface (fauxqs listens on 0.0.0.0 whatever its
+ * `host` option says) on the loopback interface instead: the emulators hold the clinic's export
+ * and notes PDFs, which nobody else on the network may read (issue 14, DATA-PROTECTION.md).
+ * A wildcard host passed to `listen` while `start` runs becomes 127.0.0.1.
+ */
+export async function onLoopback<T>(start: () => Promise<T>): Promise<T> {
+  const original = NetServer.prototype.listen;
+  const wildcard = new Set(['0.0.0.0', '::', '']);
+  NetServer.prototype.listen = function (this: NetServer, ...args: unknown[]) {
+    const [first] = args;
+    if (first && typeof first === 'object' && 'host' in first) {
+      const host = (first as { host?: unknown }).host;
+      if (typeof host === 'string' && wildcard.has(host)) args[0] = { ...first, host: '127.0.0.1' };
+    }
+    return Reflect.apply(original, this, args) as NetServer;
+  } as typeof original;
+  try {
+    return await start();
+  } finally {
+    NetServer.prototype.listen = original;
+  }
+}
+
 let dnsIntercepted = false;
 
 /** With `statePath`, the status table lives on disk there: a later run knows what earlier ones wrote. */
@@ -71,7 +95,7 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
     ...(options.statePath ? { path: options.statePath } : {}),
   }) as Server;
   const dynamoPort = await listen(dynamo);
-  const fauxqs = await startFauxqs({ port: 0, logger: false, defaultRegion: 'us-east-1' });
+  const fauxqs = await onLoopback(() => startFauxqs({ port: 0, logger: false, defaultRegion: 'us-east-1' }));
   const secrets = new Map<string, string>();
   const secretsHttp = secretsServer(secrets);
   const secretsPort = await listen(secretsHttp);

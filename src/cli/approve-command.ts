@@ -1,5 +1,6 @@
 import { ENTITY_KEYS } from '../migration/entities.js';
-import { LocalRegistry, stateDirOf } from './local-registry.js';
+import { configSummary } from './approval-binding.js';
+import { type Approval, LocalRegistry, stateDirOf } from './local-registry.js';
 import type { ApproveOptions } from './main.js';
 
 /**
@@ -33,8 +34,30 @@ export async function approveCommand(
     out(
       `Note: the dry run found ${invalid} rows that cannot be migrated; they stay behind (see its report).`,
     );
-  out(
-    `A live run of the same export now proceeds: cliniko-migrate run ${approval.exportFile} --mode live --require-approval`,
-  );
+  if (approval.config) out(`Configuration signed off: ${configSummary(approval.config)}.`);
+  if (approval.target) out(`Cliniko account signed off: ${approval.target.description}.`);
+  out('The live run of the same export, with the same configuration into the same account:');
+  out(`  ${liveCommand(approval)}`);
   return 0;
+}
+
+/** The exact command that runs the approved export live (paths absolute, as the dry run had them). */
+export function liveCommand(approval: Approval): string {
+  const inv = approval.invocation;
+  if (!inv) return `cliniko-migrate run ${quote(approval.exportFile)} --mode live --require-approval`;
+  return [
+    'cliniko-migrate run',
+    quote(inv.exportPath),
+    ...(inv.configPath ? ['--config', quote(inv.configPath)] : []),
+    '--mode live --require-approval',
+    '--state-dir',
+    quote(inv.stateDir),
+    ...(inv.sandbox ? ['--sandbox'] : []),
+    ...(inv.clinikoUrl ? ['--cliniko-url', quote(inv.clinikoUrl)] : []),
+  ].join(' ');
+}
+
+/** A shell word: quoted when it holds anything a shell would split or expand. */
+function quote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

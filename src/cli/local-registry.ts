@@ -3,6 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { EntityCounts, EntityKey } from '../migration/entities.js';
+import type { ConfigBinding, TargetBinding } from './approval-binding.js';
 
 /**
  * What one machine remembers of its runs: each run's state and progress (for `status`, read
@@ -16,8 +17,15 @@ export interface LocalRunRecord {
   readonly mode: 'dry-run' | 'live';
   readonly exportFile: string;
   readonly sha256: string;
-  readonly state: 'running' | 'succeeded' | 'finished-with-failures' | 'failed';
+  readonly state: 'running' | 'succeeded' | 'finished-with-failures' | 'failed' | 'blocked' | 'interrupted';
   readonly startedAt: string;
+  /** The process running it: a `running` record whose process is gone was cut off. */
+  readonly pid?: number;
+  /** What the run was given, so `approve` can print the live command that follows. */
+  readonly invocation?: RunInvocation;
+  /** The effective configuration and the Cliniko account: what an approval binds. */
+  readonly config?: ConfigBinding;
+  readonly target?: TargetBinding;
   readonly updatedAt: string;
   /** The phase being written and, per entity, records written (or refused) of those queued. */
   readonly phase?: string;
@@ -26,12 +34,24 @@ export interface LocalRunRecord {
   readonly reportDir?: string;
 }
 
+/** The arguments that locate a run's inputs, as absolute paths. */
+export interface RunInvocation {
+  readonly exportPath: string;
+  readonly configPath?: string;
+  readonly stateDir: string;
+  readonly clinikoUrl?: string;
+  readonly sandbox: boolean;
+}
+
 export interface Approval {
   readonly runId: string;
   readonly sha256: string;
   readonly exportFile: string;
   readonly approvedAt: string;
   readonly approvedBy: string;
+  readonly config?: ConfigBinding;
+  readonly target?: TargetBinding;
+  readonly invocation?: RunInvocation;
 }
 
 export class ApprovalError extends Error {
@@ -62,6 +82,14 @@ export class LocalRegistry {
     if (run.mode !== 'dry-run')
       throw new ApprovalError(`run ${runId} is a live run; only a dry run is approved`);
     if (run.state === 'running') throw new ApprovalError(`dry run ${runId} has not finished`);
+    if (run.state === 'blocked')
+      throw new ApprovalError(
+        `dry run ${runId} is blocked: its checklist leaves it unable to go live (see its report); fix what it lists in Cliniko or migration.json and run the dry run again`,
+      );
+    if (run.state === 'interrupted')
+      throw new ApprovalError(
+        `dry run ${runId} was interrupted before it finished; run the same command again to finish it, then approve`,
+      );
     if (run.state === 'failed')
       throw new ApprovalError(
         `dry run ${runId} stopped before it checked the export; fix what it reported and run it again`,
@@ -72,6 +100,9 @@ export class LocalRegistry {
       exportFile: run.exportFile,
       approvedAt: now.toISOString(),
       approvedBy: by,
+      ...(run.config ? { config: run.config } : {}),
+      ...(run.target ? { target: run.target } : {}),
+      ...(run.invocation ? { invocation: run.invocation } : {}),
     };
     await writeJson(join(this.dir, 'approvals', `${run.sha256}.json`), approval);
     return approval;

@@ -11,14 +11,23 @@ import { type RunReport, writeReportFiles } from '../report/run-report.js';
 import { openArchive } from '../source/archive.js';
 import type { SourceProfile } from '../source/profile.js';
 import { loadProfile } from '../source/profile.js';
+import {
+  type ConfigBinding,
+  configBinding,
+  configDifferences,
+  type TargetBinding,
+  targetBinding,
+} from './approval-binding.js';
 import { type ClinikoConnection, configuredKeys, connectCliniko } from './cliniko-connection.js';
 import { printEntityTable } from './entity-table.js';
 import { UsageError } from './errors.js';
 import {
+  type Approval,
   ApprovalError,
   DEFAULT_STATE_DIR,
   LocalRegistry,
   type LocalRunRecord,
+  type RunInvocation,
   sha256Of,
 } from './local-registry.js';
 import type { RunOptions } from './main.js';
@@ -74,23 +83,62 @@ export async function runCommand(
     `${mode === 'live' ? 'Live run' : 'Dry run (nothing is written to Cliniko)'} of ${exportPath} into ${connection.target}.`,
   );
   let zip: string | undefined;
+  const interrupt = new InterruptGuard();
   try {
     zip = await asZip(resolve(exportPath));
     const stateDir = resolve(values.stateDir ?? DEFAULT_STATE_DIR);
     const registry = new LocalRegistry(stateDir);
     const sha256 = await sha256Of(zip);
+    const bindings = {
+      config: configBinding(config),
+      target: targetBinding({
+        sandbox: Boolean(connection.sandbox),
+        baseUrl: connection.credentials.baseUrl ?? connection.client.baseUrl,
+        apiKeys: connection.credentials.apiKeys,
+      }),
+    };
+    const invocation: RunInvocation = {
+      exportPath: resolve(exportPath),
+      ...(values.config ? { configPath: resolve(values.config) } : {}),
+      stateDir,
+      ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
+      sandbox: Boolean(connection.sandbox),
+    };
     if (mode === 'live' && values.requireApproval) {
       const approval = await registry.approvalFor(sha256);
       if (!approval)
         throw new ApprovalError(
           `${exportPath} (sha256 ${sha256.slice(0, 12)}…) has no approved dry run: run it with --mode dry-run, check its report, then \`cliniko-migrate approve <runId>\``,
         );
+      refuseUnlessBound(approval, bindings);
       out(
         `Approved: dry run ${approval.runId}, signed off by ${approval.approvedBy} at ${approval.approvedAt}.`,
       );
     }
     const startedAt = new Date().toISOString();
     let record: LocalRunRecord | undefined;
+    const base = (runId: string): LocalRunRecord => ({
+      runId,
+      mode,
+      exportFile: basename(exportPath),
+      sha256,
+      state: 'running',
+      startedAt,
+      updatedAt: startedAt,
+      pid: process.pid,
+      invocation,
+      ...bindings,
+    });
+    // Ctrl-C (or SIGTERM) records the run `interrupted` with its counts so far, and exits 130.
+    interrupt.arm(async (signal) => {
+      if (record) {
+        const { pid: _pid, ...rest } = record;
+        await registry.putRun({ ...rest, state: 'interrupted', updatedAt: new Date().toISOString() });
+      }
+      console.error(
+        `\ncliniko-migrate: ${signal}: run ${record?.runId ?? '(not started)'} stopped and recorded interrupted. Run the same command again to resume: records already written are not written twice.`,
+      );
+    });
     const { runLocal } = await import('../../local/run-local.js');
     const result = await runLocal(
       {
@@ -107,32 +155,23 @@ export async function runCommand(
         onProgress: out,
         onStatus: async (status) => {
           record = {
-            ...(record ?? {
-              runId: status.runId,
-              mode,
-              exportFile: basename(exportPath),
-              sha256,
-              state: 'running' as const,
-              startedAt,
-            }),
+            ...(record ?? base(status.runId)),
             updatedAt: new Date().toISOString(),
             ...(status.phase ? { phase: status.phase } : {}),
             ...(status.byEntity ? { progress: status.byEntity } : {}),
           };
-          await registry.putRun(record);
+          if (!interrupt.fired) await registry.putRun(record);
         },
       },
       (runId) => resolve(values.out ?? `out/${runId}`),
     );
+    interrupt.disarm();
     const failedRecords = ENTITY_KEYS.reduce((n, k) => n + result.report.entities[k].failed, 0);
+    const { pid: _pid, ...finished } = base(result.runId);
     await registry.putRun({
-      runId: result.runId,
-      mode,
-      exportFile: basename(exportPath),
-      sha256,
+      ...finished,
       state:
         result.report.status === 'failed' ? 'failed' : failedRecords ? 'finished-with-failures' : 'succeeded',
-      startedAt,
       updatedAt: new Date().toISOString(),
       entities: result.report.entities,
       reportDir: dirname(result.files.json),
@@ -151,6 +190,7 @@ export async function runCommand(
     }
     return mode === 'live' && failedRecords > 0 ? 1 : 0;
   } finally {
+    interrupt.disarm();
     await connection.close();
     // Working copies of the clinic's records do not outlive the run (the emulators keep theirs
     // in memory): an unpacked export's temporary zip goes, unless the operator keeps it.
@@ -158,6 +198,54 @@ export async function runCommand(
       if (values.keepWork) out(`Working copy kept: ${zip}`);
       else await rm(dirname(zip), { recursive: true, force: true });
     }
+  }
+}
+
+/**
+ * A live run proceeds under an approval only with the configuration and the Cliniko account its
+ * dry run checked (CONTRACT.md §1 `approve`); otherwise it is refused, naming the difference.
+ */
+function refuseUnlessBound(approval: Approval, now: { config: ConfigBinding; target: TargetBinding }): void {
+  const problems: string[] = [];
+  if (approval.config) {
+    const diff = configDifferences(approval.config, now.config);
+    if (diff.length) problems.push(`its configuration differs (${diff.join('; ')})`);
+  }
+  if (approval.target && approval.target.id !== now.target.id)
+    problems.push(
+      `it goes to another Cliniko account (approved: ${approval.target.description}; now: ${now.target.description})`,
+    );
+  if (problems.length)
+    throw new ApprovalError(
+      `dry run ${approval.runId} was approved, but not for this live run: ${problems.join(', and ')}. Run a dry run with this configuration and account and approve it, or run with what was approved.`,
+    );
+}
+
+/**
+ * SIGINT and SIGTERM during a run: the handler records the run interrupted and the process exits
+ * 130 (CONTRACT.md §1). A second signal while that happens exits at once.
+ */
+class InterruptGuard {
+  fired = false;
+  private handler: ((signal: NodeJS.Signals) => void) | undefined;
+
+  arm(onInterrupt: (signal: NodeJS.Signals) => Promise<void>): void {
+    this.handler = (signal) => {
+      if (this.fired) process.exit(130);
+      this.fired = true;
+      onInterrupt(signal)
+        .catch((err: unknown) => console.error(`cliniko-migrate: ${(err as Error).message}`))
+        .finally(() => process.exit(130));
+    };
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+
+  disarm(): void {
+    if (!this.handler) return;
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+    this.handler = undefined;
   }
 }
 
@@ -218,7 +306,7 @@ function summarise(
 /** The dry run in one process, without the pipeline (quick checks of big exports). */
 async function inProcessDryRun(
   exportPath: string,
-  values: Pick<RunOptions, 'out' | 'sandbox' | 'clinikoUrl' | 'stateDir'>,
+  values: Pick<RunOptions, 'out' | 'sandbox' | 'clinikoUrl' | 'stateDir' | 'config'>,
   config: MigrationConfig,
   profile: SourceProfile,
   out: (line: string) => void,
@@ -262,6 +350,23 @@ async function inProcessDryRun(
         updatedAt: at,
         entities: report.entities,
         reportDir: dirname(files.json),
+        invocation: {
+          exportPath,
+          ...(values.config ? { configPath: resolve(values.config) } : {}),
+          stateDir: resolve(values.stateDir ?? DEFAULT_STATE_DIR),
+          ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
+          sandbox: Boolean(connection?.sandbox),
+        },
+        config: configBinding(config),
+        ...(connection
+          ? {
+              target: targetBinding({
+                sandbox: Boolean(connection.sandbox),
+                baseUrl: connection.credentials.baseUrl ?? connection.client.baseUrl,
+                apiKeys: connection.credentials.apiKeys,
+              }),
+            }
+          : {}),
       });
       out(`When the report is right: cliniko-migrate approve ${report.runId}`);
     }

@@ -24,10 +24,33 @@ export async function statusCommand(
   return 0;
 }
 
+/**
+ * A run's state as `status` shows it: a `running` record whose process is gone (killed, or the
+ * machine restarted) was cut off, so it reads `interrupted`, never `running` forever (issue 14).
+ */
+export function shownState(r: LocalRunRecord, alive = processAlive): LocalRunRecord['state'] {
+  return r.state === 'running' && r.pid !== undefined && !alive(r.pid) ? 'interrupted' : r.state;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
 export function printStatus(r: LocalRunRecord, out: (line: string) => void): void {
+  const state = shownState(r);
   out(
-    `Run ${r.runId}: ${r.mode} of ${r.exportFile}, ${r.state}${r.phase && r.state === 'running' ? ` (phase ${r.phase})` : ''}`,
+    `Run ${r.runId}: ${r.mode} of ${r.exportFile}, ${state}${r.phase && state === 'running' ? ` (phase ${r.phase})` : ''}${state === 'interrupted' && r.phase ? ` during ${r.phase}` : ''}`,
   );
+  if (state === 'interrupted')
+    out(
+      'It stopped before it finished: run the same command again to resume (written records are not written twice).',
+    );
   out(`started ${r.startedAt}, last update ${r.updatedAt}`);
   if (r.entities) {
     printEntityTable(r.entities, out);

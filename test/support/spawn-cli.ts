@@ -1,4 +1,12 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessByStdio, spawn } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+export interface CliResult {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly out: string;
+  readonly err: string;
+}
 
 export const BIN = new URL('../../bin/cliniko-migrate.js', import.meta.url).pathname;
 
@@ -17,13 +25,13 @@ export function keylessEnv(extra: Record<string, string> = {}): NodeJS.ProcessEn
 export function spawnCli(
   args: string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv },
-): Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd,
-      env: options.env ?? keylessEnv(),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+): Promise<CliResult> & { child: ChildProcessByStdio<null, Readable, Readable> } {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    cwd: options.cwd,
+    env: options.env ?? keylessEnv(),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const done = new Promise<CliResult>((resolve, reject) => {
     let out = '';
     let err = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -35,4 +43,5 @@ export function spawnCli(
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ code, signal, out, err }));
   });
+  return Object.assign(done, { child });
 }

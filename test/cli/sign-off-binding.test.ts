@@ -1,0 +1,202 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_FAULTS } from '../../src/sandbox/faults.js';
+import type { Sandbox } from '../../src/sandbox/server.js';
+import { startSandbox } from '../../src/sandbox/server.js';
+import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
+import { keylessEnv, spawnCli } from '../support/spawn-cli.js';
+
+/**
+ * Sign-off bound to what was checked, and a clean Ctrl-C, typed as an operator would: the CLI in
+ * its own process, in the operator's folder, against Cliniko sandboxes standing in for two
+ * clinics' accounts.
+ */
+const KEY = 'SignOffBindingKey000000000000001-au1';
+const seed = {
+  users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: true, api_key: KEY }],
+  businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
+  practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
+};
+const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+
+function exportOf(clients: number) {
+  return writeZip({
+    ...BASE,
+    'Clients.csv': csv(
+      'ClientId,FirstName,LastName,DateOfBirth',
+      ...range(clients).map((n) => `C${n},Client${n},Lee,12/03/198${n % 10}`),
+    ),
+    'Appointments.csv': csv(
+      'AppointmentId,ClientId,PractitionerId,StartDate,StartTime,AppointmentTypeId,LocationId',
+      ...range(clients).map(
+        (n) => `A${n},C${n},P1,${String((n % 27) + 1).padStart(2, '0')}/05/2024,09:30,T1,L1`,
+      ),
+    ),
+  });
+}
+
+let account: Sandbox;
+let otherAccount: Sandbox;
+let home: string;
+
+beforeAll(async () => {
+  [account, otherAccount] = await Promise.all([
+    startSandbox({ rateLimit: 100_000, seed, faults: { ...NO_FAULTS, latencyMs: 40 } }),
+    startSandbox({ rateLimit: 100_000, seed }),
+  ]);
+  home = await tempDir('operator-');
+  writeFileSync(join(home, 'export.zip'), readFileSync(await exportOf(12)));
+  writeFileSync(
+    join(home, 'migration.json'),
+    JSON.stringify({ timeZone: 'Pacific/Auckland', clinicalNotes: 'pdf-per-patient' }),
+  );
+  writeFileSync(
+    join(home, 'other.json'),
+    JSON.stringify({ timeZone: 'Australia/Sydney', clinicalNotes: 'pdf-per-note' }),
+  );
+});
+
+afterAll(async () => {
+  await Promise.all([account?.close(), otherAccount?.close()]);
+});
+
+const envFor = (sandbox: Sandbox) => keylessEnv({ CLINIKO_API_KEY: KEY, CLINIKO_BASE_URL: sandbox.baseUrl });
+
+async function patientsIn(sandbox: Sandbox): Promise<string[]> {
+  const refs: string[] = [];
+  let url: string | undefined = `${sandbox.baseUrl}/patients?per_page=100`;
+  while (url) {
+    const res = await fetch(url, {
+      headers: {
+        Authorization: `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`,
+        Accept: 'application/json',
+        'User-Agent': 'cliniko-migrate tests (ops@example.com)',
+      },
+    });
+    const page = (await res.json()) as {
+      patients: { old_reference_id: string }[];
+      links?: { next?: string };
+    };
+    refs.push(...page.patients.map((p) => p.old_reference_id));
+    url = page.links?.next;
+  }
+  return refs;
+}
+
+describe('approval binds the export, the configuration and the Cliniko account', () => {
+  it('refuses a live run under an approval made with another config or another account, and prints the live command that works', async () => {
+    const dry = await spawnCli(['run', 'export.zip', '--config', 'migration.json', '--state-dir', 'state'], {
+      cwd: home,
+      env: envFor(account),
+    });
+    expect(dry.code).toBe(0);
+    const runId = /approve (run-[0-9a-f]+)/.exec(dry.out)?.[1] ?? '';
+    expect(runId).not.toBe('');
+
+    const approved = await spawnCli(['approve', runId, '--by', 'Jo Manager', '--state-dir', 'state'], {
+      cwd: home,
+      env: envFor(account),
+    });
+    expect(approved.code).toBe(0);
+    expect(approved.out).toContain('by Jo Manager');
+    expect(approved.out).toContain('clinicalNotes pdf-per-patient');
+    expect(approved.out).toContain(`Cliniko au1 at ${account.baseUrl} with key …-au1`);
+    const live = /^ {2}(cliniko-migrate run .+)$/m.exec(approved.out)?.[1] ?? '';
+    expect(live).toBe(
+      `cliniko-migrate run ${join(home, 'export.zip')} --config ${join(home, 'migration.json')} --mode live --require-approval --state-dir ${join(home, 'state')}`,
+    );
+    const approval = JSON.parse(
+      readFileSync(
+        join(
+          home,
+          'state',
+          'approvals',
+          `${JSON.parse(readFileSync(join(home, 'state', 'runs', `${runId}.json`), 'utf8')).sha256}.json`,
+        ),
+        'utf8',
+      ),
+    );
+    expect(approval.approvedBy).toBe('Jo Manager');
+    expect(JSON.stringify(approval)).not.toContain(KEY);
+
+    const otherConfig = await spawnCli(
+      [
+        'run',
+        'export.zip',
+        '--config',
+        'other.json',
+        '--mode',
+        'live',
+        '--require-approval',
+        '--state-dir',
+        'state',
+      ],
+      { cwd: home, env: envFor(account) },
+    );
+    expect(otherConfig.code).toBe(2);
+    expect(otherConfig.err).toContain('its configuration differs');
+    expect(otherConfig.err).toContain('clinicalNotes: approved "pdf-per-patient", now "pdf-per-note"');
+    expect(otherConfig.err).toContain('timeZone: approved "Pacific/Auckland", now "Australia/Sydney"');
+
+    const otherTarget = await spawnCli(
+      [
+        'run',
+        'export.zip',
+        '--config',
+        'migration.json',
+        '--mode',
+        'live',
+        '--require-approval',
+        '--state-dir',
+        'state',
+      ],
+      { cwd: home, env: envFor(otherAccount) },
+    );
+    expect(otherTarget.code).toBe(2);
+    expect(otherTarget.err).toContain('it goes to another Cliniko account');
+    expect(otherTarget.err).toContain(otherAccount.baseUrl);
+    expect(await patientsIn(otherAccount)).toEqual([]);
+    expect(await patientsIn(account)).toEqual([]);
+  }, 240_000);
+});
+
+describe('Ctrl-C during a live run', () => {
+  it('exits 130, status shows interrupted, and the same command resumes without duplicating anything in Cliniko', async () => {
+    const args = [
+      'run',
+      'export.zip',
+      '--config',
+      'migration.json',
+      '--mode',
+      'live',
+      '--state-dir',
+      'live-state',
+    ];
+    const started = spawnCli(args, { cwd: home, env: envFor(account) });
+    // Interrupt once some patients are in Cliniko and the run is under way.
+    const deadline = Date.now() + 120_000;
+    while ((await patientsIn(account)).length < 2 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 100));
+    started.child.kill('SIGINT');
+    const stopped = await started;
+    expect(stopped.code).toBe(130);
+    expect(stopped.err).toContain('Run the same command again to resume');
+    const runId = /run (run-[0-9a-f]+) stopped/.exec(stopped.err)?.[1] ?? '';
+    expect(runId).not.toBe('');
+    const written = (await patientsIn(account)).length;
+    expect(written).toBeLessThan(12);
+
+    const status = await spawnCli(['status', runId, '--state-dir', 'live-state'], { cwd: home });
+    expect(status.code).toBe(0);
+    expect(status.out).toContain(`Run ${runId}: live of export.zip, interrupted`);
+
+    const resumed = await spawnCli(args, { cwd: home, env: envFor(account) });
+    expect(resumed.code).toBe(0);
+    const refs = await patientsIn(account);
+    expect(refs.length).toBe(12);
+    expect(new Set(refs).size).toBe(12);
+    const again = await spawnCli(['status', runId, '--state-dir', 'live-state'], { cwd: home });
+    expect(again.out).toContain('interrupted');
+  }, 300_000);
+});
