@@ -6,7 +6,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import type { Context, SQSEvent } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { ENV } from '../lambdas/shared/env.js';
-import { resetRuntime } from '../lambdas/shared/runtime.js';
+import { resetRuntime, runtime } from '../lambdas/shared/runtime.js';
 import { runStartFor } from '../lambdas/start-run/start-run.js';
 import { secretPrefix } from '../lib/migration-stack.js';
 import { NOTE_FONTS_DIR_ENV } from '../src/documents/fonts.js';
@@ -70,6 +70,8 @@ export interface LocalRunStatus {
   readonly runId: string;
   readonly phase?: string;
   readonly byEntity?: Record<string, { readonly enqueued: number; readonly finished: number }>;
+  /** Cliniko requests the run has made so far, every status counted. */
+  readonly requests?: number;
 }
 
 export type WriterHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
@@ -190,8 +192,12 @@ export async function runLocal(
       overrides[task.name] = async (input) => {
         const output = await handler(input, lambdaContext(logicalId ?? task.name));
         const checked = output as { phase?: string; byEntity?: LocalRunStatus['byEntity'] };
-        if (task.name.startsWith('Check') && checked.byEntity && options.onStatus)
-          await options.onStatus({ runId, phase: checked.phase ?? '', byEntity: checked.byEntity });
+        if (task.name.startsWith('Check') && checked.byEntity && options.onStatus) {
+          // Cliniko requests so far (all statuses): the operator's rate against the limit.
+          const byStatus = await runtime().store.requests(runId);
+          const requests = Object.values(byStatus).reduce((n, k) => n + k, 0);
+          await options.onStatus({ runId, phase: checked.phase ?? '', byEntity: checked.byEntity, requests });
+        }
         const line = describe(task.name, input, output);
         // a phase is polled every half second: say only what changed
         if (line && line !== lastLine) progress(line);

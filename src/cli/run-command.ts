@@ -31,6 +31,7 @@ import {
   sha256Of,
 } from './local-registry.js';
 import type { RunOptions } from './main.js';
+import { runProgress } from './progress.js';
 import { asZip } from './zip-folder.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -83,6 +84,7 @@ export async function runCommand(
     `${mode === 'live' ? 'Live run' : 'Dry run (nothing is written to Cliniko)'} of ${exportPath} into ${connection.target}.`,
   );
   let zip: string | undefined;
+  let stopProgress = () => {};
   const interrupt = new InterruptGuard();
   try {
     zip = await asZip(resolve(exportPath));
@@ -139,6 +141,12 @@ export async function runCommand(
         `\ncliniko-migrate: ${signal}: run ${record?.runId ?? '(not started)'} stopped and recorded interrupted. Run the same command again to resume: records already written are not written twice.`,
       );
     });
+    const progress = runProgress({
+      tty: process.stdout.isTTY === true,
+      out,
+      limitPerMinute: (connection.sandbox ? sandboxLimit : 200) * connection.credentials.apiKeys.length,
+    });
+    stopProgress = () => progress.stop();
     const { runLocal } = await import('../../local/run-local.js');
     const result = await runLocal(
       {
@@ -152,8 +160,9 @@ export async function runCommand(
         ...(values.stateDir || !connection.sandbox
           ? { statePath: await prepareStateDir(join(stateDir, 'status-table')) }
           : {}),
-        onProgress: out,
+        onProgress: (line) => progress.line(line),
         onStatus: async (status) => {
+          progress.status(status);
           record = {
             ...(record ?? base(status.runId)),
             updatedAt: new Date().toISOString(),
@@ -166,6 +175,7 @@ export async function runCommand(
       (runId) => resolve(values.out ?? `out/${runId}`),
     );
     interrupt.disarm();
+    progress.stop();
     const failedRecords = ENTITY_KEYS.reduce((n, k) => n + result.report.entities[k].failed, 0);
     const { pid: _pid, ...finished } = base(result.runId);
     await registry.putRun({
@@ -191,6 +201,7 @@ export async function runCommand(
     return mode === 'live' && failedRecords > 0 ? 1 : 0;
   } finally {
     interrupt.disarm();
+    stopProgress();
     await connection.close();
     // Working copies of the clinic's records do not outlive the run (the emulators keep theirs
     // in memory): an unpacked export's temporary zip goes, unless the operator keeps it.

@@ -56,7 +56,7 @@ describe('cliniko-migrate run --mode dry-run', () => {
     const problems = readFileSync(join(out, 'problems.csv'), 'utf8');
     expect(problems.split('\r\n')[0]).toBe('entity,sourceId,file,row,field,code,severity,message');
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<table>');
-  });
+  }, 120_000);
 
   it('exits 2 naming the file for a bad configuration, a missing export or an AEM export', async () => {
     const dir = await tempDir();
@@ -99,7 +99,7 @@ describe('cliniko-migrate run --mode dry-run', () => {
     expect(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'))).toMatchObject({
       status: 'failed',
     });
-  });
+  }, 120_000);
 
   it('removes its working copy of an unpacked export, unless asked to keep it', async () => {
     const exportPath = await writeFolder({
@@ -126,7 +126,7 @@ describe('cliniko-migrate run --mode dry-run', () => {
     const path = /Working copy kept: (.+)$/m.exec(kept.out)?.[1] ?? '';
     expect(existsSync(path)).toBe(true);
     rmSync(dirname(path), { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('runs from the command line through npx', () => {
     const res = spawnSync(process.execPath, [BIN, 'run'], { encoding: 'utf8' });

@@ -1,0 +1,153 @@
+import cliProgress from 'cli-progress';
+
+/**
+ * Progress an operator can plan by (issue 15, CONTRACT.md §1 `run`): on a terminal a bar per phase
+ * with records done of total, Cliniko requests per minute against the limit and an estimated
+ * finish; elsewhere (a log, CI) sparse plain lines: the run's milestones, a line when a phase
+ * starts and ends, and at most one line per `plainEveryMs` (30 s) in between.
+ */
+export interface RunStatusSample {
+  readonly phase?: string;
+  readonly byEntity?: Record<string, { readonly enqueued: number; readonly finished: number }>;
+  readonly requests?: number;
+}
+
+export interface RunProgress {
+  /** A line from the pipeline (preflight, plan, batches mapped, phase checks). */
+  line(text: string): void;
+  /** The pipeline's counts, sampled as it polls each phase. */
+  status(sample: RunStatusSample): void;
+  /** Ends the bars before the summary is printed. */
+  stop(): void;
+}
+
+export interface ProgressOptions {
+  readonly tty: boolean;
+  readonly out: (line: string) => void;
+  /** Cliniko's limit for the whole run: requests per minute per key times the keys. */
+  readonly limitPerMinute: number;
+  readonly stream?: NodeJS.WritableStream;
+  readonly plainEveryMs?: number;
+  readonly now?: () => number;
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+/** "about 12 min", "about 2 h 5 min", "under a minute". */
+export function duration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'unknown';
+  if (seconds < 60) return 'under a minute';
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `${minutes} min`;
+  return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** Samples of a growing count over the last minute: its rate per minute. */
+class Rate {
+  private samples: [number, number][] = [];
+  add(at: number, value: number): void {
+    this.samples.push([at, value]);
+    while (this.samples.length > 2 && at - (this.samples[1]?.[0] ?? at) >= 60_000) this.samples.shift();
+  }
+  perMinute(): number {
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    if (!first || !last || last[0] - first[0] < 1000) return 0;
+    return ((last[1] - first[1]) * 60_000) / (last[0] - first[0]);
+  }
+}
+
+/** Lines that mark the run's course; the rest (batches mapped, each poll) the bars or a summary stand for. */
+const MILESTONE = /^\s*(Run run-|preflight|planned:|Live run|Dry run)/;
+
+export function runProgress(options: ProgressOptions): RunProgress {
+  const now = options.now ?? Date.now;
+  const every = options.plainEveryMs ?? 30_000;
+  const requests = new Rate();
+  let records = new Rate();
+  let announcedDone = '';
+  let phase = '';
+  let lastPlain = 0;
+  let bars: cliProgress.MultiBar | undefined;
+  let bar: cliProgress.SingleBar | undefined;
+
+  const counts = (s: RunStatusSample) => {
+    let done = 0;
+    let total = 0;
+    for (const e of Object.values(s.byEntity ?? {})) {
+      done += e.finished;
+      total += e.enqueued;
+    }
+    return { done, total };
+  };
+  const eta = (done: number, total: number) => {
+    const perMinute = records.perMinute();
+    return perMinute > 0 ? duration(((total - done) / perMinute) * 60) : '';
+  };
+
+  if (options.tty) {
+    bars = new cliProgress.MultiBar(
+      {
+        format: ' {phase} |{bar}| {value}/{total} records | {rate}/{limit} requests/min | ETA {eta}',
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: false,
+        stopOnComplete: false,
+        fps: 5,
+        ...(options.stream ? { stream: options.stream } : {}),
+      },
+      cliProgress.Presets.shades_classic,
+    );
+  }
+
+  return {
+    line(text) {
+      if (!MILESTONE.test(text) && !/preflight failed/.test(text)) return;
+      if (bars) bars.log(`${text}\n`);
+      else options.out(text);
+    },
+    status(sample) {
+      if (!sample.phase) return;
+      const at = now();
+      const { done, total } = counts(sample);
+      if (sample.requests !== undefined) requests.add(at, sample.requests);
+      const newPhase = sample.phase !== phase;
+      if (newPhase) {
+        phase = sample.phase;
+        // records of one phase are not those of the next: the rate starts again
+        records = new Rate();
+      }
+      records.add(at, done);
+      const payload = {
+        phase: phase.padEnd(16),
+        rate: fmt(requests.perMinute()),
+        limit: fmt(options.limitPerMinute),
+        eta: eta(done, total) || 'estimating',
+      };
+      if (bars) {
+        if (newPhase) {
+          bar?.update(bar.getTotal());
+          bar = bars.create(Math.max(total, 1), done, payload);
+        } else {
+          bar?.setTotal(Math.max(total, 1));
+          bar?.update(done, payload);
+        }
+        return;
+      }
+      const finished = total > 0 && done >= total;
+      const doneKey = `${phase}:${total}`;
+      const announce = finished && announcedDone !== doneKey;
+      if (announce) announcedDone = doneKey;
+      if (newPhase || announce || (!finished && at - lastPlain >= every)) {
+        lastPlain = at;
+        options.out(
+          `  ${phase}: ${fmt(done)}/${fmt(total)} records, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.eta === 'estimating' ? '' : `, about ${payload.eta} left`}`,
+        );
+      }
+    },
+    stop() {
+      bar?.update(bar.getTotal());
+      bars?.stop();
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { duration, runProgress } from '../../src/cli/progress.js';
+
+describe('progress when not on a terminal', () => {
+  it('prints a line when a phase starts and ends and about one every 30 s, with the rate and an estimate', () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const progress = runProgress({
+      tty: false,
+      out: (l) => lines.push(l),
+      limitPerMinute: 200,
+      now: () => clock,
+    });
+    progress.line('Run run-abc (live) on the local pipeline.');
+    progress.line('  preflight passed');
+    progress.line('  mapped patients/batch-0001: 500 writes queued');
+    // 500 patients at 100 a minute, sampled every half second as the pipeline polls
+    for (let t = 0; t <= 300_000; t += 500) {
+      clock = t;
+      const finished = Math.min(500, Math.floor(t / 600));
+      progress.status({
+        phase: 'patients',
+        byEntity: { patients: { enqueued: 500, finished } },
+        requests: finished * 2,
+      });
+    }
+    clock += 500;
+    progress.status({ phase: 'appointments', byEntity: { appointments: { enqueued: 10, finished: 0 } } });
+    progress.stop();
+    expect(lines[0]).toBe('Run run-abc (live) on the local pipeline.');
+    expect(lines).not.toContain('  mapped patients/batch-0001: 500 writes queued');
+    // 2 milestones, patients start, ~10 in 5 minutes, patients done, appointments start
+    expect(lines.length).toBeGreaterThanOrEqual(14);
+    expect(lines.length).toBeLessThanOrEqual(16);
+    expect(lines).toContain('  patients: 500/500 records, 200 requests/min (limit 200), done');
+    const middle = lines.find((l) => l.startsWith('  patients: 250/500'));
+    expect(middle).toMatch(/200 requests\/min \(limit 200\), about (2|3) min left$/);
+    expect(lines.at(-1)).toMatch(/^ {2}appointments: 0\/10 records/);
+  });
+
+  it('words durations for people', () => {
+    expect(duration(30)).toBe('under a minute');
+    expect(duration(56 * 60)).toBe('56 min');
+    expect(duration(125 * 60)).toBe('2 h 5 min');
+  });
+});
