@@ -4,7 +4,8 @@ import { checkResidency, parseClinics, ResidencyError } from './residency.js';
 
 /**
  * The CDK app: one stack. Context: `region` (required: where the clinic's data lives), `clinics`
- * (`clinic-7:au1,…`: clinic ids with their Cliniko shard; `shard` gives one to all),
+ * (`clinic-7:au1:4,…`: clinic ids with their Cliniko shard and, optionally, how many API keys
+ * they give; `shard` gives one to all),
  * `residencyOverride` (a reason to deploy outside the shards' countries), `stackName` (default
  * ClinikoMigrate), `alarmEmail`, `exportRetentionDays`, `signedOffGraceDays`, `auditRetentionDays`.
  */
@@ -25,6 +26,7 @@ export function createApp(props: AppProps = {}): App {
   const number = (name: string) => (context(name) ? Number(context(name)) : undefined);
   const stack = new MigrationStack(app, context('stackName') ?? 'ClinikoMigrate', {
     clinics: clinics.map((c) => c.clinicId),
+    clinicKeys: clinics.map((c) => c.keys ?? 1),
     ...(context('alarmEmail') ? { alarmEmail: context('alarmEmail') } : {}),
     ...(number('exportRetentionDays') ? { exportRetentionDays: number('exportRetentionDays') } : {}),
     ...(number('signedOffGraceDays') ? { signedOffGraceDays: number('signedOffGraceDays') } : {}),

@@ -30,9 +30,23 @@ import { MigrationFunction, type MigrationFunctionProps } from './constructs/mig
 import { pipelineDefinition } from './constructs/pipeline-definition.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 
+/**
+ * Writers at once: one per API key of the clinics deployed (each writer takes its batch of ten
+ * records at once, so a lane stays full), at least two (SQS's floor) and at most 1,000.
+ */
+export function writerConcurrency(clinics: readonly string[], keys: readonly number[] = []): number {
+  const total = clinics.reduce((n, _c, i) => n + Math.max(1, keys[i] ?? 1), 0);
+  return Math.min(1000, Math.max(2, total));
+}
+
 export interface MigrationStackProps extends StackProps {
   /** Clinics that get a Secrets Manager secret for their Cliniko API keys. */
   readonly clinics?: readonly string[];
+  /**
+   * API keys per clinic (in `clinics` order; default 1 each). The writers' concurrency follows
+   * their sum: one writer per key lane (each writes its batch of ten at once).
+   */
+  readonly clinicKeys?: readonly number[];
   /** Days an export is kept at most, signed off or not (default 90). */
   readonly exportRetentionDays?: number;
   /** Days an export and a run's working files are kept after its live run finished (default 7). */
@@ -229,7 +243,7 @@ export class MigrationStack extends Stack {
       new SqsEventSource(this.writeQueue, {
         batchSize: 10,
         reportBatchItemFailures: true,
-        maxConcurrency: 4,
+        maxConcurrency: writerConcurrency(props.clinics ?? [], props.clinicKeys),
       }),
     );
 

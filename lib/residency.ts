@@ -26,27 +26,36 @@ const JURISDICTIONS: Record<string, { readonly name: string; readonly regions: r
 export interface ClinicShard {
   readonly clinicId: string;
   readonly shard: string;
+  /** API keys (Cliniko users) the clinic gives: each is a lane of 200 requests a minute. Default 1. */
+  readonly keys?: number;
 }
 
 export class ResidencyError extends Error {
   override name = 'ResidencyError';
 }
 
-/** `clinic-7:au1,clinic-9:uk2`; a clinic without `:shard` takes `defaultShard`. */
+/**
+ * `clinic-7:au1,clinic-9:uk2:4`; a clinic without `:shard` takes `defaultShard`; `:4` says how
+ * many API keys the clinic gives (default 1), which sizes the writers.
+ */
 export function parseClinics(value: string, defaultShard?: string): ClinicShard[] {
   return value
     .split(',')
     .map((c) => c.trim())
     .filter(Boolean)
     .map((entry) => {
-      const [clinicId = '', shard = defaultShard ?? ''] = entry.split(':').map((s) => s.trim());
+      const [clinicId = '', shard = defaultShard ?? '', keys] = entry.split(':').map((s) => s.trim());
       if (!/^[A-Za-z0-9_-]{1,64}$/.test(clinicId))
         throw new ResidencyError(`clinics: "${entry}" is not a clinic id (letters, digits, - and _)`);
       if (!/^[a-z]{2}\d{1,2}$/i.test(shard))
         throw new ResidencyError(
           `clinics: ${clinicId} needs its Cliniko shard (the suffix of its API key), e.g. ${clinicId}:au1, or -c shard=au1 for all`,
         );
-      return { clinicId, shard: shard.toLowerCase() };
+      if (keys !== undefined && !/^[1-9]\d{0,2}$/.test(keys))
+        throw new ResidencyError(
+          `clinics: ${clinicId}: "${keys}" is not a number of API keys (e.g. ${clinicId}:${shard}:4 for four practitioners' keys)`,
+        );
+      return { clinicId, shard: shard.toLowerCase(), keys: keys === undefined ? 1 : Number(keys) };
     });
 }
 

@@ -170,7 +170,8 @@ export async function runLocal(
       ),
       batchSize: props.BatchSize ?? 10,
       reportBatchItemFailures: (props.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
-      concurrency: options.writerConcurrency ?? 4,
+      // as on AWS, writers follow the keys (one lane each), never fewer than four here
+      concurrency: options.writerConcurrency ?? Math.max(4, options.credentials.apiKeys.length),
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
       handler: wrapped as never,
       ...(options.onWriterInvoke ? { onInvoke: options.onWriterInvoke } : {}),

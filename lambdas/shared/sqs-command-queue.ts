@@ -19,7 +19,13 @@ export class SqsCommandQueue implements CommandQueue {
       const res = await this.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: this.queueUrl,
-          Entries: chunk.map((c, j) => ({ Id: String(j), MessageBody: JSON.stringify(c) })),
+          // The clinic as message group: SQS fair queues keep one clinic's backlog from starving
+          // another clinic's writes in the same stack.
+          Entries: chunk.map((c, j) => ({
+            Id: String(j),
+            MessageBody: JSON.stringify(c),
+            MessageGroupId: c.clinicId,
+          })),
         }),
       );
       if (res.Failed?.length)
@@ -33,6 +39,7 @@ export class SqsCommandQueue implements CommandQueue {
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
         MessageBody: JSON.stringify(command),
+        MessageGroupId: command.clinicId,
         DelaySeconds: Math.min(900, Math.max(0, Math.ceil(delaySeconds))),
       }),
     );

@@ -108,10 +108,11 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     }
   };
   try {
-    // One record after another: they share one rate limit, so parallel records would only queue on it.
+    // A batch's records at once: each waits on its own key's bucket (its lane), so a batch that
+    // spans several keys keeps them all busy, and Cliniko's latency is not paid one record at a time.
     return await processPartialResponse(event, record, new BatchProcessor(EventType.SQS), {
       context,
-      processInParallel: false,
+      processInParallel: true,
     });
   } finally {
     for (const [runId, clients] of used) await flushRequests(runId, clients, seen);

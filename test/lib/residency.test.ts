@@ -47,4 +47,12 @@ describe('where a clinic’s data may live', () => {
       /not one whose country is known/,
     );
   });
+
+  it('reads how many API keys each clinic gives (default 1)', () => {
+    expect(parseClinics('a:au1:4,b:uk1')).toEqual([
+      { clinicId: 'a', shard: 'au1', keys: 4 },
+      { clinicId: 'b', shard: 'uk1', keys: 1 },
+    ]);
+    expect(() => parseClinics('a:au1:four')).toThrow(/not a number of API keys/);
+  });
 });

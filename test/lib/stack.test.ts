@@ -2,7 +2,7 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { MigrationStack } from '../../lib/migration-stack.js';
+import { MigrationStack, writerConcurrency } from '../../lib/migration-stack.js';
 import { LOCAL_STACK, stateMachineDefinition, synthTemplate } from '../../local/template.js';
 
 function synth() {
@@ -200,5 +200,17 @@ describe('the state machine definition', () => {
     ).filter((s) => s.Type === 'Task');
     expect(tasks.length).toBeGreaterThan(5);
     for (const t of tasks) expect(t.Retry?.[0]?.ErrorEquals).toContain('Lambda.TooManyRequestsException');
+  });
+});
+
+describe("the writers' concurrency", () => {
+  it("follows the deployed clinics' API keys (one writer per key lane, at least two)", () => {
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const stack = new MigrationStack(app, 'Keys', { clinics: ['a', 'b'], clinicKeys: [4, 2] });
+    Template.fromStack(stack).hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      ScalingConfig: { MaximumConcurrency: 6 },
+    });
+    expect(writerConcurrency(['solo'])).toBe(2);
+    expect(writerConcurrency(['a', 'b', 'c'], [8, 8, 8])).toBe(24);
   });
 });

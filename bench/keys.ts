@@ -1,0 +1,81 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runLocal } from '../local/run-local.js';
+import { generateExport, sandboxSeedForGenerated } from '../src/generate/generate-export.js';
+import { ENTITY_KEYS } from '../src/migration/entities.js';
+import { startSandbox } from '../src/sandbox/server.js';
+
+/**
+ * `npm run bench -- keys`: the same generated export migrated live at 1, 2, 4 and 8 keys (one
+ * Cliniko user each), end to end from start to report, wall clock. Each key keeps Cliniko's
+ * ratio of 200 requests a minute on a shortened window (BENCH_WINDOW_MS, default 15 s: the same
+ * limiter and the same 429s, four times sooner), and the sandbox answers after 150 ms
+ * (BENCH_LATENCY_MS), as a distant Cliniko would. Prints the speed-up over one key at each
+ * count and its share of the ideal (target ≥ 0.9 × keys). BENCH_PATIENTS (default 2,000),
+ * BENCH_APPOINTMENTS_PER_PATIENT (default 3) and BENCH_KEYS (default 1,2,4,8) shorten it.
+ */
+export async function keysBench(): Promise<Record<string, number>> {
+  const patients = Number(process.env.BENCH_PATIENTS ?? 2000);
+  const perPatient = Number(process.env.BENCH_APPOINTMENTS_PER_PATIENT ?? 3);
+  const windowMs = Number(process.env.BENCH_WINDOW_MS ?? 15_000);
+  const latencyMs = Number(process.env.BENCH_LATENCY_MS ?? 150);
+  const counts = (process.env.BENCH_KEYS ?? '1,2,4,8').split(',').map(Number);
+  const dir = mkdtempSync(join(tmpdir(), 'bench-keys-'));
+  const exportZip = join(dir, 'export.zip');
+  await generateExport(exportZip, { patients, appointmentsPerPatient: perPatient, seed: 5 });
+  const figures: Record<string, number> = { patients, windowMs, latencyMs };
+  let base: number | undefined;
+  for (const n of counts) {
+    const keys = Array.from({ length: n }, (_, i) => `BenchKeysKey${String(i).padStart(20, '0')}-au1`);
+    const seed = sandboxSeedForGenerated(keys[0] ?? '');
+    seed.users = keys.map((api_key, i) => ({ first_name: 'Operator', last_name: `No${i + 1}`, api_key }));
+    let requests = 0;
+    let limited = 0;
+    const sandbox = await startSandbox({
+      rateLimit: 200,
+      rateWindowMs: windowMs,
+      seed,
+      attachmentProcessingMs: 10,
+      faults: { serverError: 0, rateLimited: 0, dropAfterCommit: 0, latencyMs },
+      observe: (_m, _p, status) => {
+        requests++;
+        if (status === 429) limited++;
+      },
+    });
+    try {
+      const started = Date.now();
+      const result = await runLocal(
+        {
+          exportZip,
+          mode: 'live',
+          credentials: { apiKeys: keys, baseUrl: sandbox.baseUrl },
+          rateLimitPerMinute: 200,
+          rateLimitWindowMs: windowMs,
+          writerConcurrency: writersFor(n),
+        },
+        (runId) => join(dir, runId),
+      );
+      const seconds = (Date.now() - started) / 1000;
+      const e = result.report.entities;
+      const written = ENTITY_KEYS.reduce((s, k) => s + e[k].created, 0);
+      const failed = ENTITY_KEYS.reduce((s, k) => s + e[k].failed, 0);
+      base ??= seconds * (counts[0] ?? 1);
+      const speedUp = base / seconds;
+      figures[`seconds@${n}`] = Math.round(seconds * 10) / 10;
+      figures[`speedUp@${n}`] = Math.round(speedUp * 100) / 100;
+      figures[`ofIdeal@${n}`] = Math.round((speedUp / n) * 100) / 100;
+      console.log(
+        `${n} key${n === 1 ? ' ' : 's'}: ${seconds.toFixed(1)} s start to report, ${written} written, ${failed} failed, ${requests} requests (${limited} 429), speed-up ${speedUp.toFixed(2)} = ${(speedUp / n).toFixed(2)} × keys`,
+      );
+    } finally {
+      await sandbox.close();
+    }
+  }
+  return figures;
+}
+
+/** One writer per key, as on AWS (lib/migration-stack.ts): each writes its batch of ten at once. */
+export function writersFor(keys: number): number {
+  return Math.max(2, keys);
+}
