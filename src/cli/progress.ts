@@ -88,7 +88,7 @@ export function runProgress(options: ProgressOptions): RunProgress {
   if (options.tty) {
     bars = new cliProgress.MultiBar(
       {
-        format: ' {phase} |{bar}| {value}/{total} records | {rate}/{limit} requests/min | ETA {eta}',
+        format: ' {phase} |{bar}| {value}/{total} records | {rate}/{limit} requests/min | ETA {finish}',
         barsize: 24,
         hideCursor: true,
         clearOnComplete: false,
@@ -122,11 +122,11 @@ export function runProgress(options: ProgressOptions): RunProgress {
         phase: phase.padEnd(16),
         rate: fmt(requests.perMinute()),
         limit: fmt(options.limitPerMinute),
-        eta: eta(done, total) || 'estimating',
+        finish: done >= total && total > 0 ? 'done' : eta(done, total) || 'estimating',
       };
       if (bars) {
         if (newPhase) {
-          bar?.update(bar.getTotal());
+          bar?.update(bar.getTotal(), { finish: 'done' });
           bar = bars.create(Math.max(total, 1), done, payload);
         } else {
           bar?.setTotal(Math.max(total, 1));
@@ -141,12 +141,12 @@ export function runProgress(options: ProgressOptions): RunProgress {
       if (newPhase || announce || (!finished && at - lastPlain >= every)) {
         lastPlain = at;
         options.out(
-          `  ${phase}: ${fmt(done)}/${fmt(total)} records, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.eta === 'estimating' ? '' : `, about ${payload.eta} left`}`,
+          `  ${phase}: ${fmt(done)}/${fmt(total)} records, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, about ${payload.finish} left`}`,
         );
       }
     },
     stop() {
-      bar?.update(bar.getTotal());
+      bar?.update(bar.getTotal(), { finish: 'done' });
       bars?.stop();
     },
   };

@@ -5,6 +5,7 @@ import { loadConfig } from '../config/migration-config.js';
 import { arrivalsLine, atKeys } from '../migration/arrivals.js';
 import { dryRun } from '../migration/dry-run.js';
 import { ENTITY_KEYS } from '../migration/entities.js';
+import { estimateLive, liveEstimateLine } from '../migration/live-estimate.js';
 import type { ScanProgress } from '../migration/scan-export.js';
 import { checkIsExport, checkRefusals, readManifest, readReferenceTables } from '../migration/scan-export.js';
 import { type RunReport, writeReportFiles } from '../report/run-report.js';
@@ -186,7 +187,10 @@ export async function runCommand(
       entities: result.report.entities,
       reportDir: dirname(result.files.json),
     });
-    summarise(result.report, result.files, out);
+    summarise(result.report, result.files, out, {
+      config,
+      keys: connection.credentials.apiKeys.length,
+    });
     if (connection.sandbox)
       out(
         'This run went into an embedded Cliniko sandbox that is gone now: nothing was written to a real Cliniko account.',
@@ -300,6 +304,7 @@ function summarise(
   report: RunReport,
   files: { json: string; csv: string; html: string },
   out: (line: string) => void,
+  estimate?: { config: MigrationConfig; keys: number },
 ): void {
   out('');
   printEntityTable(report.entities, out);
@@ -309,6 +314,8 @@ function summarise(
     `${fmt(report.summary.errors)} errors, ${fmt(report.summary.warnings)} warnings, ${fmt(report.summary.infos)} notes; ${fmt(report.cliniko.requests)} Cliniko requests; ${report.summary.seconds.toFixed(1)} s.`,
   );
   if (report.arrivals) out(arrivalsLine(report.arrivals));
+  if (report.mode === 'dry-run' && estimate)
+    out(liveEstimateLine(estimateLive(report.entities, estimate.config, estimate.keys)));
   out(`Report: ${files.json}`);
   out(`Problems: ${files.csv}`);
   out(`Page: ${files.html}`);
@@ -347,7 +354,7 @@ async function inProcessDryRun(
       cliniko: { ...report.cliniko, keys: connection?.keys ?? 1 },
       ...(report.arrivals ? { arrivals: atKeys(report.arrivals, connection?.keys ?? 1) } : {}),
     });
-    summarise(report, files, out);
+    summarise(report, files, out, { config, keys: connection?.keys ?? 1 });
     // Registered like a pipeline dry run, so it can be looked up and approved.
     if (report.source.sha256) {
       const at = new Date().toISOString();
