@@ -117,15 +117,15 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
   ]);
   const [patientIds, contactIds, typeIds] = live
     ? await Promise.all([
-        deps.store.getIdMap(run.clinicId, 'patients', clientIds),
+        deps.store.getIdMap(run.scope, 'patients', clientIds),
         deps.store.getIdMap(
-          run.clinicId,
+          run.scope,
           'contacts',
           values('ReferrerId').map((v) => contactKey('referrer', v)),
         ),
         Promise.all([
-          deps.store.getIdMap(run.clinicId, 'appointmentTypes', values('AppointmentTypeId')),
-          deps.store.getIdMap(run.clinicId, 'migratedAppointmentType', [MIGRATED_TYPE_ID]),
+          deps.store.getIdMap(run.scope, 'appointmentTypes', values('AppointmentTypeId')),
+          deps.store.getIdMap(run.scope, 'migratedAppointmentType', [MIGRATED_TYPE_ID]),
         ]).then(([types, migrated]) => new Map([...types, ...migrated])),
       ])
     : [new Map(), new Map(), new Map()];
@@ -275,6 +275,7 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     commands.push({
       runId: run.runId,
       clinicId: run.clinicId,
+      scope: run.scope,
       entity,
       sourceId,
       file: batch.file,
@@ -491,7 +492,7 @@ async function notePdfs(
     failed: 0,
   };
   const bySource = new Map(notes.map((n) => [n.record.sourceId, n]));
-  const known = await deps.store.getIdMap(run.clinicId, entity, [...bySource.keys()]);
+  const known = await deps.store.getIdMap(run.scope, entity, [...bySource.keys()]);
   const fresh: ClinicalNote[] = [];
   /** Where each note's outcome sits, so a failed PDF replaces it (one outcome per row). */
   const at = new Map<string, number>();
@@ -569,6 +570,7 @@ async function notePdfs(
     out.commands.push({
       runId: run.runId,
       clinicId: run.clinicId,
+      scope: run.scope,
       entity,
       sourceId: bundle.sourceId,
       file: first.outcome.file,
@@ -620,6 +622,7 @@ async function mapMigratedType(run: RunInfo, deps: MapBatchDeps): Promise<MapBat
   const command: WriteCommand = {
     runId: run.runId,
     clinicId: run.clinicId,
+    scope: run.scope,
     entity: 'migratedAppointmentType',
     sourceId: MIGRATED_TYPE_ID,
     file: '',
@@ -655,6 +658,7 @@ async function mapTemplates(run: RunInfo, deps: MapBatchDeps): Promise<MapBatchO
     return {
       runId: run.runId,
       clinicId: run.clinicId,
+      scope: run.scope,
       entity: 'treatmentNoteTemplates',
       sourceId: t.name,
       file: '',
@@ -707,10 +711,10 @@ async function nativeNoteCommands(
   for (const [i, p] of (run.keyPractitioners ?? []).entries()) if (p && !keyOf.has(p)) keyOf.set(p, i);
   const practitionerKeys = [...keyOf.values()];
   const [bookings, templates] = await Promise.all([
-    deps.store.getIdMap(run.clinicId, 'appointments', [
+    deps.store.getIdMap(run.scope, 'appointments', [
       ...new Set(notes.map((n) => n.record.appointmentSourceId ?? '').filter(Boolean)),
     ]),
-    deps.store.getIdMap(run.clinicId, 'treatmentNoteTemplates', [
+    deps.store.getIdMap(run.scope, 'treatmentNoteTemplates', [
       ...new Set(notes.map((n) => templateName(n.record))),
     ]),
   ]);
@@ -784,6 +788,7 @@ async function nativeNoteCommands(
     out.commands.push({
       runId: run.runId,
       clinicId: run.clinicId,
+      scope: run.scope,
       entity: 'clinicalNotes',
       sourceId: note.sourceId,
       file: n.outcome.file,

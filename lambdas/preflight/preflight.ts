@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import {
+  AccountMismatchError,
+  type ClinikoAccount,
+  identifyAccount,
+  stateScope,
+} from '../../src/cliniko/account.js';
 import { keyLabel } from '../../src/cliniko/api-key.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
@@ -100,19 +106,15 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     const hash = createHash('sha256');
     for await (const chunk of await deps.blobs.read(input.bucket, input.key)) hash.update(chunk as Buffer);
     const sha256 = hash.digest('hex');
-    if (input.approvalKey) {
-      const refused = await approvalRefusal(input, sha256, deps);
-      if (refused) return fail(refused);
-    }
     const refsFromExport = await readReferenceTables(archive, deps.profile, config, (p) => problems.push(p));
 
     const users: string[] = [];
     // Native notes are authored by the practitioner of the key that writes them (§2.11): whose is each key?
     const native = config.clinicalNotes === 'native' || config.clinicalNotes === 'native+pdf';
     const keyPractitioners: (string | null)[] = [];
-    for (const [i] of credentials.apiKeys.entries()) {
+    const clients = credentials.apiKeys.map((_, i) => deps.cliniko(credentials, i));
+    for (const [i, keyClient] of clients.entries()) {
       try {
-        const keyClient = deps.cliniko(credentials, i);
         if (native) {
           const { user, practitioner } = await keyClient.keyPractitioner();
           users.push(user.id);
@@ -123,11 +125,24 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
         throw err;
       }
     }
-    const client = deps.cliniko(credentials, 0);
+    const client = clients[0] ?? deps.cliniko(credentials, 0);
     const [practitioners, businesses] = await Promise.all([
       client.listPractitioners({ includeInactive: true }),
       client.listBusinesses(),
     ]);
+    // Which account the keys write to, before anything of the clinic's state is read.
+    let account: ClinikoAccount;
+    try {
+      account = await identifyAccount(clients, businesses);
+    } catch (err) {
+      if (err instanceof AccountMismatchError || err instanceof ClinikoError) return fail(err.message);
+      throw err;
+    }
+    const scope = stateScope(input.clinicId, account);
+    if (input.approvalKey) {
+      const refused = await approvalRefusal(input, sha256, scope, deps);
+      if (refused) return fail(refused);
+    }
     if (!businesses.length)
       return fail(
         "Cliniko has no business: create the clinic's businesses (locations) in Cliniko before the transfer.",
@@ -163,7 +178,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     // Patients already in Cliniko with a source id: never created again, whoever created them.
     const existing = await client.listPatients(['old_reference_id:?', 'archived_at:*']);
     const known = await deps.store.getIdMap(
-      input.clinicId,
+      scope,
       'patients',
       existing.map((p) => String(p.old_reference_id)),
     );
@@ -179,7 +194,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
         at: deps.now().toISOString(),
         steps: ['alerts', 'referral'],
       };
-      await deps.store.putIdMap(input.clinicId, 'patients', ref, entry);
+      await deps.store.putIdMap(scope, 'patients', ref, entry);
     }
     if (duplicationRisk) {
       problems.push({
@@ -197,6 +212,8 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     const run: RunInfo = {
       runId: input.runId,
       clinicId: input.clinicId,
+      account,
+      scope,
       mode: input.mode,
       bucket: input.bucket,
       exportKey: input.key,
@@ -241,6 +258,7 @@ function clinicName(
 export async function approvalRefusal(
   input: PreflightInput,
   sha256: string,
+  scope: string,
   deps: { readonly blobs: Pick<BlobStore, 'getJson'>; readonly store: Pick<StatusStore, 'dryRunFor'> },
 ): Promise<string | undefined> {
   let marker: ApprovalMarker = {};
@@ -252,8 +270,8 @@ export async function approvalRefusal(
   const short = (s: string) => `${s.slice(0, 12)}…`;
   if (marker.sha256 && marker.sha256 !== sha256)
     return `${basename(input.key)} changed after its dry run was approved (sha256 ${short(marker.sha256)} approved, ${short(sha256)} now): run a dry run of the new export and approve that`;
-  const dryRun = await deps.store.dryRunFor(input.clinicId, sha256);
+  const dryRun = await deps.store.dryRunFor(scope, sha256);
   if (!dryRun)
-    return `${basename(input.key)} (sha256 ${short(sha256)}) has no finished dry run: a live run starts only after the export's dry run has been checked and approved`;
+    return `${basename(input.key)} (sha256 ${short(sha256)}) has no finished dry run into this Cliniko account: a live run starts only after the export's dry run has been checked and approved`;
   return undefined;
 }

@@ -188,7 +188,7 @@ export async function buildReport(
   // deleted (the clinic decides). A notes PDF's own key is not a source row; its notes are.
   for (const entity of ENTITY_KEYS) {
     const seen = inExport.get(entity) ?? new Set<string>();
-    for await (const { sourceId, entry } of deps.store.listIdMap(run.clinicId, entity)) {
+    for await (const { sourceId, entry } of deps.store.listIdMap(run.scope, entity)) {
       if (seen.has(sourceId) || sourceId.startsWith('notes:') || entry.runId === 'found-in-cliniko') continue;
       entities[entity].missingFromExport++;
       problems.push({
@@ -253,6 +253,12 @@ export async function buildReport(
       byStatus,
       keys: Math.max(1, run.clinikoUsers.length),
       target: run.target,
+      account: {
+        shard: run.account.shard,
+        businesses: run.account.businesses,
+        id: run.account.id,
+        ...(run.account.name ? { name: run.account.name } : {}),
+      },
     },
     summary: {
       rowsRead:
@@ -286,7 +292,7 @@ export async function writeReport(input: ReportInput, deps: ReportDeps): Promise
       'text/csv; charset=utf-8',
     );
   // A finished dry run is what an approval refers to: remembered by the export's sha256.
-  if (run?.mode === 'dry-run') await deps.store.recordDryRun(run.clinicId, run.sha256, run.runId);
+  if (run?.mode === 'dry-run') await deps.store.recordDryRun(run.scope, run.sha256, run.runId);
   // A live run that wrote everything ends the export's use: tagged, the lifecycle removes it
   // after the grace period. With failures it stays, so the same export can be run again.
   if (run?.mode === 'live' && !output.failed) {

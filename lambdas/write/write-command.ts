@@ -107,7 +107,7 @@ export async function writeCommand(
   let claimed = false;
   let createTried = false;
   try {
-    const existing = (await deps.store.getIdMap(cmd.clinicId, cmd.entity, [cmd.sourceId])).get(cmd.sourceId);
+    const existing = (await deps.store.getIdMap(cmd.scope, cmd.entity, [cmd.sourceId])).get(cmd.sourceId);
     let clinikoId: string;
     let steps: readonly string[];
     let outcome: WriteResult['outcome'];
@@ -119,7 +119,7 @@ export async function writeCommand(
       else if (outcome === 'alreadyPresent' && changed(existing, cmd)) {
         // A later export changed the record: Cliniko gets the new content (an update is idempotent).
         await update(cmd, client, clinikoId);
-        await deps.store.putIdMap(cmd.clinicId, cmd.entity, cmd.sourceId, {
+        await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
           ...existing,
           hash: cmd.hash,
           updatedIn: cmd.runId,
@@ -129,7 +129,7 @@ export async function writeCommand(
       }
     } else {
       const claim = await deps.store.claim(
-        cmd.clinicId,
+        cmd.scope,
         cmd.entity,
         cmd.sourceId,
         delivery.owner,
@@ -157,7 +157,7 @@ export async function writeCommand(
         at: deps.now().toISOString(),
         steps: [],
       };
-      await deps.store.putIdMap(cmd.clinicId, cmd.entity, cmd.sourceId, entry);
+      await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, entry);
     }
     if (outcome === 'created' || outcome === 'updated')
       await followUps(
@@ -173,7 +173,7 @@ export async function writeCommand(
     if (members) {
       // A bundle (a patient's notes PDF): each note it carries is written, with the PDF's id.
       for (const member of members) {
-        await deps.store.putIdMap(cmd.clinicId, cmd.entity, member, {
+        await deps.store.putIdMap(cmd.scope, cmd.entity, member, {
           clinikoId,
           hash: cmd.hash,
           runId: outcome === 'created' ? cmd.runId : (existing?.runId ?? cmd.runId),
@@ -188,7 +188,7 @@ export async function writeCommand(
     if (isRetryable(err)) {
       // A claim held by this attempt is given up: whether the create happened is for the retry to
       // find out (it re-finds first on a redelivery).
-      if (claimed) await deps.store.releaseClaim(cmd.clinicId, cmd.entity, cmd.sourceId, delivery.owner);
+      if (claimed) await deps.store.releaseClaim(cmd.scope, cmd.entity, cmd.sourceId, delivery.owner);
       // Deferred after a create was tried: the command comes back as a new message (receive
       // count 1), so it must say that the record may exist.
       if (err instanceof DeferError && createTried)
@@ -317,7 +317,7 @@ async function followUps(
   const step = async (name: string, action: () => Promise<unknown>) => {
     if (done.includes(name)) return;
     await action();
-    await deps.store.addIdMapStep(cmd.clinicId, cmd.entity, cmd.sourceId, name);
+    await deps.store.addIdMapStep(cmd.scope, cmd.entity, cmd.sourceId, name);
   };
   const p = cmd.payload;
   if (p.kind === 'patient') {

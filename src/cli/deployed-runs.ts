@@ -58,6 +58,7 @@ export async function deployedStatus(stackName: string, runId: string): Promise<
     state,
     startedAt: run.startedAt,
     updatedAt: new Date().toISOString(),
+    ...(run.account ? { account: run.account } : {}),
   } as const;
   if (state !== 'running') {
     const report = await new S3BlobStore().getJson<{ entities: Record<EntityKey, EntityCounts> }>(

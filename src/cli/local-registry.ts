@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { accountKey, type ClinikoAccount } from '../cliniko/account.js';
 import type { EntityCounts, EntityKey } from '../migration/entities.js';
 import type { ConfigBinding, TargetBinding } from './approval-binding.js';
 
@@ -32,6 +33,8 @@ export interface LocalRunRecord {
   readonly progress?: Record<string, { readonly enqueued: number; readonly finished: number }>;
   readonly entities?: Record<EntityKey, EntityCounts>;
   readonly reportDir?: string;
+  /** The Cliniko account the run read and wrote (its approvals and state belong to it). */
+  readonly account?: ClinikoAccount;
 }
 
 /** The arguments that locate a run's inputs, as absolute paths. */
@@ -52,6 +55,7 @@ export interface Approval {
   readonly config?: ConfigBinding;
   readonly target?: TargetBinding;
   readonly invocation?: RunInvocation;
+  readonly account?: ClinikoAccount;
 }
 
 export class ApprovalError extends Error {
@@ -103,14 +107,23 @@ export class LocalRegistry {
       ...(run.config ? { config: run.config } : {}),
       ...(run.target ? { target: run.target } : {}),
       ...(run.invocation ? { invocation: run.invocation } : {}),
+      ...(run.account ? { account: run.account } : {}),
     };
-    await writeJson(join(this.dir, 'approvals', `${run.sha256}.json`), approval);
+    await writeJson(this.approvalPath(run.sha256, run.account), approval);
     return approval;
   }
 
-  async approvalFor(sha256: string): Promise<Approval | undefined> {
+  /**
+   * The approval of this export's dry run into this Cliniko account: a rehearsal signed off in a
+   * trial account does not approve a run into production (issue 11).
+   */
+  async approvalFor(sha256: string, account?: ClinikoAccount): Promise<Approval | undefined> {
     if (!/^[0-9a-f]{64}$/.test(sha256)) return undefined;
-    return readJson<Approval>(join(this.dir, 'approvals', `${sha256}.json`));
+    return readJson<Approval>(this.approvalPath(sha256, account));
+  }
+
+  private approvalPath(sha256: string, account: ClinikoAccount | undefined): string {
+    return join(this.dir, 'approvals', account ? accountKey(account) : 'unknown-account', `${sha256}.json`);
   }
 }
 

@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import { type ClinikoAccount, describeAccount, identifyAccount } from '../cliniko/account.js';
 import type { MigrationConfig } from '../config/migration-config.js';
 import { loadConfig } from '../config/migration-config.js';
 import { arrivalsLine, atKeys } from '../migration/arrivals.js';
@@ -81,8 +82,15 @@ export async function runCommand(
     clinicTimeZone: config.timeZone,
     sandboxRateLimit: sandboxLimit,
   });
+  let account: ClinikoAccount;
+  try {
+    account = await identifyAccount([connection.client], await connection.client.listBusinesses());
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
   out(
-    `${mode === 'live' ? 'Live run' : 'Dry run (nothing is written to Cliniko)'} of ${exportPath} into ${connection.target}.`,
+    `${mode === 'live' ? 'Live run' : 'Dry run (nothing is written to Cliniko)'} of ${exportPath} into ${connection.target}, Cliniko account ${describeAccount(account)}.`,
   );
   let zip: string | undefined;
   let stopProgress = () => {};
@@ -108,10 +116,10 @@ export async function runCommand(
       sandbox: Boolean(connection.sandbox),
     };
     if (mode === 'live' && values.requireApproval) {
-      const approval = await registry.approvalFor(sha256);
+      const approval = await registry.approvalFor(sha256, account);
       if (!approval)
         throw new ApprovalError(
-          `${exportPath} (sha256 ${sha256.slice(0, 12)}…) has no approved dry run: run it with --mode dry-run, check its report, then \`cliniko-migrate approve <runId>\``,
+          `${exportPath} (sha256 ${sha256.slice(0, 12)}…) has no approved dry run into Cliniko account ${describeAccount(account)}: run it with --mode dry-run, check its report, then \`cliniko-migrate approve <runId>\``,
         );
       refuseUnlessBound(approval, bindings);
       out(
@@ -131,6 +139,7 @@ export async function runCommand(
       pid: process.pid,
       invocation,
       ...bindings,
+      account,
     });
     // Ctrl-C (or SIGTERM) records the run `interrupted` with its counts so far, and exits 130.
     interrupt.arm(async (signal) => {
@@ -186,6 +195,7 @@ export async function runCommand(
       updatedAt: new Date().toISOString(),
       entities: result.report.entities,
       reportDir: dirname(result.files.json),
+      account,
     });
     summarise(result.report, result.files, out, {
       config,
@@ -384,6 +394,9 @@ async function inProcessDryRun(
                 apiKeys: connection.credentials.apiKeys,
               }),
             }
+          : {}),
+        ...(connection
+          ? { account: await identifyAccount([connection.client], await connection.client.listBusinesses()) }
           : {}),
       });
       out(`When the report is right: cliniko-migrate approve ${report.runId}`);

@@ -1,3 +1,4 @@
+import { describeAccount } from '../cliniko/account.js';
 import { printEntityTable } from './entity-table.js';
 import { ApprovalError, LocalRegistry, type LocalRunRecord, stateDirOf } from './local-registry.js';
 import type { RunIdOptions } from './main.js';
@@ -52,6 +53,7 @@ export function printStatus(r: LocalRunRecord, out: (line: string) => void): voi
       'It stopped before it finished: run the same command again to resume (written records are not written twice).',
     );
   out(`started ${r.startedAt}, last update ${r.updatedAt}`);
+  if (r.account) out(`Cliniko account ${describeAccount(r.account)}`);
   if (r.entities) {
     printEntityTable(r.entities, out);
   } else if (r.progress) {

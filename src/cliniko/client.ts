@@ -178,6 +178,11 @@ export class ClinikoClient {
     return this.call('GET', '/user', { schema: S.User });
   }
 
+  /** The account the key belongs to (`account.id`, `subdomain`, `name`). */
+  getPublicSettings(): Promise<S.PublicSettings> {
+    return this.call('GET', '/settings/public', { schema: S.PublicSettings });
+  }
+
   /** Active practitioners, then (with `includeInactive`) the inactive ones from their own endpoint. */
   async listPractitioners(
     options: { includeInactive?: boolean; userId?: string } = {},

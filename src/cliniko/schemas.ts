@@ -39,6 +39,20 @@ export const User = z.looseObject({
 });
 export type User = z.infer<typeof User>;
 
+/** `GET /settings/public`: the account the key belongs to (any role may read it). */
+export const PublicSettings = z.looseObject({
+  account: z
+    .looseObject({
+      id: ClinikoId,
+      name: nullableString,
+      subdomain: nullableString,
+      country_code: nullableString,
+    })
+    .nullable()
+    .optional(),
+});
+export type PublicSettings = z.infer<typeof PublicSettings>;
+
 export const Practitioner = z.looseObject({
   ...base,
   first_name: nullableString,

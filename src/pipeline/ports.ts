@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { ClinikoAccount } from '../cliniko/account.js';
 import type { MigrationConfig } from '../config/migration-config.js';
 import type { EntityCounts, EntityKey } from '../migration/entities.js';
 import type { Manifest } from '../migration/scan-export.js';
@@ -16,6 +17,13 @@ export type RunMode = 'dry-run' | 'live';
 export interface RunInfo {
   readonly runId: string;
   readonly clinicId: string;
+  /** The Cliniko account the run's keys belong to (Preflight asks Cliniko). */
+  readonly account: ClinikoAccount;
+  /**
+   * What the clinic's state in that account is keyed by (`<clinic>@<shard>-<account id>`): the id
+   * map, claims and dry runs. A different account starts from an empty map.
+   */
+  readonly scope: string;
   readonly mode: RunMode;
   readonly bucket: string;
   readonly exportKey: string;
@@ -154,8 +162,9 @@ export interface StatusStore {
     sourceIds: readonly string[],
   ): Promise<Map<string, RecordOutcome>>;
   listOutcomes(runId: string, entity?: EntityKey): AsyncIterable<RecordOutcome>;
+  /** `scope`: the clinic in one Cliniko account (RunInfo.scope), never the bare clinic id. */
   getIdMap(
-    clinicId: string,
+    scope: string,
     entity: CountedEntity,
     sourceIds: readonly string[],
   ): Promise<Map<string, IdMapEntry>>;
@@ -235,6 +244,8 @@ export interface SecretSource {
 export type WriteCommand = {
   readonly runId: string;
   readonly clinicId: string;
+  /** The run's state scope (clinic and Cliniko account): where the record's id is kept. */
+  readonly scope: string;
   readonly entity: CountedEntity;
   readonly sourceId: string;
   readonly file: string;

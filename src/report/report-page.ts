@@ -373,7 +373,7 @@ export function reportHtml(report: RunReport): string {
 <body>
 <h1>${esc(title)}</h1>
 <p class="meta">Run <code>${esc(report.runId)}</code> · ${report.mode === 'live' ? 'live run' : 'dry run (nothing written to Cliniko)'} · <span class="status-${esc(report.status)}">${esc(report.status)}</span><br>
-Export <code>${esc(report.source.file)}</code> (sha256 <code>${esc(report.source.sha256.slice(0, 16))}…</code>) · ${esc(report.startedAt)} to ${esc(report.finishedAt)} (${report.summary.seconds.toFixed(0)} s) · ${report.cliniko.requests.toLocaleString('en-US')} Cliniko requests with ${report.cliniko.keys} key${report.cliniko.keys === 1 ? '' : 's'}</p>
+Export <code>${esc(report.source.file)}</code> (sha256 <code>${esc(report.source.sha256.slice(0, 16))}…</code>) · ${esc(report.startedAt)} to ${esc(report.finishedAt)} (${report.summary.seconds.toFixed(0)} s) · ${report.cliniko.requests.toLocaleString('en-US')} Cliniko requests with ${report.cliniko.keys} key${report.cliniko.keys === 1 ? '' : 's'}${report.cliniko.account ? ` · Cliniko account ${esc(report.cliniko.account.name ?? report.cliniko.account.id ?? '')} (${esc(report.cliniko.account.shard)}: ${esc(report.cliniko.account.businesses.join(', '))})` : ''}</p>
 <div class="cards">${cards}</div>
 <p>${report.summary.errors.toLocaleString('en-US')} errors, ${report.summary.warnings.toLocaleString('en-US')} warnings, ${report.summary.infos.toLocaleString('en-US')} notes: see <a href="#problems">the problems</a>.</p>
 <h2>By entity</h2>

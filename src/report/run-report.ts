@@ -22,6 +22,15 @@ export interface RunReport {
     readonly byStatus: Record<string, number>;
     readonly keys: number;
     readonly target: string;
+    /** The account written to (CONTRACT.md §3): its shard and business names, with its id and name. */
+    readonly account?: {
+      readonly shard: string;
+      readonly businesses: readonly string[];
+      readonly id?: string;
+      readonly name?: string;
+    };
+    /** Requests spent reading what the account already holds before writing (issue 11). */
+    readonly reconciliationRequests?: number;
   };
   /** What each `markArrivals` setting costs in requests and time at the configured keys. */
   readonly arrivals?: ArrivalCosts;

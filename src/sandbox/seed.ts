@@ -7,6 +7,15 @@ import type { SandboxState } from './state.js';
  * already uses Cliniko has them.
  */
 export const SandboxSeed = z.object({
+  /** The account the sandbox stands for (a new random one when absent). */
+  account: z
+    .object({
+      id: z.string().regex(/^\d{1,9}$/),
+      name: z.string().min(1).optional(),
+      subdomain: z.string().min(1).optional(),
+      country_code: z.string().length(2).optional(),
+    })
+    .optional(),
   users: z
     .array(
       z.object({
@@ -86,6 +95,15 @@ export function keyBody(key: string): string {
 
 export function applySeed(state: SandboxState, input: SandboxSeed): void {
   const seed = SandboxSeed.parse(input);
+  if (seed.account) {
+    const a = seed.account;
+    state.account = {
+      id: a.id,
+      name: a.name ?? `Sandbox account ${a.id}`,
+      subdomain: a.subdomain ?? `sandbox-${a.id}`,
+      country_code: a.country_code ?? 'AU',
+    };
+  }
   for (const [i, u] of seed.users.entries()) {
     const user = state.insert('users', {
       first_name: u.first_name,

@@ -220,6 +220,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       api.get('/user', async (req) =>
         present(RESOURCES.users as ResourceSpec, must(state.get('users', req.ctx.userId)), apiBase(req)),
       );
+      // the account the key belongs to: readable by any user (`/settings` needs a settings role)
+      api.get('/settings/public', async () => ({
+        account: { ...state.account, country: 'Australia', time_zone_support: true },
+      }));
       api.get('/users', async (req, reply) => {
         const me = must(state.get('users', req.ctx.userId));
         if (me.role !== 'administrator')

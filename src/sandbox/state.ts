@@ -21,7 +21,16 @@ export const TABLES = [
 ] as const;
 export type Table = (typeof TABLES)[number];
 
+/** The Cliniko account a sandbox stands for (`GET /settings/public` → `account`). */
+export interface SandboxAccount {
+  readonly id: string;
+  readonly name: string;
+  readonly subdomain: string;
+  readonly country_code: string;
+}
+
 interface Snapshot {
+  account?: SandboxAccount;
   seq: string;
   tables: Record<string, Rec[]>;
   apiKeys: Record<string, string>;
@@ -33,6 +42,11 @@ interface Snapshot {
  */
 export class SandboxState {
   private seq = 0n;
+  /**
+   * Each sandbox is its own account, with ids of its own (as accounts on one Cliniko shard never
+   * share a record id), so a client that sends one account's ids to another is caught.
+   */
+  account: SandboxAccount = randomAccount();
   private readonly tables = new Map<Table, Map<string, Rec>>(TABLES.map((t) => [t, new Map()]));
   /** API key (without its shard suffix) → user id. */
   readonly apiKeys = new Map<string, string>();
@@ -41,7 +55,9 @@ export class SandboxState {
 
   nextId(): string {
     this.seq++;
-    return String(536_870_912_000_000_000n + this.seq * 7_919n);
+    return String(
+      536_870_912_000_000_000n + BigInt(this.account.id) * 1_000_000_000_000n + this.seq * 7_919n,
+    );
   }
 
   now(): string {
@@ -84,6 +100,7 @@ export class SandboxState {
 
   save(file: string): void {
     const snapshot: Snapshot = {
+      account: this.account,
       seq: String(this.seq),
       tables: Object.fromEntries(TABLES.map((t) => [t, this.all(t)])),
       apiKeys: Object.fromEntries(this.apiKeys),
@@ -93,6 +110,7 @@ export class SandboxState {
 
   load(file: string): void {
     const snapshot = JSON.parse(readFileSync(file, 'utf8')) as Snapshot;
+    if (snapshot.account) this.account = snapshot.account;
     this.seq = BigInt(snapshot.seq);
     for (const t of TABLES) {
       const m = this.map(t);
@@ -102,4 +120,10 @@ export class SandboxState {
     this.apiKeys.clear();
     for (const [k, v] of Object.entries(snapshot.apiKeys)) this.apiKeys.set(k, v);
   }
+}
+
+/** A new account: a 6-digit id (ids of its records are spaced by it), named after it. */
+export function randomAccount(): SandboxAccount {
+  const id = String(100_000 + Math.floor(Math.random() * 800_000));
+  return { id, name: `Sandbox account ${id}`, subdomain: `sandbox-${id}`, country_code: 'AU' };
 }

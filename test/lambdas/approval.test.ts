@@ -24,27 +24,36 @@ const deps = (marker: ApprovalMarker | 'not json' | undefined, dryRun: string | 
     },
   },
   store: {
-    dryRunFor: async (clinicId: string, sha: string) =>
-      clinicId === 'clinic-7' && sha === SHA ? dryRun : undefined,
+    dryRunFor: async (scope: string, sha: string) => (scope === SCOPE && sha === SHA ? dryRun : undefined),
   },
 });
 
+/** The clinic in one Cliniko account: dry runs are remembered per account. */
+const SCOPE = 'clinic-7@au1-1';
+
 describe('a signed-off live run on AWS', () => {
   it('goes ahead when the export is the one whose dry run finished', async () => {
-    expect(await approvalRefusal(input, SHA, deps({ runId: 'dry-1', sha256: SHA }, 'dry-1'))).toBeUndefined();
+    expect(
+      await approvalRefusal(input, SHA, SCOPE, deps({ runId: 'dry-1', sha256: SHA }, 'dry-1')),
+    ).toBeUndefined();
     // a marker dropped by hand, empty: the export's finished dry run is what it approves
-    expect(await approvalRefusal(input, SHA, deps('not json', 'dry-1'))).toBeUndefined();
+    expect(await approvalRefusal(input, SHA, SCOPE, deps('not json', 'dry-1'))).toBeUndefined();
   });
 
   it('is refused when the export changed after approval, or never had a finished dry run', async () => {
     const changed = await approvalRefusal(
       input,
       SHA,
+      SCOPE,
       deps({ runId: 'dry-1', sha256: 'b'.repeat(64) }, 'dry-1'),
     );
     expect(changed).toMatch(/x\.zip changed after its dry run was approved/);
-    const never = await approvalRefusal(input, SHA, deps(undefined, undefined));
+    const never = await approvalRefusal(input, SHA, SCOPE, deps(undefined, undefined));
     expect(never).toMatch(/has no finished dry run/);
+    // a dry run into another account does not count
+    expect(
+      await approvalRefusal(input, SHA, 'clinic-7@au1-2', deps({ runId: 'dry-1', sha256: SHA }, 'dry-1')),
+    ).toMatch(/no finished dry run into this Cliniko account/);
   });
 });
 

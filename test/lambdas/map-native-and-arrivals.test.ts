@@ -68,6 +68,8 @@ class Memory {
 const runWith = (config: unknown): RunInfo => ({
   runId: 'live-1',
   clinicId: 'c1',
+  account: { shard: 'au1', id: '1', businesses: [] },
+  scope: 'c1@au1-1',
   mode: 'live',
   bucket: 'b',
   exportKey: 'exports/c1/x.zip',

@@ -46,10 +46,11 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-const run = { runId: 'r1', clinicId: 'c1', mode: 'live', clinikoUsers: ['1'] };
+const run = { runId: 'r1', clinicId: 'c1', scope: 'c1@au1-1', mode: 'live', clinikoUsers: ['1'] };
 const command = (sourceId: string, body: Record<string, unknown>): WriteCommand => ({
   runId: 'r1',
   clinicId: 'c1',
+  scope: 'c1@au1-1',
   entity: 'patients',
   sourceId,
   file: 'Clients.csv',
