@@ -197,6 +197,13 @@ export class MigrationStack extends Stack {
       Duration.minutes(5),
       1024,
     );
+    const reconcile = fn(
+      'Reconcile',
+      'reconcile',
+      "Reads what the Cliniko account already holds of one resource and makes the clinic's id map agree",
+      Duration.minutes(15),
+      1024,
+    );
     const plan = fn(
       'Plan',
       'plan',
@@ -232,8 +239,9 @@ export class MigrationStack extends Stack {
       1024,
     );
 
-    for (const f of [preflight, plan, mapBatch, writer, checkPhase, report]) this.table.grantReadWriteData(f);
-    for (const f of [preflight, plan, mapBatch, report]) this.bucket.grantReadWrite(f);
+    for (const f of [preflight, reconcile, plan, mapBatch, writer, checkPhase, report])
+      this.table.grantReadWriteData(f);
+    for (const f of [preflight, reconcile, plan, mapBatch, report]) this.bucket.grantReadWrite(f);
     // writers stream letters and uploads from the export into Cliniko
     this.bucket.grantRead(writer);
     this.writeQueue.grantSendMessages(mapBatch);
@@ -258,7 +266,7 @@ export class MigrationStack extends Stack {
           generateStringKey: 'placeholder',
         },
       });
-      for (const f of [preflight, writer, report]) secret.grantRead(f);
+      for (const f of [preflight, reconcile, writer, report]) secret.grantRead(f);
       secrets.push(secret);
     }
 
@@ -270,7 +278,14 @@ export class MigrationStack extends Stack {
     this.stateMachine = new StateMachine(this, 'Pipeline', {
       stateMachineType: StateMachineType.STANDARD,
       definitionBody: DefinitionBody.fromChainable(
-        pipelineDefinition(new Construct(this, 'Steps'), { preflight, plan, mapBatch, checkPhase, report }),
+        pipelineDefinition(new Construct(this, 'Steps'), {
+          preflight,
+          reconcile,
+          plan,
+          mapBatch,
+          checkPhase,
+          report,
+        }),
       ),
       tracingEnabled: true,
       // Every state transition is logged, its data never: errors could quote a row.
@@ -378,7 +393,7 @@ export class MigrationStack extends Stack {
       bucket: this.bucket,
       accessLogs,
       stateMachine: this.stateMachine,
-      tasks: [preflight, plan, mapBatch, checkPhase, report],
+      tasks: [preflight, reconcile, plan, mapBatch, checkPhase, report],
       secrets,
     });
 

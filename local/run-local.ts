@@ -291,6 +291,20 @@ function describe(state: string, input: unknown, output: unknown): string | unde
     if (!o.ok) return `  preflight failed: ${o.failures.join('; ')}`;
     return `  preflight passed${o.duplicationRisk ? ` (${o.duplicationRisk} patients already in Cliniko)` : ''}`;
   }
+  if (state === 'ReconcileResource') {
+    const o = output as {
+      resource: string;
+      read: number;
+      requests: number;
+      notInCliniko: number;
+      found: number;
+    };
+    const notes = [
+      o.found ? `${o.found} found by natural key` : '',
+      o.notInCliniko ? `${o.notInCliniko} no longer there, to write again` : '',
+    ].filter(Boolean);
+    return `  reconciled ${o.resource}: ${o.read} in Cliniko (${o.requests} requests)${notes.length ? `, ${notes.join(', ')}` : ''}`;
+  }
   if (state === 'Plan') {
     const o = output as Record<string, string[]>;
     const phases = Object.entries(o).filter(([k]) => k !== 'runId');

@@ -21,7 +21,6 @@ import type { ApprovalMarker } from '../../src/pipeline/approval.js';
 import {
   type BlobStore,
   type ClinikoCredentials,
-  type IdMapEntry,
   keys,
   type Problem,
   type RunInfo,
@@ -29,6 +28,7 @@ import {
   type SecretSource,
   type StatusStore,
 } from '../../src/pipeline/ports.js';
+import { RECONCILE_ORDER, type ResourceName } from '../../src/reconcile/resources.js';
 import { resolveLocations, resolvePractitioners } from '../../src/resolve/references.js';
 import { ArchiveError, openZipSource } from '../../src/source/archive.js';
 import type { SourceProfile } from '../../src/source/profile.js';
@@ -57,6 +57,8 @@ export interface PreflightOutput {
   /** What to fix when not ok: plain sentences for the operator. */
   readonly failures: readonly string[];
   readonly duplicationRisk: number;
+  /** The resources Reconcile reads from the account before anything is written, in order. */
+  readonly reconcile?: readonly ResourceName[];
 }
 
 export interface PreflightDeps {
@@ -175,40 +177,6 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
         ...n,
       });
 
-    // Patients already in Cliniko with a source id: never created again, whoever created them.
-    const existing = await client.listPatients(['old_reference_id:?', 'archived_at:*']);
-    const known = await deps.store.getIdMap(
-      scope,
-      'patients',
-      existing.map((p) => String(p.old_reference_id)),
-    );
-    let duplicationRisk = 0;
-    for (const p of existing) {
-      const ref = p.old_reference_id;
-      if (!ref || known.has(ref)) continue;
-      duplicationRisk++;
-      const entry: IdMapEntry = {
-        clinikoId: p.id,
-        hash: '',
-        runId: 'found-in-cliniko',
-        at: deps.now().toISOString(),
-        steps: ['alerts', 'referral'],
-      };
-      await deps.store.putIdMap(scope, 'patients', ref, entry);
-    }
-    if (duplicationRisk) {
-      problems.push({
-        entity: 'patients',
-        sourceId: '',
-        file: 'Clients.csv',
-        row: 0,
-        field: 'ClientId',
-        code: 'ALREADY_IN_CLINIKO',
-        severity: 'warning',
-        message: `${duplicationRisk} patients with a source id are already in Cliniko (an earlier import?): they are not created again`,
-      });
-    }
-
     const run: RunInfo = {
       runId: input.runId,
       clinicId: input.clinicId,
@@ -236,7 +204,14 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     };
     await deps.store.putRun(run);
     await deps.blobs.putJson(input.bucket, keys.problems(input.runId, 'preflight'), problems);
-    return { runId: input.runId, ok: true, mode: input.mode, failures, duplicationRisk };
+    return {
+      runId: input.runId,
+      ok: true,
+      mode: input.mode,
+      failures,
+      duplicationRisk: 0,
+      reconcile: RECONCILE_ORDER,
+    };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof ExportRefusedError || err instanceof ArchiveError)
       return fail(err.message);

@@ -17,11 +17,13 @@ import {
   type RunInfo,
   type StatusStore,
 } from '../../src/pipeline/ports.js';
+import { RECONCILE_ORDER } from '../../src/reconcile/resources.js';
 import { type AidsSnapshot, approvalAids } from '../../src/report/approval-aids.js';
 import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
 import { busyWeekInCliniko } from '../../src/report/busy-week.js';
 import { problemsCsv, type RunReport, reportHtml, withChecklist } from '../../src/report/run-report.js';
 import { DateOrderEvidence } from '../../src/source/values.js';
+import { accountKeys, type ReconcileOutput } from '../reconcile/reconcile.js';
 
 /**
  * The run's report, built from what the status table and the bucket hold: every batch's counts,
@@ -93,6 +95,21 @@ export async function buildReport(
     ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'preflight'))) ?? []),
     ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'plan'))) ?? []),
   ];
+  // What reconciliation read from the account before writing, and what it found out of step.
+  const reconciliation: Record<string, Omit<ReconcileOutput, 'resource'>> = {};
+  for (const name of RECONCILE_ORDER) {
+    const summary = await deps.blobs.getJson<ReconcileOutput>(
+      run.bucket,
+      accountKeys.summary(run.runId, name),
+    );
+    if (!summary) continue;
+    const { resource: _r, ...figures } = summary;
+    reconciliation[name] = figures;
+    problems.push(
+      ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, `reconcile-${name}`))) ??
+        []),
+    );
+  }
   const aidSnapshots: AidsSnapshot[] = [];
   for (const { batchKey, counts, evidence: ev } of await deps.store.listBatchCounts(run.runId)) {
     if (ev) evidence.merge(ev);
@@ -248,11 +265,13 @@ export async function buildReport(
       keys: run.clinikoUsers.length,
     }),
     approvalAids: aids,
+    reconciliation,
     cliniko: {
       requests: Object.values(byStatus).reduce((a, b) => a + b, 0),
       byStatus,
       keys: Math.max(1, run.clinikoUsers.length),
       target: run.target,
+      reconciliationRequests: Object.values(reconciliation).reduce((n, r) => n + r.requests, 0),
       account: {
         shard: run.account.shard,
         businesses: run.account.businesses,

@@ -3,6 +3,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import {
   BatchGetCommand,
   BatchWriteCommand,
+  DeleteCommand,
   DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -31,6 +32,8 @@ import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/pipeline/ports.js';
  *   RUN#<run>   DONE#<entity>#<shard>      write counters; the set of counted ids makes counting exact
  *   RUN#<run>   REQ                        Cliniko requests by status
  *   CLINIC#<c>  ID#<entity>#<source id>    the clinic's id map: Cliniko id, content hash, steps done
+ *   CLINIC#<c>  FOUND#<resource>#<key>     a record reconciliation found in the account (natural key hash)
+ *   (<c> is the scope: the clinic in one Cliniko account, `<clinic>@<shard>-<account id>`)
  */
 const SHARDS = 32;
 
@@ -245,6 +248,49 @@ export class DynamoStatusStore implements StatusStore {
         ExpressionAttributeValues: { ':step': [step], ':empty': [] },
       }),
     );
+  }
+
+  async deleteIdMap(scope: string, entity: CountedEntity, sourceId: string): Promise<void> {
+    await this.doc.send(
+      new DeleteCommand({
+        TableName: this.table,
+        Key: { pk: `CLINIC#${scope}`, sk: `ID#${entity}#${sourceId}` },
+      }),
+    );
+  }
+
+  async putFound(
+    scope: string,
+    resource: string,
+    runId: string,
+    found: readonly { readonly key: string; readonly clinikoId: string }[],
+  ): Promise<void> {
+    // Kept a day: only the run that found them reads them.
+    const expiresAt = Math.floor(Date.now() / 1000) + 86_400;
+    await this.batchWrite(
+      found.map((f) => ({
+        PutRequest: {
+          Item: {
+            pk: `CLINIC#${scope}`,
+            sk: `FOUND#${resource}#${f.key}`,
+            clinikoId: f.clinikoId,
+            runId,
+            expiresAt,
+          },
+        },
+      })),
+    );
+  }
+
+  async getFound(scope: string, resource: string, runId: string, key: string): Promise<string | undefined> {
+    const res = await this.doc.send(
+      new GetCommand({
+        TableName: this.table,
+        Key: { pk: `CLINIC#${scope}`, sk: `FOUND#${resource}#${key}` },
+        ConsistentRead: true,
+      }),
+    );
+    return res.Item && res.Item.runId === runId ? String(res.Item.clinikoId) : undefined;
   }
 
   async claim(

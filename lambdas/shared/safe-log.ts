@@ -31,6 +31,11 @@ const ALLOWED = new Set([
   'duplicationRisk',
   'batches',
   'receiveCount',
+  'resource',
+  'read',
+  'requests',
+  'notInCliniko',
+  'found',
 ]);
 
 /** An id, a key of the bucket, a code or an error's name: what a log line may hold. */
@@ -64,6 +69,7 @@ export type LogMessage =
   | 'run started'
   | 'duplicate event: run already started'
   | 'preflight'
+  | 'reconcile'
   | 'plan'
   | 'mapped batch'
   | 'phase check'

@@ -10,6 +10,7 @@ import {
 } from '../../src/cliniko/errors.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import type { IdMapEntry, StatusStore, WriteCommand, WriteResult } from '../../src/pipeline/ports.js';
+import { naturalKeyHash, resourceOf } from '../../src/reconcile/resources.js';
 
 /**
  * Writes one record to Cliniko exactly once. The clinic's id map says whether it was written
@@ -111,6 +112,8 @@ export async function writeCommand(
     let clinikoId: string;
     let steps: readonly string[];
     let outcome: WriteResult['outcome'];
+    const adopted = existing ? undefined : await foundInAccount(cmd, deps);
+    let entryRunId = existing?.runId ?? cmd.runId;
     if (existing) {
       clinikoId = existing.clinikoId;
       steps = existing.steps;
@@ -127,6 +130,19 @@ export async function writeCommand(
         });
         outcome = 'updated';
       }
+    } else if (adopted) {
+      // Reconciliation found it in the account under its natural key: adopted, never created twice.
+      clinikoId = adopted;
+      steps = ADOPTED_STEPS;
+      outcome = 'alreadyPresent';
+      entryRunId = FOUND_IN_CLINIKO;
+      await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
+        clinikoId,
+        hash: '',
+        runId: FOUND_IN_CLINIKO,
+        at: deps.now().toISOString(),
+        steps: ADOPTED_STEPS,
+      });
     } else {
       const claim = await deps.store.claim(
         cmd.scope,
@@ -176,7 +192,7 @@ export async function writeCommand(
         await deps.store.putIdMap(cmd.scope, cmd.entity, member, {
           clinikoId,
           hash: cmd.hash,
-          runId: outcome === 'created' ? cmd.runId : (existing?.runId ?? cmd.runId),
+          runId: outcome === 'created' ? cmd.runId : entryRunId,
           at: deps.now().toISOString(),
           steps: [],
         });
@@ -223,6 +239,20 @@ export async function writeCommand(
 }
 
 type Created = CreateOnceResult<{ id: string }>;
+
+/** The id map's run for a record found in the account, not written by this clinic's runs. */
+export const FOUND_IN_CLINIKO = 'found-in-cliniko';
+/** Whoever wrote a found record did its follow-ups: they are not done again. */
+const ADOPTED_STEPS = ['alerts', 'referral', 'cancel', 'arrival', 'processed'];
+
+/** What this run's reconciliation found in the account under the command's natural key. */
+async function foundInAccount(cmd: WriteCommand, deps: WriteDeps): Promise<string | undefined> {
+  const res = resourceOf(cmd.entity);
+  const key = res.keyOfCommand(cmd);
+  return key === undefined
+    ? undefined
+    : deps.store.getFound(cmd.scope, res.name, cmd.runId, naturalKeyHash(key));
+}
 
 async function create(
   cmd: WriteCommand,

@@ -25,10 +25,11 @@ import { PHASES } from '../../src/migration/row-processing.js';
  * (aws-local-stepfunctions, which ignores JSONata, variables and ItemReader/ItemBatcher/ResultWriter
  * without a word: a guard test keeps them out).
  *
- *   Preflight → Plan → for each phase: Map(batches → mapper) → wait until written → … → Report
+ *   Preflight → Reconcile (each resource in turn) → Plan → for each phase: Map(batches → mapper) → wait until written → … → Report
  */
 export interface PipelineFunctions {
   readonly preflight: IFunction;
+  readonly reconcile: IFunction;
   readonly plan: IFunction;
   readonly mapBatch: IFunction;
   readonly checkPhase: IFunction;
@@ -114,9 +115,20 @@ export function pipelineDefinition(
     '$.preflight',
   );
   const plan = invoke('Plan', fns.plan, { 'runId.$': '$.runId' }, '$.plan');
+  // The account is the truth: what it holds of each resource is read before anything is written,
+  // one resource at a time (appointments and attachments are read for the migrated patients).
+  const reconcileAll = new DistributedMap(scope, 'Reconcile', {
+    itemsPath: '$.preflight.reconcile',
+    itemSelector: { 'runId.$': '$.runId', 'resource.$': '$$.Map.Item.Value' },
+    maxConcurrency: 1,
+    resultPath: JsonPath.DISCARD,
+  });
+  reconcileAll.itemProcessor(
+    invoke('ReconcileResource', fns.reconcile, { 'runId.$': '$.runId', 'resource.$': '$.resource' }, '$'),
+  );
+  reconcileAll.next(plan);
 
   let tail: INextable & { next(s: unknown): unknown } = plan as never;
-  const first = plan;
   for (const phase of PHASES) {
     const label = phase.charAt(0).toUpperCase() + phase.slice(1);
     const map = new DistributedMap(scope, `Map${label}`, {
@@ -157,7 +169,7 @@ export function pipelineDefinition(
 
   return preflight.next(
     new Choice(scope, 'PreflightPassed')
-      .when(Condition.booleanEquals('$.preflight.ok', true), first)
+      .when(Condition.booleanEquals('$.preflight.ok', true), reconcileAll)
       .otherwise(reportFailure),
   );
 }

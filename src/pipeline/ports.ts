@@ -176,6 +176,20 @@ export interface StatusStore {
   /** Every record of an entity the clinic's runs have written (for records missing from an export). */
   listIdMap(clinicId: string, entity: CountedEntity): AsyncIterable<{ sourceId: string; entry: IdMapEntry }>;
   addIdMapStep(clinicId: string, entity: CountedEntity, sourceId: string, step: string): Promise<void>;
+  /** Forgets a record's id (it is no longer in the account: reconciliation, rollback). */
+  deleteIdMap(scope: string, entity: CountedEntity, sourceId: string): Promise<void>;
+  /**
+   * Records that a run's reconciliation found in the account, not in the id map, by natural key
+   * (hashed, see reconcile/resources.ts): a writer adopts one instead of creating it again.
+   */
+  putFound(
+    scope: string,
+    resource: string,
+    runId: string,
+    found: readonly { readonly key: string; readonly clinikoId: string }[],
+  ): Promise<void>;
+  /** What this run's reconciliation found under a natural key (only this run's findings count). */
+  getFound(scope: string, resource: string, runId: string, key: string): Promise<string | undefined>;
   /**
    * Claims the right to create a record, so two writers holding copies of one command never both
    * create it. `busy`: another writer's claim is live; `taken-over`: an earlier claim expired (its

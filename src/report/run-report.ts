@@ -34,6 +34,19 @@ export interface RunReport {
   };
   /** What each `markArrivals` setting costs in requests and time at the configured keys. */
   readonly arrivals?: ArrivalCosts;
+  /**
+   * What the Cliniko account already held, read before writing (issue 11), per resource: records
+   * read, requests spent, cached ids no longer in the account, records adopted by natural key.
+   */
+  readonly reconciliation?: Record<
+    string,
+    {
+      readonly read: number;
+      readonly requests: number;
+      readonly notInCliniko: number;
+      readonly found: number;
+    }
+  >;
   /** What a clinic checks before sign-off, done for it (see approval-aids.ts). */
   readonly approvalAids?: ApprovalAids;
   /** What the clinic does next (written into report.json; the page shows it). */

@@ -78,6 +78,11 @@ export class SandboxState {
     return rec;
   }
 
+  /** Removes a record outright (what the API cannot do: tests stand in for a support request). */
+  remove(table: Table, id: string): boolean {
+    return this.map(table).delete(id);
+  }
+
   get(table: Table, id: string): Rec | undefined {
     return this.map(table).get(id);
   }

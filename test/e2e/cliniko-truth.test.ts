@@ -134,3 +134,71 @@ describe('state scoped to the Cliniko account', { timeout: 240_000 }, () => {
     expect(status.out).toMatch(/Cliniko account Clinic 700002 \(au1, id 700002: Auckland Central\)/);
   });
 });
+
+describe('the account is the truth, the state a cache', { timeout: 300_000 }, () => {
+  it('the same export after the state is lost creates nothing and counts everything present', async () => {
+    const zip = await exportOf(ids(5));
+    const clinic = await account('700003');
+    const first = await run(clinic, zip, join(await tempDir('truth-state-'), 'state'), 'lost-1');
+    expect(first.code).toBe(0);
+    const before = {
+      patients: clinic.state.count('patients'),
+      appointments: clinic.state.count('individual_appointments'),
+      attachments: clinic.state.count('patient_attachments'),
+      types: clinic.state.count('appointment_types'),
+    };
+    // a new laptop: an empty state folder
+    const again = await run(clinic, zip, join(await tempDir('truth-state-'), 'state'), 'lost-2');
+    expect(again.code).toBe(0);
+    const r = report('lost-2');
+    for (const entity of ['patients', 'appointments', 'letters', 'appointmentTypes'] as const)
+      expect(r.entities[entity], entity).toMatchObject({
+        created: 0,
+        failed: 0,
+        alreadyPresent: r.entities[entity].source - r.entities[entity].skipped - r.entities[entity].invalid,
+      });
+    expect(r.entities.patients.alreadyPresent).toBe(5);
+    expect(r.entities.appointments.alreadyPresent).toBe(5);
+    expect({
+      patients: clinic.state.count('patients'),
+      appointments: clinic.state.count('individual_appointments'),
+      attachments: clinic.state.count('patient_attachments'),
+      types: clinic.state.count('appointment_types'),
+    }).toEqual(before);
+    expect(r.reconciliation?.patients).toMatchObject({ read: 5, found: 5 });
+    expect(r.cliniko.reconciliationRequests).toBeGreaterThan(0);
+  });
+
+  it('a cached id deleted or archived in Cliniko is written again and reported, never counted present', async () => {
+    const stateDir = join(await tempDir('truth-state-'), 'state');
+    const zip = await exportOf(ids(4));
+    const clinic = await account('700004');
+    expect((await run(clinic, zip, stateDir, 'gone-1')).code).toBe(0);
+    const byRef = (ref: string) => clinic.state.all('patients').find((p) => p.old_reference_id === ref);
+    const deleted = byRef('C2');
+    const archived = byRef('C3');
+    if (!deleted || !archived) throw new Error('patients were not written');
+    // C2 removed outright (with its appointment and letter), C3 archived through the API
+    clinic.state.remove('patients', deleted.id);
+    for (const t of ['individual_appointments', 'patient_attachments'] as const)
+      for (const rec of clinic.state.all(t))
+        if (JSON.stringify(rec).includes(`/patients/${deleted.id}`) || rec.patient_id === deleted.id)
+          clinic.state.remove(t, rec.id);
+    clinic.state.update('patients', archived.id, { archived_at: clinic.state.now() });
+
+    expect((await run(clinic, zip, stateDir, 'gone-2')).code).toBe(0);
+    const r = report('gone-2');
+    expect(r.entities.patients).toMatchObject({ source: 4, created: 2, alreadyPresent: 2, failed: 0 });
+    const reported = r.problems.filter((p) => p.code === 'NOT_IN_CLINIKO' && p.entity === 'patients');
+    expect(reported.map((p) => p.sourceId).sort()).toEqual(['C2', 'C3']);
+    const live = clinic.state.all('patients').filter((p) => !p.archived_at);
+    expect(live.map((p) => p.old_reference_id).sort()).toEqual(['C1', 'C2', 'C3', 'C4']);
+    // their appointments and letters go with them: written again under the patients written again
+    expect(r.entities.appointments).toMatchObject({ created: 2, alreadyPresent: 2, failed: 0 });
+    expect(r.entities.letters).toMatchObject({ created: 2, alreadyPresent: 2, failed: 0 });
+    const c3 = clinic.state.all('patients').find((p) => p.old_reference_id === 'C3' && !p.archived_at);
+    expect(
+      clinic.state.all('individual_appointments').filter((a) => JSON.stringify(a).includes(`${c3?.id}`)),
+    ).toHaveLength(1);
+  });
+});

@@ -96,7 +96,7 @@ describe('the stack', () => {
       Metadata?: Record<string, unknown>;
     }[];
     const ours = functions.filter((f) => f.Metadata?.['cliniko-migrate:handler']);
-    expect(ours.length).toBe(7);
+    expect(ours.length).toBe(8);
     for (const f of ours) {
       expect(f.Properties).toMatchObject({
         Runtime: 'nodejs24.x',

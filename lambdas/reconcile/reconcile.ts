@@ -1,0 +1,207 @@
+import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { idFromLink, listPage } from '../../src/cliniko/schemas.js';
+import {
+  type BlobStore,
+  keys,
+  type Problem,
+  type RunInfo,
+  type StatusStore,
+} from '../../src/pipeline/ports.js';
+import { AccountRecord, naturalKeyHash, type ResourceName, resource } from '../../src/reconcile/resources.js';
+
+/**
+ * Reconcile: before a run writes, it reads what the Cliniko account already holds of one resource
+ * and makes the clinic's id map (a cache) agree with it (issue 11). A cached id that is no longer
+ * in the account (deleted, archived) is forgotten and reported, so the writer re-finds or creates
+ * it again; a record in the account that the map does not know (state lost, another machine) is
+ * recorded by its natural key, so the writer adopts it instead of creating a second one. Dry runs
+ * read and report the same and change nothing. One invocation per resource (a Map state in the
+ * state machine, one at a time): 150,000 appointments are 1,500 pages, about eight minutes at one
+ * user's 200 requests a minute, within a Lambda's fifteen.
+ */
+export interface ReconcileInput {
+  readonly runId: string;
+  readonly resource: ResourceName;
+}
+
+export interface ReconcileOutput {
+  readonly resource: ResourceName;
+  /** Records of the resource read from the account (archived ones included). */
+  readonly read: number;
+  readonly requests: number;
+  /** Cached ids no longer in the account: forgotten, created again. */
+  readonly notInCliniko: number;
+  /** Records in the account the id map did not know: adopted by natural key. */
+  readonly found: number;
+}
+
+export interface ReconcileDeps {
+  readonly store: StatusStore;
+  readonly blobs: BlobStore;
+  readonly cliniko: (run: RunInfo) => Promise<ClinikoClient>;
+}
+
+/** A patient of the account as the probable-duplicate check reads it (no more than it needs). */
+export interface AccountPatient {
+  readonly id: string;
+  readonly oldReferenceId?: string;
+  readonly firstName: string;
+  readonly lastName: string;
+  readonly dateOfBirth?: string;
+  readonly email?: string;
+  /** Digits only. */
+  readonly phones: readonly string[];
+}
+
+/** Where reconciliation leaves what later steps read: the account's patients, each resource's figures. */
+export const accountKeys = {
+  patients: (runId: string) => `work/${runId}/account/patients.json`,
+  summary: (runId: string, name: ResourceName) => `work/${runId}/account/${name}.summary.json`,
+};
+
+export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Promise<ReconcileOutput> {
+  const run = await deps.store.getRun(input.runId);
+  const res = resource(input.resource);
+  const client = await deps.cliniko(run);
+  const before = client.counter.total;
+  const { records, livePatients } = await readAccount(client, res, run, deps);
+
+  // A record of a patient no longer in the account goes with its patient: it is written again
+  // under the patient written again, never left on the archived one.
+  const live = new Map<string, AccountRecord>();
+  for (const r of records)
+    if (!r.archived_at && (!livePatients || livePatients.has(idFromLink(r.patient) ?? ''))) live.set(r.id, r);
+
+  const problems: Problem[] = [];
+  const referenced = new Set<string>();
+  let notInCliniko = 0;
+  for (const entity of res.entities) {
+    const gone: { sourceId: string; clinikoId: string; runId: string }[] = [];
+    for await (const { sourceId, entry } of deps.store.listIdMap(run.scope, entity)) {
+      if (live.has(entry.clinikoId)) referenced.add(entry.clinikoId);
+      else gone.push({ sourceId, clinikoId: entry.clinikoId, runId: entry.runId });
+    }
+    for (const g of gone) {
+      if (run.mode === 'live') await deps.store.deleteIdMap(run.scope, entity, g.sourceId);
+      // a notes PDF's own key is no source row: its notes are reported
+      if (g.sourceId.startsWith('notes:') || entity === 'migratedAppointmentType') continue;
+      notInCliniko++;
+      problems.push({
+        entity,
+        sourceId: g.sourceId,
+        file: '',
+        row: 0,
+        field: '',
+        code: 'NOT_IN_CLINIKO',
+        severity: 'warning',
+        message: `written to Cliniko as id ${g.clinikoId} by run ${g.runId}, but that record is no longer in this account (deleted or archived): ${run.mode === 'live' ? 'written again' : 'a live run writes it again'}, never counted present`,
+      });
+    }
+  }
+
+  const found: { key: string; clinikoId: string }[] = [];
+  for (const r of live.values()) {
+    if (referenced.has(r.id)) continue;
+    const key = res.keyOfRecord(r);
+    if (key !== undefined) found.push({ key: naturalKeyHash(key), clinikoId: r.id });
+  }
+  if (run.mode === 'live' && found.length) await deps.store.putFound(run.scope, res.name, run.runId, found);
+
+  if (res.name === 'patients')
+    await deps.blobs.putJson(
+      run.bucket,
+      accountKeys.patients(run.runId),
+      [...live.values()].map(accountPatient),
+    );
+  const out: ReconcileOutput = {
+    resource: res.name,
+    read: records.length,
+    requests: client.counter.total - before,
+    notInCliniko,
+    found: found.length,
+  };
+  await deps.blobs.putJson(run.bucket, accountKeys.summary(run.runId, res.name), out);
+  await deps.blobs.putJson(run.bucket, keys.problems(run.runId, `reconcile-${res.name}`), problems);
+  return out;
+}
+
+function accountPatient(r: AccountRecord): AccountPatient {
+  return {
+    id: r.id,
+    ...(r.old_reference_id ? { oldReferenceId: r.old_reference_id } : {}),
+    firstName: r.first_name ?? '',
+    lastName: r.last_name ?? '',
+    ...(r.date_of_birth ? { dateOfBirth: r.date_of_birth } : {}),
+    ...(r.email ? { email: r.email } : {}),
+    phones: (r.patient_phone_numbers ?? [])
+      .map((p) => (p.number ?? '').replace(/\D/g, ''))
+      .filter((p) => p.length >= 6),
+  };
+}
+
+/**
+ * Every record of the resource a run may have written. Appointments and attachments are read for
+ * the migrated patients only: page by page when the whole list is fewer requests than one list
+ * per patient, else one filtered list per patient; none at all when no patient was migrated.
+ */
+async function readAccount(
+  client: ClinikoClient,
+  res: ReturnType<typeof resource>,
+  run: RunInfo,
+  deps: ReconcileDeps,
+): Promise<{ records: AccountRecord[]; livePatients?: ReadonlySet<string> }> {
+  if (!res.perPatient) return { records: await readAll(client, res.path, res.collection, res.filters) };
+  const patients =
+    (await deps.blobs.getJson<AccountPatient[]>(run.bucket, accountKeys.patients(run.runId))) ?? [];
+  const livePatients = new Set(patients.map((p) => p.id));
+  const migrated = patients.filter((p) => p.oldReferenceId).map((p) => p.id);
+  if (!migrated.length) return { records: [], livePatients };
+  const out: AccountRecord[] = [];
+  const first = await readPage(client, firstUrl(client, res.path, res.filters), res.collection);
+  const pages = Math.ceil(first.totalEntries / 100);
+  if (pages <= migrated.length) {
+    out.push(...first.items);
+    if (first.next) out.push(...(await readAll(client, first.next, res.collection, [])));
+    return { records: out, livePatients };
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < migrated.length) {
+      const id = migrated[next++];
+      if (!id) continue;
+      const items = await readAll(client, res.path, res.collection, [...res.filters, `patient_id:=${id}`]);
+      out.push(...items);
+    }
+  };
+  // a few lists at once: the client's rate limiter keeps the pace
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  return { records: out, livePatients };
+}
+
+function firstUrl(client: ClinikoClient, path: string, filters: readonly string[]): string {
+  const q = new URLSearchParams({ per_page: '100' });
+  for (const f of filters) q.append('q[]', f);
+  return `${client.baseUrl}${path}?${q.toString()}`;
+}
+
+async function readPage(client: ClinikoClient, url: string, collection: string) {
+  return client.call('GET', url, { schema: listPage(collection, AccountRecord) });
+}
+
+async function readAll(
+  client: ClinikoClient,
+  pathOrUrl: string,
+  collection: string,
+  filters: readonly string[],
+): Promise<AccountRecord[]> {
+  const out: AccountRecord[] = [];
+  let next: string | undefined = pathOrUrl.startsWith('http')
+    ? pathOrUrl
+    : firstUrl(client, pathOrUrl, filters);
+  while (next) {
+    const page = await readPage(client, next, collection);
+    out.push(...page.items);
+    next = page.next;
+  }
+  return out;
+}
