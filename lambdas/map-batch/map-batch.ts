@@ -32,12 +32,14 @@ import {
   type WriteCommand,
   type WritePayload,
 } from '../../src/pipeline/ports.js';
+import { type AccountPatientRef, DuplicateIndex } from '../../src/reconcile/duplicates.js';
 import { AidCollector } from '../../src/report/approval-aids.js';
 import { type ArchiveEntry, safeEntryPath } from '../../src/source/archive.js';
 import type { References } from '../../src/source/builders.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { DateOrderEvidence } from '../../src/source/values.js';
 import { MIGRATED_TYPE_BATCH, nativeNotes, TEMPLATES_BATCH } from '../plan/plan.js';
+import { accountKeys } from '../reconcile/reconcile.js';
 
 /**
  * A mapper: one batch of rows → outcomes, problems and (in a live run) write commands. Parents
@@ -129,6 +131,7 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
         ]).then(([types, migrated]) => new Map([...types, ...migrated])),
       ])
     : [new Map(), new Map(), new Map()];
+  const duplicates = entity === 'patients' ? await accountPatients(deps, run) : undefined;
   const documentIndex =
     entity === 'letters' || entity === 'fileUploads'
       ? await entries(deps, run)
@@ -199,6 +202,31 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
         });
       continue;
     }
+    let link: { clinikoId: string; setReference: boolean } | undefined;
+    if (planned.entity === 'patients' && duplicates) {
+      const held = probableDuplicate(
+        planned.record,
+        run,
+        duplicates,
+        patientIds.has(sourceId),
+        batch.file,
+        row.row,
+      );
+      if (held) problems.push(held.problem);
+      if (held?.hold) {
+        counts.skipped++;
+        outcomes.push({
+          entity,
+          sourceId,
+          outcome: 'skipped',
+          file: batch.file,
+          row: row.row,
+          reason: 'PROBABLE_DUPLICATE',
+        });
+        continue;
+      }
+      link = held?.link;
+    }
     const hash = contentHash(planned.record);
     const typeCode = planned.entity === 'contacts' ? { typeCode: planned.record.typeCode } : {};
     const label = planned.entity === 'patients' ? { label: patientLabel(planned.record) } : {};
@@ -218,7 +246,7 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
       continue;
     }
     const isDoctor = (id: string) => contactOutcomes.get(contactKey('referrer', id))?.typeCode === 1;
-    const payload = payloadFor(planned, run, isDoctor, (kind, key) =>
+    let payload = payloadFor(planned, run, isDoctor, (kind, key) =>
       kind === 'patient'
         ? idOf(patientIds, key)
         : kind === 'referrer'
@@ -272,6 +300,7 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     counts.planned++;
     counts.enqueued++;
     outcomes.push(plannedOutcome);
+    if (link && payload.kind === 'patient') payload = { ...payload, link };
     commands.push({
       runId: run.runId,
       clinicId: run.clinicId,
@@ -339,6 +368,80 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
       failed: archive.failed,
     });
   return { batchKey: input.batchKey, enqueued: counts.enqueued + (archive?.enqueued ?? 0) };
+}
+
+const accountCache = new Map<string, DuplicateIndex>();
+
+/** The account's patients as this run's reconciliation read them (cached per run). */
+async function accountPatients(deps: MapBatchDeps, run: RunInfo): Promise<DuplicateIndex> {
+  let index = accountCache.get(run.runId);
+  if (!index) {
+    const list =
+      (await deps.blobs.getJson<AccountPatientRef[]>(run.bucket, accountKeys.patients(run.runId))) ?? [];
+    index = new DuplicateIndex(list);
+    accountCache.set(run.runId, index);
+  }
+  return index;
+}
+
+/**
+ * An export patient that matches a Cliniko patient not written under its source id (issue 11;
+ * CONTRACT.md §2 `existingPatients`). `report` (the default) holds it back, and with it its
+ * appointments, notes and documents (their parent is skipped); `link` adopts the one match (more
+ * than one is held back: which one is for the clinic to say); `create` creates it, noted.
+ */
+function probableDuplicate(
+  patient: Patient,
+  run: RunInfo,
+  index: DuplicateIndex,
+  written: boolean,
+  file: string,
+  row: number,
+): { hold: boolean; problem: Problem; link?: { clinikoId: string; setReference: boolean } } | undefined {
+  // its own record, written by an earlier run (and still in the account): not a duplicate
+  if (written || index.hasReference(patient.sourceId)) return undefined;
+  const found = index.candidates(patient);
+  const [first] = found;
+  if (!first) return undefined;
+  const mode = run.config.existingPatients;
+  const who = found
+    .map((c) =>
+      c.oldReferenceId
+        ? `Cliniko patient ${c.id} (written under source id ${c.oldReferenceId})`
+        : `Cliniko patient ${c.id} (entered in Cliniko)`,
+    )
+    .join(', ');
+  const base = { entity: 'patients', sourceId: patient.sourceId, file, row, field: 'ClientId' };
+  if (mode === 'create')
+    return {
+      hold: false,
+      problem: {
+        ...base,
+        code: 'PROBABLE_DUPLICATE_CREATED',
+        severity: 'info',
+        message: `same name and date of birth as ${who}; created anyway ("existingPatients": "create")`,
+      },
+    };
+  if (mode === 'link' && found.length === 1)
+    return {
+      hold: false,
+      link: { clinikoId: first.id, setReference: !first.oldReferenceId },
+      problem: {
+        ...base,
+        code: 'LINKED_TO_EXISTING',
+        severity: 'info',
+        message: `adopted as ${who} ("existingPatients": "link"): not created; its records are written under it`,
+      },
+    };
+  return {
+    hold: true,
+    problem: {
+      ...base,
+      code: 'PROBABLE_DUPLICATE',
+      severity: 'warning',
+      message: `probably the same patient as ${who}: same name and date of birth${patient.email ? ', e-mail' : ''}; not created, and its appointments, notes and documents are held back. Set "existingPatients" to "link" to adopt it or "create" to create a new patient`,
+    },
+  };
 }
 
 function tableKey(profile: SourceProfile, table: string): string {

@@ -7,6 +7,7 @@ import {
   type RunInfo,
   type StatusStore,
 } from '../../src/pipeline/ports.js';
+import type { AccountPatientRef } from '../../src/reconcile/duplicates.js';
 import { AccountRecord, naturalKeyHash, type ResourceName, resource } from '../../src/reconcile/resources.js';
 
 /**
@@ -42,16 +43,7 @@ export interface ReconcileDeps {
 }
 
 /** A patient of the account as the probable-duplicate check reads it (no more than it needs). */
-export interface AccountPatient {
-  readonly id: string;
-  readonly oldReferenceId?: string;
-  readonly firstName: string;
-  readonly lastName: string;
-  readonly dateOfBirth?: string;
-  readonly email?: string;
-  /** Digits only. */
-  readonly phones: readonly string[];
-}
+export type AccountPatient = AccountPatientRef;
 
 /** Where reconciliation leaves what later steps read: the account's patients, each resource's figures. */
 export const accountKeys = {

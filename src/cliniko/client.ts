@@ -229,6 +229,14 @@ export class ClinikoClient {
     return this.call('PATCH', `/patients/${id}`, { schema: S.Patient, body });
   }
 
+  /** Gives a patient entered in Cliniko the source id it is adopted under (a PATCH of that field alone). */
+  async setPatientReference(id: S.ClinikoId, oldReferenceId: string): Promise<S.Patient> {
+    return this.call('PATCH', `/patients/${id}`, {
+      schema: S.Patient,
+      body: { old_reference_id: oldReferenceId },
+    });
+  }
+
   async findPatientByReference(oldReferenceId: string): Promise<S.Patient | undefined> {
     const found = await this.listPatients(
       filters({ old_reference_id: `=${oldReferenceId}`, archived_at: '*' }),

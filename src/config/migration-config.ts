@@ -51,6 +51,13 @@ export const MigrationConfig = z
      * the last 90 days before the export (and every future one), or all. Did-not-arrive is always kept.
      */
     markArrivals: z.enum(['none', 'recent', 'all']).default('recent'),
+    /**
+     * An export patient that matches a Cliniko patient not written under its source id (same name
+     * and date of birth, and e-mail or phone where both have one): `report` holds it and its
+     * records back as PROBABLE_DUPLICATE, `link` adopts the Cliniko patient, `create` creates a
+     * new one (CONTRACT.md §2).
+     */
+    existingPatients: z.enum(['report', 'link', 'create']).default('report'),
   })
   .strict();
 export type MigrationConfig = z.infer<typeof MigrationConfig>;

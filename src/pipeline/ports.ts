@@ -291,6 +291,11 @@ export type WritePayload =
       };
       readonly alerts: readonly string[];
       readonly referral?: { readonly contactId: string };
+      /**
+       * `existingPatients: "link"`: the Cliniko patient this one is adopted as (its
+       * `old_reference_id` set when it has none), instead of creating it.
+       */
+      readonly link?: { readonly clinikoId: string; readonly setReference: boolean };
     }
   | {
       readonly kind: 'appointment';

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunReport } from '../../src/report/run-report.js';
@@ -200,5 +200,106 @@ describe('the account is the truth, the state a cache', { timeout: 300_000 }, ()
     expect(
       clinic.state.all('individual_appointments').filter((a) => JSON.stringify(a).includes(`${c3?.id}`)),
     ).toHaveLength(1);
+  });
+});
+
+describe('probable duplicates', { timeout: 400_000 }, () => {
+  const config = async (existingPatients: string) => {
+    const path = join(await tempDir('truth-config-'), 'migration.json');
+    writeFileSync(path, JSON.stringify({ existingPatients }));
+    return path;
+  };
+  const named = (s: Sandbox, first: string) =>
+    s.state.all('patients').filter((p) => p.first_name === first && !p.archived_at);
+  const appointmentsOf = (s: Sandbox, patientId: string) =>
+    s.state.all('individual_appointments').filter((a) => String(a.patient_id) === patientId);
+
+  it('a patient entered by hand is reported, held back with its records, and adopted with "link"', async () => {
+    const stateDir = join(await tempDir('truth-state-'), 'state');
+    const zip = await exportOf(ids(3));
+    const clinic = await account('700005');
+    // entered at the front desk before the transfer: same name, birth date and e-mail as C2
+    const byHand = clinic.state.insert('patients', {
+      first_name: 'Client2',
+      last_name: 'Lee',
+      date_of_birth: '1982-03-12',
+      email: 'c2@example.com',
+      old_reference_id: null,
+      archived_at: null,
+    });
+
+    expect((await run(clinic, zip, stateDir, 'hand-report')).code).toBe(0);
+    const r = report('hand-report');
+    const dup = r.problems.find((p) => p.code === 'PROBABLE_DUPLICATE');
+    expect(dup).toMatchObject({ entity: 'patients', sourceId: 'C2', file: 'Clients.csv', row: 3 });
+    expect(dup?.message).toContain(byHand.id);
+    expect(r.entities.patients).toMatchObject({ source: 3, created: 2, skipped: 1 });
+    expect(r.entities.appointments).toMatchObject({ created: 2, skipped: 1 });
+    expect(r.entities.letters).toMatchObject({ created: 2, skipped: 1 });
+    expect(named(clinic, 'Client2')).toHaveLength(1);
+    expect(appointmentsOf(clinic, byHand.id)).toHaveLength(0);
+
+    // the dry run lists it too, before sign-off
+    const dry = await cli(
+      'run',
+      zip,
+      '--mode',
+      'dry-run',
+      '--cliniko-url',
+      clinic.baseUrl,
+      '--state-dir',
+      stateDir,
+      '--out',
+      join(outDir, 'hand-dry'),
+    );
+    expect(dry.code).toBe(0);
+    expect(
+      report('hand-dry')
+        .problems.filter((p) => p.code === 'PROBABLE_DUPLICATE')
+        .map((p) => p.sourceId),
+    ).toEqual(['C2']);
+
+    expect((await run(clinic, zip, stateDir, 'hand-link', '--config', await config('link'))).code).toBe(0);
+    const l = report('hand-link');
+    expect(l.entities.patients).toMatchObject({ created: 0, alreadyPresent: 3 });
+    expect(l.entities.appointments).toMatchObject({ created: 1, alreadyPresent: 2 });
+    expect(named(clinic, 'Client2')).toHaveLength(1);
+    expect(clinic.state.get('patients', byHand.id)?.old_reference_id).toBe('C2');
+    expect(appointmentsOf(clinic, byHand.id)).toHaveLength(1);
+    expect(clinic.state.count('patients')).toBe(3);
+  });
+
+  it('a client id that lost its leading zeros is reported, nothing moves; "create" creates it', async () => {
+    const stateDir = join(await tempDir('truth-state-'), 'state');
+    const clinic = await account('700006');
+    expect((await run(clinic, await exportOf(['00123', '00124']), stateDir, 'zeros-1')).code).toBe(0);
+    const original = clinic.state.all('patients').find((p) => p.old_reference_id === '00123');
+    if (!original) throw new Error('00123 was not written');
+    const before = appointmentsOf(clinic, original.id).map((a) => a.id);
+    expect(before).toHaveLength(1);
+
+    // the spreadsheet dropped the zeros of one client
+    const later = await exportOf(['123', '00124']);
+    expect((await run(clinic, later, stateDir, 'zeros-2')).code).toBe(0);
+    const r = report('zeros-2');
+    const dup = r.problems.find((p) => p.code === 'PROBABLE_DUPLICATE');
+    expect(dup).toMatchObject({ sourceId: '123', file: 'Clients.csv', row: 2 });
+    expect(dup?.message).toContain(original.id);
+    expect(dup?.message).toContain('00123');
+    expect(named(clinic, 'Client1')).toHaveLength(1);
+    expect(appointmentsOf(clinic, original.id).map((a) => a.id)).toEqual(before);
+    expect(r.entities.appointments.created).toBe(0);
+
+    expect(
+      (await run(clinic, later, stateDir, 'zeros-create', '--config', await config('create'))).code,
+    ).toBe(0);
+    const c = report('zeros-create');
+    expect(c.entities.patients).toMatchObject({ created: 1, alreadyPresent: 1 });
+    expect(c.problems.find((p) => p.code === 'PROBABLE_DUPLICATE_CREATED')?.sourceId).toBe('123');
+    expect(
+      named(clinic, 'Client1')
+        .map((p) => p.old_reference_id)
+        .sort(),
+    ).toEqual(['00123', '123']);
   });
 });
