@@ -2,13 +2,21 @@ import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { idFromLink, listPage } from '../../src/cliniko/schemas.js';
 import {
   type BlobStore,
+  type CountedEntity,
+  isSupportEntity,
   keys,
   type Problem,
   type RunInfo,
   type StatusStore,
 } from '../../src/pipeline/ports.js';
 import type { AccountPatientRef } from '../../src/reconcile/duplicates.js';
-import { AccountRecord, naturalKeyHash, type ResourceName, resource } from '../../src/reconcile/resources.js';
+import {
+  AccountRecord,
+  naturalKeyHash,
+  RECONCILE_ORDER,
+  type ResourceName,
+  resource,
+} from '../../src/reconcile/resources.js';
 
 /**
  * Reconcile: before a run writes, it reads what the Cliniko account already holds of one resource
@@ -49,6 +57,7 @@ export type AccountPatient = AccountPatientRef;
 export const accountKeys = {
   patients: (runId: string) => `work/${runId}/account/patients.json`,
   summary: (runId: string, name: ResourceName) => `work/${runId}/account/${name}.summary.json`,
+  liveIds: (runId: string, name: ResourceName) => `work/${runId}/account/${name}.ids.json`,
 };
 
 export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Promise<ReconcileOutput> {
@@ -67,16 +76,34 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
   const problems: Problem[] = [];
   const referenced = new Set<string>();
   let notInCliniko = 0;
+  // An entity whose records may be of several resources (a note: a PDF or a treatment note) is
+  // checked by the last of them, with the live ids the earlier ones left.
+  const position = RECONCILE_ORDER.indexOf(res.name);
+  const coveredLater = (entity: CountedEntity) =>
+    RECONCILE_ORDER.slice(position + 1).some((n) => resource(n).entities.includes(entity));
+  if (res.entities.some(coveredLater))
+    await deps.blobs.putJson(run.bucket, accountKeys.liveIds(run.runId, res.name), [...live.keys()]);
   for (const entity of res.entities) {
+    const checkHere = !coveredLater(entity);
+    const elsewhere = new Set<string>();
+    if (checkHere)
+      for (const n of RECONCILE_ORDER.slice(0, position))
+        if (resource(n).entities.includes(entity))
+          for (const id of (await deps.blobs.getJson<string[]>(
+            run.bucket,
+            accountKeys.liveIds(run.runId, n),
+          )) ?? [])
+            elsewhere.add(id);
     const gone: { sourceId: string; clinikoId: string; runId: string }[] = [];
     for await (const { sourceId, entry } of deps.store.listIdMap(run.scope, entity)) {
       if (live.has(entry.clinikoId)) referenced.add(entry.clinikoId);
-      else gone.push({ sourceId, clinikoId: entry.clinikoId, runId: entry.runId });
+      else if (checkHere && !elsewhere.has(entry.clinikoId))
+        gone.push({ sourceId, clinikoId: entry.clinikoId, runId: entry.runId });
     }
     for (const g of gone) {
       if (run.mode === 'live') await deps.store.deleteIdMap(run.scope, entity, g.sourceId);
       // a notes PDF's own key is no source row: its notes are reported
-      if (g.sourceId.startsWith('notes:') || entity === 'migratedAppointmentType') continue;
+      if (g.sourceId.startsWith('notes:') || isSupportEntity(entity)) continue;
       notInCliniko++;
       problems.push({
         entity,

@@ -10,7 +10,7 @@ import {
 } from '../../src/cliniko/errors.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import type { IdMapEntry, StatusStore, WriteCommand, WriteResult } from '../../src/pipeline/ports.js';
-import { naturalKeyHash, resourceOf } from '../../src/reconcile/resources.js';
+import { naturalKeyHash, resourceOfCommand } from '../../src/reconcile/resources.js';
 
 /**
  * Writes one record to Cliniko exactly once. The clinic's id map says whether it was written
@@ -264,11 +264,8 @@ const ADOPTED_STEPS = ['alerts', 'referral', 'cancel', 'arrival', 'processed'];
 
 /** What this run's reconciliation found in the account under the command's natural key. */
 async function foundInAccount(cmd: WriteCommand, deps: WriteDeps): Promise<string | undefined> {
-  const res = resourceOf(cmd.entity);
-  const key = res.keyOfCommand(cmd);
-  return key === undefined
-    ? undefined
-    : deps.store.getFound(cmd.scope, res.name, cmd.runId, naturalKeyHash(key));
+  const of = resourceOfCommand(cmd);
+  return of && deps.store.getFound(cmd.scope, of.resource.name, cmd.runId, naturalKeyHash(of.key));
 }
 
 async function create(

@@ -10,7 +10,14 @@ import type { CountedEntity, WriteCommand } from '../pipeline/ports.js';
  * is archived. Reconciliation (before writing) and rollback (after) both walk this table, so a
  * new writable entity (treatment notes) is one more entry here.
  */
-export type ResourceName = 'appointmentTypes' | 'contacts' | 'patients' | 'appointments' | 'attachments';
+export type ResourceName =
+  | 'appointmentTypes'
+  | 'treatmentNoteTemplates'
+  | 'contacts'
+  | 'patients'
+  | 'appointments'
+  | 'attachments'
+  | 'treatmentNotes';
 
 /** The fields of a listed record that reconciliation and rollback read; everything else passes. */
 export const AccountRecord = z.looseObject({
@@ -30,6 +37,7 @@ export const AccountRecord = z.looseObject({
     .optional(),
   starts_at: z.string().optional(),
   description: z.string().nullable().optional(),
+  title: z.string().nullable().optional(),
   patient: LinkObject.nullable().optional(),
   practitioner: LinkObject.nullable().optional(),
 });
@@ -70,6 +78,15 @@ export const RESOURCES: readonly ReconciledResource[] = [
     entities: ['appointmentTypes', 'migratedAppointmentType'],
     keyOfRecord: (r) => (r.name ? norm(r.name) : undefined),
     keyOfCommand: (c) => (c.payload.kind === 'appointmentType' ? norm(c.payload.body.name) : undefined),
+  },
+  {
+    name: 'treatmentNoteTemplates',
+    path: '/treatment_note_templates',
+    collection: 'treatment_note_templates',
+    filters: ['archived_at:*'],
+    entities: ['treatmentNoteTemplates'],
+    keyOfRecord: (r) => (r.name ? norm(r.name) : undefined),
+    keyOfCommand: (c) => (c.payload.kind === 'treatmentNoteTemplate' ? norm(c.payload.body.name) : undefined),
   },
   {
     name: 'contacts',
@@ -120,7 +137,8 @@ export const RESOURCES: readonly ReconciledResource[] = [
     path: '/patient_attachments',
     collection: 'patient_attachments',
     filters: ['archived_at:*'],
-    entities: ['clinicalNotes', 'letters', 'fileUploads'],
+    // notes PDFs (clinicalNotes, or notesArchive beside native notes), letters and uploads
+    entities: ['clinicalNotes', 'notesArchive', 'letters', 'fileUploads'],
     perPatient: true,
     keyOfRecord: (r) => {
       const patient = idFromLink(r.patient);
@@ -129,24 +147,43 @@ export const RESOURCES: readonly ReconciledResource[] = [
     keyOfCommand: (c) =>
       c.payload.kind === 'attachment' ? `${c.payload.patientId}|${c.payload.description}` : undefined,
   },
+  {
+    name: 'treatmentNotes',
+    path: '/treatment_notes',
+    collection: 'treatment_notes',
+    filters: ['archived_at:*'],
+    // native notes (`clinicalNotes: "native"`); their titles carry the source id
+    entities: ['clinicalNotes'],
+    perPatient: true,
+    keyOfRecord: (r) => {
+      const patient = idFromLink(r.patient);
+      return patient && r.title ? `${patient}|${r.title}` : undefined;
+    },
+    keyOfCommand: (c) =>
+      c.payload.kind === 'treatmentNote' ? `${c.payload.body.patient_id}|${c.payload.body.title}` : undefined,
+  },
 ];
 
 /** Reconciled in this order: patients first, since appointments and attachments are read per patient. */
 export const RECONCILE_ORDER: readonly ResourceName[] = [
   'appointmentTypes',
+  'treatmentNoteTemplates',
   'contacts',
   'patients',
   'appointments',
   'attachments',
+  'treatmentNotes',
 ];
 
 /** Archived newest dependants first (CONTRACT.md §1, `rollback`). */
 export const ROLLBACK_ORDER: readonly ResourceName[] = [
+  'treatmentNotes',
   'attachments',
   'appointments',
   'patients',
   'contacts',
   'appointmentTypes',
+  'treatmentNoteTemplates',
 ];
 
 export function resource(name: ResourceName): ReconciledResource {
@@ -155,12 +192,24 @@ export function resource(name: ResourceName): ReconciledResource {
   return r;
 }
 
-/** The resource an id-map entity's records are of. */
-export function resourceOf(entity: CountedEntity): ReconciledResource {
-  const r = RESOURCES.find((x) => x.entities.includes(entity));
-  if (!r) throw new Error(`no resource holds ${entity}`);
-  return r;
+/**
+ * The resource a write command's record is of (an entity may live in several: a clinical note is
+ * a PDF attachment or a native treatment note), told by the command's natural key.
+ */
+export function resourceOfCommand(
+  command: WriteCommand,
+): { resource: ReconciledResource; key: string } | undefined {
+  for (const r of RESOURCES) {
+    if (!r.entities.includes(command.entity)) continue;
+    const key = r.keyOfCommand(command);
+    if (key !== undefined) return { resource: r, key };
+  }
+  return undefined;
 }
+
+/** The resources whose records an id-map entity's ids may be. */
+export const resourcesOf = (entity: CountedEntity): ReconciledResource[] =>
+  RESOURCES.filter((x) => x.entities.includes(entity));
 
 /** A natural key as it is stored: fixed length, whatever the description or names hold. */
 export const naturalKeyHash = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 40);
