@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { accountKey, type ClinikoAccount } from '../cliniko/account.js';
+import type { ClinikoAccount } from '../cliniko/account.js';
 import type { EntityCounts, EntityKey } from '../migration/entities.js';
 import type { ConfigBinding, TargetBinding } from './approval-binding.js';
 
@@ -109,21 +109,14 @@ export class LocalRegistry {
       ...(run.invocation ? { invocation: run.invocation } : {}),
       ...(run.account ? { account: run.account } : {}),
     };
-    await writeJson(this.approvalPath(run.sha256, run.account), approval);
+    await writeJson(join(this.dir, 'approvals', `${run.sha256}.json`), approval);
     return approval;
   }
 
-  /**
-   * The approval of this export's dry run into this Cliniko account: a rehearsal signed off in a
-   * trial account does not approve a run into production (issue 11).
-   */
-  async approvalFor(sha256: string, account?: ClinikoAccount): Promise<Approval | undefined> {
+  /** The approval of this export's dry run; the live run checks it was for this account (run-command). */
+  async approvalFor(sha256: string): Promise<Approval | undefined> {
     if (!/^[0-9a-f]{64}$/.test(sha256)) return undefined;
-    return readJson<Approval>(this.approvalPath(sha256, account));
-  }
-
-  private approvalPath(sha256: string, account: ClinikoAccount | undefined): string {
-    return join(this.dir, 'approvals', account ? accountKey(account) : 'unknown-account', `${sha256}.json`);
+    return readJson<Approval>(join(this.dir, 'approvals', `${sha256}.json`));
   }
 }
 

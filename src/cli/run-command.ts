@@ -116,12 +116,12 @@ export async function runCommand(
       sandbox: Boolean(connection.sandbox),
     };
     if (mode === 'live' && values.requireApproval) {
-      const approval = await registry.approvalFor(sha256, account);
+      const approval = await registry.approvalFor(sha256);
       if (!approval)
         throw new ApprovalError(
-          `${exportPath} (sha256 ${sha256.slice(0, 12)}…) has no approved dry run into Cliniko account ${describeAccount(account)}: run it with --mode dry-run, check its report, then \`cliniko-migrate approve <runId>\``,
+          `${exportPath} (sha256 ${sha256.slice(0, 12)}…) has no approved dry run: run it with --mode dry-run, check its report, then \`cliniko-migrate approve <runId>\``,
         );
-      refuseUnlessBound(approval, bindings);
+      refuseUnlessBound(approval, { ...bindings, account });
       out(
         `Approved: dry run ${approval.runId}, signed off by ${approval.approvedBy} at ${approval.approvedAt}.`,
       );
@@ -230,7 +230,10 @@ export async function runCommand(
  * A live run proceeds under an approval only with the configuration and the Cliniko account its
  * dry run checked (CONTRACT.md §1 `approve`); otherwise it is refused, naming the difference.
  */
-function refuseUnlessBound(approval: Approval, now: { config: ConfigBinding; target: TargetBinding }): void {
+function refuseUnlessBound(
+  approval: Approval,
+  now: { config: ConfigBinding; target: TargetBinding; account: ClinikoAccount },
+): void {
   const problems: string[] = [];
   if (approval.config) {
     const diff = configDifferences(approval.config, now.config);
@@ -239,6 +242,15 @@ function refuseUnlessBound(approval: Approval, now: { config: ConfigBinding; tar
   if (approval.target && approval.target.id !== now.target.id)
     problems.push(
       `it goes to another Cliniko account (approved: ${approval.target.description}; now: ${now.target.description})`,
+    );
+  // the account itself (as Cliniko names it), not only the keys and URL used to reach it
+  if (
+    approval.account &&
+    !problems.length &&
+    (approval.account.shard !== now.account.shard || approval.account.id !== now.account.id)
+  )
+    problems.push(
+      `it goes to another Cliniko account (approved: ${describeAccount(approval.account)}; now: ${describeAccount(now.account)})`,
     );
   if (problems.length)
     throw new ApprovalError(
