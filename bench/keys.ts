@@ -25,54 +25,74 @@ export async function keysBench(): Promise<Record<string, number>> {
   const exportZip = join(dir, 'export.zip');
   await generateExport(exportZip, { patients, appointmentsPerPatient: perPatient, seed: 5 });
   const figures: Record<string, number> = { patients, windowMs, latencyMs };
+  // A first, tiny run loads and compiles every handler, so no key count pays that alone.
+  const warmUp = join(dir, 'warm-up.zip');
+  await generateExport(warmUp, { patients: 5, appointmentsPerPatient: 1, seed: 5 });
+  await migrate(warmUp, 1, dir, windowMs, latencyMs);
   let base: number | undefined;
   for (const n of counts) {
-    const keys = Array.from({ length: n }, (_, i) => `BenchKeysKey${String(i).padStart(20, '0')}-au1`);
-    const seed = sandboxSeedForGenerated(keys[0] ?? '');
-    seed.users = keys.map((api_key, i) => ({ first_name: 'Operator', last_name: `No${i + 1}`, api_key }));
-    let requests = 0;
-    let limited = 0;
-    const sandbox = await startSandbox({
-      rateLimit: 200,
-      rateWindowMs: windowMs,
-      seed,
-      attachmentProcessingMs: 10,
-      faults: { serverError: 0, rateLimited: 0, dropAfterCommit: 0, latencyMs },
-      observe: (_m, _p, status) => {
-        requests++;
-        if (status === 429) limited++;
-      },
-    });
-    try {
-      const started = Date.now();
-      const result = await runLocal(
-        {
-          exportZip,
-          mode: 'live',
-          credentials: { apiKeys: keys, baseUrl: sandbox.baseUrl },
-          rateLimitPerMinute: 200,
-          rateLimitWindowMs: windowMs,
-          writerConcurrency: writersFor(n),
-        },
-        (runId) => join(dir, runId),
-      );
-      const seconds = (Date.now() - started) / 1000;
-      const e = result.report.entities;
-      const written = ENTITY_KEYS.reduce((s, k) => s + e[k].created, 0);
-      const failed = ENTITY_KEYS.reduce((s, k) => s + e[k].failed, 0);
-      base ??= seconds * (counts[0] ?? 1);
-      const speedUp = base / seconds;
-      figures[`seconds@${n}`] = Math.round(seconds * 10) / 10;
-      figures[`speedUp@${n}`] = Math.round(speedUp * 100) / 100;
-      figures[`ofIdeal@${n}`] = Math.round((speedUp / n) * 100) / 100;
-      console.log(
-        `${n} key${n === 1 ? ' ' : 's'}: ${seconds.toFixed(1)} s start to report, ${written} written, ${failed} failed, ${requests} requests (${limited} 429), speed-up ${speedUp.toFixed(2)} = ${(speedUp / n).toFixed(2)} × keys`,
-      );
-    } finally {
-      await sandbox.close();
-    }
+    const { seconds, written, failed, requests, limited } = await migrate(
+      exportZip,
+      n,
+      dir,
+      windowMs,
+      latencyMs,
+    );
+    base ??= seconds * (counts[0] ?? 1);
+    const speedUp = base / seconds;
+    figures[`seconds@${n}`] = Math.round(seconds * 10) / 10;
+    figures[`speedUp@${n}`] = Math.round(speedUp * 100) / 100;
+    figures[`ofIdeal@${n}`] = Math.round((speedUp / n) * 100) / 100;
+    console.log(
+      `${n} key${n === 1 ? ' ' : 's'}: ${seconds.toFixed(1)} s start to report, ${written} written, ${failed} failed, ${requests} requests (${limited} 429), speed-up ${speedUp.toFixed(2)} = ${(speedUp / n).toFixed(2)} × keys`,
+    );
   }
   return figures;
+}
+
+/** One live migration of `exportZip` with `n` keys into a fresh sandbox, timed start to report. */
+async function migrate(exportZip: string, n: number, dir: string, windowMs: number, latencyMs: number) {
+  const keys = Array.from({ length: n }, (_, i) => `BenchKeysKey${String(i).padStart(20, '0')}-au1`);
+  const seed = sandboxSeedForGenerated(keys[0] ?? '');
+  seed.users = keys.map((api_key, i) => ({ first_name: 'Operator', last_name: `No${i + 1}`, api_key }));
+  let requests = 0;
+  let limited = 0;
+  const sandbox = await startSandbox({
+    rateLimit: 200,
+    rateWindowMs: windowMs,
+    seed,
+    attachmentProcessingMs: 10,
+    faults: { serverError: 0, rateLimited: 0, dropAfterCommit: 0, latencyMs },
+    observe: (_m, _p, status) => {
+      requests++;
+      if (status === 429) limited++;
+    },
+  });
+  try {
+    const started = Date.now();
+    const result = await runLocal(
+      {
+        exportZip,
+        mode: 'live',
+        credentials: { apiKeys: keys, baseUrl: sandbox.baseUrl },
+        rateLimitPerMinute: 200,
+        rateLimitWindowMs: windowMs,
+        writerConcurrency: writersFor(n),
+      },
+      (runId) => join(dir, runId),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const e = result.report.entities;
+    return {
+      seconds,
+      written: ENTITY_KEYS.reduce((s, k) => s + e[k].created, 0),
+      failed: ENTITY_KEYS.reduce((s, k) => s + e[k].failed, 0),
+      requests,
+      limited,
+    };
+  } finally {
+    await sandbox.close();
+  }
 }
 
 /** One writer per key, as on AWS (lib/migration-stack.ts): each writes its batch of ten at once. */
