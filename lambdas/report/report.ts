@@ -21,7 +21,13 @@ import { RECONCILE_ORDER } from '../../src/reconcile/resources.js';
 import { type AidsSnapshot, approvalAids } from '../../src/report/approval-aids.js';
 import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
 import { busyWeekInCliniko } from '../../src/report/busy-week.js';
-import { problemsCsv, type RunReport, reportHtml, withChecklist } from '../../src/report/run-report.js';
+import {
+  blockingReasons,
+  problemsCsv,
+  type RunReport,
+  reportHtml,
+  withChecklist,
+} from '../../src/report/run-report.js';
 import { DateOrderEvidence } from '../../src/source/values.js';
 import { accountKeys, type ReconcileOutput } from '../reconcile/reconcile.js';
 
@@ -42,7 +48,7 @@ export interface ReportInput {
 
 export interface ReportOutput {
   readonly runId: string;
-  readonly status: 'succeeded' | 'failed';
+  readonly status: 'succeeded' | 'blocked' | 'failed';
   readonly reportKey: string;
   readonly failed: number;
 }
@@ -249,10 +255,12 @@ export async function buildReport(
   const byStatus = await deps.store.requests(run.runId);
   const failed = ENTITY_KEYS.reduce((n, k) => n + entities[k].failed, 0);
   const count = (s: string) => problems.filter((p) => p.severity === s).length;
+  // A dry run that cannot go live as configured is blocked, whatever else it found.
+  const status = run.mode === 'dry-run' && blockingReasons(problems).length ? 'blocked' : 'succeeded';
   const report: RunReport = {
     runId: run.runId,
     mode: run.mode,
-    status: 'succeeded',
+    status,
     source: { system: 'gensolve', file: run.exportFile, sha256: run.sha256 },
     startedAt: run.startedAt,
     finishedAt,
@@ -289,7 +297,7 @@ export async function buildReport(
       seconds: (Date.parse(finishedAt) - Date.parse(run.startedAt)) / 1000,
     },
   };
-  return { report, output: { runId: run.runId, status: 'succeeded', reportKey, failed }, run, audit };
+  return { report, output: { runId: run.runId, status, reportKey, failed }, run, audit };
 }
 
 export async function writeReport(input: ReportInput, deps: ReportDeps): Promise<ReportOutput> {
@@ -319,8 +327,12 @@ export async function writeReport(input: ReportInput, deps: ReportDeps): Promise
     if (run.approvalKey) await deps.blobs.tag(run.bucket, run.approvalKey, { [SIGNED_OFF_TAG]: 'true' });
   }
   if (!input.failures?.length)
-    await deps.store.updateRunStatus(input.runId, output.failed ? 'finished-with-failures' : 'succeeded', {
-      finishedAt: report.finishedAt,
-    });
+    await deps.store.updateRunStatus(
+      input.runId,
+      output.status === 'blocked' ? 'blocked' : output.failed ? 'finished-with-failures' : 'succeeded',
+      {
+        finishedAt: report.finishedAt,
+      },
+    );
   return output;
 }

@@ -36,6 +36,11 @@ export async function connectCliniko(options: {
   clinikoUrl?: string;
   exportRefs: { locations: M.Location[]; practitioners: M.Practitioner[] };
   clinicTimeZone: string | undefined;
+  /**
+   * The configuration presumes the clinic created a practitioner named "Former practitioner"
+   * (`unmatchedPractitioners: "former-practitioner"`): the embedded sandbox is given one.
+   */
+  formerPractitioner?: boolean;
   /** Requests per minute per user the embedded sandbox allows (Cliniko: 200). */
   sandboxRateLimit?: number;
   env?: NodeJS.ProcessEnv;
@@ -74,11 +79,16 @@ export async function connectCliniko(options: {
         },
       ],
       businesses: sandboxBusinesses(options.exportRefs.locations, options.clinicTimeZone),
-      practitioners: options.exportRefs.practitioners.map((p) => ({
-        first_name: p.firstName,
-        last_name: p.lastName,
-        active: !p.inactive,
-      })),
+      practitioners: [
+        ...options.exportRefs.practitioners.map((p) => ({
+          first_name: p.firstName,
+          last_name: p.lastName,
+          active: !p.inactive,
+        })),
+        ...(options.formerPractitioner
+          ? [{ first_name: 'Former', last_name: 'practitioner', active: true }]
+          : []),
+      ],
     },
     attachmentProcessingMs: 50,
     rateLimit: options.sandboxRateLimit ?? 200,

@@ -9,7 +9,7 @@ import { ENTITY_KEYS } from '../migration/entities.js';
 import { estimateLive, liveEstimateLine } from '../migration/live-estimate.js';
 import type { ScanProgress } from '../migration/scan-export.js';
 import { checkIsExport, checkRefusals, readManifest, readReferenceTables } from '../migration/scan-export.js';
-import { type RunReport, writeReportFiles } from '../report/run-report.js';
+import { blockingReasons, type RunReport, writeReportFiles } from '../report/run-report.js';
 import { openArchive } from '../source/archive.js';
 import type { SourceProfile } from '../source/profile.js';
 import { loadProfile } from '../source/profile.js';
@@ -80,6 +80,7 @@ export async function runCommand(
     ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
     exportRefs,
     clinicTimeZone: config.timeZone,
+    formerPractitioner: config.unmatchedPractitioners === 'former-practitioner',
     sandboxRateLimit: sandboxLimit,
   });
   let account: ClinikoAccount;
@@ -191,7 +192,11 @@ export async function runCommand(
     await registry.putRun({
       ...finished,
       state:
-        result.report.status === 'failed' ? 'failed' : failedRecords ? 'finished-with-failures' : 'succeeded',
+        result.report.status === 'failed' || result.report.status === 'blocked'
+          ? result.report.status
+          : failedRecords
+            ? 'finished-with-failures'
+            : 'succeeded',
       updatedAt: new Date().toISOString(),
       entities: result.report.entities,
       reportDir: dirname(result.files.json),
@@ -205,7 +210,8 @@ export async function runCommand(
       out(
         'This run went into an embedded Cliniko sandbox that is gone now: nothing was written to a real Cliniko account.',
       );
-    if (mode === 'dry-run' && result.report.status !== 'failed')
+    if (result.report.status === 'blocked') printBlocked(result.report, out);
+    else if (mode === 'dry-run' && result.report.status !== 'failed')
       out(`When the report is right: cliniko-migrate approve ${result.runId}`);
     if (result.report.status === 'failed') {
       // Preflight stopped the run (configuration or Cliniko setup): unusable input, exit 2.
@@ -224,6 +230,13 @@ export async function runCommand(
       else await rm(dirname(zip), { recursive: true, force: true });
     }
   }
+}
+
+/** What keeps a blocked dry run from going live, each with its fix; it cannot be approved. */
+function printBlocked(report: RunReport, out: (line: string) => void): void {
+  out('Blocked: this dry run cannot go live as configured, and cannot be approved, until these are fixed:');
+  for (const reason of blockingReasons(report.problems)) out(`  - ${reason}`);
+  out('Then run the dry run again.');
 }
 
 /**
@@ -365,6 +378,7 @@ async function inProcessDryRun(
           ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
           exportRefs,
           clinicTimeZone: config.timeZone,
+          formerPractitioner: config.unmatchedPractitioners === 'former-practitioner',
         });
         out(`Cliniko: ${connection.target}`);
         return connection.client;
@@ -385,7 +399,7 @@ async function inProcessDryRun(
         mode: 'dry-run',
         exportFile: report.source.file,
         sha256: report.source.sha256,
-        state: 'succeeded',
+        state: report.status === 'blocked' ? 'blocked' : 'succeeded',
         startedAt: report.startedAt,
         updatedAt: at,
         entities: report.entities,
@@ -411,7 +425,8 @@ async function inProcessDryRun(
           ? { account: await identifyAccount([connection.client], await connection.client.listBusinesses()) }
           : {}),
       });
-      out(`When the report is right: cliniko-migrate approve ${report.runId}`);
+      if (report.status === 'blocked') printBlocked(report, out);
+      else out(`When the report is right: cliniko-migrate approve ${report.runId}`);
     }
     return 0;
   } finally {

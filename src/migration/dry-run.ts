@@ -3,7 +3,7 @@ import type { ClinikoClient } from '../cliniko/client.js';
 import type { MigrationConfig } from '../config/migration-config.js';
 import type * as M from '../model/canonical.js';
 import { approvalAids } from '../report/approval-aids.js';
-import type { RunReport } from '../report/run-report.js';
+import { blockingReasons, type RunReport } from '../report/run-report.js';
 import type { SourceProfile } from '../source/profile.js';
 import { arrivalCosts } from './arrivals.js';
 import { type ClinikoReferenceData, type ScanProgress, scanExport } from './scan-export.js';
@@ -68,7 +68,7 @@ export async function dryRun(exportPath: string, options: DryRunOptions): Promis
   return {
     runId: options.runId ?? newRunId(started, result.source.sha256),
     mode: 'dry-run',
-    status: 'succeeded',
+    status: blockingReasons(result.problems).length ? 'blocked' : 'succeeded',
     source: result.source,
     startedAt: started.toISOString(),
     finishedAt: finished.toISOString(),

@@ -316,7 +316,7 @@ table{border-collapse:collapse;margin:1rem 0;font-size:.92rem}td,th{border:1px s
 #chart .label,#chart .total,#chart .none{font-size:13px;fill:#333}.legend .key{margin-right:1rem;white-space:nowrap}
 .legend i{display:inline-block;width:.9rem;height:.9rem;margin-right:.3rem;vertical-align:-2px}
 .filters{display:flex;gap:1rem;flex-wrap:wrap;align-items:center}.checklist li{margin:.4rem 0}
-.status-succeeded{color:#2e7d32}.status-failed{color:#c62828}`;
+.status-succeeded{color:#2e7d32}.status-failed{color:#c62828}.status-blocked{color:#c62828}`;
 
 /** Filters the problem rows in place; no data leaves the page. */
 const SCRIPT = `(function(){var e=document.getElementById('filter-entity'),s=document.getElementById('filter-severity'),t=document.getElementById('filter-text'),out=document.getElementById('shown');

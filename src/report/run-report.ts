@@ -10,7 +10,8 @@ import { type ChecklistItem, followUpChecklist, reportHtml } from './report-page
 export interface RunReport {
   readonly runId: string;
   readonly mode: 'dry-run' | 'live';
-  readonly status: 'succeeded' | 'failed';
+  /** CONTRACT.md §3: `blocked` is a dry run whose checklist leaves it unable to go live. */
+  readonly status: 'succeeded' | 'blocked' | 'failed' | 'interrupted';
   readonly source: { readonly system: string; readonly file: string; readonly sha256: string };
   readonly startedAt: string;
   readonly finishedAt: string;
@@ -58,6 +59,17 @@ export interface RunReport {
     readonly infos: number;
     readonly seconds: number;
   };
+}
+
+/**
+ * Why a dry run cannot go live (CONTRACT.md §3 `blocked`, issue 14): practitioners of the export
+ * that match no Cliniko practitioner under the `"fail"` policy. One sentence per practitioner,
+ * each with its fix; empty when nothing blocks.
+ */
+export function blockingReasons(problems: readonly Problem[]): string[] {
+  return problems
+    .filter((p) => p.entity === 'practitioners' && p.code === 'UNMATCHED_PRACTITIONER')
+    .map((p) => p.message);
 }
 
 /** The report as written: with its follow-up checklist. */

@@ -106,7 +106,7 @@ export function resolvePractitioners(
         field: 'PractitionerId',
         code: 'UNMATCHED_PRACTITIONER',
         severity: 'error',
-        message: `${who} matches no Cliniko practitioner by name; add them in Cliniko, map them in migration.json "practitioners", or choose an unmatchedPractitioners policy`,
+        message: `Practitioner ${who} (${p.sourceId}) matches no Cliniko practitioner by name: create them in Cliniko with that name, or map them in migration.json "practitioners": {"${p.sourceId}": "<Cliniko practitioner id>"}, or set "unmatchedPractitioners" to "former-practitioner", {"reassignTo": "<id>"} or "exclude"`,
       });
     }
   }
