@@ -243,6 +243,27 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     if (!live) {
       counts.planned++;
       outcomes.push(plannedOutcome);
+      // The dry run says which native notes have no author's key, as the live run will.
+      if (planned.entity === 'clinicalNotes' && nativeNotes(run.config.clinicalNotes)) {
+        const missing = authorWithoutKey(planned.record, run);
+        if (missing)
+          problems.push({
+            entity,
+            sourceId,
+            file: batch.file,
+            row: row.row,
+            field: 'PractitionerId',
+            code: 'NOTE_AUTHOR_HAS_NO_KEY',
+            severity: run.config.notesWithoutAuthorKey === 'skip' ? 'info' : 'warning',
+            message: `the note's author (${missing}) has no API key among the configured ones: ${
+              run.config.notesWithoutAuthorKey === 'skip'
+                ? 'it will not be migrated ("notesWithoutAuthorKey": "skip")'
+                : run.config.notesWithoutAuthorKey === 'any-key'
+                  ? 'it will be written under another practitioner with "Written by" as its first line'
+                  : "it will go into the patient's notes PDF"
+            }`,
+          });
+      }
       continue;
     }
     const isDoctor = (id: string) => contactOutcomes.get(contactKey('referrer', id))?.typeCode === 1;
@@ -911,4 +932,15 @@ function arrival(mapped: boolean | undefined, a: ClinicalAppointment, run: RunIn
   const since = recentSince(run.manifest?.exportedAt ?? run.startedAt);
   const mark = arrivalToMark(a, run.config.markArrivals, since);
   return mark === undefined ? {} : { arrived: mark };
+}
+
+/** Who wrote a note that no configured key can write as (their name), or nothing. */
+function authorWithoutKey(note: ClinicalNote, run: RunInfo): string | undefined {
+  const practitioner = note.practitionerSourceId ? run.practitioners[note.practitionerSourceId] : undefined;
+  const id = practitioner?.clinikoId;
+  if (id && (run.keyPractitioners ?? []).includes(id)) return undefined;
+  return (
+    practitioner?.name ??
+    (note.practitionerSourceId ? `practitioner ${note.practitionerSourceId}` : 'no practitioner')
+  );
 }

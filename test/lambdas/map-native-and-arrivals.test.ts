@@ -199,6 +199,17 @@ describe('native notes in a live mapper', () => {
     });
   });
 
+  it('the dry run names the notes whose author has no key, and writes nothing', async () => {
+    const m = await map({ ...runWith({ clinicalNotes: 'native' }), mode: 'dry-run' }, notes);
+    expect(m.commands).toEqual([]);
+    expect(
+      m
+        .problems()
+        .filter((p) => p.code === 'NOTE_AUTHOR_HAS_NO_KEY')
+        .map((p) => p.sourceId),
+    ).toEqual(['N3']);
+  });
+
   it('"native+pdf" also keeps every note in a PDF archive, counted apart from the notes', async () => {
     const m = await map(runWith({ clinicalNotes: 'native+pdf' }), notes);
     const archive = m.commands.filter((c) => c.entity === 'notesArchive');
