@@ -203,7 +203,10 @@ describe('a live run through faults', () => {
     const problem = first.report.problems.find(
       (p) => p.sourceId === UNWRITABLE && p.code === 'DEAD_LETTERED',
     );
-    expect(problem?.message).toMatch(/503/);
+    // The sandbox always answers this patient 503, but its random 5xx faults are drawn before that
+    // (500, 502, 503 or 504): whichever answered the last attempt is the reason. Expecting 503 alone
+    // failed about one run in four.
+    expect(problem?.message).toMatch(/last error: .*\b50[0234]\b/);
     expect(sandbox.state.all('patients').some((p) => p.old_reference_id === UNWRITABLE)).toBe(false);
   });
 
