@@ -34,10 +34,10 @@ import {
 } from '../../src/pipeline/ports.js';
 import { type AccountPatientRef, DuplicateIndex } from '../../src/reconcile/duplicates.js';
 import { AidCollector } from '../../src/report/approval-aids.js';
-import { type ArchiveEntry, safeEntryPath } from '../../src/source/archive.js';
+import { type ArchiveEntry, entryKey, safeEntryPath } from '../../src/source/archive.js';
 import type { References } from '../../src/source/builders.js';
 import type { SourceProfile } from '../../src/source/profile.js';
-import { DateOrderEvidence } from '../../src/source/values.js';
+import { DateOrderEvidence, exportDateOf } from '../../src/source/values.js';
 import { MIGRATED_TYPE_BATCH, nativeNotes, TEMPLATES_BATCH } from '../plan/plan.js';
 import { accountKeys } from '../reconcile/reconcile.js';
 
@@ -80,7 +80,7 @@ async function entries(deps: MapBatchDeps, run: RunInfo): Promise<Map<string, Ar
   let index = entriesCache.get(run.runId);
   if (!index) {
     const list = (await deps.blobs.getJson<ArchiveEntry[]>(run.bucket, keys.entries(run.runId))) ?? [];
-    index = new Map(list.map((e) => [e.path.toLowerCase(), e]));
+    index = new Map(list.map((e) => [entryKey(e.path), e]));
     entriesCache.set(run.runId, index);
   }
   return index;
@@ -149,12 +149,21 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     document: (path) => {
       const safe = safeEntryPath(path);
       if (safe === undefined) return 'escapes';
-      const entry = documentIndex.get(safe.toLowerCase());
+      const entry = documentIndex.get(entryKey(safe));
       return entry ? { path: entry.path, size: entry.size } : undefined;
     },
   };
   const evidence = new DateOrderEvidence();
-  const ctx = { file: batch.file, entity, profile: deps.profile, config: run.config, refs, evidence };
+  const exportDate = exportDateOf(run.manifest?.exportedAt);
+  const ctx = {
+    file: batch.file,
+    entity,
+    profile: deps.profile,
+    config: run.config,
+    refs,
+    evidence,
+    ...(exportDate ? { exportDate } : {}),
+  };
 
   const problems: Problem[] = [];
   const outcomes: RecordOutcome[] = [];

@@ -6,6 +6,19 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { CommandQueue, WriteCommand } from '../../src/pipeline/ports.js';
 
+/**
+ * A command as an SQS message body. SQS accepts only #x9, #xA, #xD, #x20–#xD7FF, #xE000–#xFFFD and
+ * #x10000–#x10FFFF in a body (and some emulators not even the last range), while a clinic's text
+ * can hold anything: emoji, control characters, NUL. So everything outside printable ASCII is
+ * written as a JSON `\uXXXX` escape; `JSON.parse` gives back exactly the same text.
+ */
+export function messageBody(command: WriteCommand): string {
+  return JSON.stringify(command).replace(
+    /[^\x20-\x7e]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
 /** The writer queue: commands go out ten to a request. */
 export class SqsCommandQueue implements CommandQueue {
   constructor(
@@ -23,7 +36,7 @@ export class SqsCommandQueue implements CommandQueue {
           // another clinic's writes in the same stack.
           Entries: chunk.map((c, j) => ({
             Id: String(j),
-            MessageBody: JSON.stringify(c),
+            MessageBody: messageBody(c),
             MessageGroupId: c.clinicId,
           })),
         }),
@@ -38,7 +51,7 @@ export class SqsCommandQueue implements CommandQueue {
     await this.sqs.send(
       new SendMessageCommand({
         QueueUrl: this.queueUrl,
-        MessageBody: JSON.stringify(command),
+        MessageBody: messageBody(command),
         MessageGroupId: command.clinicId,
         DelaySeconds: Math.min(900, Math.max(0, Math.ceil(delaySeconds))),
       }),

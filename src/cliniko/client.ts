@@ -915,9 +915,19 @@ function decodeXml(s: string): string {
     .replace(/&amp;/g, '&');
 }
 
-/** `upload_url` is the storage URL followed by the object key, with exactly one slash between. */
+/**
+ * `upload_url` is the storage URL followed by the object key, with exactly one slash between. The
+ * key is a URL path: each segment is percent-encoded, so a file name holding `%`, `#`, `?`, `+`,
+ * spaces or brackets names the object S3 stored, not a fragment, a query or an escape (Cliniko
+ * answers `temp_attachment_url is invalid` otherwise: CLINIKO_API.md §2.10).
+ */
 export function joinUploadUrl(url: string, key: string): string {
-  return `${url.replace(/\/+$/, '')}/${key.replace(/^\/+/, '')}`;
+  const path = key
+    .replace(/^\/+/, '')
+    .split('/')
+    .map((segment) => encodeURIComponent(segment))
+    .join('/');
+  return `${url.replace(/\/+$/, '')}/${path}`;
 }
 
 /** What S3 replaces with the uploaded file's name in a presigned POST's `key`. */

@@ -40,9 +40,12 @@ export function displayDate(isoDate: string): string {
 
 const collator = new Intl.Collator('en', { numeric: true });
 /** Date order; notes of one day by source id (numeric-aware), so the order never depends on the input's. */
-export function sortNotes<T extends { date: string; sourceId: string }>(notes: readonly T[]): T[] {
+export function sortNotes<T extends { date: string; time?: string; sourceId: string }>(
+  notes: readonly T[],
+): T[] {
+  const at = (n: T) => `${n.date} ${n.time ?? ''}`;
   return [...notes].sort((a, b) =>
-    a.date === b.date ? collator.compare(a.sourceId, b.sourceId) : a.date < b.date ? -1 : 1,
+    at(a) === at(b) ? collator.compare(a.sourceId, b.sourceId) : at(a) < at(b) ? -1 : 1,
   );
 }
 

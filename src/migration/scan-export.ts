@@ -17,7 +17,7 @@ import { type ExportArchive, openArchive, safeEntryPath } from '../source/archiv
 import * as B from '../source/builders.js';
 import { readTable, type SourceRow } from '../source/csv.js';
 import type { SourceProfile, TableSpec } from '../source/profile.js';
-import { DateOrderEvidence } from '../source/values.js';
+import { DateOrderEvidence, exportDateOf } from '../source/values.js';
 import { type EntityCounts, type EntityKey, emptyEntities, tableKey } from './entities.js';
 import { type PlannedRecord, processRow, TABLES } from './row-processing.js';
 import { findTable, splitTable } from './split-table.js';
@@ -354,7 +354,16 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
       });
       return;
     }
-    const ctx: B.RowContext = { file, entity: entity ?? name, profile, config, refs, evidence };
+    const exportDate = exportDateOf(manifest?.exportedAt);
+    const ctx: B.RowContext = {
+      file,
+      entity: entity ?? name,
+      profile,
+      config,
+      refs,
+      evidence,
+      ...(exportDate ? { exportDate } : {}),
+    };
     const counts = entity ? entities[entity] : undefined;
     let rows = 0;
     for await (const event of splitTable(archive, file, t, entity ?? name, report)) {

@@ -59,6 +59,21 @@ export async function* splitTable(
       });
     }
   })) {
+    if (row.unterminatedQuote) {
+      const { field, lines } = row.unterminatedQuote;
+      report({
+        entity,
+        sourceId: '',
+        file,
+        row: row.row,
+        field,
+        code: 'UNTERMINATED_QUOTE',
+        severity: 'error',
+        message: `a quote opened in ${field} on row ${row.row} is never closed, so this row and the ${lines} line${lines === 1 ? '' : 's'} after its start cannot be read; the rows before it are read`,
+      });
+      yield { kind: 'unreadable', row };
+      continue;
+    }
     if (header?.mapping.missingRequired.length) {
       yield { kind: 'unreadable', row };
       continue;

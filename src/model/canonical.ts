@@ -127,6 +127,11 @@ export const ClinicalNote = z.object({
   sourceId: text,
   patientSourceId: text,
   date,
+  /** Local `HH:mm` when the export gave the note's time: it orders a day's notes. */
+  time: z
+    .string()
+    .regex(/^\d{2}:\d{2}$/)
+    .optional(),
   practitionerSourceId: text.optional(),
   appointmentSourceId: text.optional(),
   noteType: text.optional(),

@@ -638,7 +638,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
           contentType: fields['Content-Type'] ?? part.mimetype ?? 'application/octet-stream',
           filename: basename(key),
         });
-        const location = `http://${req.headers.host}/s3/${BUCKET}/${encodeURIComponent(key)}`;
+        const location = `http://${req.headers.host}/s3/${BUCKET}/${key.split('/').map(encodeURIComponent).join('/')}`;
         return reply
           .code(Number(fields.success_action_status) === 201 ? 201 : 204)
           .header('Content-Type', 'application/xml')

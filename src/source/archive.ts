@@ -67,8 +67,17 @@ function stripCommonRoot(paths: string[]): (p: string) => string {
   return (p) => p.slice(top.length + 1);
 }
 
+/**
+ * The key two names of one file share: Unicode normalised (a zip re-made on a Mac stores `é` as
+ * `e` + U+0301) and case folded (archives compare names case-insensitively, FORMAT.md: Archive).
+ * Separators are made `/` by `safeEntryPath` before this.
+ */
+export function entryKey(path: string): string {
+  return path.normalize('NFC').toLowerCase().normalize('NFC');
+}
+
 function indexed(entries: ArchiveEntry[]): Map<string, ArchiveEntry> {
-  return new Map(entries.map((e) => [e.path.toLowerCase(), e]));
+  return new Map(entries.map((e) => [entryKey(e.path), e]));
 }
 
 /**
@@ -142,7 +151,7 @@ async function openFolder(root: string): Promise<ExportArchive> {
   const byPath = new Map<string, string>();
   const entries = files.map((f) => {
     const p = strip(f.rel);
-    byPath.set(p.toLowerCase(), f.full);
+    byPath.set(entryKey(p), f.full);
     return { path: p, size: f.size };
   });
   const index = indexed(entries);
@@ -151,10 +160,10 @@ async function openFolder(root: string): Promise<ExportArchive> {
     rejected: [],
     find: (p) => {
       const safe = safeEntryPath(p);
-      return safe === undefined ? undefined : index.get(safe.toLowerCase());
+      return safe === undefined ? undefined : index.get(entryKey(safe));
     },
     open: async (p) => {
-      const full = byPath.get(p.toLowerCase());
+      const full = byPath.get(entryKey(p));
       if (!full) throw new ArchiveError(`no entry ${p}`);
       return createReadStream(full);
     },
@@ -231,7 +240,7 @@ async function readZip(path: string, zip: yauzl.ZipFile, limits: ArchiveLimits):
   const byPath = new Map<string, yauzl.Entry>();
   const entries = safe.map((s) => {
     const p = strip(s.path);
-    byPath.set(p.toLowerCase(), s.entry);
+    byPath.set(entryKey(p), s.entry);
     return { path: p, size: s.entry.uncompressedSize };
   });
   const index = indexed(entries);
@@ -240,11 +249,11 @@ async function readZip(path: string, zip: yauzl.ZipFile, limits: ArchiveLimits):
     rejected,
     find: (p) => {
       const s = safeEntryPath(p);
-      return s === undefined ? undefined : index.get(s.toLowerCase());
+      return s === undefined ? undefined : index.get(entryKey(s));
     },
     open: (p) =>
       new Promise((resolve, reject) => {
-        const entry = byPath.get(p.toLowerCase());
+        const entry = byPath.get(entryKey(p));
         if (!entry) return reject(new ArchiveError(`no entry ${p}`));
         zip.openReadStream(entry, (err, stream) =>
           err || !stream ? reject(err ?? new ArchiveError(`cannot read ${p}`)) : resolve(stream),

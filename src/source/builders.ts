@@ -11,6 +11,7 @@ import {
   type LocalDate,
   parseBoolean,
   parseDate,
+  parseDateTime,
   parseTime,
   parseWholeNumber,
 } from './values.js';
@@ -54,6 +55,11 @@ export interface RowContext {
   readonly config: MigrationConfig;
   readonly refs: References;
   readonly evidence: DateOrderEvidence;
+  /**
+   * The export's date (manifest `exportedAt`, else today), in the clinic's calendar: birth dates
+   * after it, or more than 120 years before it, are left out (FORMAT.md, CSV conventions).
+   */
+  readonly exportDate?: LocalDate;
 }
 
 const EMAIL = /^[A-Z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Z0-9.-]+\.[A-Z]{2,63}$/i;
@@ -104,8 +110,7 @@ class RowProblems {
 }
 
 function begin(ctx: RowContext, row: SourceRow, key: string) {
-  const v = row.values;
-  const sourceId = v[key] ?? '';
+  const sourceId = row.values[key] ?? '';
   const p = new RowProblems(ctx, row, sourceId);
   if (row.fieldCountMismatch !== undefined) {
     p.warn(
@@ -114,14 +119,56 @@ function begin(ctx: RowContext, row: SourceRow, key: string) {
       `record has ${row.fieldCountMismatch} fields where the header has a different number; check for a broken quote`,
     );
   }
-  for (const [column, value] of Object.entries(v)) {
-    if (value && looksLikeMojibake(value))
-      p.warn(column, 'MOJIBAKE', `${column} looks garbled by a wrong character encoding upstream`);
+  for (const field of row.strayQuoteFields ?? []) {
+    if (row.fieldCountMismatch !== undefined)
+      p.error(
+        field,
+        'BROKEN_QUOTES',
+        `${field} holds a quote that is not doubled, and the row's fields no longer line up with the header; held back so no text lands in the wrong field (fix the quotes and export again)`,
+      );
+    else
+      p.warn(
+        field,
+        'UNESCAPED_QUOTE',
+        `${field} holds a quote that is not doubled; read as text, the row's fields line up with the header (check the value)`,
+      );
   }
+  const spec = ctx.profile.tables.find((t) =>
+    t.files.some((f) => f.toLowerCase() === ctx.file.toLowerCase()),
+  );
+  const undecodable = new Set<string>();
+  /** Text that cannot reach Cliniko as the clinic typed it is reported, and never written garbled. */
+  const clean = (column: string, value: string): string => {
+    if (!value) return value;
+    if (looksLikeMojibake(value)) {
+      undecodable.add(column);
+      const message = value.includes('\uFFFD')
+        ? `${column} holds bytes that are neither UTF-8 nor Windows-1252`
+        : `${column} looks garbled by a wrong character encoding upstream`;
+      if (spec?.required.includes(column) || column === key)
+        p.error(column, 'UNDECODABLE_TEXT', `${message}; the row is held back`);
+      else p.warn(column, 'UNDECODABLE_TEXT', `${message}; left out`);
+      return '';
+    }
+    if (value.includes('\u0000')) {
+      // Cliniko keeps text in a database that refuses NUL characters; the rest of the text goes.
+      p.warn(
+        column,
+        'UNSUPPORTED_CHARACTER',
+        `${column} holds NUL characters, which Cliniko cannot store; removed`,
+      );
+      return value.replaceAll('\u0000', '');
+    }
+    return value;
+  };
+  const v: Record<string, string> = {};
+  for (const [column, value] of Object.entries(row.values)) v[column] = clean(column, value);
+  const extra = row.extra.map((e) => ({ header: e.header, value: clean(e.header, e.value) }));
   /** A required text column: empty makes the row invalid. */
   const required = (column: string): string => {
     const value = v[column] ?? '';
-    if (value === '') p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
+    if (value === '' && !undecodable.has(column))
+      p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
     return value;
   };
   const optional = (column: string): string | undefined => (v[column] ? v[column] : undefined);
@@ -139,6 +186,28 @@ function begin(ctx: RowContext, row: SourceRow, key: string) {
     }
     ctx.evidence.observe(ctx.file, column, parsed.first);
     return parsed.value;
+  };
+  /** A date-time column: the time is `HH:mm` when the value has one that is not midnight. */
+  const dateTime = (column: string, isRequired: boolean): { date: LocalDate; time?: string } | undefined => {
+    const raw = v[column] ?? '';
+    if (raw === '') {
+      if (isRequired) p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
+      return undefined;
+    }
+    const parsed = parseDateTime(raw, ctx.profile.dateOrder);
+    if (!parsed.ok) {
+      if (isRequired) p.error(column, 'INVALID_DATE', `${column} ${parsed.reason}`);
+      else p.warn(column, 'INVALID_DATE', `${column} ${parsed.reason}; left out`);
+      return undefined;
+    }
+    ctx.evidence.observe(ctx.file, column, parseDate(raw, ctx.profile.dateOrder).first);
+    const { hour, minute } = parsed.value.time;
+    return hour || minute
+      ? {
+          date: parsed.value.date,
+          time: `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`,
+        }
+      : { date: parsed.value.date };
   };
   const bool = (column: string): boolean | undefined => {
     const parsed = parseBoolean(v[column] ?? '', ctx.profile.booleans);
@@ -161,12 +230,25 @@ function begin(ctx: RowContext, row: SourceRow, key: string) {
   const phone = (column: string, type: M.Phone['type']): M.Phone | undefined => {
     const value = optional(column);
     if (!value) return undefined;
+    const damage = spreadsheetDamage(value);
+    if (damage) {
+      p.warn(column, 'INVALID_PHONE', `${column} "${value}" ${damage}; left out`);
+      return undefined;
+    }
     const digits = value.replace(/\D/g, '');
     if (digits.length < 5 || /[^\d\s+().\-/xXext#*]/.test(value)) {
       p.warn(column, 'INVALID_PHONE', `${column} "${value}" is not a phone number; left out`);
       return undefined;
     }
     return { type, number: value };
+  };
+  /** An optional value a spreadsheet may have turned into a number (post codes, numbers to dial). */
+  const digitsOnly = (column: string): string | undefined => {
+    const value = optional(column);
+    const damage = value ? spreadsheetDamage(value) : undefined;
+    if (!damage) return value;
+    p.warn(column, 'SPREADSHEET_NUMBER', `${column} "${value}" ${damage}; left out`);
+    return undefined;
   };
   const address = (): M.Address =>
     compact({
@@ -175,10 +257,43 @@ function begin(ctx: RowContext, row: SourceRow, key: string) {
       suburb: optional('Suburb'),
       city: optional('City'),
       region: optional('Region'),
-      postCode: optional('PostCode'),
+      postCode: digitsOnly('PostCode'),
       country: optional('Country'),
     });
-  return { v, p, sourceId, required, optional, date, bool, email, phone, address };
+  return {
+    v,
+    p,
+    sourceId,
+    extra,
+    required,
+    optional,
+    digitsOnly,
+    date,
+    dateTime,
+    bool,
+    email,
+    phone,
+    address,
+  };
+}
+
+/**
+ * How a spreadsheet damaged a number that was text (a phone number, a post code): scientific
+ * notation loses digits, a trailing `.0` shows it was stored as a float (which also drops leading
+ * zeros), so the value is not the one the clinic typed (FORMAT.md, CSV conventions).
+ */
+export function spreadsheetDamage(value: string): string | undefined {
+  const t = value.trim();
+  if (/^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$/.test(t))
+    return 'is in scientific notation (a spreadsheet rounded it; digits are lost)';
+  if (/^\+?\d+[.,]0+$/.test(t))
+    return 'ends in ".0" (a spreadsheet stored it as a number; a leading zero may be lost)';
+  return undefined;
+}
+
+function todayUtc(): LocalDate {
+  const d = new Date();
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
 }
 
 /** Drops undefined properties so optional canonical fields are truly absent. */
@@ -339,7 +454,7 @@ const REMINDERS: Record<string, M.Patient['reminderType']> = {
 };
 
 export function buildPatient(row: SourceRow, ctx: RowContext): RowResult<M.Patient> {
-  const { p, v, required, optional, date, bool, email, phone, address, sourceId } = begin(
+  const { p, v, required, optional, digitsOnly, date, bool, email, phone, address, sourceId } = begin(
     ctx,
     row,
     'ClientId',
@@ -347,7 +462,22 @@ export function buildPatient(row: SourceRow, ctx: RowContext): RowResult<M.Patie
   required('ClientId');
   const firstName = required('FirstName');
   const lastName = required('LastName');
-  const dob = date('DateOfBirth', false);
+  let dob = date('DateOfBirth', false);
+  if (dob) {
+    const on = ctx.exportDate ?? todayUtc();
+    const iso = formatDate(dob);
+    if (iso > formatDate(on)) {
+      p.warn('DateOfBirth', 'IMPLAUSIBLE_DATE', `DateOfBirth ${iso} is after the export's date; left out`);
+      dob = undefined;
+    } else if (iso < formatDate({ ...on, year: on.year - 120 })) {
+      p.warn(
+        'DateOfBirth',
+        'IMPLAUSIBLE_DATE',
+        `DateOfBirth ${iso} is more than 120 years before the export; left out`,
+      );
+      dob = undefined;
+    }
+  }
   const gender = (v.Gender ?? '').trim();
   const sexKey = gender.toLowerCase();
   const sex = sexKey in SEX ? SEX[sexKey] : gender;
@@ -378,7 +508,7 @@ export function buildPatient(row: SourceRow, ctx: RowContext): RowResult<M.Patie
     referrerSourceId = undefined;
   }
   const emergencyName = optional('EmergencyContactName');
-  const emergencyPhone = optional('EmergencyContactPhone');
+  const emergencyPhone = digitsOnly('EmergencyContactPhone');
   const emergencyContact =
     [emergencyName, emergencyPhone && emergencyName ? `(${emergencyPhone})` : emergencyPhone]
       .filter(Boolean)
@@ -603,17 +733,20 @@ export function buildAppointment(row: SourceRow, ctx: RowContext): RowResult<M.A
 }
 
 export function buildClinicalNote(row: SourceRow, ctx: RowContext): RowResult<M.ClinicalNote> {
-  const { p, required, optional, date, sourceId } = begin(ctx, row, 'NoteId');
+  const { p, required, optional, dateTime, sourceId, extra } = begin(ctx, row, 'NoteId');
   required('NoteId');
   const clientId = required('ClientId');
-  const day = date('NoteDate', true);
+  // NoteDate is a date-time column: its time, when there is one, orders a day's notes.
+  const at = dateTime('NoteDate', true);
+  const day = at?.date;
   checkParent(p, ctx, clientId);
-  const sections = row.extra.filter((s) => s.value !== '').map((s) => ({ title: s.header, text: s.value }));
+  const sections = extra.filter((s) => s.value !== '').map((s) => ({ title: s.header, text: s.value }));
   if (p.invalid || !day) return p.result<M.ClinicalNote>(undefined);
   const record = compact({
     sourceId,
     patientSourceId: clientId,
     date: formatDate(day),
+    time: at?.time,
     practitionerSourceId: optional('PractitionerId'),
     appointmentSourceId: optional('AppointmentId'),
     noteType: optional('NoteType'),
@@ -670,6 +803,9 @@ export function buildDocument(
         `FilePath "${rawPath}" points outside the export; it is never read`,
       );
     else if (!doc) p.error('FilePath', 'FILE_MISSING', `FilePath "${rawPath}" is not in the export`);
+    // An empty attachment helps no one and hides that the file was lost before the export.
+    else if (doc.size === 0)
+      p.error('FilePath', 'FILE_EMPTY', `FilePath "${rawPath}": the file is empty (0 bytes); not uploaded`);
     else found = doc;
   }
   if (p.invalid || !found) return p.result<M.Document>(undefined);

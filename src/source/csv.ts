@@ -1,5 +1,5 @@
-import { parse } from 'csv-parse';
 import type { ExportArchive } from './archive.js';
+import { type CsvRecord, CsvRecordParser } from './csv-records.js';
 import { decode, detectEncoding, type TextEncoding } from './encoding.js';
 import { type HeaderMapping, mapHeader, type TableSpec } from './profile.js';
 
@@ -12,6 +12,13 @@ export interface SourceRow {
   readonly extra: readonly { readonly header: string; readonly value: string }[];
   /** Number of fields the record had, when it differs from the header's. */
   readonly fieldCountMismatch?: number;
+  /** Header names of fields holding a quote that was neither doubled nor closing (kept as text). */
+  readonly strayQuoteFields?: readonly string[];
+  /**
+   * Set on the one row that stands for the rest of a file whose quote never closes: `field` is the
+   * column the quote opened in, `lines` the physical lines left unread.
+   */
+  readonly unterminatedQuote?: { readonly field: string; readonly lines: number };
 }
 
 export interface TableHeader {
@@ -35,6 +42,8 @@ export class CsvError extends Error {
 /**
  * Streams a table's rows: the encoding is detected in a first pass, then the file is decoded and
  * parsed record by record (quoted fields may span lines). Memory stays flat however long the file.
+ * A quote never closed ends the table with one `unterminated` row standing for the unreadable rest
+ * (FORMAT.md, CSV conventions; the rows before it are whole).
  */
 export async function* readTable(
   archive: ExportArchive,
@@ -43,57 +52,70 @@ export async function* readTable(
   onHeader: (header: TableHeader) => void,
 ): AsyncGenerator<SourceRow> {
   const { encoding } = await detectEncoding(await archive.open(file));
-  const parser = parse({ relax_column_count: true, relax_quotes: true, skip_empty_lines: true, bom: true });
   const source = await archive.open(file);
-  // feed the parser from the decoder without buffering the file
-  const feed = (async () => {
-    try {
-      for await (const text of decode(source, encoding)) {
-        if (!parser.write(text)) await new Promise((r) => parser.once('drain', r));
-      }
-      parser.end();
-    } catch (err) {
-      parser.destroy(err as Error);
-    }
-  })();
-
+  const parser = new CsvRecordParser();
   let record = 0;
   let header: string[] | undefined;
   let mapping: HeaderMapping | undefined;
+  const ready: SourceRow[] = [];
+  const take = (r: CsvRecord) => {
+    const fields = r.fields;
+    record++;
+    if (!header || !mapping) {
+      header = fields.map((f) => f.trim());
+      mapping = mapHeader(header, spec);
+      // Rows still come when required columns are missing: the caller counts them invalid,
+      // so no row vanishes from the report.
+      onHeader({ file, encoding, mapping, headerFields: header });
+      return;
+    }
+    const values: Record<string, string> = {};
+    for (const column of Object.keys(spec.columns)) values[column] = '';
+    for (const [index, column] of mapping.indexToColumn) values[column] = (fields[index] ?? '').trim();
+    const extra = mapping.unknown.map(({ index, header: h }) => ({
+      header: h,
+      value: (fields[index] ?? '').trim(),
+    }));
+    const names = header;
+    ready.push({
+      row: record,
+      values,
+      extra,
+      ...(fields.length !== header.length ? { fieldCountMismatch: fields.length } : {}),
+      ...(r.strayQuoteFields.length
+        ? { strayQuoteFields: r.strayQuoteFields.map((i) => names[i] ?? `field ${i + 1}`) }
+        : {}),
+    });
+  };
   try {
-    for await (const fields of parser as AsyncIterable<string[]>) {
+    for await (const text of decode(source, encoding)) {
+      parser.push(text, take);
+      yield* ready.splice(0);
+    }
+    const unterminated = parser.end(take);
+    yield* ready.splice(0);
+    if (unterminated && header) {
       record++;
-      if (!header || !mapping) {
-        header = fields.map((f) => f.trim());
-        mapping = mapHeader(header, spec);
-        // Rows still come when required columns are missing: the caller counts them invalid,
-        // so no row vanishes from the report.
-        onHeader({ file, encoding, mapping, headerFields: header });
-        continue;
-      }
       const values: Record<string, string> = {};
       for (const column of Object.keys(spec.columns)) values[column] = '';
-      for (const [index, column] of mapping.indexToColumn) values[column] = (fields[index] ?? '').trim();
-      const extra = mapping.unknown.map(({ index, header: h }) => ({
-        header: h,
-        value: (fields[index] ?? '').trim(),
-      }));
       yield {
         row: record,
         values,
-        extra,
-        ...(fields.length !== header.length ? { fieldCountMismatch: fields.length } : {}),
+        extra: [],
+        unterminatedQuote: {
+          field: header[unterminated.field] ?? `field ${unterminated.field + 1}`,
+          lines: unterminated.lines,
+        },
       };
     }
   } catch (err) {
     throw new CsvError(
-      `${file}: cannot parse CSV after row ${record}: ${(err as Error).message}`,
+      `${file}: cannot read the file after row ${record}: ${(err as Error).message}`,
       file,
       record + 1,
     );
   } finally {
     source.destroy();
-    await feed.catch(() => undefined);
   }
   if (!header) onHeader({ file, encoding, mapping: mapHeader([], spec), headerFields: [] });
 }

@@ -37,7 +37,11 @@ export function parseDate(text: string, order: DateOrder): Parsed<LocalDate> & {
       ? ok({ year, month, day })
       : fail(`"${t}" is not a calendar date`);
   }
-  const m = /^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})$/.exec(t);
+  // Real exports write date columns with a time part (`23/10/1964 12:00:00 AM`): FORMAT.md says
+  // to read the date whatever time follows, as long as what follows is a time.
+  const m = /^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})(?:[ T]+(.+))?$/.exec(t);
+  if (m?.[4] !== undefined && !parseTime(m[4]).ok)
+    return fail(`"${t}" is a date followed by "${m[4]}", which is not a time`);
   if (!m)
     return fail(
       `"${t}" is not a date in ${order === 'dmy' ? 'dd/MM/yyyy' : order === 'mdy' ? 'MM/dd/yyyy' : 'yyyy/MM/dd'} form`,
@@ -64,12 +68,12 @@ export function formatDate(d: LocalDate): string {
 /** `HH:mm`, `HH:mm:ss` (24 h) or `h:mm tt` (`9:30 AM`). */
 export function parseTime(text: string): Parsed<LocalTime> {
   const t = text.trim();
-  const m = /^(\d{1,2})[:.](\d{2})(?::(\d{2}))?\s*([AaPp]\.?[Mm]\.?)?$/.exec(t);
+  const m = /^(\d{1,2})[:.](\d{2})(?::(\d{2})(?:\.\d{1,7})?)?\s*(?:Z|[AaPp]\.?[Mm]\.?)?$/.exec(t);
   if (!m) return fail(`"${t}" is not a time such as 14:30 or 2:30 PM`);
   let hour = Number(m[1]);
   const minute = Number(m[2]);
   const second = m[3] ? Number(m[3]) : 0;
-  const meridiem = m[4]?.replace(/\./g, '').toLowerCase();
+  const meridiem = /[AaPp]\.?[Mm]\.?$/.exec(t)?.[0].replace(/\./g, '').toLowerCase();
   if (meridiem) {
     if (hour < 1 || hour > 12) return fail(`"${t}": hour ${hour} is not on a 12-hour clock`);
     hour = (hour % 12) + (meridiem === 'pm' ? 12 : 0);
@@ -145,4 +149,13 @@ export class DateOrderEvidence {
         return { file, column, values: c.parsed };
       });
   }
+}
+
+/**
+ * The calendar date of a manifest's `exportedAt` (`2026-11-20T09:00:00+13:00` → 2026-11-20, the
+ * clinic's own date as written), or undefined when it has none.
+ */
+export function exportDateOf(exportedAt: string | undefined): LocalDate | undefined {
+  const parsed = exportedAt ? parseDate(exportedAt.slice(0, 10), 'ymd') : undefined;
+  return parsed?.ok ? parsed.value : undefined;
 }

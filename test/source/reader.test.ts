@@ -34,7 +34,7 @@ describe('encodings', () => {
       Buffer.from('e\r\n'),
     ]);
     const { rows: r, encoding } = await rows({ 'Referrers.csv': bytes }, 'Referrers.csv', 'referrers');
-    expect(encoding).toBe('windows-1252');
+    expect(encoding).toBe('utf-8+windows-1252');
     expect(r[0]?.values).toMatchObject({ LastName: 'O’Brien', FirstName: 'Renée' });
   });
 
@@ -59,7 +59,7 @@ describe('encodings', () => {
         }),
       )
     ).open('a.csv');
-    expect((await detectEncoding(await stream)).encoding).toBe('windows-1252');
+    expect((await detectEncoding(await stream)).encoding).toBe('utf-8+windows-1252');
   });
 });
 

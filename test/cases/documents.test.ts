@@ -1,0 +1,63 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caseSuite } from '../support/cases.js';
+
+/**
+ * The real-world cases about documents (`test/fixtures/cases/`): file names as archives and
+ * operating systems store them, and empty files. What landed is read back through the API.
+ */
+const vitest = { describe, it, beforeAll, afterAll, expect };
+
+caseSuite(
+  '05-nfd-attachment-filename',
+  (get) => {
+    it('finds the file stored decomposed (NFD) and uploads it as the patient attachment', async () => {
+      const { client, live } = get();
+      expect(live.report.problems.filter((p) => p.code === 'FILE_MISSING')).toEqual([]);
+      expect(live.report.entities.fileUploads).toMatchObject({ source: 1, created: 1 });
+      const attachments = await client.listPatientAttachments();
+      expect(attachments).toHaveLength(1);
+      expect(attachments[0]?.filename?.normalize('NFC')).toBe('Renée consent.pdf');
+      expect(attachments[0]?.size).toBe(202);
+    });
+  },
+  vitest,
+);
+
+caseSuite(
+  '11-attachment-filename-special-chars',
+  (get) => {
+    it('uploads every file under its own name, whatever characters it holds', async () => {
+      const { client, live } = get();
+      expect(live.report.entities.fileUploads).toMatchObject({ source: 4, created: 4, failed: 0 });
+      const names = (await client.listPatientAttachments()).map((a) => a.filename).sort();
+      expect(names).toEqual(
+        [
+          'scan #1 100% (copy)+final.pdf',
+          'X-ray & report; 2024?.pdf',
+          'Mārama MRI ~v2 [L knee].pdf',
+          'noextension',
+        ].sort(),
+      );
+    });
+  },
+  vitest,
+);
+
+caseSuite(
+  '17-zero-byte-document',
+  (get) => {
+    it('reports empty files at their rows and never uploads them; the other file is uploaded', async () => {
+      const { client, live } = get();
+      const empty = live.report.problems
+        .filter((p) => p.code === 'FILE_EMPTY')
+        .map((p) => `${p.file}:${p.row}:${p.field}`)
+        .sort();
+      expect(empty).toEqual(['Letters.csv:2:FilePath', 'Uploads.csv:2:FilePath']);
+      expect(live.report.entities.letters).toMatchObject({ source: 1, invalid: 1, created: 0 });
+      expect(live.report.entities.fileUploads).toMatchObject({ source: 2, invalid: 1, created: 1 });
+      const attachments = await client.listPatientAttachments();
+      expect(attachments.map((a) => [a.filename, a.size])).toEqual([['ok.pdf', 197]]);
+    });
+  },
+  vitest,
+);

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { caseSuite } from '../support/cases.js';
+import { pdfPages, squeeze } from '../support/pdf-text.js';
+
+/**
+ * The real-world cases about patients, appointments and notes (`test/fixtures/cases/`, copied
+ * from `../shared/cases/`): each asserts its right outcome (expected.md) on what landed in Cliniko,
+ * read back through the API, and that the dry run predicted the live run.
+ */
+const vitest = { describe, it, beforeAll, afterAll, expect };
+
+caseSuite(
+  '02-emoji-in-name',
+  (get) => {
+    it('creates both patients and appointments, the emoji kept as written', async () => {
+      const { client, live } = get();
+      expect(live.report.entities.patients).toMatchObject({ source: 2, created: 2 });
+      expect(live.report.entities.appointments).toMatchObject({ source: 2, created: 2 });
+      const patients = await client.listPatients();
+      expect(patients.map((p) => `${p.old_reference_id} ${p.first_name} ${p.last_name}`).sort()).toEqual([
+        'C1 Aroha Parata',
+        'C2 Mia 🌸 Walker',
+      ]);
+      expect(await client.listIndividualAppointments()).toHaveLength(2);
+    });
+  },
+  vitest,
+);
+
+caseSuite(
+  '04-mixed-utf8-cp1252-rows',
+  (get) => {
+    it('decodes each row in its own encoding: every name reaches Cliniko as typed', async () => {
+      const { client, live } = get();
+      expect(live.report.entities.patients).toMatchObject({ source: 3, created: 3 });
+      const names = (await client.listPatients()).map((p) => `${p.first_name} ${p.last_name}`).sort();
+      expect(names).toEqual(['Mārama Ngāti', 'Renée Thompson', 'Zoë O’Brien']);
+      expect(names.join(' ')).not.toMatch(/Ã|Ä\u0081|\uFFFD/);
+    });
+  },
+  vitest,
+);
+
+caseSuite(
+  '07-date-with-midnight-time',
+  (get) => {
+    it('reads the date of a date column that carries a midnight time', async () => {
+      const { client, live } = get();
+      expect(live.report.problems.filter((p) => p.code === 'INVALID_DATE')).toEqual([]);
+      const dobs = (await client.listPatients())
+        .map((p) => `${p.old_reference_id} ${p.date_of_birth}`)
+        .sort();
+      expect(dobs).toEqual(['C1 1964-10-23', 'C2 1978-07-16']);
+      const starts = (await client.listIndividualAppointments()).map((a) => a.starts_at).sort();
+      // 10:00 and 10:30 in Auckland (NZDT, UTC+13)
+      expect(starts.map((s) => new Date(s).toISOString())).toEqual([
+        '2025-03-12T21:00:00.000Z',
+        '2025-03-13T21:30:00.000Z',
+      ]);
+    });
+  },
+  vitest,
+);
+
+caseSuite(
+  '08-unescaped-quote-in-note',
+  (get) => {
+    it('keeps the note with unescaped quotes whole, reports it at its row, and migrates the rest unchanged', async () => {
+      const { client, live, sandbox } = get();
+      const n2 = live.report.problems.filter((p) => p.sourceId === 'N2');
+      expect(n2.map((p) => `${p.file}:${p.row}`)).toContain('ClinicalNotes.csv:3');
+      expect(live.report.entities.clinicalNotes).toMatchObject({ source: 4, created: 4, invalid: 0 });
+      const patients = await client.listPatients();
+      const byRef = new Map(patients.map((p) => [p.old_reference_id, p]));
+      expect((byRef.get('C1') as Record<string, unknown> | undefined)?.notes).toBe(
+        'Height 5\'10" per intake',
+      );
+      const c2 = byRef.get('C2');
+      const pdfs = sandbox.state
+        .all('patient_attachments')
+        .filter((a) => String(a.patient_id) === String(c2?.id));
+      expect(pdfs).toHaveLength(1);
+      const { readFileSync } = await import('node:fs');
+      const text = squeeze((await pdfPages(readFileSync(String(pdfs[0]?.storage_path)))).join(''));
+      expect(text).toContain(
+        squeeze('Subjective Pt says "no running" for 2 weeks, then review Plan Review in 2/52'),
+      );
+    });
+  },
+  vitest,
+);
+
+caseSuite(
+  '09-phone-excel-float-damage',
+  (get) => {
+    it('leaves out phone numbers a spreadsheet damaged, with a warning naming row and field', async () => {
+      const { client, live } = get();
+      const warned = live.report.problems
+        .filter((p) => p.code === 'INVALID_PHONE')
+        .map((p) => `${p.row}:${p.field}`)
+        .sort();
+      expect(warned).toEqual(['2:MobilePhone', '3:HomePhone', '3:MobilePhone']);
+      const phones = new Map(
+        (await client.listPatients()).map((p) => [
+          p.old_reference_id,
+          (p.patient_phone_numbers ?? []).map((n) => n.number),
+        ]),
+      );
+      expect(phones.get('C1')).toEqual([]);
+      expect(phones.get('C2')).toEqual([]);
+      expect(phones.get('C3')).toEqual(['+64 21 781 300']);
+    });
+  },
+  vitest,
+);

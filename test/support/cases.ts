@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type LocalRunResult, runLocal } from '../../local/run-local.js';
+import { ClinikoClient } from '../../src/cliniko/client.js';
+import type { Problem } from '../../src/report/problem.js';
+import type { SandboxSeed } from '../../src/sandbox/seed.js';
+import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import { tempDir } from './exports.js';
+
+/** The real-world input cases (`../shared/cases/`), copied into the project's fixtures. */
+export const CASES_DIR = new URL('../fixtures/cases/', import.meta.url).pathname;
+
+export const CASE_NAMES = [
+  '02-emoji-in-name',
+  '04-mixed-utf8-cp1252-rows',
+  '05-nfd-attachment-filename',
+  '07-date-with-midnight-time',
+  '08-unescaped-quote-in-note',
+  '09-phone-excel-float-damage',
+  '11-attachment-filename-special-chars',
+  '17-zero-byte-document',
+] as const;
+
+export interface CaseRun {
+  readonly sandbox: Sandbox;
+  /** Reads what landed in Cliniko through the documented API, with the case's own key. */
+  readonly client: ClinikoClient;
+  readonly dry: LocalRunResult;
+  readonly live: LocalRunResult;
+}
+
+/**
+ * Runs one case as an operator would: the export's zip through the local pipeline, first as a dry
+ * run, then live, into a sandbox seeded with the case's `seed.json`.
+ */
+export async function runCase(name: string): Promise<CaseRun> {
+  const seed = JSON.parse(readFileSync(join(CASES_DIR, name, 'seed.json'), 'utf8')) as SandboxSeed;
+  const apiKey = seed.users?.[0]?.api_key ?? '';
+  const sandbox = await startSandbox({
+    shard: apiKey.split('-').pop() ?? 'au1',
+    rateLimit: 100_000,
+    attachmentProcessingMs: 10,
+    seed,
+  });
+  const out = await tempDir(`case-${name}-`);
+  const run = (mode: 'dry-run' | 'live') =>
+    runLocal(
+      {
+        exportZip: join(CASES_DIR, name, 'export.zip'),
+        mode,
+        credentials: { apiKeys: [apiKey], baseUrl: sandbox.baseUrl },
+        rateLimitPerMinute: 100_000,
+        visibilityTimeoutSeconds: 1,
+        clinikoRetry: { maxAttempts: 2, baseDelayMs: 5 },
+      },
+      (runId) => join(out, mode, runId),
+    );
+  const dry = await run('dry-run');
+  const live = await run('live');
+  const client = new ClinikoClient({
+    apiKey,
+    baseUrl: sandbox.baseUrl,
+    userAgent: 'cliniko-migrate case tests (tests@example.com)',
+  });
+  return { sandbox, client, dry, live };
+}
+
+/** A problem as the report places it, without the wording. */
+export const where = (p: Problem) => `${p.file}:${p.row}:${p.field}:${p.code}:${p.severity}`;
+
+/**
+ * One case as a suite: runs it dry then live before its tests, and always checks that the dry run
+ * predicted the live run (issue 13, point 8): per entity, what the dry run planned is what the
+ * live run created, nothing failed, and both runs report the same problems at the same places.
+ */
+export function caseSuite(
+  name: (typeof CASE_NAMES)[number],
+  tests: (get: () => CaseRun) => void,
+  vitest: {
+    describe: (name: string, fn: () => void) => void;
+    it: (name: string, fn: () => Promise<void> | void) => void;
+    beforeAll: (fn: () => Promise<void>, timeout?: number) => void;
+    afterAll: (fn: () => Promise<void>) => void;
+    expect: typeof import('vitest').expect;
+  },
+): void {
+  const { describe, it, beforeAll, afterAll, expect } = vitest;
+  describe(name, () => {
+    let run: CaseRun | undefined;
+    beforeAll(async () => {
+      run = await runCase(name);
+    }, 180_000);
+    afterAll(async () => {
+      await run?.sandbox.close();
+    });
+    const get = () => {
+      if (!run) throw new Error(`case ${name} did not run`);
+      return run;
+    };
+    it('dry run predicts the live run: counts and warnings', () => {
+      const { dry, live } = get();
+      expect(dry.report.status).toBe('succeeded');
+      expect(live.report.status).toBe('succeeded');
+      for (const [entity, d] of Object.entries(dry.report.entities)) {
+        const l = live.report.entities[entity as keyof typeof live.report.entities];
+        expect({ entity, ...l, planned: l.created + l.alreadyPresent }).toMatchObject({
+          entity,
+          source: d.source,
+          planned: d.planned,
+          invalid: d.invalid,
+          skipped: d.skipped,
+          failed: 0,
+        });
+      }
+      const warnings = (r: CaseRun['dry']) =>
+        r.report.problems
+          .filter((p) => p.severity === 'warning')
+          .map(where)
+          .sort();
+      expect(warnings(live)).toEqual(warnings(dry));
+      expect(live.report.problems.map(where).sort()).toEqual(dry.report.problems.map(where).sort());
+      expect(live.deadLetters).toBe(0);
+    });
+    tests(get);
+  });
+}
