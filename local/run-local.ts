@@ -20,7 +20,8 @@ const SUPPORT_LABELS: Record<string, string> = {
   notesArchive: 'notes PDF archive',
 };
 
-import type { RunReport } from '../src/report/run-report.js';
+import { emptyEntities } from '../src/migration/entities.js';
+import { type RunReport, writeReportFiles } from '../src/report/run-report.js';
 import { startEmulators } from './emulators.js';
 import { provision } from './provision.js';
 import { lambdaContext, startPoller } from './sqs-poller.js';
@@ -60,6 +61,8 @@ export interface LocalRunOptions {
   readonly onWriterInvoke?: (ms: number, records: number) => void;
   /** Wraps the writer handler (tests crash it between Cliniko's answer and the status write). */
   readonly wrapWriter?: (handler: WriterHandler) => WriterHandler;
+  /** Wraps the handler of a task state by its name (tests make a step throw). */
+  readonly wrapTask?: (state: string, handler: Handler) => Handler;
   /** Where the status table is kept between runs (the clinic's id map lives there). */
   readonly statePath?: string;
   /** Writer retries of transient Cliniko failures (shortened in tests). */
@@ -83,7 +86,7 @@ export interface LocalRunResult {
   readonly deadLetters: number;
 }
 
-type Handler = (event: unknown, context: Context) => Promise<unknown>;
+export type Handler = (event: unknown, context: Context) => Promise<unknown>;
 
 export async function runLocal(
   options: LocalRunOptions,
@@ -190,8 +193,9 @@ export async function runLocal(
       const handler = logicalId ? handlers.get(logicalId) : undefined;
       if (!handler)
         throw new Error(`state ${task.name} calls ${task.resource}, which is not a local function`);
+      const run = options.wrapTask ? options.wrapTask(task.name, handler) : handler;
       overrides[task.name] = async (input) => {
-        const output = await handler(input, lambdaContext(logicalId ?? task.name));
+        const output = await run(input, lambdaContext(logicalId ?? task.name));
         const checked = output as { phase?: string; byEntity?: LocalRunStatus['byEntity'] };
         if (task.name.startsWith('Check') && checked.byEntity && options.onStatus) {
           // Cliniko requests so far (all statuses): the operator's rate against the limit.
@@ -253,7 +257,10 @@ export async function runLocal(
     try {
       reportText = await fetch('report.json');
     } catch {
-      throw new Error(`the run ended without a report${failure ? `: ${(failure as Error).message}` : ''}`);
+      // Report itself could not run: the report is written here, so a failed run still has one.
+      const report = stoppedRunReport(runId, options, failure);
+      const written = await writeReportFiles(dir, report);
+      return { runId, report, files: written, deadLetters: 0 };
     }
     await writeFile(files.json, reportText);
     await writeFile(files.csv, await fetch('problems.csv'));
@@ -281,6 +288,36 @@ export async function runLocal(
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
   }
+}
+
+/** The report of a run whose execution ended without Report writing one: where and why it stopped. */
+function stoppedRunReport(runId: string, options: LocalRunOptions, failure: unknown): RunReport {
+  const at = new Date().toISOString();
+  const message = `the run stopped before its report: ${failure instanceof Error ? failure.message.split('\n')[0] : String(failure ?? 'unknown failure')}`;
+  return {
+    runId,
+    mode: options.mode,
+    status: 'failed',
+    source: { system: 'gensolve', file: basename(options.exportZip), sha256: '' },
+    startedAt: at,
+    finishedAt: at,
+    entities: emptyEntities(),
+    excluded: {},
+    problems: [
+      {
+        entity: 'run',
+        sourceId: '',
+        file: basename(options.exportZip),
+        row: 0,
+        field: '',
+        code: 'EXECUTION_FAILED',
+        severity: 'error',
+        message,
+      },
+    ],
+    cliniko: { requests: 0, byStatus: {}, keys: 0, target: '' },
+    summary: { rowsRead: 0, errors: 1, warnings: 0, infos: 0, seconds: 0 },
+  };
 }
 
 /** A progress line for a step, on a terminal or in a log: phases, batches, writes. */

@@ -44,6 +44,28 @@ export interface ReportInput {
   readonly failures?: readonly string[];
   readonly exportKey?: string;
   readonly mode?: 'dry-run' | 'live';
+  /** A state's failure as its Catch recorded it (Step Functions' `Error` and `Cause`). */
+  readonly executionFailure?: { readonly Error?: string; readonly Cause?: string };
+  /** The state that failed. */
+  readonly failedState?: string;
+}
+
+/**
+ * One line saying where a run stopped and why, from a Catch's `Error` and `Cause` (a Lambda's
+ * `Cause` is JSON holding `errorMessage` and a stack trace: only the message is kept).
+ */
+export function failureLine(input: Pick<ReportInput, 'executionFailure' | 'failedState'>): string {
+  const error = input.executionFailure?.Error ?? 'Error';
+  let cause = input.executionFailure?.Cause ?? '';
+  try {
+    const parsed: unknown = JSON.parse(cause);
+    if (parsed && typeof parsed === 'object' && 'errorMessage' in parsed)
+      cause = String((parsed as { errorMessage: unknown }).errorMessage);
+  } catch {
+    // a plain-text cause
+  }
+  const message = cause.split('\n')[0]?.trim() ?? '';
+  return `the run stopped in ${input.failedState ?? 'a step'}: ${error}${message ? `: ${message}` : ''}`;
 }
 
 export interface ReportOutput {
@@ -93,11 +115,44 @@ export async function buildReport(
     return { report, output: { runId: input.runId, status: 'failed', reportKey, failed: 0 } };
   }
 
-  const run = await deps.store.getRun(input.runId);
+  const failure: Problem | undefined = input.executionFailure
+    ? {
+        entity: 'run',
+        sourceId: '',
+        file: input.exportKey ?? '',
+        row: 0,
+        field: input.failedState ?? '',
+        code: 'EXECUTION_FAILED',
+        severity: 'error',
+        message: failureLine(input),
+      }
+    : undefined;
+  let run: RunInfo;
+  try {
+    run = await deps.store.getRun(input.runId);
+  } catch (err) {
+    // The run stopped before it was recorded: the report says so, with nothing done.
+    if (!failure) throw err;
+    const report: RunReport = {
+      runId: input.runId,
+      mode: input.mode ?? 'dry-run',
+      status: 'failed',
+      source: { system: 'gensolve', file: input.exportKey?.split('/').pop() ?? '', sha256: '' },
+      startedAt: finishedAt,
+      finishedAt,
+      entities: emptyEntities(),
+      excluded: {},
+      problems: [failure],
+      cliniko: { requests: 0, byStatus: {}, keys: 0, target: '' },
+      summary: { rowsRead: 0, errors: 1, warnings: 0, infos: 0, seconds: 0 },
+    };
+    return { report, output: { runId: input.runId, status: 'failed', reportKey, failed: 0 } };
+  }
   const entities = emptyEntities();
   const enqueued: Partial<Record<EntityKey, number>> = {};
   const evidence = new DateOrderEvidence();
   const problems: Problem[] = [
+    ...(failure ? [failure] : []),
     ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'preflight'))) ?? []),
     ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'plan'))) ?? []),
   ];
@@ -175,9 +230,9 @@ export async function buildReport(
       problems.push({
         entity: w.entity,
         sourceId: w.sourceId,
-        file: '',
-        row: 0,
-        field: '',
+        file: w.file ?? '',
+        row: w.row ?? 0,
+        field: w.field ?? '',
         code: w.code ?? 'WRITE_FAILED',
         severity: 'error',
         message: `Cliniko refused it: ${w.reason ?? 'unknown reason'}`,
@@ -256,7 +311,11 @@ export async function buildReport(
   const failed = ENTITY_KEYS.reduce((n, k) => n + entities[k].failed, 0);
   const count = (s: string) => problems.filter((p) => p.severity === s).length;
   // A dry run that cannot go live as configured is blocked, whatever else it found.
-  const status = run.mode === 'dry-run' && blockingReasons(problems).length ? 'blocked' : 'succeeded';
+  const status = failure
+    ? 'failed'
+    : run.mode === 'dry-run' && blockingReasons(problems).length
+      ? 'blocked'
+      : 'succeeded';
   const report: RunReport = {
     runId: run.runId,
     mode: run.mode,
@@ -318,6 +377,12 @@ export async function writeReport(input: ReportInput, deps: ReportDeps): Promise
       auditCsv(run, audit ?? []),
       'text/csv; charset=utf-8',
     );
+  if (input.executionFailure) {
+    // A run that stopped is neither approvable nor finished: it is recorded failed, and its
+    // export stays for the next attempt.
+    if (run) await deps.store.updateRunStatus(input.runId, 'failed', { finishedAt: report.finishedAt });
+    return output;
+  }
   // A finished dry run is what an approval refers to: remembered by the export's sha256.
   if (run?.mode === 'dry-run') await deps.store.recordDryRun(run.scope, run.sha256, run.runId);
   // A live run that wrote everything ends the export's use: tagged, the lifecycle removes it

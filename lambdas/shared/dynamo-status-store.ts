@@ -351,11 +351,14 @@ export class DynamoStatusStore implements StatusStore {
         TableName: this.table,
         Key: { pk: `RUN#${runId}`, sk: `OUT#${result.entity}#${result.sourceId}` },
         UpdateExpression:
-          'SET entity = :e, sourceId = :s, outcome = :o, clinikoId = :c, reason = :r, code = :code, #at = if_not_exists(#at, :at), expiresAt = :x',
-        ExpressionAttributeNames: { '#at': 'at' },
+          'SET entity = :e, sourceId = :s, outcome = :o, clinikoId = :c, reason = :r, code = :code, #file = :file, #row = :row, field = :field, #at = if_not_exists(#at, :at), expiresAt = :x',
+        ExpressionAttributeNames: { '#at': 'at', '#file': 'file', '#row': 'row' },
         ExpressionAttributeValues: {
           ':at': new Date().toISOString(),
           ':x': this.expiresAt(),
+          ':file': result.file ?? null,
+          ':row': result.row ?? null,
+          ':field': result.field ?? null,
           ':e': result.entity,
           ':s': result.sourceId,
           ':o': result.outcome,
@@ -428,6 +431,9 @@ export class DynamoStatusStore implements StatusStore {
         ...(item.clinikoId ? { clinikoId: String(item.clinikoId) } : {}),
         ...(item.reason ? { reason: String(item.reason) } : {}),
         ...(item.code ? { code: String(item.code) } : {}),
+        ...(item.file ? { file: String(item.file) } : {}),
+        ...(typeof item.row === 'number' ? { row: item.row } : {}),
+        ...(item.field ? { field: String(item.field) } : {}),
         ...(item.lastError ? { lastError: String(item.lastError) } : {}),
         ...(item.at ? { at: String(item.at) } : {}),
       };

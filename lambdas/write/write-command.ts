@@ -9,6 +9,7 @@ import {
   failureKind,
 } from '../../src/cliniko/errors.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
+import { sourceFieldOf } from '../../src/mapping/refusal-fields.js';
 import type { IdMapEntry, StatusStore, WriteCommand, WriteResult } from '../../src/pipeline/ports.js';
 import { naturalKeyHash, resourceOfCommand } from '../../src/reconcile/resources.js';
 
@@ -248,6 +249,13 @@ export async function writeCommand(
         err instanceof ProcessingTimeout
           ? 'CLINIKO_PROCESSING_TIMEOUT'
           : `CLINIKO_${failureKind(err).toUpperCase().replace(/-/g, '_')}`,
+      // The refusal points at the source: the row's file and row, and the column behind the key.
+      file: cmd.file,
+      row: cmd.row,
+      field:
+        err instanceof ClinikoValidationError
+          ? sourceFieldOf(cmd.entity, Object.keys(err.fieldErrors), cmd.file)
+          : '',
     };
     for (const id of membersOf(cmd) ?? [cmd.sourceId])
       await deps.store.recordWrite(cmd.runId, { ...result, sourceId: id });

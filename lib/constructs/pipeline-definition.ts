@@ -1,14 +1,17 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import {
+  type CatchProps,
   type Chain,
   Choice,
   Condition,
   DistributedMap,
   Fail,
+  type IChainable,
   type INextable,
   JsonPath,
   Pass,
+  Result,
   type RetryProps,
   Succeed,
   TaskInput,
@@ -100,6 +103,37 @@ export function pipelineDefinition(
     }),
   );
 
+  // Any state that fails still ends in a report (issue 13, point 6): its Catch records where the
+  // run stopped and why, Report writes the three files from what the status table holds, and the
+  // execution then fails so AWS shows it failed too.
+  const reportExecutionFailure = invoke(
+    'ReportExecutionFailure',
+    fns.report,
+    {
+      'runId.$': '$.runId',
+      'clinicId.$': '$.clinicId',
+      'bucket.$': '$.bucket',
+      'exportKey.$': '$.key',
+      'mode.$': '$.mode',
+      'executionFailure.$': '$.failure',
+      'failedState.$': '$.failedState',
+    },
+    '$.report',
+  ).next(
+    new Fail(scope, 'ExecutionFailed', {
+      error: 'ExecutionFailed',
+      cause: 'A step of the run failed: the report says where and why.',
+    }),
+  );
+  const catchInto = (state: { addCatch(handler: IChainable, props?: CatchProps): unknown }, name: string) =>
+    state.addCatch(
+      new Pass(scope, `${name}Stopped`, {
+        result: Result.fromString(name),
+        resultPath: '$.failedState',
+      }).next(reportExecutionFailure),
+      { resultPath: '$.failure' },
+    );
+
   const preflight = invoke(
     'Preflight',
     fns.preflight,
@@ -127,6 +161,10 @@ export function pipelineDefinition(
     invoke('ReconcileResource', fns.reconcile, { 'runId.$': '$.runId', 'resource.$': '$.resource' }, '$'),
   );
   reconcileAll.next(plan);
+  catchInto(preflight, 'Preflight');
+  catchInto(plan, 'Plan');
+  catchInto(reconcileAll, 'Reconcile');
+  catchInto(report, 'Report');
 
   let tail: INextable & { next(s: unknown): unknown } = plan as never;
   for (const phase of PHASES) {
@@ -153,6 +191,8 @@ export function pipelineDefinition(
       { 'runId.$': '$.runId', phase, 'idleChecks.$': '$.check.idleChecks' },
       '$.check',
     );
+    catchInto(map, `Map${label}`);
+    catchInto(check, `Check${label}`);
     const done = new Choice(scope, `${label}Written`);
     tail.next(map);
     map.next(init);

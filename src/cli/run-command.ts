@@ -213,6 +213,12 @@ export async function runCommand(
     if (result.report.status === 'blocked') printBlocked(result.report, out);
     else if (mode === 'dry-run' && result.report.status !== 'failed')
       out(`When the report is right: cliniko-migrate approve ${result.runId}`);
+    const stopped = result.report.problems.find((p) => p.code === 'EXECUTION_FAILED');
+    if (result.report.status === 'failed' && stopped) {
+      // A step failed mid-run: one line, no stack trace; the report says what was done (exit 1).
+      console.error(`cliniko-migrate: ${stopped.message} (report: ${result.files.json})`);
+      return 1;
+    }
     if (result.report.status === 'failed') {
       // Preflight stopped the run (configuration or Cliniko setup): unusable input, exit 2.
       for (const p of result.report.problems) console.error(`cliniko-migrate: ${p.message}`);

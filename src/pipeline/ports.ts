@@ -136,6 +136,10 @@ export interface WriteResult {
   readonly clinikoId?: string;
   readonly reason?: string;
   readonly code?: string;
+  /** A refused record's source file, row and the column behind the field Cliniko named. */
+  readonly file?: string;
+  readonly row?: number;
+  readonly field?: string;
 }
 
 export interface StatusStore {

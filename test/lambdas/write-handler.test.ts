@@ -123,6 +123,12 @@ describe('writer handler', () => {
       .find((c) => c.args[0].input.ExpressionAttributeValues?.[':o'] === 'failed')?.args[0].input
       .ExpressionAttributeValues?.[':r'];
     expect(reason).toBe('email is invalid');
+    // the refusal points at the source row and the column behind the key Cliniko named
+    const refused = ddb
+      .commandCalls(UpdateCommand)
+      .find((c) => c.args[0].input.ExpressionAttributeValues?.[':o'] === 'failed')?.args[0]
+      .input.ExpressionAttributeValues;
+    expect(refused).toMatchObject({ ':file': 'Clients.csv', ':row': 2, ':field': 'Email' });
     // a Cliniko that answers 503 to everything: the message goes back to the queue
     await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
     secrets

@@ -194,6 +194,55 @@ describe('the state machine definition', () => {
     expect(LOCAL_STACK).toBe('ClinikoMigrateLocal');
   });
 
+  it("routes every task state's failure to Report, which writes the report before the execution fails", () => {
+    type State = {
+      Type: string;
+      Resource?: string;
+      Parameters?: Record<string, unknown>;
+      Next?: string;
+      Catch?: { ErrorEquals: string[]; Next: string; ResultPath?: string }[];
+      ItemProcessor?: { States: Record<string, State> };
+    };
+    const states = definition.States as Record<string, State>;
+    const reportFn = states.Report?.Resource;
+    expect(reportFn).toMatch(/^arn:aws:lambda:.*:function:Report/);
+    const callsReport = (s: State | undefined) => s?.Resource === reportFn;
+    /** Follows Pass states from a Catch's target to the first state that does something. */
+    const landing = (name: string): [string, State | undefined] => {
+      let at = name;
+      for (let s = states[at]; s?.Type === 'Pass' && s.Next; s = states[at]) at = s.Next;
+      return [at, states[at]];
+    };
+    const failureReports = new Set<string>();
+    const covered: string[] = [];
+    const check = (name: string, state: State, insideCaughtMap: boolean) => {
+      const caught = (state.Catch ?? []).find((c) => c.ErrorEquals.includes('States.ALL'));
+      if (state.Type === 'Task' || state.Type === 'Map') {
+        if (caught) {
+          const [target, s] = landing(caught.Next);
+          expect(callsReport(s), `${name} → ${target}`).toBe(true);
+          expect(s?.Parameters?.['executionFailure.$']).toBe(caught.ResultPath);
+          failureReports.add(target);
+          const end = s?.Next ? states[s.Next] : undefined;
+          expect(end?.Type, `${target} then fails the execution`).toBe('Fail');
+          covered.push(name);
+        } else if (state.Type === 'Task' && !insideCaughtMap) covered.push(`UNCAUGHT ${name}`);
+      }
+      for (const [inner, s] of Object.entries(state.ItemProcessor?.States ?? {}))
+        check(inner, s, insideCaughtMap || caught !== undefined);
+    };
+    for (const [name, state] of Object.entries(states)) {
+      // the reports of a failure are where failures go; a failure there has nowhere further to go
+      if (callsReport(state) && name !== 'Report') continue;
+      check(name, state, false);
+    }
+    expect(covered.filter((c) => c.startsWith('UNCAUGHT'))).toEqual([]);
+    expect(covered).toEqual(
+      expect.arrayContaining(['Preflight', 'Plan', 'MapPatients', 'CheckDocuments', 'Report']),
+    );
+    expect([...failureReports]).toEqual(['ReportExecutionFailure']);
+  });
+
   it('declares the transient retry once and uses it on every task', () => {
     const tasks = Object.values(
       definition.States as Record<string, { Type: string; Retry?: { ErrorEquals: string[] }[] }>,
