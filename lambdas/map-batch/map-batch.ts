@@ -249,6 +249,22 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
       ...typeCode,
       ...label,
     };
+    // Checked before the dry run stops here: its warnings are the live run's (issue 13, point 8).
+    if (
+      (planned.entity === 'letters' || planned.entity === 'fileUploads') &&
+      attachmentDescription(planned.record).includes('…')
+    ) {
+      problems.push({
+        entity,
+        sourceId,
+        file: batch.file,
+        row: row.row,
+        field: entity === 'letters' ? 'Subject' : 'Description',
+        code: 'TOO_LONG',
+        severity: 'warning',
+        message: "the attachment's description is shortened to Cliniko's 255 characters",
+      });
+    }
     if (!live) {
       counts.planned++;
       outcomes.push(plannedOutcome);
@@ -305,22 +321,6 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
         message: payload.missing,
       });
       continue;
-    }
-    if (
-      payload.kind === 'attachment' &&
-      planned.entity !== 'clinicalNotes' &&
-      payload.description.includes('…')
-    ) {
-      problems.push({
-        entity,
-        sourceId,
-        file: batch.file,
-        row: row.row,
-        field: entity === 'letters' ? 'Subject' : 'Description',
-        code: 'TOO_LONG',
-        severity: 'warning',
-        message: "the attachment's description is shortened to Cliniko's 255 characters",
-      });
     }
     if (payload.kind === 'note') {
       if (planned.entity === 'clinicalNotes')
