@@ -11,6 +11,7 @@ import { approveCommand } from './approve-command.js';
 import { UsageError } from './errors.js';
 import { generateCommand } from './generate-command.js';
 import { ApprovalError, DEFAULT_STATE_DIR } from './local-registry.js';
+import { rollbackCommand } from './rollback-command.js';
 import { runCommand } from './run-command.js';
 import { parseDuration, sandboxCommand } from './sandbox-command.js';
 import { statusCommand } from './status-command.js';
@@ -115,6 +116,11 @@ const RunIdOptions = z.object({ stateDir: z.string().optional(), stack: z.string
 const ApproveOptions = RunIdOptions.extend({ by: z.string().min(1) });
 export type RunIdOptions = z.infer<typeof RunIdOptions>;
 export type ApproveOptions = z.infer<typeof ApproveOptions>;
+const RollbackOptions = RunIdOptions.extend({
+  dryRun: z.boolean(),
+  force: z.boolean(),
+  clinikoUrl: z.string().optional(),
+});
 
 /**
  * The command line of CONTRACT.md §1 on commander: every command answers `--help` with each
@@ -306,6 +312,33 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     )
     .action(async (runId: string, options: unknown) => {
       onCode(await approveCommand(runId, ApproveOptions.parse(options), out));
+    });
+
+  program
+    .command('rollback')
+    .summary('archive in Cliniko what a live run created')
+    .description(
+      "Archives in Cliniko every record a live run created, and nothing else, newest dependants first (treatment notes and attachments, appointments, patients, contacts, appointment types). A record changed in Cliniko after the run wrote it is left and listed unless --force. Running it again archives nothing more. Writes rollback.json and rollback.csv beside the run's report. The key (CLINIKO_API_KEY, or the clinic's secret with --stack) must belong to the run's Cliniko account.",
+    )
+    .argument('<runId>', 'the live run to roll back')
+    .addOption(stateDirOption())
+    .addOption(stackOption())
+    .option('--dry-run', 'list what would be archived, archive nothing', false)
+    .option('--force', 'also archive records changed in Cliniko after the run wrote them', false)
+    .option(
+      '--cliniko-url <url>',
+      'Cliniko API base URL overriding https://api.<shard>.cliniko.com/v1 (as the run used)',
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'cliniko-migrate rollback run-0123abcd… --dry-run',
+        'cliniko-migrate rollback run-0123abcd… --state-dir .cliniko-migrate',
+        'cliniko-migrate rollback run-0123abcd… --stack ClinikoMigrate --force',
+      ),
+    )
+    .action(async (runId: string, options: unknown) => {
+      onCode(await rollbackCommand(runId, RollbackOptions.parse(options), out));
     });
 
   return program;

@@ -303,3 +303,75 @@ describe('probable duplicates', { timeout: 400_000 }, () => {
     ).toEqual(['00123', '123']);
   });
 });
+
+describe('rollback', { timeout: 300_000 }, () => {
+  it('archives what a live run created and nothing else, keeps what was edited since, and does nothing the second time', async () => {
+    const stateDir = join(await tempDir('truth-state-'), 'state');
+    const clinic = await account('700007');
+    const walkIn = clinic.state.insert('patients', {
+      first_name: 'Walk',
+      last_name: 'In',
+      date_of_birth: '1990-01-01',
+      old_reference_id: null,
+      archived_at: null,
+    });
+    expect((await run(clinic, await exportOf(ids(3)), stateDir, 'rb-live')).code).toBe(0);
+    const live = report('rb-live');
+    const createdCount = ['patients', 'appointments', 'letters', 'appointmentTypes'].reduce(
+      (n, k) => n + live.entities[k as 'patients'].created,
+      0,
+    );
+    expect(createdCount).toBe(10);
+    const edited = clinic.state.all('patients').find((p) => p.old_reference_id === 'C2');
+    if (!edited) throw new Error('C2 was not written');
+    await new Promise((r) => setTimeout(r, 1100));
+    clinic.state.update('patients', edited.id, { notes: 'Changed at the front desk' });
+
+    const rollback = (...more: string[]) =>
+      cli('rollback', live.runId, '--state-dir', stateDir, '--cliniko-url', clinic.baseUrl, ...more);
+    const active = (
+      t: 'patients' | 'individual_appointments' | 'patient_attachments' | 'appointment_types',
+    ) => clinic.state.count(t, (r) => !r.archived_at);
+
+    const preview = await rollback('--dry-run');
+    expect(preview.code).toBe(0);
+    expect(preview.out).toMatch(/would archive 9; .*changed after the run \(left\) 1/);
+    expect(active('patients')).toBe(4);
+
+    const done = await rollback();
+    expect(done.code).toBe(0);
+    expect(done.out).toMatch(/archived 9; already archived 0; changed after the run \(left\) 1/);
+    expect(done.out).toContain(edited.id);
+    const written = JSON.parse(readFileSync(join(outDir, 'rb-live', 'rollback.json'), 'utf8')) as {
+      items: { resource: string; outcome: string; clinikoId: string }[];
+    };
+    // newest dependants first
+    const order = written.items.map((i) => i.resource);
+    expect(order.indexOf('attachments')).toBeLessThan(order.indexOf('appointments'));
+    expect(order.lastIndexOf('appointments')).toBeLessThan(order.indexOf('patients'));
+    expect(order.lastIndexOf('patients')).toBeLessThan(order.indexOf('appointmentTypes'));
+    // only the edited patient and the clinic's own remain; archived copies, not deletions
+    expect(
+      clinic.state
+        .all('patients')
+        .filter((p) => !p.archived_at)
+        .map((p) => p.id)
+        .sort(),
+    ).toEqual([edited.id, walkIn.id].sort());
+    expect(clinic.state.count('patients')).toBe(4);
+    expect(active('individual_appointments')).toBe(0);
+    expect(active('patient_attachments')).toBe(0);
+    expect(active('appointment_types')).toBe(0);
+    expect(clinic.state.count('businesses', (b) => !b.archived_at)).toBe(1);
+    expect(clinic.state.count('practitioners')).toBe(2);
+
+    const again = await rollback();
+    expect(again.code).toBe(0);
+    expect(again.out).toMatch(/archived 0; already archived 9; changed after the run \(left\) 1/);
+
+    const forced = await rollback('--force');
+    expect(forced.out).toMatch(/archived 1; already archived 9/);
+    expect(clinic.state.get('patients', edited.id)?.archived_at).toBeTruthy();
+    expect(clinic.state.get('patients', walkIn.id)?.archived_at).toBeFalsy();
+  });
+});
