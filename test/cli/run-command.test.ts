@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { csvCell, problemsCsv } from '../../src/report/run-report.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeFolder, writeZip } from '../support/exports.js';
@@ -10,6 +10,12 @@ import { BASE, csv, tempDir, writeFolder, writeZip } from '../support/exports.js
 const BIN = new URL('../../bin/cliniko-migrate.js', import.meta.url).pathname;
 
 const run = (args: string[]) => cli(...args);
+
+// The CLI keeps its run records in `.cliniko-migrate/` of the working directory: run it from a
+// temp folder (the contract says it works from any), so the repo stays as it was.
+const repoDir = process.cwd();
+beforeAll(async () => process.chdir(await tempDir('cwd-')));
+afterAll(() => process.chdir(repoDir));
 
 describe('cliniko-migrate run --mode dry-run', () => {
   it('writes report.json, problems.csv and report.html into --out and exits 0 despite invalid rows', async () => {

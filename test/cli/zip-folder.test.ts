@@ -1,6 +1,6 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { sha256Of } from '../../src/cli/local-registry.js';
 import { zipFolder } from '../../src/cli/zip-folder.js';
 import { BASE, csv, writeFolder } from '../support/exports.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { ApiKeyError, keyLabel, parseApiKey, redactKeys, resolveBaseUrl } from '../../src/cliniko/api-key.js';
 
 describe('parseApiKey', () => {

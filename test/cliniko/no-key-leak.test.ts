@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import { ClinikoClient } from '../../src/cliniko/client.js';
 import { parseFaults } from '../../src/sandbox/faults.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
@@ -26,7 +26,7 @@ describe('API keys stay secret', () => {
   it('appear in no error message, retry event or console line of a faulty run', async () => {
     const captured: string[] = [];
     const spies = (['log', 'info', 'warn', 'error', 'debug'] as const).map((m) =>
-      vi
+      jest
         .spyOn(console, m)
         .mockImplementation((...args: unknown[]) => void captured.push(args.map(String).join(' '))),
     );

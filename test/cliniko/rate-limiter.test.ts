@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { bucketPolicy, InMemoryBucketStore, RateLimiter, takeToken } from '../../src/cliniko/rate-limiter.js';
 
 /** A clock that only moves when someone sleeps: the limiter's arithmetic, with no real waiting. */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { bundleNotes, noteGlyphProblems } from '../../src/documents/note-bundles.js';
 import { type NoteForPdf, printable, renderNotesPdf } from '../../src/documents/notes-pdf.js';
 import type { ClinicalNote } from '../../src/model/canonical.js';
@@ -75,11 +75,14 @@ describe('clinical notes as a PDF', () => {
       const shown = `${d} ${['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'][(m ?? 1) - 1]} ${y}`;
       const row = new RegExp(`${shown}\\s*${n.noteType}\\s*Dr Jane Smith\\s*(\\d+)`);
       const match = row.exec(index.slice(index.indexOf(shown)));
-      expect(match, `${n.sourceId} in the index`).not.toBeNull();
+      expect({ note: n.sourceId, inIndex: match !== null }).toEqual({ note: n.sourceId, inIndex: true });
       const page = Number(match?.[1]);
       expect(page).toBeGreaterThanOrEqual(previous);
       previous = page;
-      expect(pages[page - 1], `${n.sourceId} on page ${page}`).toContain(`Note ${n.sourceId}`);
+      expect({ page, text: pages[page - 1] }).toEqual({
+        page,
+        text: expect.stringContaining(`Note ${n.sourceId}`),
+      });
     }
     // the long note flowed over several pages, nothing cut (running header and footer aside)
     const body = pages.map((p) => p.replace(/Client C9|Page \d+ of \d+/g, '')).join('');

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Context, SQSEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LocalRunResult, runLocal, type WriterHandler } from '../../local/run-local.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
 import { printable } from '../../src/documents/notes-pdf.js';
@@ -109,7 +109,7 @@ const csvRecords = (file: string) => csvRecordsOf(exportZip, file);
 
 describe('a live run through faults', () => {
   it('accounts for every source row', async () => {
-    for (const key of ENTITY_KEYS) expect(accountedFor(first.report.entities[key]), key).toBe(true);
+    expect(ENTITY_KEYS.filter((key) => !accountedFor(first.report.entities[key]))).toEqual([]);
     expect(first.report.entities.patients.source).toBe((await csvRecords('Clients.csv')).length);
     expect(first.report.entities.appointments.source).toBe((await csvRecords('Appointments.csv')).length);
     expect(first.report.entities.patients.created).toBeGreaterThan(30);
@@ -164,7 +164,11 @@ describe('a live run through faults', () => {
     const pdfs = new Map<string, string>();
     for (const a of sandbox.state.all('patient_attachments')) {
       if (!String(a.description).startsWith('Clinical notes')) continue;
-      expect(pdfs.has(String(a.patient_id)), 'one notes PDF per patient').toBe(false);
+      // one notes PDF per patient
+      expect({ patient: String(a.patient_id), seenBefore: pdfs.has(String(a.patient_id)) }).toEqual({
+        patient: String(a.patient_id),
+        seenBefore: false,
+      });
       pdfs.set(String(a.patient_id), String(a.storage_path));
     }
     const refused = new Set(
@@ -182,16 +186,23 @@ describe('a live run through faults', () => {
       const patientId = patientIds.get(note.clientid ?? '');
       if (!patientId) continue;
       const path = pdfs.get(patientId);
-      expect(path, `a notes PDF for client ${note.clientid}`).toBeDefined();
+      expect({ client: note.clientid, path }).toEqual({ client: note.clientid, path: expect.any(String) });
       let text = texts.get(patientId);
       if (text === undefined) {
         text = squeeze((await pdfPages(readFileSync(String(path)))).join('\n'));
         texts.set(patientId, text);
       }
-      expect(text.includes(`Note${id}`), `note ${id} in its patient's PDF`).toBe(true);
+      expect({ note: id, inItsPatientsPdf: text.includes(`Note${id}`) }).toEqual({
+        note: id,
+        inItsPatientsPdf: true,
+      });
       for (const [column, value] of Object.entries(note))
         if (!NOTE_COLUMNS.has(column) && value.trim())
-          expect(text.includes(squeeze(printable(value))), `note ${id}, ${column}`).toBe(true);
+          expect({ note: id, column, inPdf: text.includes(squeeze(printable(value))) }).toEqual({
+            note: id,
+            column,
+            inPdf: true,
+          });
       checked++;
     }
     expect(checked).toBe(created);

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { RunReport } from '../../src/report/run-report.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
 import { startSandbox } from '../../src/sandbox/server.js';
@@ -85,7 +85,9 @@ afterAll(async () => {
 });
 
 // Each step is a whole pipeline run on the local emulators.
-describe('dry run, sign-off, live run, delta run', { timeout: 180_000 }, () => {
+jest.setTimeout(180_000);
+
+describe('dry run, sign-off, live run, delta run', () => {
   let dryRunId = '';
 
   it('a dry run writes nothing and says how to approve it', async () => {

@@ -1,8 +1,9 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import 'aws-sdk-client-mock-jest';
 import { approvalRefusal, type PreflightInput } from '../../lambdas/preflight/preflight.js';
 import { approveDeployed, deployedStatus } from '../../src/cli/deployed-runs.js';
 import type { ApprovalMarker } from '../../src/pipeline/approval.js';
@@ -136,6 +137,6 @@ describe('approve --stack', () => {
     );
     ddb.on(GetCommand).resolves(runItem('dry-run', 'planned'));
     await expect(approveDeployed('ClinikoMigrate', 'dry-1', 'ops')).rejects.toThrow(/once it has finished/);
-    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(0);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 });

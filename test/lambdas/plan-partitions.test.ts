@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { Partitioner } from '../../lambdas/plan/plan.js';
 import type { BlobStore, RowBatch } from '../../src/pipeline/ports.js';
 import type { SourceRow } from '../../src/source/csv.js';
@@ -63,7 +63,7 @@ describe("plan's partitions of clinical notes", () => {
         expect(batch.rows.length).toBeLessThanOrEqual(3);
         for (const r of batch.rows) {
           const client = r.values.ClientId ?? '';
-          expect(home.get(client) ?? key, `client ${client}`).toBe(key);
+          expect({ client, partition: home.get(client) ?? key }).toEqual({ client, partition: key });
           home.set(client, key);
           expect(r.row).toBeGreaterThan(last);
           last = r.row;

@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { errorName, safeLog } from '../../lambdas/shared/safe-log.js';
 
 /** Captures what the logger would print, as parsed JSON lines. */

@@ -1,7 +1,8 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { beforeEach, describe, expect, it } from 'vitest';
+import 'aws-sdk-client-mock-jest';
 import { runName, runStartFor } from '../../lambdas/start-run/start-run.js';
 
 process.env.STATE_MACHINE_ARN = 'arn:aws:states:ap-southeast-2:123456789012:stateMachine:Pipeline';
@@ -17,7 +18,9 @@ const event = (key: string, version = 'v1') =>
     },
   }) as unknown as EventBridgeEvent<'Object Created', never>;
 
-beforeEach(() => sfn.reset());
+beforeEach(() => {
+  sfn.reset();
+});
 
 describe('start-run', () => {
   it('starts a dry run named after the object and its version', async () => {
@@ -70,7 +73,7 @@ describe('start-run', () => {
 
   it('ignores objects that are not exports', async () => {
     expect(await handler(event('reports/clinic-7/r.json'))).toEqual({ started: false });
-    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
     expect(runStartFor({ bucket: 'b', key: 'exports/../x.zip' })).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
+import { describe, expect, it } from '@jest/globals';
 import { Template } from 'aws-cdk-lib/assertions';
-import { describe, expect, it } from 'vitest';
 import { createApp } from '../../lib/app.js';
 import { parseClinics, residencyProblems } from '../../lib/residency.js';
 

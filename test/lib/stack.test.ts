@@ -1,7 +1,7 @@
+import { describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
-import { describe, expect, it } from 'vitest';
 import { MigrationStack, writerConcurrency } from '../../lib/migration-stack.js';
 import { LOCAL_STACK, stateMachineDefinition, synthTemplate } from '../../local/template.js';
 
@@ -174,7 +174,7 @@ describe('the state machine definition', () => {
       'ResultWriter',
       'ToleratedFailure',
     ]) {
-      expect(text, forbidden).not.toContain(forbidden);
+      expect({ forbidden, found: text.includes(forbidden) }).toEqual({ forbidden, found: false });
     }
     expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
   });

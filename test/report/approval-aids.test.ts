@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { AidCollector, approvalAids, weekOf } from '../../src/report/approval-aids.js';
 import { BASE, csv, scanWith, writeZip } from '../support/exports.js';
 

@@ -1,20 +1,22 @@
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { type Browser, chromium } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Browser } from 'playwright-core';
 import { emptyEntities } from '../../src/migration/entities.js';
 import { approvalAids } from '../../src/report/approval-aids.js';
 import type { Problem } from '../../src/report/problem.js';
 import { type RunReport, writeReportFiles } from '../../src/report/run-report.js';
+import { launchChromium } from '../support/chromium.js';
 import { tempDir } from '../support/exports.js';
 
 /**
- * report.html in a real browser (Debian's Chromium, driven by playwright-core): it renders with
+ * report.html in a real browser (the machine's Chromium or the one shipped in an npm package, driven by
+ * playwright-core): it renders with
  * nothing fetched, the chart is drawn to scale, the filters work, and a screenshot is kept.
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARTIFACTS = new URL('../artifacts/', import.meta.url).pathname;
+/** Where the screenshot goes: `TEST_ARTIFACTS_DIR` to keep it, else the run's temp folder (removed). */
+const ARTIFACTS = process.env.TEST_ARTIFACTS_DIR;
 
 function problem(i: number, entity: string, severity: Problem['severity'], code: string): Problem {
   return {
@@ -91,34 +93,21 @@ function sampleReport(): RunReport {
 }
 
 let browser: Browser;
+let close: () => Promise<void> = async () => undefined;
 let page: Awaited<ReturnType<Browser['newPage']>>;
 const requests: string[] = [];
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM))
-    throw new Error(`Chromium is not at ${CHROMIUM}: apt-get install chromium (or set CHROMIUM_PATH)`);
   const dir = await tempDir('report-');
   const files = await writeReportFiles(dir, sampleReport());
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  ({ browser, close } = await launchChromium());
   page = await browser.newPage({ viewport: { width: 1280, height: 1800 } });
   page.on('request', (r) => requests.push(r.url()));
   await page.goto(pathToFileURL(files.html).href);
 }, 60_000);
 
 afterAll(async () => {
-  await browser?.close();
+  await close();
 });
 
 const visibleProblems = () => page.locator('tr.problem:visible').count();
@@ -180,8 +169,9 @@ describe('report.html in Chromium', () => {
   });
 
   it('keeps a screenshot of the page', async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
-    const path = join(ARTIFACTS, 'report-page.png');
+    const dir = ARTIFACTS ?? (await tempDir('artifacts-'));
+    mkdirSync(dir, { recursive: true });
+    const path = join(dir, 'report-page.png');
     await page.screenshot({ path, fullPage: true });
     const png = readFileSync(path);
     expect(png.subarray(1, 4).toString()).toBe('PNG');

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoBadRequestError, ClinikoValidationError } from '../../src/cliniko/errors.js';
 import { idFromLink } from '../../src/cliniko/schemas.js';

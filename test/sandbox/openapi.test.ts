@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { nodeTransport } from '../../src/cliniko/transport.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
@@ -178,7 +178,7 @@ describe('against openapi.yaml', () => {
       'GET /treatment_note_templates',
       'POST /treatment_note_templates',
     ]) {
-      expect(ops, op).toContain(op);
+      expect(ops).toContain(op);
     }
   });
 

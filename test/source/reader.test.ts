@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { ArchiveError, openArchive, safeEntryPath } from '../../src/source/archive.js';
 import { readTable } from '../../src/source/csv.js';
 import { detectEncoding } from '../../src/source/encoding.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { localToUtc } from '../../src/source/timezone.js';
 import {
   DateOrderEvidence,
