@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { buildProgram } from '../../src/cli/main.js';
 import { cli } from '../support/cli.js';
 

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type LocalRunResult, runLocal } from '../../local/run-local.js';
 import { answerText } from '../../src/mapping/treatment-notes.js';
 import type { Sandbox } from '../../src/sandbox/server.js';
