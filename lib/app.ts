@@ -3,9 +3,9 @@ import { MigrationStack } from './migration-stack.js';
 import { checkResidency, parseClinics, ResidencyError } from './residency.js';
 
 /**
- * The CDK app: one stack. Context: `region` (required: where the clinic's data lives), `clinics`
- * (`clinic-7:au1:4,…`: clinic ids with their Cliniko shard and, optionally, how many API keys
- * they give; `shard` gives one to all),
+ * The CDK app: one stack. Context: `region` (required, from `-c region=…` only: where the clinic's
+ * data lives), `clinics` (`clinic-7:au1:4,…`: clinic ids with their Cliniko shard and, optionally,
+ * how many API keys they give; `shard` gives one to all),
  * `residencyOverride` (a reason to deploy outside the shards' countries), `stackName` (default
  * ClinikoMigrate), `alarmEmail`, `exportRetentionDays`, `signedOffGraceDays`, `auditRetentionDays`.
  */
@@ -15,7 +15,9 @@ export function createApp(props: AppProps = {}): App {
     const v = app.node.tryGetContext(name);
     return v === undefined || v === null || v === '' ? undefined : String(v);
   };
-  const region = context('region') ?? process.env.CDK_DEFAULT_REGION;
+  // Only what the operator states: not cdk.json, nor the profile's default region (CDK_DEFAULT_REGION),
+  // since the region decides in which country the clinic's health records are kept.
+  const region = context('region');
   if (!region)
     throw new ResidencyError(
       'the AWS region is required (-c region=ap-southeast-2): it decides where the clinic’s health records are kept',

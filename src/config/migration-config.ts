@@ -8,30 +8,71 @@ import { isValidTimeZone } from '../source/timezone.js';
  */
 const ianaZone = z
   .string()
-  .refine(isValidTimeZone, { message: 'is not an IANA time zone such as "Pacific/Auckland"' });
+  .refine(isValidTimeZone, { message: 'is not an IANA time zone such as "Pacific/Auckland"' })
+  .meta({ examples: ['Pacific/Auckland', 'Australia/Sydney'] });
 const clinikoId = z
   .union([z.string(), z.number()])
   .transform((v) => String(v))
-  .refine((v) => /^\d+$/.test(v), { message: 'is not a Cliniko id (digits, as a string)' });
+  .refine((v) => /^\d+$/.test(v), { message: 'is not a Cliniko id (digits, as a string)' })
+  .meta({
+    description: 'A Cliniko id: digits, best written as a string (ids are 64-bit and outgrow JSON numbers).',
+    examples: ['1234567890123456789'],
+  });
 
+/** Field descriptions also feed the published JSON Schema (`npm run schema`), shown by editors. */
 export const MigrationConfig = z
   .object({
-    timeZone: ianaZone.optional(),
+    $schema: z.string().optional().meta({
+      description:
+        'Where editors find this schema (samples/migration.schema.json); not read by the migration.',
+    }),
+    timeZone: ianaZone.optional().meta({
+      description:
+        "IANA zone of the clinic, for locations with no zone of their own: default the export manifest's zone, else the default business's zone in Cliniko.",
+    }),
     businesses: z
       .record(
         z.string(),
-        z.union([clinikoId, z.object({ id: clinikoId.optional(), timeZone: ianaZone.optional() }).strict()]),
+        z.union([
+          clinikoId,
+          z
+            .object({
+              id: clinikoId.optional(),
+              timeZone: ianaZone.optional().meta({
+                description:
+                  "This location's IANA zone; default the location's TimeZone column, else its Cliniko business's zone, else the clinic's.",
+              }),
+            })
+            .strict(),
+        ]),
       )
-      .default({}),
-    defaultBusinessId: clinikoId.optional(),
-    practitioners: z.record(z.string(), clinikoId).default({}),
+      .default({})
+      .meta({
+        description:
+          'Source location id (Gensolve LocationId) to a Cliniko business id, or to {"id", "timeZone"}. A location left out is matched to the business of the same name.',
+      }),
+    defaultBusinessId: clinikoId.optional().meta({
+      description:
+        "Cliniko business that locations matching no business go to (reported as LOCATION_UNMATCHED); default the account's first business.",
+    }),
+    practitioners: z.record(z.string(), clinikoId).default({}).meta({
+      description:
+        'Source practitioner id (Gensolve PractitionerId) to a Cliniko practitioner id. A practitioner left out is matched by name.',
+    }),
     unmatchedPractitioners: z
       .union([
         z.enum(['former-practitioner', 'exclude', 'fail']),
         z.object({ reassignTo: clinikoId }).strict(),
       ])
-      .default('fail'),
-    includeInactivePatients: z.boolean().default(true),
+      .default('fail')
+      .meta({
+        description:
+          'A source practitioner neither mapped nor matched by name: "fail" (default: the dry run lists them and cannot be approved), "former-practitioner" (assigned to the Cliniko practitioner named "Former practitioner"), {"reassignTo": "<id>"} (assigned to that practitioner) or "exclude" (their appointments skipped and reported).',
+      }),
+    includeInactivePatients: z
+      .boolean()
+      .default(true)
+      .meta({ description: 'Migrate patients marked inactive in the source (default true).' }),
     /**
      * PDFs (one per patient or per note), or native Cliniko treatment notes written with each
      * author's own key (`native`), or both (`native+pdf`: the patient's PDF bundle stays as the
@@ -39,27 +80,45 @@ export const MigrationConfig = z
      */
     clinicalNotes: z
       .enum(['pdf-per-patient', 'pdf-per-note', 'native', 'native+pdf'])
-      .default('pdf-per-patient'),
+      .default('pdf-per-patient')
+      .meta({
+        description:
+          'How clinical notes arrive: "pdf-per-patient" (default: one PDF bundle per patient, fewest requests), "pdf-per-note", "native" (a Cliniko treatment note per note, on its appointment, written with its author\'s own key) or "native+pdf" (both).',
+      }),
     /**
      * A native note whose practitioner has no key among the configured ones: into the patient's
      * PDF bundle (`pdf`), written natively with another key and a "Written by" first line
      * (`any-key`), or left out and reported (`skip`).
      */
-    notesWithoutAuthorKey: z.enum(['pdf', 'any-key', 'skip']).default('pdf'),
+    notesWithoutAuthorKey: z.enum(['pdf', 'any-key', 'skip']).default('pdf').meta({
+      description:
+        'With native notes, a note whose author has no API key configured: "pdf" (default: into the patient\'s PDF bundle), "any-key" (written natively with another key, its first line naming the author) or "skip" (left out and reported).',
+    }),
     /**
      * Which attended (completed) appointments get their attendee marked arrived: none, those of
      * the last 90 days before the export (and every future one), or all. Did-not-arrive is always kept.
      */
-    markArrivals: z.enum(['none', 'recent', 'all']).default('recent'),
+    markArrivals: z.enum(['none', 'recent', 'all']).default('recent').meta({
+      description:
+        'Which completed appointments get their attendee marked arrived: "none", "recent" (default: the last 90 days before the export) or "all". Did-not-arrive is always kept.',
+    }),
     /**
      * An export patient that matches a Cliniko patient not written under its source id (same name
      * and date of birth, and e-mail or phone where both have one): `report` holds it and its
      * records back as PROBABLE_DUPLICATE, `link` adopts the Cliniko patient, `create` creates a
      * new one (CONTRACT.md §2).
      */
-    existingPatients: z.enum(['report', 'link', 'create']).default('report'),
+    existingPatients: z.enum(['report', 'link', 'create']).default('report').meta({
+      description:
+        'An export patient matching a Cliniko patient this migration did not write (same name and date of birth, and e-mail or phone where both have one): "report" (default: not created, reported as PROBABLE_DUPLICATE, its records held back), "link" (adopt the Cliniko patient) or "create".',
+    }),
   })
-  .strict();
+  .strict()
+  .meta({
+    title: 'cliniko-migrate migration.json',
+    description:
+      "How one clinic's Gensolve export maps onto its Cliniko account. Every field is optional; a missing file means the defaults and matching by name.",
+  });
 export type MigrationConfig = z.infer<typeof MigrationConfig>;
 
 export class ConfigError extends Error {

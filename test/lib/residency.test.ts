@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { Template } from 'aws-cdk-lib/assertions';
 import { createApp } from '../../lib/app.js';
@@ -12,6 +13,19 @@ describe('where a clinic’s data may live', () => {
     expect(() => synth({ region: 'ap-southeast-2', clinics: 'clinic-7:uk2' })).toThrow(
       /clinic clinic-7: Cliniko shard uk2 keeps its data in the United Kingdom, but the stack is for AWS region ap-southeast-2; deploy to eu-west-2/,
     );
+  });
+
+  it('needs the region stated: neither cdk.json nor the profile’s default region stands in for it', () => {
+    const cdkJson = JSON.parse(readFileSync(new URL('../../cdk.json', import.meta.url), 'utf8'));
+    expect(cdkJson.context.region).toBeUndefined();
+    const before = process.env.CDK_DEFAULT_REGION;
+    process.env.CDK_DEFAULT_REGION = 'us-east-1';
+    try {
+      expect(() => synth({ clinics: 'clinic-7:au1' })).toThrow('the AWS region is required (-c region=');
+    } finally {
+      if (before === undefined) delete process.env.CDK_DEFAULT_REGION;
+      else process.env.CDK_DEFAULT_REGION = before;
+    }
   });
 
   it('synthesizes when the region fits every clinic’s shard', () => {
