@@ -288,7 +288,10 @@ export async function buildReport(
     if (run.mode === 'live')
       c.planned = Math.max(0, c.source - c.created - c.alreadyPresent - c.skipped - c.invalid - c.failed);
   }
-  let aids = approvalAids(aidSnapshots, problems, { practitioner: (id) => run.practitioners[id]?.name });
+  let aids = approvalAids(aidSnapshots, problems, {
+    practitioner: (id) => run.practitioners[id]?.name,
+    location: (id) => run.locations[id]?.name,
+  });
   if (run.mode === 'live' && aids.busiestWeek && deps.cliniko) {
     try {
       const busiestWeek = await busyWeekInCliniko(await deps.cliniko(run), aids.busiestWeek, run);
@@ -323,6 +326,7 @@ export async function buildReport(
     source: { system: 'gensolve', file: run.exportFile, sha256: run.sha256 },
     startedAt: run.startedAt,
     finishedAt,
+    timeZone: run.defaultTimeZone,
     entities,
     excluded: run.excluded ?? {},
     problems,

@@ -75,7 +75,11 @@ export async function dryRun(exportPath: string, options: DryRunOptions): Promis
     entities: result.entities,
     excluded: result.excluded,
     problems: result.problems,
-    approvalAids: approvalAids([result.aids], result.problems),
+    timeZone: result.defaultTimeZone,
+    approvalAids: approvalAids([result.aids], result.problems, {
+      practitioner: (id) => result.names.practitioners[id],
+      location: (id) => result.names.locations[id],
+    }),
     arrivals: arrivalCosts(result.aids.attendedByDay ?? {}, {
       setting: options.config.markArrivals,
       exportDate: result.manifest?.exportedAt ?? started.toISOString(),

@@ -85,6 +85,11 @@ export interface ScanResult {
   readonly rowsRead: number;
   readonly defaultBusinessId: string | undefined;
   readonly defaultTimeZone: string;
+  /** Practitioners' and locations' names as exported, by source id: the report shows them. */
+  readonly names: {
+    readonly practitioners: Readonly<Record<string, string>>;
+    readonly locations: Readonly<Record<string, string>>;
+  };
   /** Some appointment's type is missing or unknown: "Migrated appointment" is needed. */
   readonly needsMigratedType: boolean;
   /** What the approval aids are built from. */
@@ -498,6 +503,14 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
     rowsRead,
     defaultBusinessId: locs.defaultBusinessId,
     defaultTimeZone: locs.defaultTimeZone,
+    names: {
+      practitioners: Object.fromEntries(
+        [...prac.refs].flatMap(([id, r]) => (r.name ? [[id, r.name] as const] : [])),
+      ),
+      locations: Object.fromEntries(
+        [...locs.refs].flatMap(([id, r]) => (r.name ? [[id, r.name] as const] : [])),
+      ),
+    },
     needsMigratedType,
     aids: aids.snapshot(),
   };

@@ -42,6 +42,11 @@ export interface SampledAppointment {
   readonly utc: string;
   /** The same instant as the Cliniko business shows it, in its zone. */
   readonly inBusinessZone: string;
+  /** The IANA zone of the Cliniko business it went to. */
+  readonly businessZone?: string;
+  /** Names as exported, filled in by the report. */
+  readonly practitionerName?: string;
+  readonly locationName?: string;
   readonly status: string;
 }
 
@@ -76,7 +81,7 @@ export interface BusyWeek {
   readonly weekEnd: string;
   readonly appointments: number;
   readonly byPractitioner: { sourceId: string; name?: string; source: number; cliniko?: number }[];
-  readonly byLocation: { sourceId: string; source: number; cliniko?: number }[];
+  readonly byLocation: { sourceId: string; name?: string; source: number; cliniko?: number }[];
 }
 
 export interface ApprovalAids {
@@ -257,6 +262,7 @@ export class AidCollector {
       timeZone: a.timeZone,
       utc: a.startsAt,
       inBusinessZone: inZone(a.startsAt, businessZone),
+      businessZone,
       status: a.status,
     });
   }
@@ -308,7 +314,10 @@ export class AidCollector {
 export function approvalAids(
   snapshots: readonly AidsSnapshot[],
   problems: readonly Problem[],
-  names: { practitioner?: (sourceId: string) => string | undefined } = {},
+  names: {
+    practitioner?: (sourceId: string) => string | undefined;
+    location?: (sourceId: string) => string | undefined;
+  } = {},
 ): ApprovalAids {
   const clients = keepLowest(
     snapshots.flatMap((s) => s.clients),
@@ -345,7 +354,10 @@ export function approvalAids(
         }),
       byLocation: Object.entries(w.byLocation)
         .sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))
-        .map(([sourceId, source]) => ({ sourceId, source })),
+        .map(([sourceId, source]) => {
+          const name = names.location?.(sourceId);
+          return { sourceId, ...(name ? { name } : {}), source };
+        }),
     };
   }
   const documents: Record<string, ClientDocuments> = {};
@@ -372,7 +384,15 @@ export function approvalAids(
       snapshots.flatMap((s) => s.appointments),
       (a) => a.sourceId,
       APPOINTMENT_SAMPLE,
-    ),
+    ).map((a) => {
+      const practitionerName = names.practitioner?.(a.practitionerSourceId);
+      const locationName = a.locationSourceId ? names.location?.(a.locationSourceId) : undefined;
+      return {
+        ...a,
+        ...(practitionerName ? { practitionerName } : {}),
+        ...(locationName ? { locationName } : {}),
+      };
+    }),
     dstEdgeCases: problems
       .filter((p) => p.code === 'DST_GAP' || p.code === 'DST_OVERLAP')
       .slice(0, 100)

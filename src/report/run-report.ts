@@ -15,6 +15,8 @@ export interface RunReport {
   readonly source: { readonly system: string; readonly file: string; readonly sha256: string };
   readonly startedAt: string;
   readonly finishedAt: string;
+  /** The clinic's IANA zone (its default business's): the page shows the run's times in it. */
+  readonly timeZone?: string;
   readonly entities: Record<EntityKey, EntityCounts>;
   readonly excluded: Record<string, number>;
   readonly problems: readonly Problem[];

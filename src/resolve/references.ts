@@ -173,7 +173,11 @@ export function resolveLocations(
     zone ??= business?.time_zone_identifier ?? clinicZone;
     if (!zone)
       throw new ConfigError(`location ${loc.sourceId} has no time zone: set "timeZone" in migration.json`);
-    refs.set(loc.sourceId, { timeZone: zone, ...(business ? { businessId: business.id } : {}) });
+    refs.set(loc.sourceId, {
+      timeZone: zone,
+      ...(business ? { businessId: business.id } : {}),
+      ...(loc.name ? { name: loc.name } : {}),
+    });
   }
   if (!clinicZone)
     throw new ConfigError(

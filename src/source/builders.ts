@@ -33,6 +33,8 @@ export interface PractitionerRef {
 export interface LocationRef {
   readonly timeZone: string;
   readonly businessId?: string;
+  /** As exported ("Auckland Central"): shown in the report instead of the source id. */
+  readonly name?: string;
 }
 
 export interface References {
