@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 import { spawnCli } from '../support/spawn-cli.js';
 

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 import { BIN, keylessEnv, spawnCli } from '../support/spawn-cli.js';
 

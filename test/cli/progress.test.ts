@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { duration, runProgress } from '../../src/cli/progress.js';
 
 describe('progress when not on a terminal', () => {

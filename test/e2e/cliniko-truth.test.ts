@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { RunReport } from '../../src/report/run-report.js';
 import type { SandboxSeed } from '../../src/sandbox/seed.js';
 import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
@@ -96,7 +96,7 @@ afterAll(async () => {
   for (const s of sandboxes) await s.close();
 });
 
-describe('state scoped to the Cliniko account', { timeout: 240_000 }, () => {
+describe('state scoped to the Cliniko account', () => {
   it('a rehearsal in a trial account, then production from the same state: production gets everything', async () => {
     const stateDir = join(await tempDir('truth-state-'), 'state');
     const zip = await exportOf(ids(6));
@@ -132,10 +132,10 @@ describe('state scoped to the Cliniko account', { timeout: 240_000 }, () => {
 
     const status = await cli('status', r.runId, '--state-dir', stateDir);
     expect(status.out).toMatch(/Cliniko account Clinic 700002 \(au1, id 700002: Auckland Central\)/);
-  });
+  }, 240_000);
 });
 
-describe('the account is the truth, the state a cache', { timeout: 300_000 }, () => {
+describe('the account is the truth, the state a cache', () => {
   it('the same export after the state is lost creates nothing and counts everything present', async () => {
     const zip = await exportOf(ids(5));
     const clinic = await account('700003');
@@ -152,10 +152,13 @@ describe('the account is the truth, the state a cache', { timeout: 300_000 }, ()
     expect(again.code).toBe(0);
     const r = report('lost-2');
     for (const entity of ['patients', 'appointments', 'letters', 'appointmentTypes'] as const)
-      expect(r.entities[entity], entity).toMatchObject({
-        created: 0,
-        failed: 0,
-        alreadyPresent: r.entities[entity].source - r.entities[entity].skipped - r.entities[entity].invalid,
+      expect({ entity, counts: r.entities[entity] }).toMatchObject({
+        entity,
+        counts: {
+          created: 0,
+          failed: 0,
+          alreadyPresent: r.entities[entity].source - r.entities[entity].skipped - r.entities[entity].invalid,
+        },
       });
     expect(r.entities.patients.alreadyPresent).toBe(5);
     expect(r.entities.appointments.alreadyPresent).toBe(5);
@@ -167,7 +170,7 @@ describe('the account is the truth, the state a cache', { timeout: 300_000 }, ()
     }).toEqual(before);
     expect(r.reconciliation?.patients).toMatchObject({ read: 5, found: 5 });
     expect(r.cliniko.reconciliationRequests).toBeGreaterThan(0);
-  });
+  }, 300_000);
 
   it('a cached id deleted or archived in Cliniko is written again and reported, never counted present', async () => {
     const stateDir = join(await tempDir('truth-state-'), 'state');
@@ -200,10 +203,10 @@ describe('the account is the truth, the state a cache', { timeout: 300_000 }, ()
     expect(
       clinic.state.all('individual_appointments').filter((a) => JSON.stringify(a).includes(`${c3?.id}`)),
     ).toHaveLength(1);
-  });
+  }, 300_000);
 });
 
-describe('probable duplicates', { timeout: 400_000 }, () => {
+describe('probable duplicates', () => {
   const config = async (existingPatients: string) => {
     const path = join(await tempDir('truth-config-'), 'migration.json');
     writeFileSync(path, JSON.stringify({ existingPatients }));
@@ -267,7 +270,7 @@ describe('probable duplicates', { timeout: 400_000 }, () => {
     expect(clinic.state.get('patients', byHand.id)?.old_reference_id).toBe('C2');
     expect(appointmentsOf(clinic, byHand.id)).toHaveLength(1);
     expect(clinic.state.count('patients')).toBe(3);
-  });
+  }, 400_000);
 
   it('a client id that lost its leading zeros is reported, nothing moves; "create" creates it', async () => {
     const stateDir = join(await tempDir('truth-state-'), 'state');
@@ -301,7 +304,7 @@ describe('probable duplicates', { timeout: 400_000 }, () => {
         .map((p) => p.old_reference_id)
         .sort(),
     ).toEqual(['00123', '123']);
-  });
+  }, 400_000);
 });
 
 describe('rollback', { timeout: 300_000 }, () => {

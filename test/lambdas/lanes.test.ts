@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { laneFor, type WriteDeps } from '../../lambdas/write/write-command.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { InMemoryBucketStore, RateLimiter } from '../../src/cliniko/rate-limiter.js';

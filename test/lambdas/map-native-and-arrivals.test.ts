@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { mapBatch } from '../../lambdas/map-batch/map-batch.js';
 import { parseConfig } from '../../src/config/migration-config.js';
 import { answerText } from '../../src/mapping/treatment-notes.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { parseConfig } from '../../src/config/migration-config.js';
 import { arrivalCosts, arrivalsLine, atKeys } from '../../src/migration/arrivals.js';
 import { dryRun } from '../../src/migration/dry-run.js';

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { emptyEntities } from '../../src/migration/entities.js';
 import { estimateLive, liveEstimateLine } from '../../src/migration/live-estimate.js';
 
