@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runLocal } from '../../local/run-local.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import type { Sandbox } from '../../src/sandbox/server.js';

@@ -220,11 +220,14 @@ describe('the state machine definition', () => {
       if (state.Type === 'Task' || state.Type === 'Map') {
         if (caught) {
           const [target, s] = landing(caught.Next);
-          expect(callsReport(s), `${name} → ${target}`).toBe(true);
+          expect({ state: `${name} → ${target}`, callsReport: callsReport(s) }).toEqual({
+            state: `${name} → ${target}`,
+            callsReport: true,
+          });
           expect(s?.Parameters?.['executionFailure.$']).toBe(caught.ResultPath);
           failureReports.add(target);
           const end = s?.Next ? states[s.Next] : undefined;
-          expect(end?.Type, `${target} then fails the execution`).toBe('Fail');
+          expect({ after: target, type: end?.Type }).toEqual({ after: target, type: 'Fail' });
           covered.push(name);
         } else if (state.Type === 'Task' && !insideCaughtMap) covered.push(`UNCAUGHT ${name}`);
       }

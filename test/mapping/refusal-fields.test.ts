@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { sourceFieldOf } from '../../src/mapping/refusal-fields.js';
 
 describe("Cliniko's refused keys, back to source columns", () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '@jest/globals';
 import { entryKey } from '../../src/source/archive.js';
 import { spreadsheetDamage } from '../../src/source/builders.js';
 import { CsvRecordParser } from '../../src/source/csv-records.js';

@@ -81,7 +81,7 @@ export function caseSuite(
     it: (name: string, fn: () => Promise<void> | void) => void;
     beforeAll: (fn: () => Promise<void>, timeout?: number) => void;
     afterAll: (fn: () => Promise<void>) => void;
-    expect: typeof import('vitest').expect;
+    expect: typeof import('@jest/globals').expect;
   },
 ): void {
   const { describe, it, beforeAll, afterAll, expect } = vitest;
