@@ -307,7 +307,7 @@ describe('probable duplicates', () => {
   }, 400_000);
 });
 
-describe('rollback', { timeout: 300_000 }, () => {
+describe('rollback', () => {
   it('archives what a live run created and nothing else, keeps what was edited since, and does nothing the second time', async () => {
     const stateDir = join(await tempDir('truth-state-'), 'state');
     const clinic = await account('700007');
@@ -376,5 +376,5 @@ describe('rollback', { timeout: 300_000 }, () => {
     expect(forced.out).toMatch(/archived 1; already archived 9/);
     expect(clinic.state.get('patients', edited.id)?.archived_at).toBeTruthy();
     expect(clinic.state.get('patients', walkIn.id)?.archived_at).toBeFalsy();
-  });
+  }, 300_000);
 });
