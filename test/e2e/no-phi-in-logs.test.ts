@@ -63,7 +63,7 @@ beforeAll(async () => {
     });
     child.on('close', resolve);
   });
-}, 240_000);
+}, 600_000);
 
 afterAll(async () => {
   await sandbox?.close();

@@ -99,7 +99,7 @@ beforeAll(async () => {
   first = await runLocal({ ...options, wrapWriter: (h) => crashAfterClinikoAnswers(h, direct) }, out);
   sandbox.faults = parseFaults('');
   second = await runLocal(options, out);
-}, 240_000);
+}, 600_000); // two whole runs through faults: generous, since CI shares two cores
 
 afterAll(async () => {
   await sandbox?.close();
