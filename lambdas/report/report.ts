@@ -83,6 +83,46 @@ export interface ReportDeps {
   readonly cliniko?: (run: RunInfo) => Promise<ClinikoClient>;
 }
 
+/** A problem of the whole run (not of a row): the export's key stands for the file, row 0. */
+function runProblem(input: ReportInput, code: string, field: string, message: string): Problem {
+  return {
+    entity: 'run',
+    sourceId: '',
+    file: input.exportKey ?? '',
+    row: 0,
+    field,
+    code,
+    severity: 'error',
+    message,
+  };
+}
+
+/**
+ * The report of a run that stopped before it was recorded (Preflight refused it, or the execution
+ * failed first): status `failed`, nothing done, the given problems (CONTRACT.md §3).
+ */
+function stoppedBeforeRecorded(
+  input: ReportInput,
+  finishedAt: string,
+  reportKey: string,
+  problems: Problem[],
+): { report: RunReport; output: ReportOutput } {
+  const report: RunReport = {
+    runId: input.runId,
+    mode: input.mode ?? 'dry-run',
+    status: 'failed',
+    source: { system: 'gensolve', file: input.exportKey?.split('/').pop() ?? '', sha256: '' },
+    startedAt: finishedAt,
+    finishedAt,
+    entities: emptyEntities(),
+    excluded: {},
+    problems,
+    cliniko: { requests: 0, byStatus: {}, keys: 0, target: '' },
+    summary: { rowsRead: 0, errors: problems.length, warnings: 0, infos: 0, seconds: 0 },
+  };
+  return { report, output: { runId: input.runId, status: 'failed', reportKey, failed: 0 } };
+}
+
 export async function buildReport(
   input: ReportInput,
   deps: ReportDeps,
@@ -90,42 +130,12 @@ export async function buildReport(
   const finishedAt = deps.now().toISOString();
   const reportKey = keys.report(input.clinicId, input.runId, 'report.json');
   if (input.failures?.length) {
-    const report: RunReport = {
-      runId: input.runId,
-      mode: input.mode ?? 'dry-run',
-      status: 'failed',
-      source: { system: 'gensolve', file: input.exportKey?.split('/').pop() ?? '', sha256: '' },
-      startedAt: finishedAt,
-      finishedAt,
-      entities: emptyEntities(),
-      excluded: {},
-      problems: input.failures.map((message) => ({
-        entity: 'run',
-        sourceId: '',
-        file: input.exportKey ?? '',
-        row: 0,
-        field: '',
-        code: 'PREFLIGHT_FAILED',
-        severity: 'error',
-        message,
-      })),
-      cliniko: { requests: 0, byStatus: {}, keys: 0, target: '' },
-      summary: { rowsRead: 0, errors: input.failures.length, warnings: 0, infos: 0, seconds: 0 },
-    };
-    return { report, output: { runId: input.runId, status: 'failed', reportKey, failed: 0 } };
+    const problems = input.failures.map((message) => runProblem(input, 'PREFLIGHT_FAILED', '', message));
+    return stoppedBeforeRecorded(input, finishedAt, reportKey, problems);
   }
 
   const failure: Problem | undefined = input.executionFailure
-    ? {
-        entity: 'run',
-        sourceId: '',
-        file: input.exportKey ?? '',
-        row: 0,
-        field: input.failedState ?? '',
-        code: 'EXECUTION_FAILED',
-        severity: 'error',
-        message: failureLine(input),
-      }
+    ? runProblem(input, 'EXECUTION_FAILED', input.failedState ?? '', failureLine(input))
     : undefined;
   let run: RunInfo;
   try {
@@ -133,20 +143,7 @@ export async function buildReport(
   } catch (err) {
     // The run stopped before it was recorded: the report says so, with nothing done.
     if (!failure) throw err;
-    const report: RunReport = {
-      runId: input.runId,
-      mode: input.mode ?? 'dry-run',
-      status: 'failed',
-      source: { system: 'gensolve', file: input.exportKey?.split('/').pop() ?? '', sha256: '' },
-      startedAt: finishedAt,
-      finishedAt,
-      entities: emptyEntities(),
-      excluded: {},
-      problems: [failure],
-      cliniko: { requests: 0, byStatus: {}, keys: 0, target: '' },
-      summary: { rowsRead: 0, errors: 1, warnings: 0, infos: 0, seconds: 0 },
-    };
-    return { report, output: { runId: input.runId, status: 'failed', reportKey, failed: 0 } };
+    return stoppedBeforeRecorded(input, finishedAt, reportKey, [failure]);
   }
   const entities = emptyEntities();
   const enqueued: Partial<Record<EntityKey, number>> = {};

@@ -132,25 +132,13 @@ export async function writeCommand(
         });
         outcome = 'updated';
       }
-    } else if (link) {
-      // `existingPatients: "link"`: the clinic's own Cliniko patient is adopted, given the source
-      // id when it has none (so a later run finds it), and everything else is written under it.
-      if (link.setReference && cmd.payload.kind === 'patient')
+    } else if (link || adopted) {
+      // Either `existingPatients: "link"` adopts the clinic's own Cliniko patient (given the source
+      // id when it has none, so a later run finds it), or reconciliation found the record in the
+      // account under its natural key: adopted, never created twice.
+      if (link?.setReference && cmd.payload.kind === 'patient')
         await client.setPatientReference(link.clinikoId, cmd.payload.body.old_reference_id);
-      clinikoId = link.clinikoId;
-      steps = ADOPTED_STEPS;
-      outcome = 'alreadyPresent';
-      entryRunId = FOUND_IN_CLINIKO;
-      await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
-        clinikoId,
-        hash: '',
-        runId: FOUND_IN_CLINIKO,
-        at: deps.now().toISOString(),
-        steps: ADOPTED_STEPS,
-      });
-    } else if (adopted) {
-      // Reconciliation found it in the account under its natural key: adopted, never created twice.
-      clinikoId = adopted;
+      clinikoId = link?.clinikoId ?? adopted ?? '';
       steps = ADOPTED_STEPS;
       outcome = 'alreadyPresent';
       entryRunId = FOUND_IN_CLINIKO;
