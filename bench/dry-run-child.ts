@@ -1,6 +1,6 @@
-import { connectCliniko } from '../src/cli/cliniko-connection.js';
+import { connectCliniko } from '../apps/cli/cliniko-connection.js';
+import { dryRun } from '../src/batch/dry-run.js';
 import { parseConfig } from '../src/config/migration-config.js';
-import { dryRun } from '../src/migration/dry-run.js';
 import { loadProfile } from '../src/source/profile.js';
 
 /** Runs one dry run in its own process so its peak RSS is its own; prints figures as JSON. */

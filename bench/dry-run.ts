@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateExport } from '../src/generate/generate-export.js';
+import { generateExport } from '../apps/generate/generate-export.js';
 
 /**
  * Dry-runs a generated export of 10,000 patients and 150,000 appointments (plus contacts, notes,

@@ -1,6 +1,6 @@
+import type { ClinicalNote } from '../src/core/canonical.js';
 import { bundleNotes } from '../src/documents/note-bundles.js';
 import { renderNotesPdf } from '../src/documents/notes-pdf.js';
-import type { ClinicalNote } from '../src/model/canonical.js';
 
 /**
  * Renders clinical notes to PDFs as the mappers do (one bundle per patient) and prints notes

@@ -1,10 +1,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runLocal } from '../local/run-local.js';
-import { generateExport, sandboxSeedForGenerated } from '../src/generate/generate-export.js';
-import { ENTITY_KEYS } from '../src/migration/entities.js';
-import { startSandbox } from '../src/sandbox/server.js';
+import { generateExport, sandboxSeedForGenerated } from '../apps/generate/generate-export.js';
+import { runLocal } from '../apps/local/run-local.js';
+import { startSandbox } from '../apps/sandbox/server.js';
+import { ENTITY_KEYS } from '../src/core/entities.js';
 
 /**
  * A live run of a generated 2,000-patient export through the local pipeline into the sandbox.

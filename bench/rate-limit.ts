@@ -1,6 +1,6 @@
+import { startSandbox } from '../apps/sandbox/server.js';
 import { ClinikoClient } from '../src/cliniko/client.js';
 import { InMemoryBucketStore, RateLimiter } from '../src/cliniko/rate-limiter.js';
-import { startSandbox } from '../src/sandbox/server.js';
 
 /**
  * Drives the token bucket against the sandbox's fixed-window limit for several windows and

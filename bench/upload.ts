@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import yazl from 'yazl';
-import { startSandbox } from '../src/sandbox/server.js';
+import { startSandbox } from '../apps/sandbox/server.js';
 
 /**
  * Streams a 200 MB upload from an export zip through Cliniko's attachment flow (the sandbox's)

@@ -1,4 +1,4 @@
-import type { CommandQueue, StatusStore } from '../../src/pipeline/ports.js';
+import type { CommandQueue, StatusStore } from '../../src/ports/ports.js';
 
 /**
  * Has everything enqueued so far been written (or refused)? The state machine polls this between

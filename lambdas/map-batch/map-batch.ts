@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto';
+import { type PlannedRecord, processRow, type TableName, tableInfo } from '../../src/batch/row-processing.js';
+import { nativeNotes } from '../../src/config/migration-config.js';
+import type { Appointment as ClinicalAppointment, ClinicalNote, Patient } from '../../src/core/canonical.js';
+import { DateOrderEvidence, exportDateOf } from '../../src/core/values.js';
 import { bundleNotes, noteGlyphProblems } from '../../src/documents/note-bundles.js';
 import { renderNotesPdf } from '../../src/documents/notes-pdf.js';
+import { arrivalToMark, recentSince } from '../../src/mapping/arrivals.js';
 import {
   MIGRATED_TYPE_NAME,
   mapAppointment,
@@ -10,36 +15,28 @@ import {
   migratedAppointmentType,
 } from '../../src/mapping/cliniko-bodies.js';
 import { templateBody, templateName, treatmentNoteBody } from '../../src/mapping/treatment-notes.js';
-import { arrivalToMark, recentSince } from '../../src/migration/arrivals.js';
-import {
-  type PlannedRecord,
-  processRow,
-  type TableName,
-  tableInfo,
-} from '../../src/migration/row-processing.js';
-import type { Appointment as ClinicalAppointment, ClinicalNote, Patient } from '../../src/model/canonical.js';
 import {
   type BatchCounts,
   type BlobStore,
   batchName,
   type CommandQueue,
   keys,
+  MIGRATED_TYPE_BATCH,
   type Problem,
   type RecordOutcome,
   type RowBatch,
   type RunInfo,
   type StatusStore,
+  TEMPLATES_BATCH,
   type WriteCommand,
   type WritePayload,
-} from '../../src/pipeline/ports.js';
+} from '../../src/ports/ports.js';
 import { type AccountPatientRef, DuplicateIndex } from '../../src/reconcile/duplicates.js';
+import { accountKeys } from '../../src/reconcile/resources.js';
 import { AidCollector } from '../../src/report/approval-aids.js';
 import { type ArchiveEntry, entryKey, safeEntryPath } from '../../src/source/archive.js';
-import type { References } from '../../src/source/builders.js';
 import type { SourceProfile } from '../../src/source/profile.js';
-import { DateOrderEvidence, exportDateOf } from '../../src/source/values.js';
-import { MIGRATED_TYPE_BATCH, nativeNotes, TEMPLATES_BATCH } from '../plan/plan.js';
-import { accountKeys } from '../reconcile/reconcile.js';
+import type { References } from '../../src/translate/builders.js';
 
 /**
  * A mapper: one batch of rows → outcomes, problems and (in a live run) write commands. Parents

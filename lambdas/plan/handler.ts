@@ -1,4 +1,4 @@
-import { ENV } from '../shared/env.js';
+import { ENV } from '../../src/core/environment.js';
 import { log, runtime } from '../shared/runtime.js';
 import { type PlanInput, type PlanOutput, plan } from './plan.js';
 

@@ -1,22 +1,25 @@
 import { createHash } from 'node:crypto';
+import { PHASES, type Phase, processRow, TABLES } from '../../src/batch/row-processing.js';
+import { archiveProblems, countExcluded } from '../../src/batch/scan-export.js';
+import { nativeNotes } from '../../src/config/migration-config.js';
+import type { EntityKey } from '../../src/core/entities.js';
+import { DateOrderEvidence } from '../../src/core/values.js';
 import { TemplateCollector } from '../../src/mapping/treatment-notes.js';
-import type { EntityKey } from '../../src/migration/entities.js';
-import { PHASES, type Phase, processRow, TABLES } from '../../src/migration/row-processing.js';
-import { archiveProblems, countExcluded } from '../../src/migration/scan-export.js';
-import { findTable, splitTable } from '../../src/migration/split-table.js';
 import {
   type BatchCounts,
   type BlobStore,
   keys,
+  MIGRATED_TYPE_BATCH,
   type Problem,
   type RowBatch,
   type StatusStore,
-} from '../../src/pipeline/ports.js';
+  TEMPLATES_BATCH,
+} from '../../src/ports/ports.js';
 import { openZipSource } from '../../src/source/archive.js';
-import type { References } from '../../src/source/builders.js';
 import type { SourceRow } from '../../src/source/csv.js';
 import type { SourceProfile } from '../../src/source/profile.js';
-import { DateOrderEvidence } from '../../src/source/values.js';
+import { findTable, splitTable } from '../../src/source/split-table.js';
+import type { References } from '../../src/translate/builders.js';
 
 /**
  * Plan: streams every table of the export from the bucket once and splits it into batches of
@@ -36,14 +39,6 @@ export interface PlanDeps {
   readonly profile: SourceProfile;
   readonly batchSize?: number;
 }
-
-/** The batch that asks for the "Migrated appointment" type, when some appointment needs it. */
-export const MIGRATED_TYPE_BATCH = 'migrated-appointment-type';
-/** The batch that writes the treatment note templates native notes are based on. */
-export const TEMPLATES_BATCH = 'treatment-note-templates';
-
-/** Native notes: Cliniko treatment notes (with or without the PDF archive). */
-export const nativeNotes = (mode: string) => mode === 'native' || mode === 'native+pdf';
 
 export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput> {
   const run = await deps.store.getRun(input.runId);

@@ -1,6 +1,12 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import {
+  checkIsExport,
+  checkRefusals,
+  ExportRefusedError,
+  readReferenceTables,
+} from '../../src/batch/scan-export.js';
+import {
   AccountMismatchError,
   type ClinikoAccount,
   identifyAccount,
@@ -10,14 +16,7 @@ import { keyLabel } from '../../src/cliniko/api-key.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
 import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
-import {
-  checkIsExport,
-  checkRefusals,
-  ExportRefusedError,
-  readManifest,
-  readReferenceTables,
-} from '../../src/migration/scan-export.js';
-import type { ApprovalMarker } from '../../src/pipeline/approval.js';
+import type { ApprovalMarker } from '../../src/core/approval.js';
 import {
   type BlobStore,
   type ClinikoCredentials,
@@ -27,10 +26,11 @@ import {
   type RunMode,
   type SecretSource,
   type StatusStore,
-} from '../../src/pipeline/ports.js';
+} from '../../src/ports/ports.js';
 import { RECONCILE_ORDER, type ResourceName } from '../../src/reconcile/resources.js';
 import { resolveLocations, resolvePractitioners } from '../../src/resolve/references.js';
 import { ArchiveError, openZipSource } from '../../src/source/archive.js';
+import { readManifest } from '../../src/source/manifest.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 
 /**

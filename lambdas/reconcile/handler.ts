@@ -1,6 +1,7 @@
 import type { ClinikoClient } from '../../src/cliniko/client.js';
+import type { ReconcileOutput } from '../../src/reconcile/resources.js';
 import { clinikoFor, flushRequests, log, runtime } from '../shared/runtime.js';
-import { type ReconcileInput, type ReconcileOutput, reconcile } from './reconcile.js';
+import { type ReconcileInput, reconcile } from './reconcile.js';
 
 const seen = new Map<ClinikoClient, Record<string, number>>();
 

@@ -8,12 +8,14 @@ import {
   type Problem,
   type RunInfo,
   type StatusStore,
-} from '../../src/pipeline/ports.js';
+} from '../../src/ports/ports.js';
 import type { AccountPatientRef } from '../../src/reconcile/duplicates.js';
 import {
   AccountRecord,
+  accountKeys,
   naturalKeyHash,
   RECONCILE_ORDER,
+  type ReconcileOutput,
   type ResourceName,
   resource,
 } from '../../src/reconcile/resources.js';
@@ -33,17 +35,6 @@ export interface ReconcileInput {
   readonly resource: ResourceName;
 }
 
-export interface ReconcileOutput {
-  readonly resource: ResourceName;
-  /** Records of the resource read from the account (archived ones included). */
-  readonly read: number;
-  readonly requests: number;
-  /** Cached ids no longer in the account: forgotten, created again. */
-  readonly notInCliniko: number;
-  /** Records in the account the id map did not know: adopted by natural key. */
-  readonly found: number;
-}
-
 export interface ReconcileDeps {
   readonly store: StatusStore;
   readonly blobs: BlobStore;
@@ -52,13 +43,6 @@ export interface ReconcileDeps {
 
 /** A patient of the account as the probable-duplicate check reads it (no more than it needs). */
 export type AccountPatient = AccountPatientRef;
-
-/** Where reconciliation leaves what later steps read: the account's patients, each resource's figures. */
-export const accountKeys = {
-  patients: (runId: string) => `work/${runId}/account/patients.json`,
-  summary: (runId: string, name: ResourceName) => `work/${runId}/account/${name}.summary.json`,
-  liveIds: (runId: string, name: ResourceName) => `work/${runId}/account/${name}.ids.json`,
-};
 
 export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Promise<ReconcileOutput> {
   const run = await deps.store.getRun(input.runId);

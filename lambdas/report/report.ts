@@ -1,13 +1,9 @@
+import { dateOrderProblems } from '../../src/batch/scan-export.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
-import { arrivalCosts, mergeAttended } from '../../src/migration/arrivals.js';
-import {
-  ENTITY_KEYS,
-  type EntityCounts,
-  type EntityKey,
-  emptyEntities,
-} from '../../src/migration/entities.js';
-import { dateOrderProblems } from '../../src/migration/scan-export.js';
-import { SIGNED_OFF_TAG } from '../../src/pipeline/approval.js';
+import { SIGNED_OFF_TAG } from '../../src/core/approval.js';
+import { ENTITY_KEYS, type EntityCounts, type EntityKey, emptyEntities } from '../../src/core/entities.js';
+import { DateOrderEvidence } from '../../src/core/values.js';
+import { arrivalCosts, mergeAttended } from '../../src/mapping/arrivals.js';
 import {
   type BlobStore,
   batchName,
@@ -16,20 +12,13 @@ import {
   type Problem,
   type RunInfo,
   type StatusStore,
-} from '../../src/pipeline/ports.js';
-import { RECONCILE_ORDER } from '../../src/reconcile/resources.js';
+} from '../../src/ports/ports.js';
+import { accountKeys, RECONCILE_ORDER, type ReconcileOutput } from '../../src/reconcile/resources.js';
 import { type AidsSnapshot, approvalAids } from '../../src/report/approval-aids.js';
 import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
 import { busyWeekInCliniko } from '../../src/report/busy-week.js';
-import {
-  blockingReasons,
-  problemsCsv,
-  type RunReport,
-  reportHtml,
-  withChecklist,
-} from '../../src/report/run-report.js';
-import { DateOrderEvidence } from '../../src/source/values.js';
-import { accountKeys, type ReconcileOutput } from '../reconcile/reconcile.js';
+import { reportHtml, withChecklist } from '../../src/report/report-files.js';
+import { blockingReasons, problemsCsv, type RunReport } from '../../src/report/run-report.js';
 
 /**
  * The run's report, built from what the status table and the bucket hold: every batch's counts,

@@ -1,16 +1,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { clinikoFactory } from '../../src/adapters/aws/cliniko-factory.js';
+import { DynamoBucketStore } from '../../src/adapters/aws/dynamo-bucket-store.js';
+import { DynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
+import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
+import { SecretsManagerSource } from '../../src/adapters/aws/secrets-source.js';
+import { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
-import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/pipeline/ports.js';
+import { ENV, requireEnv } from '../../src/core/environment.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/ports/ports.js';
 import { loadProfile } from '../../src/source/profile.js';
-import { clinikoFactory } from './cliniko-factory.js';
-import { DynamoBucketStore } from './dynamo-bucket-store.js';
-import { DynamoStatusStore } from './dynamo-status-store.js';
-import { ENV, requireEnv } from './env.js';
-import { S3BlobStore } from './s3-blob-store.js';
 import { safeLog } from './safe-log.js';
-import { SecretsManagerSource } from './secrets-source.js';
-import { SqsCommandQueue } from './sqs-command-queue.js';
 
 /**
  * What every handler wires in, built once per container at cold start from validated

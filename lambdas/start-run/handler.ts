@@ -1,6 +1,6 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { ENV, requireEnv } from '../shared/env.js';
+import { ENV, requireEnv } from '../../src/core/environment.js';
 import { log } from '../shared/runtime.js';
 import { runStartFor } from './start-run.js';
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { APPROVAL_SUFFIX } from '../../src/pipeline/approval.js';
+import { APPROVAL_SUFFIX } from '../../src/core/approval.js';
 
 /**
  * Decides what a newly created object in the bucket starts. An export under

@@ -1,13 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
-import type { RunInfo, WriteCommand } from '../../src/pipeline/ports.js';
+import { ENV } from '../../src/core/environment.js';
+import type { RunInfo, WriteCommand } from '../../src/ports/ports.js';
 import { type ExportArchive, openZipSource } from '../../src/source/archive.js';
-import { ENV } from '../shared/env.js';
 import { clinikoFor, flushRequests, log, onRuntimeReset, runtime } from '../shared/runtime.js';
 import { errorName } from '../shared/safe-log.js';
-import type { SqsCommandQueue } from '../shared/sqs-command-queue.js';
 import { DeferredWrite, writeCommand } from './write-command.js';
 
 /**

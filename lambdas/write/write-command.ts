@@ -10,7 +10,7 @@ import {
 } from '../../src/cliniko/errors.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import { sourceFieldOf } from '../../src/mapping/refusal-fields.js';
-import type { IdMapEntry, StatusStore, WriteCommand, WriteResult } from '../../src/pipeline/ports.js';
+import type { IdMapEntry, StatusStore, WriteCommand, WriteResult } from '../../src/ports/ports.js';
 import { naturalKeyHash, resourceOfCommand } from '../../src/reconcile/resources.js';
 
 /**

@@ -20,7 +20,7 @@ import {
 } from 'aws-cdk-lib/aws-stepfunctions';
 import { LambdaInvoke } from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import type { Construct } from 'constructs';
-import { PHASES } from '../../src/migration/row-processing.js';
+import { PHASES } from '../../src/batch/row-processing.js';
 
 /**
  * The state machine, in JSONPath and with batch keys passed to each Map through ItemsPath, so the

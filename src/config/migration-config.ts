@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { isValidTimeZone } from '../source/timezone.js';
+import { isValidTimeZone } from '../core/time-zone.js';
 
 /**
  * `migration.json`: how one clinic's export maps onto its Cliniko account. Every field is
@@ -167,3 +167,6 @@ export function businessOverride(
     ? { id: entry }
     : { ...(entry.id ? { id: entry.id } : {}), ...(entry.timeZone ? { timeZone: entry.timeZone } : {}) };
 }
+
+/** Native notes: Cliniko treatment notes (with or without the PDF archive). */
+export const nativeNotes = (mode: string) => mode === 'native' || mode === 'native+pdf';

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { MigrationConfig } from '../config/migration-config.js';
-import type * as M from '../model/canonical.js';
-import type { Problem } from '../report/problem.js';
+import type * as M from '../core/canonical.js';
+import type { Problem } from '../core/problem.js';
 import { uncovered } from './fonts.js';
 import { displayDate, sortNotes } from './notes-pdf.js';
 

@@ -5,8 +5,8 @@ import type {
   IndividualAppointmentCancelBody,
   PatientBody,
 } from '../cliniko/schemas.js';
-import type * as M from '../model/canonical.js';
-import type { Severity } from '../report/problem.js';
+import type * as M from '../core/canonical.js';
+import type { Severity } from '../core/problem.js';
 
 /**
  * Canonical records → Cliniko request bodies, following CLINIKO_API.md. Ids of other records come

@@ -1,5 +1,5 @@
+import type * as M from '../core/canonical.js';
 import { displayDate } from '../documents/notes-pdf.js';
-import type * as M from '../model/canonical.js';
 
 /**
  * Clinical notes as native Cliniko treatment notes (CLINIKO_API.md §2.11–2.12): one template per

@@ -1,4 +1,4 @@
-import type { Patient } from '../model/canonical.js';
+import type { Patient } from '../core/canonical.js';
 
 /** A patient of the Cliniko account, as reconciliation saved it for this check. */
 export interface AccountPatientRef {

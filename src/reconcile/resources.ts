@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ClinikoId, idFromLink, LinkObject } from '../cliniko/schemas.js';
-import type { CountedEntity, WriteCommand } from '../pipeline/ports.js';
+import type { CountedEntity, WriteCommand } from '../ports/ports.js';
 
 /**
  * The records a run writes, one entry per Cliniko resource: how the account's copies are listed
@@ -213,3 +213,21 @@ export const resourcesOf = (entity: CountedEntity): ReconciledResource[] =>
 
 /** A natural key as it is stored: fixed length, whatever the description or names hold. */
 export const naturalKeyHash = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 40);
+
+export interface ReconcileOutput {
+  readonly resource: ResourceName;
+  /** Records of the resource read from the account (archived ones included). */
+  readonly read: number;
+  readonly requests: number;
+  /** Cached ids no longer in the account: forgotten, created again. */
+  readonly notInCliniko: number;
+  /** Records in the account the id map did not know: adopted by natural key. */
+  readonly found: number;
+}
+
+/** Where reconciliation leaves what later steps read: the account's patients, each resource's figures. */
+export const accountKeys = {
+  patients: (runId: string) => `work/${runId}/account/patients.json`,
+  summary: (runId: string, name: ResourceName) => `work/${runId}/account/${name}.summary.json`,
+  liveIds: (runId: string, name: ResourceName) => `work/${runId}/account/${name}.ids.json`,
+};

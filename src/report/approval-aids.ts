@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
+import type * as M from '../core/canonical.js';
+import type { Problem } from '../core/problem.js';
+import { countAttended } from '../mapping/arrivals.js';
 import { mapPatient } from '../mapping/cliniko-bodies.js';
-import { countAttended } from '../migration/arrivals.js';
-import type * as M from '../model/canonical.js';
-import type { Problem } from './problem.js';
 
 /**
  * What a clinic checks by hand before it signs off (anchors.md §5.1), done for it: 20 clients

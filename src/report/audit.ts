@@ -1,4 +1,4 @@
-import type { RunInfo, WriteOutcome } from '../pipeline/ports.js';
+import type { RunInfo, WriteOutcome } from '../ports/ports.js';
 import { csvCell } from './run-report.js';
 
 /**

@@ -1,10 +1,12 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { ArrivalCosts } from '../migration/arrivals.js';
-import type { EntityCounts, EntityKey } from '../migration/entities.js';
+import type { EntityCounts, EntityKey } from '../core/entities.js';
+import type { Problem } from '../core/problem.js';
+import type { ArrivalCosts } from '../mapping/arrivals.js';
 import type { ApprovalAids } from './approval-aids.js';
-import type { Problem } from './problem.js';
-import { type ChecklistItem, followUpChecklist, reportHtml } from './report-page.js';
+
+export interface ChecklistItem {
+  readonly item: string;
+  readonly detail: string;
+}
 
 /** report.json: the machine-readable truth of a run (CONTRACT.md §3). */
 export interface RunReport {
@@ -74,13 +76,6 @@ export function blockingReasons(problems: readonly Problem[]): string[] {
     .map((p) => p.message);
 }
 
-/** The report as written: with its follow-up checklist. */
-export function withChecklist(report: RunReport): RunReport {
-  return { ...report, checklist: followUpChecklist(report) };
-}
-
-export { reportHtml };
-
 const CSV_COLUMNS = ['entity', 'sourceId', 'file', 'row', 'field', 'code', 'severity', 'message'] as const;
 
 /** A cell that a spreadsheet would run as a formula is prefixed with a quote. */
@@ -94,21 +89,4 @@ export function problemsCsv(problems: readonly Problem[]): string {
   const lines = [CSV_COLUMNS.join(',')];
   for (const p of problems) lines.push(CSV_COLUMNS.map((c) => csvCell(p[c])).join(','));
   return `${lines.join('\r\n')}\r\n`;
-}
-
-/** A self-contained page: no scripts or styles fetched from anywhere. */
-export async function writeReportFiles(
-  dir: string,
-  report: RunReport,
-): Promise<{ json: string; csv: string; html: string }> {
-  await mkdir(dir, { recursive: true });
-  const files = {
-    json: join(dir, 'report.json'),
-    csv: join(dir, 'problems.csv'),
-    html: join(dir, 'report.html'),
-  };
-  await writeFile(files.json, `${JSON.stringify(withChecklist(report), null, 2)}\n`);
-  await writeFile(files.csv, problemsCsv(report.problems));
-  await writeFile(files.html, reportHtml(report));
-  return files;
 }

@@ -1,8 +1,8 @@
 import { businessOverride, ConfigError, type MigrationConfig } from '../config/migration-config.js';
-import type * as M from '../model/canonical.js';
-import type { Severity } from '../report/problem.js';
-import type { LocationRef, PractitionerRef } from '../source/builders.js';
-import { isValidTimeZone } from '../source/timezone.js';
+import type * as M from '../core/canonical.js';
+import type { Severity } from '../core/problem.js';
+import { isValidTimeZone } from '../core/time-zone.js';
+import type { LocationRef, PractitionerRef } from '../translate/builders.js';
 
 /**
  * Matches the export's practitioners and locations to what the clinic set up in Cliniko (the API

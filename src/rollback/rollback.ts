@@ -1,6 +1,6 @@
 import type { ClinikoClient } from '../cliniko/client.js';
 import { ClinikoNotFoundError } from '../cliniko/errors.js';
-import type { CountedEntity, RunInfo, StatusStore } from '../pipeline/ports.js';
+import type { CountedEntity, RunInfo, StatusStore } from '../ports/ports.js';
 import { AccountRecord, type ResourceName, ROLLBACK_ORDER, resourcesOf } from '../reconcile/resources.js';
 
 /**

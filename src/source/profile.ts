@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ENTITY_KEYS } from '../migration/entities.js';
+import { ENTITY_KEYS } from '../core/entities.js';
 import gensolve from './profiles/gensolve.json' with { type: 'json' };
 
 /**

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
-import { buildProgram } from '../../src/cli/main.js';
+import { buildProgram } from '../../apps/cli/main.js';
 import { cli } from '../support/cli.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { startSandbox } from '../../src/sandbox/server.js';
+import { startSandbox } from '../../apps/sandbox/server.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 import { keylessEnv, spawnCli } from '../support/spawn-cli.js';
 

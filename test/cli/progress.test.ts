@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { duration, runProgress } from '../../src/cli/progress.js';
+import { duration, runProgress } from '../../apps/cli/progress.js';
 
 describe('progress when not on a terminal', () => {
   it('prints a line when a phase starts and ends and about one every 30 s, with the rate and an estimate', () => {

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { NO_FAULTS } from '../../src/sandbox/faults.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import { startSandbox } from '../../src/sandbox/server.js';
+import { NO_FAULTS } from '../../apps/sandbox/faults.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
+import { startSandbox } from '../../apps/sandbox/server.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 import { keylessEnv, spawnCli } from '../support/spawn-cli.js';
 

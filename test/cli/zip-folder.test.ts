@@ -1,8 +1,8 @@
 import { rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { sha256Of } from '../../src/cli/local-registry.js';
-import { zipFolder } from '../../src/cli/zip-folder.js';
+import { sha256Of } from '../../apps/cli/local-registry.js';
+import { zipFolder } from '../../apps/cli/zip-folder.js';
 import { BASE, csv, writeFolder } from '../support/exports.js';
 
 describe('an unpacked export, zipped for the pipeline', () => {

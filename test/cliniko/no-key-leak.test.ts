@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import { parseFaults } from '../../apps/sandbox/faults.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
-import { parseFaults } from '../../src/sandbox/faults.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
 import { clientFor, TEST_KEY, withSandbox } from '../support/sandbox.js';
 
 /** Every way a key could leak: the key, its body without the shard, and its Basic header. */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import type { ClinicalNote } from '../../src/core/canonical.js';
 import { bundleNotes, noteGlyphProblems } from '../../src/documents/note-bundles.js';
 import { type NoteForPdf, printable, renderNotesPdf } from '../../src/documents/notes-pdf.js';
-import type { ClinicalNote } from '../../src/model/canonical.js';
 import { pdfPages, squeeze } from '../support/pdf-text.js';
 
 const WORLD = [

@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { SandboxSeed } from '../../apps/sandbox/seed.js';
+import { type Sandbox, startSandbox } from '../../apps/sandbox/server.js';
 import type { RunReport } from '../../src/report/run-report.js';
-import type { SandboxSeed } from '../../src/sandbox/seed.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { runLocal } from '../../local/run-local.js';
+import { runLocal } from '../../apps/local/run-local.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
+import { startSandbox } from '../../apps/sandbox/server.js';
 import type { RunReport } from '../../src/report/run-report.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import { startSandbox } from '../../src/sandbox/server.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { type LocalRunResult, runLocal } from '../../local/run-local.js';
+import { type LocalRunResult, runLocal } from '../../apps/local/run-local.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
+import { startSandbox } from '../../apps/sandbox/server.js';
 import { answerText } from '../../src/mapping/treatment-notes.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import { startSandbox } from '../../src/sandbox/server.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 
 /**

@@ -1,9 +1,9 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { generateExport, sandboxSeedForGenerated } from '../../src/generate/generate-export.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import { startSandbox } from '../../src/sandbox/server.js';
+import { generateExport, sandboxSeedForGenerated } from '../../apps/generate/generate-export.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
+import { startSandbox } from '../../apps/sandbox/server.js';
 import { csvRecordsOf, tempDir } from '../support/exports.js';
 
 /**

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import type { Sandbox } from '../../apps/sandbox/server.js';
+import { startSandbox } from '../../apps/sandbox/server.js';
 import type { RunReport } from '../../src/report/run-report.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import { startSandbox } from '../../src/sandbox/server.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 

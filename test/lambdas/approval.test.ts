@@ -4,9 +4,9 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
+import { approveDeployed, deployedStatus } from '../../apps/cli/deployed-runs.js';
 import { approvalRefusal, type PreflightInput } from '../../lambdas/preflight/preflight.js';
-import { approveDeployed, deployedStatus } from '../../src/cli/deployed-runs.js';
-import type { ApprovalMarker } from '../../src/pipeline/approval.js';
+import type { ApprovalMarker } from '../../src/core/approval.js';
 
 const SHA = 'a'.repeat(64);
 const input: PreflightInput = {

@@ -13,7 +13,7 @@ import type {
   RunInfo,
   StatusStore,
   WriteCommand,
-} from '../../src/pipeline/ports.js';
+} from '../../src/ports/ports.js';
 import { loadProfile } from '../../src/source/profile.js';
 
 /**

@@ -13,7 +13,7 @@ import type {
   StatusStore,
   WriteCommand,
   WriteResult,
-} from '../../src/pipeline/ports.js';
+} from '../../src/ports/ports.js';
 import { loadProfile } from '../../src/source/profile.js';
 
 /** A mapper of notes in a live run, on in-memory stores: bundles, known notes, and a PDF that fails. */

@@ -11,9 +11,9 @@ import {
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { WriteCommand } from '../../src/pipeline/ports.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
-import { startSandbox } from '../../src/sandbox/server.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
+import { startSandbox } from '../../apps/sandbox/server.js';
+import type { WriteCommand } from '../../src/ports/ports.js';
 
 /**
  * The writer handler with the AWS SDK mocked (DynamoDB, SQS, Secrets Manager) and Cliniko played

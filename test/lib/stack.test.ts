@@ -2,8 +2,8 @@ import { describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
+import { LOCAL_STACK, stateMachineDefinition, synthTemplate } from '../../apps/local/template.js';
 import { MigrationStack, writerConcurrency } from '../../lib/migration-stack.js';
-import { LOCAL_STACK, stateMachineDefinition, synthTemplate } from '../../local/template.js';
 
 function synth() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });

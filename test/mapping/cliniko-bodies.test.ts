@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
+import type * as M from '../../src/core/canonical.js';
 import {
   mapAppointment,
   mapAppointmentType,
   mapContact,
   mapPatient,
 } from '../../src/mapping/cliniko-bodies.js';
-import type * as M from '../../src/model/canonical.js';
-import { cancellationCode } from '../../src/source/builders.js';
+import { cancellationCode } from '../../src/translate/builders.js';
 import { requestErrors } from '../support/openapi.js';
 
 const patient: M.Patient = {

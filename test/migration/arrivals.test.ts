@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
+import { dryRun } from '../../src/batch/dry-run.js';
 import { parseConfig } from '../../src/config/migration-config.js';
-import { arrivalCosts, arrivalsLine, atKeys } from '../../src/migration/arrivals.js';
-import { dryRun } from '../../src/migration/dry-run.js';
+import { arrivalCosts, arrivalsLine, atKeys } from '../../src/mapping/arrivals.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { BASE, csv, writeZip } from '../support/exports.js';
 import { clientFor, testSeed, withSandbox } from '../support/sandbox.js';

@@ -1,11 +1,11 @@
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
+import { generateExport } from '../../apps/generate/generate-export.js';
+import { readClinikoReference } from '../../src/batch/dry-run.js';
+import { ExportRefusedError, type ScannedRecord, scanExport } from '../../src/batch/scan-export.js';
 import { ConfigError, parseConfig } from '../../src/config/migration-config.js';
-import { generateExport } from '../../src/generate/generate-export.js';
-import { readClinikoReference } from '../../src/migration/dry-run.js';
-import { accountedFor, ENTITY_KEYS } from '../../src/migration/entities.js';
-import { ExportRefusedError, type ScannedRecord, scanExport } from '../../src/migration/scan-export.js';
-import * as M from '../../src/model/canonical.js';
+import * as M from '../../src/core/canonical.js';
+import { accountedFor, ENTITY_KEYS } from '../../src/core/entities.js';
 import { approvalAids } from '../../src/report/approval-aids.js';
 import { openArchive } from '../../src/source/archive.js';
 import { loadProfile } from '../../src/source/profile.js';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { emptyEntities } from '../../src/migration/entities.js';
-import { estimateLive, liveEstimateLine } from '../../src/migration/live-estimate.js';
+import { emptyEntities } from '../../src/core/entities.js';
+import { estimateLive, liveEstimateLine } from '../../src/report/live-estimate.js';
 
 const planned = (counts: Record<string, number>) => {
   const e = emptyEntities();

@@ -1,9 +1,9 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Sandbox } from '../../apps/sandbox/server.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoBadRequestError, ClinikoValidationError } from '../../src/cliniko/errors.js';
 import { idFromLink } from '../../src/cliniko/schemas.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
 import { clientFor, OTHER_KEY, TEST_KEY, withSandbox } from '../support/sandbox.js';
 
 const UA = 'contract tests (tests@example.com)';

@@ -1,8 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { parseFaults } from '../../apps/sandbox/faults.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
 import type { RetryEvent } from '../../src/cliniko/client.js';
 import { InMemoryBucketStore, RateLimiter } from '../../src/cliniko/rate-limiter.js';
-import { parseFaults } from '../../src/sandbox/faults.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
 import { clientFor, TEST_KEY, withSandbox } from '../support/sandbox.js';
 
 let sandbox: Sandbox | undefined;

@@ -1,8 +1,8 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import type { Sandbox } from '../../apps/sandbox/server.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { nodeTransport } from '../../src/cliniko/transport.js';
-import type { Sandbox } from '../../src/sandbox/server.js';
 import { requestErrors, responseErrors } from '../support/openapi.js';
 import { clientFor, TEST_KEY, withSandbox } from '../support/sandbox.js';
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
+import { parseDate } from '../../src/core/values.js';
 import { entryKey } from '../../src/source/archive.js';
-import { spreadsheetDamage } from '../../src/source/builders.js';
 import { CsvRecordParser } from '../../src/source/csv-records.js';
 import { MixedDecoder } from '../../src/source/encoding.js';
-import { parseDate } from '../../src/source/values.js';
+import { spreadsheetDamage } from '../../src/translate/builders.js';
 
 /** Each kind of real-world damage beyond its case: other columns, other files, other splits. */
 describe('kinds of damage', () => {

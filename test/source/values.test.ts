@@ -1,12 +1,12 @@
 import { describe, expect, it } from '@jest/globals';
-import { localToUtc } from '../../src/source/timezone.js';
+import { localToUtc } from '../../src/core/time-zone.js';
 import {
   DateOrderEvidence,
   parseBoolean,
   parseDate,
   parseDateTime,
   parseTime,
-} from '../../src/source/values.js';
+} from '../../src/core/values.js';
 
 const utc = (date: string, time: string, zone: string) => {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number];

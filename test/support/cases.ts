@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LocalRunResult, runLocal } from '../../local/run-local.js';
+import { type LocalRunResult, runLocal } from '../../apps/local/run-local.js';
+import type { SandboxSeed } from '../../apps/sandbox/seed.js';
+import { type Sandbox, startSandbox } from '../../apps/sandbox/server.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
-import type { Problem } from '../../src/report/problem.js';
-import type { SandboxSeed } from '../../src/sandbox/seed.js';
-import { type Sandbox, startSandbox } from '../../src/sandbox/server.js';
+import type { Problem } from '../../src/core/problem.js';
 import { tempDir } from './exports.js';
 
 /** The real-world input cases (`../shared/cases/`), copied into the project's fixtures. */

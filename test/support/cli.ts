@@ -1,4 +1,4 @@
-import { main } from '../../src/cli/main.js';
+import { main } from '../../apps/cli/main.js';
 
 /** Runs the CLI in this process: its exit code, what it printed, and what it said on stderr. */
 export async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {

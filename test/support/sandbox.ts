@@ -1,6 +1,6 @@
+import type { SandboxSeed } from '../../apps/sandbox/seed.js';
+import { type Sandbox, type SandboxOptions, startSandbox } from '../../apps/sandbox/server.js';
 import { ClinikoClient, type ClinikoClientOptions } from '../../src/cliniko/client.js';
-import type { SandboxSeed } from '../../src/sandbox/seed.js';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/sandbox/server.js';
 
 export const TEST_KEY = 'MxJrZXkiOiI1Njd1amJmZTQ1NyJ9-Zm9vYmFy-au2';
 export const OTHER_KEY = 'T3RoZXJVc2VyS2V5MTIzNDU2Nzg5MA-au2';

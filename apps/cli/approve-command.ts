@@ -1,0 +1,63 @@
+import { ENTITY_KEYS } from '../../src/core/entities.js';
+import { configSummary } from './approval-binding.js';
+import { type Approval, LocalRegistry, stateDirOf } from './local-registry.js';
+import type { ApproveOptions } from './options.js';
+
+/**
+ * Sign-off of a dry run. On this machine it is recorded beside the run's state, and a
+ * `run --mode live --require-approval` of the same export (same sha256) then proceeds. With
+ * `--stack` it drops the `approved` marker beside the export in the deployed bucket, which starts
+ * the live run there (its Preflight checks the sha256 against the approved dry run).
+ */
+export async function approveCommand(
+  runId: string,
+  options: ApproveOptions,
+  out: (line: string) => void,
+): Promise<number> {
+  const { stack, by } = options;
+  const stateDir = stateDirOf(options);
+  if (stack) {
+    const { approveDeployed } = await import('./deployed-runs.js');
+    const marker = await approveDeployed(stack, runId, by);
+    out(`Approved dry run ${runId}: s3://${marker.bucket}/${marker.key} starts its live run.`);
+    return 0;
+  }
+  const registry = new LocalRegistry(stateDir);
+  const approval = await registry.approve(runId, by);
+  out(
+    `Approved dry run ${runId} of ${approval.exportFile} (sha256 ${approval.sha256.slice(0, 12)}…) by ${by}.`,
+  );
+  // Sign-off is the clinic's call, but it should see what it signs off on.
+  const entities = (await registry.getRun(runId))?.entities;
+  const invalid = entities ? ENTITY_KEYS.reduce((n, k) => n + entities[k].invalid, 0) : 0;
+  if (invalid)
+    out(
+      `Note: the dry run found ${invalid} rows that cannot be migrated; they stay behind (see its report).`,
+    );
+  if (approval.config) out(`Configuration signed off: ${configSummary(approval.config)}.`);
+  if (approval.target) out(`Cliniko account signed off: ${approval.target.description}.`);
+  out('The live run of the same export, with the same configuration into the same account:');
+  out(`  ${liveCommand(approval)}`);
+  return 0;
+}
+
+/** The exact command that runs the approved export live (paths absolute, as the dry run had them). */
+export function liveCommand(approval: Approval): string {
+  const inv = approval.invocation;
+  if (!inv) return `cliniko-migrate run ${quote(approval.exportFile)} --mode live --require-approval`;
+  return [
+    'cliniko-migrate run',
+    quote(inv.exportPath),
+    ...(inv.configPath ? ['--config', quote(inv.configPath)] : []),
+    '--mode live --require-approval',
+    '--state-dir',
+    quote(inv.stateDir),
+    ...(inv.sandbox ? ['--sandbox'] : []),
+    ...(inv.clinikoUrl ? ['--cliniko-url', quote(inv.clinikoUrl)] : []),
+  ].join(' ');
+}
+
+/** A shell word: quoted when it holds anything a shell would split or expand. */
+function quote(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}

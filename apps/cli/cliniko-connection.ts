@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { keyLabel } from '../../src/cliniko/api-key.js';
+import { ClinikoClient } from '../../src/cliniko/client.js';
+import { InMemoryBucketStore, RateLimiter } from '../../src/cliniko/rate-limiter.js';
+import type * as M from '../../src/core/canonical.js';
+import { isValidTimeZone } from '../../src/core/time-zone.js';
+import type { ClinikoCredentials } from '../../src/ports/ports.js';
+import { type Sandbox, startSandbox } from '../sandbox/server.js';
+
+/**
+ * Where a run's Cliniko is: a real account (CLINIKO_API_KEY, or CLINIKO_API_KEYS for several
+ * users; CLINIKO_BASE_URL or --cliniko-url to override the shard host), or an embedded sandbox,
+ * seeded from the export's locations and practitioners as a clinic is asked to set them up.
+ */
+export interface ClinikoConnection {
+  readonly client: ClinikoClient;
+  /** What the pipeline's secret holds for this connection. */
+  readonly credentials: ClinikoCredentials;
+  readonly keys: number;
+  readonly target: string;
+  readonly sandbox?: Sandbox;
+  close(): Promise<void>;
+}
+
+export function configuredKeys(env: NodeJS.ProcessEnv = process.env): string[] {
+  const many =
+    env.CLINIKO_API_KEYS?.split(',')
+      .map((k) => k.trim())
+      .filter(Boolean) ?? [];
+  if (many.length) return many;
+  return env.CLINIKO_API_KEY?.trim() ? [env.CLINIKO_API_KEY.trim()] : [];
+}
+
+export async function connectCliniko(options: {
+  sandbox: boolean;
+  clinikoUrl?: string;
+  exportRefs: { locations: M.Location[]; practitioners: M.Practitioner[] };
+  clinicTimeZone: string | undefined;
+  /**
+   * The configuration presumes the clinic created a practitioner named "Former practitioner"
+   * (`unmatchedPractitioners: "former-practitioner"`): the embedded sandbox is given one.
+   */
+  formerPractitioner?: boolean;
+  /** Requests per minute per user the embedded sandbox allows (Cliniko: 200). */
+  sandboxRateLimit?: number;
+  env?: NodeJS.ProcessEnv;
+}): Promise<ClinikoConnection> {
+  const env = options.env ?? process.env;
+  const keys = configuredKeys(env);
+  const userAgent = env.CLINIKO_USER_AGENT;
+  if (!options.sandbox && keys.length) {
+    const [key] = keys as [string];
+    const client = new ClinikoClient({
+      apiKey: key,
+      ...(options.clinikoUrl || env.CLINIKO_BASE_URL
+        ? { baseUrl: options.clinikoUrl ?? env.CLINIKO_BASE_URL }
+        : {}),
+      ...(userAgent ? { userAgent } : {}),
+      limiter: new RateLimiter(new InMemoryBucketStore(), `key${keyLabel(key)}`),
+    });
+    const baseUrl = options.clinikoUrl ?? env.CLINIKO_BASE_URL;
+    const credentials: ClinikoCredentials = {
+      apiKeys: keys,
+      ...(userAgent ? { userAgent } : {}),
+      ...(baseUrl ? { baseUrl } : {}),
+    };
+    return { client, credentials, keys: keys.length, target: client.baseUrl, close: async () => {} };
+  }
+  const apiKey = `${randomBytes(20).toString('hex')}-au1`;
+  const sandbox = await startSandbox({
+    seed: {
+      users: [
+        {
+          first_name: 'Migration',
+          last_name: 'Operator',
+          role: 'administrator',
+          is_practitioner: false,
+          api_key: apiKey,
+        },
+      ],
+      businesses: sandboxBusinesses(options.exportRefs.locations, options.clinicTimeZone),
+      practitioners: [
+        ...options.exportRefs.practitioners.map((p) => ({
+          first_name: p.firstName,
+          last_name: p.lastName,
+          active: !p.inactive,
+        })),
+        ...(options.formerPractitioner
+          ? [{ first_name: 'Former', last_name: 'practitioner', active: true }]
+          : []),
+      ],
+    },
+    attachmentProcessingMs: 50,
+    rateLimit: options.sandboxRateLimit ?? 200,
+  });
+  const client = new ClinikoClient({
+    apiKey,
+    baseUrl: sandbox.baseUrl,
+    ...(userAgent ? { userAgent } : {}),
+    limiter: new RateLimiter(new InMemoryBucketStore(), 'sandbox', {
+      limit: options.sandboxRateLimit ?? 200,
+    }),
+  });
+  return {
+    client,
+    credentials: { apiKeys: [apiKey], baseUrl: sandbox.baseUrl, ...(userAgent ? { userAgent } : {}) },
+    keys: 1,
+    target: `embedded sandbox ${sandbox.baseUrl}`,
+    sandbox,
+    close: () => sandbox.close(),
+  };
+}
+
+/** One business per active location (all of them if none is active), in the location's zone. */
+function sandboxBusinesses(locations: readonly M.Location[], clinicZone: string | undefined) {
+  const active = locations.filter((l) => !l.inactive);
+  const chosen = active.length ? active : locations;
+  if (!chosen.length)
+    return [{ business_name: 'Clinic', ...(clinicZone ? { time_zone_identifier: clinicZone } : {}) }];
+  return chosen.map((l) => {
+    const zone = l.timeZone && isValidTimeZone(l.timeZone) ? l.timeZone : clinicZone;
+    return { business_name: l.name, ...(zone ? { time_zone_identifier: zone } : {}) };
+  });
+}

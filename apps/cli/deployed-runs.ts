@@ -1,0 +1,87 @@
+import { DynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
+import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
+import { approvalMarkerKey } from '../../src/core/approval.js';
+import type { EntityCounts, EntityKey } from '../../src/core/entities.js';
+import { keys, type RunInfo } from '../../src/ports/ports.js';
+import { deployedStack } from './deployed-stack.js';
+import { ApprovalError, type LocalRunRecord } from './local-registry.js';
+
+/** `status` and `approve` against a deployed stack: its status table and bucket. */
+async function runOf(stackName: string, runId: string) {
+  const stack = await deployedStack(stackName);
+  const store = new DynamoStatusStore(stack.table);
+  let run: RunInfo;
+  try {
+    run = await store.getRun(runId);
+  } catch {
+    throw new ApprovalError(`no run ${runId} in stack ${stackName}`);
+  }
+  return { stack, store, run };
+}
+
+const FINISHED = new Set(['succeeded', 'finished-with-failures']);
+
+export async function approveDeployed(
+  stackName: string,
+  runId: string,
+  by: string,
+): Promise<{ bucket: string; key: string }> {
+  const { stack, run } = await runOf(stackName, runId);
+  if (run.mode !== 'dry-run')
+    throw new ApprovalError(`run ${runId} is a live run; only a dry run is approved`);
+  if (!FINISHED.has(run.status ?? ''))
+    throw new ApprovalError(
+      `dry run ${runId} is ${run.status ?? 'not finished'}; approve it once it has finished`,
+    );
+  const key = approvalMarkerKey(run.exportKey);
+  await new S3BlobStore().putJson(stack.bucket, key, {
+    runId,
+    sha256: run.sha256,
+    approvedBy: by,
+    approvedAt: new Date().toISOString(),
+  });
+  return { bucket: stack.bucket, key };
+}
+
+export async function deployedStatus(stackName: string, runId: string): Promise<LocalRunRecord> {
+  const { stack, store, run } = await runOf(stackName, runId);
+  const state = FINISHED.has(run.status ?? '')
+    ? (run.status as 'succeeded' | 'finished-with-failures')
+    : run.status === 'failed'
+      ? 'failed'
+      : 'running';
+  const base = {
+    runId,
+    mode: run.mode,
+    exportFile: run.exportFile,
+    sha256: run.sha256,
+    state,
+    startedAt: run.startedAt,
+    updatedAt: new Date().toISOString(),
+    ...(run.account ? { account: run.account } : {}),
+  } as const;
+  if (state !== 'running') {
+    const report = await new S3BlobStore().getJson<{ entities: Record<EntityKey, EntityCounts> }>(
+      stack.bucket,
+      keys.report(run.clinicId, runId, 'report.json'),
+    );
+    return {
+      ...base,
+      ...(report ? { entities: report.entities } : {}),
+      reportDir: `s3://${stack.bucket}/${keys.report(run.clinicId, runId, '')}`,
+    };
+  }
+  const [batches, totals] = await Promise.all([store.listBatchCounts(runId), store.writeTotals(runId)]);
+  const progress: Record<string, { enqueued: number; finished: number }> = {};
+  for (const b of batches) {
+    const e = progress[b.counts.entity] ?? { enqueued: 0, finished: 0 };
+    e.enqueued += b.counts.enqueued;
+    progress[b.counts.entity] = e;
+  }
+  for (const [entity, t] of Object.entries(totals)) {
+    const e = progress[entity] ?? { enqueued: 0, finished: 0 };
+    e.finished += (t?.created ?? 0) + (t?.alreadyPresent ?? 0) + (t?.updated ?? 0) + (t?.failed ?? 0);
+    progress[entity] = e;
+  }
+  return { ...base, phase: run.status ?? '', progress };
+}

@@ -1,0 +1,149 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { ClinikoAccount } from '../../src/cliniko/account.js';
+import type { EntityCounts, EntityKey } from '../../src/core/entities.js';
+import type { ConfigBinding, TargetBinding } from './approval-binding.js';
+
+/**
+ * What one machine remembers of its runs: each run's state and progress (for `status`, read
+ * while the run goes on) and the dry runs the clinic signed off (for `approve` and
+ * `run --mode live --require-approval`). Plain JSON files under the state folder.
+ */
+export const DEFAULT_STATE_DIR = '.cliniko-migrate';
+
+export interface LocalRunRecord {
+  readonly runId: string;
+  readonly mode: 'dry-run' | 'live';
+  readonly exportFile: string;
+  readonly sha256: string;
+  readonly state: 'running' | 'succeeded' | 'finished-with-failures' | 'failed' | 'blocked' | 'interrupted';
+  readonly startedAt: string;
+  /** The process running it: a `running` record whose process is gone was cut off. */
+  readonly pid?: number;
+  /** What the run was given, so `approve` can print the live command that follows. */
+  readonly invocation?: RunInvocation;
+  /** The effective configuration and the Cliniko account: what an approval binds. */
+  readonly config?: ConfigBinding;
+  readonly target?: TargetBinding;
+  readonly updatedAt: string;
+  /** The phase being written and, per entity, records written (or refused) of those queued. */
+  readonly phase?: string;
+  readonly progress?: Record<string, { readonly enqueued: number; readonly finished: number }>;
+  readonly entities?: Record<EntityKey, EntityCounts>;
+  readonly reportDir?: string;
+  /** The Cliniko account the run read and wrote (its approvals and state belong to it). */
+  readonly account?: ClinikoAccount;
+}
+
+/** The arguments that locate a run's inputs, as absolute paths. */
+export interface RunInvocation {
+  readonly exportPath: string;
+  readonly configPath?: string;
+  readonly stateDir: string;
+  readonly clinikoUrl?: string;
+  readonly sandbox: boolean;
+}
+
+export interface Approval {
+  readonly runId: string;
+  readonly sha256: string;
+  readonly exportFile: string;
+  readonly approvedAt: string;
+  readonly approvedBy: string;
+  readonly config?: ConfigBinding;
+  readonly target?: TargetBinding;
+  readonly invocation?: RunInvocation;
+  readonly account?: ClinikoAccount;
+}
+
+export class ApprovalError extends Error {
+  override name = 'ApprovalError';
+}
+
+export class LocalRegistry {
+  constructor(readonly dir: string) {}
+
+  private runPath(runId: string): string {
+    if (!/^[\w.-]+$/.test(runId)) throw new ApprovalError(`"${runId}" is not a run id`);
+    return join(this.dir, 'runs', `${runId}.json`);
+  }
+
+  async putRun(record: LocalRunRecord): Promise<void> {
+    await writeJson(this.runPath(record.runId), record);
+  }
+
+  async getRun(runId: string): Promise<LocalRunRecord | undefined> {
+    return readJson<LocalRunRecord>(this.runPath(runId));
+  }
+
+  /** Signs a dry run off: only a dry run that finished, and only for the export it read. */
+  async approve(runId: string, by: string, now = new Date()): Promise<Approval> {
+    const run = await this.getRun(runId);
+    if (!run)
+      throw new ApprovalError(`no run ${runId} in ${this.dir} (is --state-dir the one the run used?)`);
+    if (run.mode !== 'dry-run')
+      throw new ApprovalError(`run ${runId} is a live run; only a dry run is approved`);
+    if (run.state === 'running') throw new ApprovalError(`dry run ${runId} has not finished`);
+    if (run.state === 'blocked')
+      throw new ApprovalError(
+        `dry run ${runId} is blocked: its checklist leaves it unable to go live (see its report); fix what it lists in Cliniko or migration.json and run the dry run again`,
+      );
+    if (run.state === 'interrupted')
+      throw new ApprovalError(
+        `dry run ${runId} was interrupted before it finished; run the same command again to finish it, then approve`,
+      );
+    if (run.state === 'failed')
+      throw new ApprovalError(
+        `dry run ${runId} stopped before it checked the export; fix what it reported and run it again`,
+      );
+    const approval: Approval = {
+      runId,
+      sha256: run.sha256,
+      exportFile: run.exportFile,
+      approvedAt: now.toISOString(),
+      approvedBy: by,
+      ...(run.config ? { config: run.config } : {}),
+      ...(run.target ? { target: run.target } : {}),
+      ...(run.invocation ? { invocation: run.invocation } : {}),
+      ...(run.account ? { account: run.account } : {}),
+    };
+    await writeJson(join(this.dir, 'approvals', `${run.sha256}.json`), approval);
+    return approval;
+  }
+
+  /** The approval of this export's dry run; the live run checks it was for this account (run-command). */
+  async approvalFor(sha256: string): Promise<Approval | undefined> {
+    if (!/^[0-9a-f]{64}$/.test(sha256)) return undefined;
+    return readJson<Approval>(join(this.dir, 'approvals', `${sha256}.json`));
+  }
+}
+
+export async function sha256Of(path: string): Promise<string> {
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+async function writeJson(path: string, value: unknown): Promise<void> {
+  await mkdir(join(path, '..'), { recursive: true });
+  // Written whole and renamed, so `status` never reads half a file.
+  const temp = `${path}.${process.pid}.tmp`;
+  await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
+  await rename(temp, path);
+}
+
+async function readJson<T>(path: string): Promise<T | undefined> {
+  try {
+    return JSON.parse(await readFile(path, 'utf8')) as T;
+  } catch (err) {
+    if ((err as { code?: string }).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** The state folder a command uses: `--state-dir`, else `.cliniko-migrate/` in the working directory. */
+export function stateDirOf(options: { readonly stateDir?: string | undefined }): string {
+  return resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+}

@@ -1,0 +1,170 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { describeAccount, identifyAccount } from '../../src/cliniko/account.js';
+import { ClinikoClient } from '../../src/cliniko/client.js';
+import type { ClinikoCredentials, StatusStore } from '../../src/ports/ports.js';
+import { type RollbackReport, rollback, rollbackCsv } from '../../src/rollback/rollback.js';
+import { configuredKeys } from './cliniko-connection.js';
+import { UsageError } from './errors.js';
+import { DEFAULT_STATE_DIR, LocalRegistry } from './local-registry.js';
+
+export interface RollbackOptions {
+  readonly stateDir?: string;
+  readonly stack?: string;
+  readonly dryRun: boolean;
+  readonly force: boolean;
+  readonly clinikoUrl?: string;
+}
+
+/**
+ * `rollback <runId>` (CONTRACT.md §1): archives what a live run created, from this machine's
+ * state (`--state-dir`, with the keys in CLINIKO_API_KEY(S)) or from a deployed stack (`--stack`,
+ * with the clinic's keys from Secrets Manager). The keys must belong to the run's Cliniko account.
+ * Writes rollback.json and rollback.csv beside the run's report. Exit 0 when nothing failed, 1
+ * when a record could not be archived, 2 on unusable arguments or state.
+ */
+export async function rollbackCommand(
+  runId: string,
+  options: RollbackOptions,
+  out: (line: string) => void,
+): Promise<number> {
+  if (options.stack && options.stateDir)
+    throw new UsageError('rollback reads a run from --state-dir or from --stack, not both');
+  const opened = options.stack
+    ? await openDeployed(options.stack, runId)
+    : await openLocal(resolve(options.stateDir ?? DEFAULT_STATE_DIR), runId, options.clinikoUrl);
+  try {
+    const run = await opened.store.getRun(runId).catch(() => {
+      throw new UsageError(`run ${runId} is not in ${opened.where}`);
+    });
+    const keys = opened.credentials.apiKeys;
+    const first = keys[0];
+    if (!first)
+      throw new UsageError("rollback needs the Cliniko API key of the run's account (CLINIKO_API_KEY)");
+    const client = new ClinikoClient({
+      apiKey: first,
+      ...(opened.credentials.baseUrl ? { baseUrl: opened.credentials.baseUrl } : {}),
+      ...(opened.credentials.userAgent ? { userAgent: opened.credentials.userAgent } : {}),
+    });
+    const account = await identifyAccount([client], []);
+    if (account.shard !== run.account.shard || account.id !== run.account.id)
+      throw new UsageError(
+        `the key belongs to Cliniko account ${account.shard} ${account.subdomain ?? account.id}, but run ${runId} wrote to ${describeAccount(run.account)}: rollback archives only in the run's own account`,
+      );
+    out(
+      `${options.dryRun ? 'Dry run of the rollback (nothing is archived)' : 'Rollback'} of run ${runId} in Cliniko account ${describeAccount(run.account)}.`,
+    );
+    const report = await rollback({
+      runId,
+      store: opened.store,
+      client,
+      dryRun: options.dryRun,
+      force: options.force,
+    });
+    const where = await opened.save(report);
+    summarise(report, out);
+    out(`Rollback report: ${where}`);
+    return report.counts.failed ? 1 : 0;
+  } finally {
+    await opened.close();
+  }
+}
+
+function summarise(report: RollbackReport, out: (line: string) => void): void {
+  const c = report.counts;
+  out(
+    report.dryRun
+      ? `would archive ${c.wouldArchive}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; gone ${c.missing}; failed ${c.failed}`
+      : `archived ${c.archived}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; gone ${c.missing}; failed ${c.failed}`,
+  );
+  for (const i of report.items.filter((x) => x.outcome === 'changed' || x.outcome === 'failed'))
+    out(`  ${i.outcome}: ${i.resource} ${i.clinikoId} (source ${i.sourceIds.join(', ')}): ${i.reason ?? ''}`);
+}
+
+interface Opened {
+  readonly store: StatusStore;
+  readonly credentials: ClinikoCredentials;
+  readonly where: string;
+  save(report: RollbackReport): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** This machine's state: the status table kept under the state folder (the run must have used it). */
+async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): Promise<Opened> {
+  const record = await new LocalRegistry(stateDir).getRun(runId);
+  if (!record) throw new UsageError(`no run ${runId} in ${stateDir} (is --state-dir the one the run used?)`);
+  const apiKeys = configuredKeys();
+  const baseUrl = clinikoUrl ?? process.env.CLINIKO_BASE_URL;
+  const { startEmulators } = await import('../local/emulators.js');
+  const { DynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
+  const emulators = await startEmulators({ statePath: join(stateDir, 'status-table') });
+  const dynamo = new DynamoDBClient({
+    endpoint: emulators.endpoints.dynamodb,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  const tables = (await dynamo.send(new ListTablesCommand({}))).TableNames ?? [];
+  const table = tables.find((t) => t.endsWith('-local'));
+  if (!table) {
+    await emulators.stop();
+    throw new UsageError(
+      `${stateDir} holds no status table: rollback needs a live run made with this --state-dir`,
+    );
+  }
+  const reportDir = record.reportDir ?? join(stateDir, 'rollbacks', runId);
+  return {
+    store: new DynamoStatusStore(table, dynamo),
+    credentials: {
+      apiKeys,
+      ...(baseUrl ? { baseUrl } : {}),
+      ...(process.env.CLINIKO_USER_AGENT ? { userAgent: process.env.CLINIKO_USER_AGENT } : {}),
+    },
+    where: stateDir,
+    save: async (report) => {
+      await mkdir(reportDir, { recursive: true });
+      const json = join(reportDir, 'rollback.json');
+      await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
+      await writeFile(join(reportDir, 'rollback.csv'), rollbackCsv(report));
+      return json;
+    },
+    close: async () => {
+      dynamo.destroy();
+      await emulators.stop();
+    },
+  };
+}
+
+/** A deployed stack: its status table, the clinic's keys in Secrets Manager, reports in its bucket. */
+async function openDeployed(stackName: string, runId: string): Promise<Opened> {
+  const { deployedStack } = await import('./deployed-stack.js');
+  const { DynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
+  const { SecretsManagerSource } = await import('../../src/adapters/aws/secrets-source.js');
+  const { S3BlobStore } = await import('../../src/adapters/aws/s3-blob-store.js');
+  const { secretPrefix } = await import('../../lib/migration-stack.js');
+  const { keys } = await import('../../src/ports/ports.js');
+  const stack = await deployedStack(stackName);
+  const store = new DynamoStatusStore(stack.table, new DynamoDBClient({}));
+  const run = await store.getRun(runId).catch(() => {
+    throw new UsageError(`run ${runId} is not in stack ${stackName}'s table`);
+  });
+  const credentials = await new SecretsManagerSource(secretPrefix(stackName)).credentials(run.clinicId);
+  return {
+    store,
+    credentials,
+    where: `stack ${stackName}`,
+    save: async (report) => {
+      const blobs = new S3BlobStore();
+      const key = keys.report(run.clinicId, runId, 'rollback.json');
+      await blobs.putJson(stack.bucket, key, report);
+      await blobs.putText(
+        stack.bucket,
+        keys.report(run.clinicId, runId, 'rollback.csv'),
+        rollbackCsv(report),
+        'text/csv; charset=utf-8',
+      );
+      return `s3://${stack.bucket}/${key}`;
+    },
+    close: async () => undefined,
+  };
+}

@@ -1,0 +1,443 @@
+import { mkdir, rm } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { dryRun } from '../../src/batch/dry-run.js';
+import type { ScanProgress } from '../../src/batch/scan-export.js';
+import { checkIsExport, checkRefusals, readReferenceTables } from '../../src/batch/scan-export.js';
+import { type ClinikoAccount, describeAccount, identifyAccount } from '../../src/cliniko/account.js';
+import type { MigrationConfig } from '../../src/config/migration-config.js';
+import { loadConfig } from '../../src/config/migration-config.js';
+import { ENTITY_KEYS } from '../../src/core/entities.js';
+import { arrivalsLine, atKeys } from '../../src/mapping/arrivals.js';
+import { estimateLive, liveEstimateLine } from '../../src/report/live-estimate.js';
+import { writeReportFiles } from '../../src/report/report-files.js';
+import { blockingReasons, type RunReport } from '../../src/report/run-report.js';
+import { openArchive } from '../../src/source/archive.js';
+import { readManifest } from '../../src/source/manifest.js';
+import type { SourceProfile } from '../../src/source/profile.js';
+import { loadProfile } from '../../src/source/profile.js';
+import {
+  type ConfigBinding,
+  configBinding,
+  configDifferences,
+  type TargetBinding,
+  targetBinding,
+} from './approval-binding.js';
+import { type ClinikoConnection, configuredKeys, connectCliniko } from './cliniko-connection.js';
+import { printEntityTable } from './entity-table.js';
+import { UsageError } from './errors.js';
+import {
+  type Approval,
+  ApprovalError,
+  DEFAULT_STATE_DIR,
+  LocalRegistry,
+  type LocalRunRecord,
+  type RunInvocation,
+  sha256Of,
+} from './local-registry.js';
+import type { RunOptions } from './options.js';
+import { runProgress } from './progress.js';
+import { asZip } from './zip-folder.js';
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** Plain progress lines: one per 10,000 rows and one when a table is done. */
+export function progressPrinter(out: (line: string) => void): (p: ScanProgress) => void {
+  const started = Date.now();
+  return (p) => {
+    const seconds = (Date.now() - started) / 1000;
+    out(
+      `  ${p.done ? 'read' : '…'} ${p.table} (${p.file}): ${fmt(p.rows)} rows${p.done ? '' : ` after ${seconds.toFixed(1)} s`}`,
+    );
+  };
+}
+
+/** `run`: the options as CONTRACT.md §1 names them, parsed by `main`. */
+export async function runCommand(
+  exportPath: string,
+  values: RunOptions,
+  out: (line: string) => void,
+): Promise<number> {
+  const mode = values.mode;
+  const config = await loadConfig(values.config);
+  const profile = loadProfile('gensolve');
+  if (values.inProcess) {
+    if (mode !== 'dry-run') throw new UsageError('--in-process runs dry runs only');
+    return inProcessDryRun(resolve(exportPath), values, config, profile, out);
+  }
+  const sandboxLimit = values.sandboxRateLimit;
+
+  // The export is checked before anything starts, so bad input fails fast with exit code 2.
+  const archive = await openArchive(resolve(exportPath));
+  let exportRefs: Awaited<ReturnType<typeof readReferenceTables>>;
+  try {
+    checkRefusals(profile, await readManifest(archive), exportPath);
+    checkIsExport(profile, archive, exportPath);
+    exportRefs = await readReferenceTables(archive, profile, config, () => undefined);
+  } finally {
+    await archive.close();
+  }
+  const useSandbox = chooseSandbox(values);
+  const connection = await connectCliniko({
+    sandbox: useSandbox,
+    ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
+    exportRefs,
+    clinicTimeZone: config.timeZone,
+    formerPractitioner: config.unmatchedPractitioners === 'former-practitioner',
+    sandboxRateLimit: sandboxLimit,
+  });
+  let account: ClinikoAccount;
+  try {
+    account = await identifyAccount([connection.client], await connection.client.listBusinesses());
+  } catch (err) {
+    await connection.close();
+    throw err;
+  }
+  out(
+    `${mode === 'live' ? 'Live run' : 'Dry run (nothing is written to Cliniko)'} of ${exportPath} into ${connection.target}, Cliniko account ${describeAccount(account)}.`,
+  );
+  let zip: string | undefined;
+  let stopProgress = () => {};
+  const interrupt = new InterruptGuard();
+  try {
+    zip = await asZip(resolve(exportPath));
+    const stateDir = resolve(values.stateDir ?? DEFAULT_STATE_DIR);
+    const registry = new LocalRegistry(stateDir);
+    const sha256 = await sha256Of(zip);
+    const bindings = {
+      config: configBinding(config),
+      target: targetBinding({
+        sandbox: Boolean(connection.sandbox),
+        baseUrl: connection.credentials.baseUrl ?? connection.client.baseUrl,
+        apiKeys: connection.credentials.apiKeys,
+      }),
+    };
+    const invocation: RunInvocation = {
+      exportPath: resolve(exportPath),
+      ...(values.config ? { configPath: resolve(values.config) } : {}),
+      stateDir,
+      ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
+      sandbox: Boolean(connection.sandbox),
+    };
+    if (mode === 'live' && values.requireApproval) {
+      const approval = await registry.approvalFor(sha256);
+      if (!approval)
+        throw new ApprovalError(
+          `${exportPath} (sha256 ${sha256.slice(0, 12)}…) has no approved dry run: run it with --mode dry-run, check its report, then \`cliniko-migrate approve <runId>\``,
+        );
+      refuseUnlessBound(approval, { ...bindings, account });
+      out(
+        `Approved: dry run ${approval.runId}, signed off by ${approval.approvedBy} at ${approval.approvedAt}.`,
+      );
+    }
+    const startedAt = new Date().toISOString();
+    let record: LocalRunRecord | undefined;
+    const base = (runId: string): LocalRunRecord => ({
+      runId,
+      mode,
+      exportFile: basename(exportPath),
+      sha256,
+      state: 'running',
+      startedAt,
+      updatedAt: startedAt,
+      pid: process.pid,
+      invocation,
+      ...bindings,
+      account,
+    });
+    // Ctrl-C (or SIGTERM) records the run `interrupted` with its counts so far, and exits 130.
+    interrupt.arm(async (signal) => {
+      if (record) {
+        const { pid: _pid, ...rest } = record;
+        await registry.putRun({ ...rest, state: 'interrupted', updatedAt: new Date().toISOString() });
+      }
+      console.error(
+        `\ncliniko-migrate: ${signal}: run ${record?.runId ?? '(not started)'} stopped and recorded interrupted. Run the same command again to resume: records already written are not written twice.`,
+      );
+    });
+    const progress = runProgress({
+      tty: process.stdout.isTTY === true,
+      out,
+      limitPerMinute: (connection.sandbox ? sandboxLimit : 200) * connection.credentials.apiKeys.length,
+    });
+    stopProgress = () => progress.stop();
+    const { runLocal } = await import('../local/run-local.js');
+    const result = await runLocal(
+      {
+        exportZip: zip,
+        ...(values.config ? { configJson: resolve(values.config) } : {}),
+        mode,
+        credentials: connection.credentials,
+        rateLimitPerMinute: connection.sandbox ? sandboxLimit : 200,
+        // The status table (and the clinic's id map) outlives the run, so a later export adds only
+        // what is new; an embedded sandbox lives for one run, so its ids are not kept.
+        ...(values.stateDir || !connection.sandbox
+          ? { statePath: await prepareStateDir(join(stateDir, 'status-table')) }
+          : {}),
+        onProgress: (line) => progress.line(line),
+        onStatus: async (status) => {
+          progress.status(status);
+          record = {
+            ...(record ?? base(status.runId)),
+            updatedAt: new Date().toISOString(),
+            ...(status.phase ? { phase: status.phase } : {}),
+            ...(status.byEntity ? { progress: status.byEntity } : {}),
+          };
+          if (!interrupt.fired) await registry.putRun(record);
+        },
+      },
+      (runId) => resolve(values.out ?? `out/${runId}`),
+    );
+    interrupt.disarm();
+    progress.stop();
+    const failedRecords = ENTITY_KEYS.reduce((n, k) => n + result.report.entities[k].failed, 0);
+    const { pid: _pid, ...finished } = base(result.runId);
+    await registry.putRun({
+      ...finished,
+      state:
+        result.report.status === 'failed' || result.report.status === 'blocked'
+          ? result.report.status
+          : failedRecords
+            ? 'finished-with-failures'
+            : 'succeeded',
+      updatedAt: new Date().toISOString(),
+      entities: result.report.entities,
+      reportDir: dirname(result.files.json),
+      account,
+    });
+    summarise(result.report, result.files, out, {
+      config,
+      keys: connection.credentials.apiKeys.length,
+    });
+    if (connection.sandbox)
+      out(
+        'This run went into an embedded Cliniko sandbox that is gone now: nothing was written to a real Cliniko account.',
+      );
+    if (result.report.status === 'blocked') printBlocked(result.report, out);
+    else if (mode === 'dry-run' && result.report.status !== 'failed')
+      out(`When the report is right: cliniko-migrate approve ${result.runId}`);
+    const stopped = result.report.problems.find((p) => p.code === 'EXECUTION_FAILED');
+    if (result.report.status === 'failed' && stopped) {
+      // A step failed mid-run: one line, no stack trace; the report says what was done (exit 1).
+      console.error(`cliniko-migrate: ${stopped.message} (report: ${result.files.json})`);
+      return 1;
+    }
+    if (result.report.status === 'failed') {
+      // Preflight stopped the run (configuration or Cliniko setup): unusable input, exit 2.
+      for (const p of result.report.problems) console.error(`cliniko-migrate: ${p.message}`);
+      return 2;
+    }
+    return mode === 'live' && failedRecords > 0 ? 1 : 0;
+  } finally {
+    interrupt.disarm();
+    stopProgress();
+    await connection.close();
+    // Working copies of the clinic's records do not outlive the run (the emulators keep theirs
+    // in memory): an unpacked export's temporary zip goes, unless the operator keeps it.
+    if (zip && zip !== resolve(exportPath)) {
+      if (values.keepWork) out(`Working copy kept: ${zip}`);
+      else await rm(dirname(zip), { recursive: true, force: true });
+    }
+  }
+}
+
+/** What keeps a blocked dry run from going live, each with its fix; it cannot be approved. */
+function printBlocked(report: RunReport, out: (line: string) => void): void {
+  out('Blocked: this dry run cannot go live as configured, and cannot be approved, until these are fixed:');
+  for (const reason of blockingReasons(report.problems)) out(`  - ${reason}`);
+  out('Then run the dry run again.');
+}
+
+/**
+ * A live run proceeds under an approval only with the configuration and the Cliniko account its
+ * dry run checked (CONTRACT.md §1 `approve`); otherwise it is refused, naming the difference.
+ */
+function refuseUnlessBound(
+  approval: Approval,
+  now: { config: ConfigBinding; target: TargetBinding; account: ClinikoAccount },
+): void {
+  const problems: string[] = [];
+  if (approval.config) {
+    const diff = configDifferences(approval.config, now.config);
+    if (diff.length) problems.push(`its configuration differs (${diff.join('; ')})`);
+  }
+  if (approval.target && approval.target.id !== now.target.id)
+    problems.push(
+      `it goes to another Cliniko account (approved: ${approval.target.description}; now: ${now.target.description})`,
+    );
+  // the account itself (as Cliniko names it), not only the keys and URL used to reach it
+  if (
+    approval.account &&
+    !problems.length &&
+    (approval.account.shard !== now.account.shard || approval.account.id !== now.account.id)
+  )
+    problems.push(
+      `it goes to another Cliniko account (approved: ${describeAccount(approval.account)}; now: ${describeAccount(now.account)})`,
+    );
+  if (problems.length)
+    throw new ApprovalError(
+      `dry run ${approval.runId} was approved, but not for this live run: ${problems.join(', and ')}. Run a dry run with this configuration and account and approve it, or run with what was approved.`,
+    );
+}
+
+/**
+ * SIGINT and SIGTERM during a run: the handler records the run interrupted and the process exits
+ * 130 (CONTRACT.md §1). A second signal while that happens exits at once.
+ */
+class InterruptGuard {
+  fired = false;
+  private handler: ((signal: NodeJS.Signals) => void) | undefined;
+
+  arm(onInterrupt: (signal: NodeJS.Signals) => Promise<void>): void {
+    this.handler = (signal) => {
+      if (this.fired) process.exit(130);
+      this.fired = true;
+      onInterrupt(signal)
+        .catch((err: unknown) => console.error(`cliniko-migrate: ${(err as Error).message}`))
+        .finally(() => process.exit(130));
+    };
+    process.on('SIGINT', this.handler);
+    process.on('SIGTERM', this.handler);
+  }
+
+  disarm(): void {
+    if (!this.handler) return;
+    process.off('SIGINT', this.handler);
+    process.off('SIGTERM', this.handler);
+    this.handler = undefined;
+  }
+}
+
+/** The refusals that need no Cliniko: another system's export, or no export at all. */
+async function checkExport(exportPath: string, profile: SourceProfile): Promise<void> {
+  const archive = await openArchive(resolve(exportPath));
+  try {
+    checkRefusals(profile, await readManifest(archive), exportPath);
+    checkIsExport(profile, archive, exportPath);
+  } finally {
+    await archive.close();
+  }
+}
+
+/**
+ * Whether the run goes into an embedded sandbox: with `--sandbox`, or when neither a key nor a
+ * Cliniko URL is given (as `npm start` does). A URL without a key is refused: the run would
+ * otherwise "succeed" into a throwaway sandbox having written nothing anywhere real (issue 14).
+ */
+export function chooseSandbox(
+  values: Pick<RunOptions, 'sandbox' | 'clinikoUrl'>,
+  env: NodeJS.ProcessEnv = process.env,
+): boolean {
+  if (values.sandbox) return true;
+  if (configuredKeys(env).length) return false;
+  const url = values.clinikoUrl ?? env.CLINIKO_BASE_URL;
+  if (url)
+    throw new UsageError(
+      `${values.clinikoUrl ? '--cliniko-url' : 'CLINIKO_BASE_URL'} ${url} needs an API key: set CLINIKO_API_KEY (or CLINIKO_API_KEYS, one per Cliniko user), or add --sandbox to try the run in an embedded sandbox instead.`,
+    );
+  return true;
+}
+
+async function prepareStateDir(dir: string): Promise<string> {
+  const path = resolve(dir);
+  await mkdir(path, { recursive: true });
+  return path;
+}
+
+function summarise(
+  report: RunReport,
+  files: { json: string; csv: string; html: string },
+  out: (line: string) => void,
+  estimate?: { config: MigrationConfig; keys: number },
+): void {
+  out('');
+  printEntityTable(report.entities, out);
+  const excluded = Object.entries(report.excluded).map(([k, n]) => `${k} ${fmt(n)}`);
+  if (excluded.length) out(`not transferable (counted, not migrated): ${excluded.join(', ')}`);
+  out(
+    `${fmt(report.summary.errors)} errors, ${fmt(report.summary.warnings)} warnings, ${fmt(report.summary.infos)} notes; ${fmt(report.cliniko.requests)} Cliniko requests; ${report.summary.seconds.toFixed(1)} s.`,
+  );
+  if (report.arrivals) out(arrivalsLine(report.arrivals));
+  if (report.mode === 'dry-run' && estimate)
+    out(liveEstimateLine(estimateLive(report.entities, estimate.config, estimate.keys)));
+  out(`Report: ${files.json}`);
+  out(`Problems: ${files.csv}`);
+  out(`Page: ${files.html}`);
+}
+
+/** The dry run in one process, without the pipeline (quick checks of big exports). */
+async function inProcessDryRun(
+  exportPath: string,
+  values: Pick<RunOptions, 'out' | 'sandbox' | 'clinikoUrl' | 'stateDir' | 'config'>,
+  config: MigrationConfig,
+  profile: SourceProfile,
+  out: (line: string) => void,
+): Promise<number> {
+  const useSandbox = chooseSandbox(values);
+  await checkExport(exportPath, profile);
+  let connection: ClinikoConnection | undefined;
+  out(`Dry run of ${exportPath} in one process: nothing is written to Cliniko.`);
+  try {
+    const report = await dryRun(exportPath, {
+      profile,
+      config,
+      client: async (exportRefs) => {
+        connection = await connectCliniko({
+          sandbox: useSandbox,
+          ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
+          exportRefs,
+          clinicTimeZone: config.timeZone,
+          formerPractitioner: config.unmatchedPractitioners === 'former-practitioner',
+        });
+        out(`Cliniko: ${connection.target}`);
+        return connection.client;
+      },
+      onProgress: progressPrinter(out),
+    });
+    const files = await writeReportFiles(resolve(values.out ?? `out/${report.runId}`), {
+      ...report,
+      cliniko: { ...report.cliniko, keys: connection?.keys ?? 1 },
+      ...(report.arrivals ? { arrivals: atKeys(report.arrivals, connection?.keys ?? 1) } : {}),
+    });
+    summarise(report, files, out, { config, keys: connection?.keys ?? 1 });
+    // Registered like a pipeline dry run, so it can be looked up and approved.
+    if (report.source.sha256) {
+      const at = new Date().toISOString();
+      await new LocalRegistry(resolve(values.stateDir ?? DEFAULT_STATE_DIR)).putRun({
+        runId: report.runId,
+        mode: 'dry-run',
+        exportFile: report.source.file,
+        sha256: report.source.sha256,
+        state: report.status === 'blocked' ? 'blocked' : 'succeeded',
+        startedAt: report.startedAt,
+        updatedAt: at,
+        entities: report.entities,
+        reportDir: dirname(files.json),
+        invocation: {
+          exportPath,
+          ...(values.config ? { configPath: resolve(values.config) } : {}),
+          stateDir: resolve(values.stateDir ?? DEFAULT_STATE_DIR),
+          ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
+          sandbox: Boolean(connection?.sandbox),
+        },
+        config: configBinding(config),
+        ...(connection
+          ? {
+              target: targetBinding({
+                sandbox: Boolean(connection.sandbox),
+                baseUrl: connection.credentials.baseUrl ?? connection.client.baseUrl,
+                apiKeys: connection.credentials.apiKeys,
+              }),
+            }
+          : {}),
+        ...(connection
+          ? { account: await identifyAccount([connection.client], await connection.client.listBusinesses()) }
+          : {}),
+      });
+      if (report.status === 'blocked') printBlocked(report, out);
+      else out(`When the report is right: cliniko-migrate approve ${report.runId}`);
+    }
+    return 0;
+  } finally {
+    await connection?.close();
+  }
+}

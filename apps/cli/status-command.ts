@@ -1,0 +1,66 @@
+import { describeAccount } from '../../src/cliniko/account.js';
+import { printEntityTable } from './entity-table.js';
+import { ApprovalError, LocalRegistry, type LocalRunRecord, stateDirOf } from './local-registry.js';
+import type { RunIdOptions } from './options.js';
+
+const fmt = (n: number) => n.toLocaleString('en-US');
+
+/** A run's state and its counts by entity, while it goes on and after. */
+export async function statusCommand(
+  runId: string,
+  options: RunIdOptions,
+  out: (line: string) => void,
+): Promise<number> {
+  const { stack } = options;
+  const stateDir = stateDirOf(options);
+  let record: LocalRunRecord | undefined;
+  if (stack) {
+    const { deployedStatus } = await import('./deployed-runs.js');
+    record = await deployedStatus(stack, runId);
+  } else {
+    record = await new LocalRegistry(stateDir).getRun(runId);
+    if (!record) throw new ApprovalError(`no run ${runId} in ${stateDir}`);
+  }
+  printStatus(record, out);
+  return 0;
+}
+
+/**
+ * A run's state as `status` shows it: a `running` record whose process is gone (killed, or the
+ * machine restarted) was cut off, so it reads `interrupted`, never `running` forever (issue 14).
+ */
+export function shownState(r: LocalRunRecord, alive = processAlive): LocalRunRecord['state'] {
+  return r.state === 'running' && r.pid !== undefined && !alive(r.pid) ? 'interrupted' : r.state;
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: the process exists but belongs to someone else.
+    return (err as { code?: string }).code === 'EPERM';
+  }
+}
+
+export function printStatus(r: LocalRunRecord, out: (line: string) => void): void {
+  const state = shownState(r);
+  out(
+    `Run ${r.runId}: ${r.mode} of ${r.exportFile}, ${state}${r.phase && state === 'running' ? ` (phase ${r.phase})` : ''}${state === 'interrupted' && r.phase ? ` during ${r.phase}` : ''}`,
+  );
+  if (state === 'interrupted')
+    out(
+      'It stopped before it finished: run the same command again to resume (written records are not written twice).',
+    );
+  out(`started ${r.startedAt}, last update ${r.updatedAt}`);
+  if (r.account) out(`Cliniko account ${describeAccount(r.account)}`);
+  if (r.entities) {
+    printEntityTable(r.entities, out);
+  } else if (r.progress) {
+    out('entity            written   queued');
+    for (const [key, p] of Object.entries(r.progress))
+      if (p.enqueued > 0)
+        out(`${key.padEnd(16)}${fmt(p.finished).padStart(9)}${fmt(p.enqueued).padStart(9)}`);
+  } else out('nothing written yet');
+  if (r.reportDir) out(`Report: ${r.reportDir}`);
+}

@@ -1,0 +1,370 @@
+import './polyfills.js';
+import { createReadStream } from 'node:fs';
+import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import type { Context, SQSEvent } from 'aws-lambda';
+import { StateMachine } from 'aws-local-stepfunctions';
+import { resetRuntime, runtime } from '../../lambdas/shared/runtime.js';
+import { runStartFor } from '../../lambdas/start-run/start-run.js';
+import { secretPrefix } from '../../lib/migration-stack.js';
+import { ENV } from '../../src/core/environment.js';
+import { NOTE_FONTS_DIR_ENV } from '../../src/documents/fonts.js';
+import type { ClinikoCredentials, RunMode } from '../../src/ports/ports.js';
+import { keys } from '../../src/ports/ports.js';
+
+/** How progress lines name what is written but no source row (ports.ts SupportEntity). */
+const SUPPORT_LABELS: Record<string, string> = {
+  migratedAppointmentType: '"Migrated appointment" type',
+  treatmentNoteTemplates: 'treatment note templates',
+  notesArchive: 'notes PDF archive',
+};
+
+import { emptyEntities } from '../../src/core/entities.js';
+import { writeReportFiles } from '../../src/report/report-files.js';
+import type { RunReport } from '../../src/report/run-report.js';
+import { startEmulators } from './emulators.js';
+import { provision } from './provision.js';
+import { lambdaContext, startPoller } from './sqs-poller.js';
+import {
+  functionArn,
+  functionsOf,
+  resourcesOf,
+  stateMachineDefinition,
+  synthTemplate,
+  taskStates,
+} from './template.js';
+
+/**
+ * Runs the pipeline on one machine: the state-machine definition rendered from the CDK stack,
+ * executed by aws-local-stepfunctions; the same handlers, with the real AWS SDK clients pointed
+ * at local emulators; a local SQS event source for the writers. Nothing here is a copy of what
+ * runs on AWS: it is the same definition and the same code, wired locally.
+ */
+export interface LocalRunOptions {
+  /** The export as a zip (folders are zipped first by the caller). */
+  readonly exportZip: string;
+  readonly configJson?: string;
+  readonly mode: RunMode;
+  readonly clinicId?: string;
+  readonly credentials: ClinikoCredentials;
+  /** Requests per minute per Cliniko user the writers hold to. */
+  readonly rateLimitPerMinute?: number;
+  readonly rateLimitWindowMs?: number;
+  readonly writerConcurrency?: number;
+  readonly batchSize?: number;
+  /** Seconds before an unfinished SQS message comes back (local queues are quick). */
+  readonly visibilityTimeoutSeconds?: number;
+  readonly onProgress?: (line: string) => void;
+  /** Structured progress: the run's id once it starts, then each phase's per-entity counts. */
+  readonly onStatus?: (status: LocalRunStatus) => void | Promise<void>;
+  /** Called with every writer invocation's duration and record count. */
+  readonly onWriterInvoke?: (ms: number, records: number) => void;
+  /** Wraps the writer handler (tests crash it between Cliniko's answer and the status write). */
+  readonly wrapWriter?: (handler: WriterHandler) => WriterHandler;
+  /** Wraps the handler of a task state by its name (tests make a step throw). */
+  readonly wrapTask?: (state: string, handler: Handler) => Handler;
+  /** Where the status table is kept between runs (the clinic's id map lives there). */
+  readonly statePath?: string;
+  /** Writer retries of transient Cliniko failures (shortened in tests). */
+  readonly clinikoRetry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
+}
+
+export interface LocalRunStatus {
+  readonly runId: string;
+  readonly phase?: string;
+  readonly byEntity?: Record<string, { readonly enqueued: number; readonly finished: number }>;
+  /** Cliniko requests the run has made so far, every status counted. */
+  readonly requests?: number;
+}
+
+export type WriterHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
+
+export interface LocalRunResult {
+  readonly runId: string;
+  readonly report: RunReport;
+  readonly files: Record<'json' | 'csv' | 'html', string>;
+  readonly deadLetters: number;
+}
+
+export type Handler = (event: unknown, context: Context) => Promise<unknown>;
+
+export async function runLocal(
+  options: LocalRunOptions,
+  outDir: (runId: string) => string,
+): Promise<LocalRunResult> {
+  const progress = options.onProgress ?? (() => undefined);
+  const emulators = await startEmulators(options.statePath ? { statePath: options.statePath } : {});
+  const saved = { ...process.env };
+  let stopPoller: (() => Promise<void>) | undefined;
+  try {
+    Object.assign(process.env, emulators.env);
+    const template = synthTemplate();
+    // A persistent status table keeps one name; everything else is new for every run.
+    const suffix = options.statePath ? 'local' : Math.random().toString(36).slice(2, 8);
+    const local = await provision(template, {
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
+      suffix,
+    });
+    const functions = functionsOf(template, local);
+    // One process hosts every handler: their variables are the union (names do not collide).
+    for (const f of functions) Object.assign(process.env, f.environment);
+    // Fonts are copied into the Lambda bundle; here they are read from node_modules.
+    delete process.env[NOTE_FONTS_DIR_ENV];
+    Object.assign(process.env, {
+      [ENV.rateLimitPerMinute]: String(options.rateLimitPerMinute ?? 200),
+      [ENV.rateLimitWindowMs]: String(options.rateLimitWindowMs ?? 60_000),
+      [ENV.batchSize]: String(options.batchSize ?? 500),
+      [ENV.maxTokenWaitMs]: '2000',
+      ...(options.clinikoRetry
+        ? {
+            [ENV.clinikoMaxAttempts]: String(options.clinikoRetry.maxAttempts),
+            [ENV.clinikoRetryBaseMs]: String(options.clinikoRetry.baseDelayMs),
+          }
+        : {}),
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'WARN',
+      S3_OBJECT_TAGGING: 'off',
+    });
+    // handlers build their clients and logger afresh from this environment
+    resetRuntime();
+
+    const clinicId = options.clinicId ?? 'local';
+    const s3 = new S3Client({ forcePathStyle: true });
+    const key = `exports/${clinicId}/${basename(options.exportZip)}`;
+    const size = (await stat(options.exportZip)).size;
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: local.bucket,
+        Key: key,
+        Body: createReadStream(options.exportZip),
+        ContentLength: size,
+      }),
+    );
+    if (options.configJson)
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: local.bucket,
+          Key: keys.config(clinicId),
+          Body: await readFile(options.configJson),
+        }),
+      );
+    const prefix = process.env[ENV.secretPrefix] ?? secretPrefix('ClinikoMigrateLocal');
+    emulators.secrets.set(`${prefix}${clinicId}`, JSON.stringify(options.credentials));
+
+    // Handlers by logical id, loaded from their sources.
+    const handlers = new Map<string, Handler>();
+    for (const f of functions) {
+      const mod = (await import(new URL(`../../${f.handlerPath}`, import.meta.url).href)) as {
+        handler: Handler;
+      };
+      handlers.set(f.logicalId, mod.handler);
+    }
+    const writer = functions.find((f) => f.handlerPath.includes('/write/'));
+    const writerHandler = writer ? (handlers.get(writer.logicalId) as WriterHandler) : undefined;
+    if (!writerHandler) throw new Error('the stack has no writer function');
+    const [, mapping] = resourcesOf(template, 'AWS::Lambda::EventSourceMapping')[0] ?? [];
+    const props = (mapping?.Properties ?? {}) as { BatchSize?: number; FunctionResponseTypes?: string[] };
+    const wrapped = options.wrapWriter ? options.wrapWriter(writerHandler) : writerHandler;
+    const poller = startPoller({
+      queueUrl: local.writeQueueUrl,
+      queueArn: String(
+        local.refs[
+          `${Object.keys(local.refs).find((k) => k.startsWith('WriteQueue') && !k.includes('.'))}.Arn`
+        ],
+      ),
+      batchSize: props.BatchSize ?? 10,
+      reportBatchItemFailures: (props.FunctionResponseTypes ?? []).includes('ReportBatchItemFailures'),
+      // as on AWS, writers follow the keys (one lane each), never fewer than four here
+      concurrency: options.writerConcurrency ?? Math.max(4, options.credentials.apiKeys.length),
+      visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
+      handler: wrapped as never,
+      ...(options.onWriterInvoke ? { onInvoke: options.onWriterInvoke } : {}),
+    });
+    stopPoller = () => poller.stop();
+
+    const definition = stateMachineDefinition(template, local);
+    let runId = '';
+    const byArn = new Map(functions.map((f) => [functionArn(f.logicalId, local), f.logicalId]));
+    const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    let lastLine = '';
+    const waits: Record<string, number> = {};
+    const retries: Record<string, number> = {};
+    for (const task of taskStates(definition)) {
+      const logicalId = byArn.get(task.resource);
+      const handler = logicalId ? handlers.get(logicalId) : undefined;
+      if (!handler)
+        throw new Error(`state ${task.name} calls ${task.resource}, which is not a local function`);
+      const run = options.wrapTask ? options.wrapTask(task.name, handler) : handler;
+      overrides[task.name] = async (input) => {
+        const output = await run(input, lambdaContext(logicalId ?? task.name));
+        const checked = output as { phase?: string; byEntity?: LocalRunStatus['byEntity'] };
+        if (task.name.startsWith('Check') && checked.byEntity && options.onStatus) {
+          // Cliniko requests so far (all statuses): the operator's rate against the limit.
+          const byStatus = await runtime().store.requests(runId);
+          const requests = Object.values(byStatus).reduce((n, k) => n + k, 0);
+          await options.onStatus({ runId, phase: checked.phase ?? '', byEntity: checked.byEntity, requests });
+        }
+        const line = describe(task.name, input, output);
+        // a phase is polled every half second: say only what changed
+        if (line && line !== lastLine) progress(line);
+        if (line) lastLine = line;
+        return output;
+      };
+      retries[task.name] = 200;
+    }
+    for (const [name, state] of Object.entries(definition.States as Record<string, { Type: string }>))
+      if (state.Type === 'Wait') waits[name] = 500;
+
+    // Each local run is a new run (on AWS, a new upload is a new object version).
+    const start = runStartFor({ bucket: local.bucket, key, etag: `${size}-${Date.now()}` });
+    if (!start) throw new Error(`${key} is not an export key`);
+    runId = start.name;
+    progress(`Run ${runId} (${options.mode}) on the local pipeline.`);
+    await options.onStatus?.({ runId });
+    const machine = new StateMachine(JSON.parse(JSON.stringify(definition)), {
+      validationOptions: { checkPaths: false, checkArn: false } as never,
+    });
+    const execution = machine.run(
+      { ...start.input, mode: options.mode, startedBy: process.env.USER ?? 'local user' },
+      {
+        overrides: {
+          taskResourceLocalHandlers: overrides as never,
+          waitTimeOverrides: waits,
+          retryIntervalOverrides: retries,
+        },
+      },
+    );
+    let failure: unknown;
+    await execution.result.catch((err: unknown) => {
+      failure = err;
+    });
+    await poller.stop();
+    stopPoller = undefined;
+
+    const dir = outDir(runId);
+    await mkdir(dir, { recursive: true });
+    const files = {
+      json: join(dir, 'report.json'),
+      csv: join(dir, 'problems.csv'),
+      html: join(dir, 'report.html'),
+    };
+    const fetch = async (file: string) => {
+      const res = await s3.send(
+        new GetObjectCommand({ Bucket: local.bucket, Key: keys.report(clinicId, runId, file) }),
+      );
+      return (res.Body as { transformToString(): Promise<string> }).transformToString();
+    };
+    let reportText: string;
+    try {
+      reportText = await fetch('report.json');
+    } catch {
+      // Report itself could not run: the report is written here, so a failed run still has one.
+      const report = stoppedRunReport(runId, options, failure);
+      const written = await writeReportFiles(dir, report);
+      return { runId, report, files: written, deadLetters: 0 };
+    }
+    await writeFile(files.json, reportText);
+    await writeFile(files.csv, await fetch('problems.csv'));
+    await writeFile(files.html, await fetch('report.html'));
+    // A run stopped by Preflight wrote nothing, and has no audit trail.
+    const audit = await fetch('audit.csv').catch(() => undefined);
+    if (audit !== undefined) await writeFile(join(dir, 'audit.csv'), audit);
+    const { SQSClient, GetQueueAttributesCommand } = await import('@aws-sdk/client-sqs');
+    const dlq = await new SQSClient({}).send(
+      new GetQueueAttributesCommand({
+        QueueUrl: local.deadLetterQueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    return {
+      runId,
+      report: JSON.parse(reportText) as RunReport,
+      files,
+      deadLetters: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
+    };
+  } finally {
+    await stopPoller?.();
+    await emulators.stop();
+    resetRuntime();
+    for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+    Object.assign(process.env, saved);
+  }
+}
+
+/** The report of a run whose execution ended without Report writing one: where and why it stopped. */
+function stoppedRunReport(runId: string, options: LocalRunOptions, failure: unknown): RunReport {
+  const at = new Date().toISOString();
+  const message = `the run stopped before its report: ${failure instanceof Error ? failure.message.split('\n')[0] : String(failure ?? 'unknown failure')}`;
+  return {
+    runId,
+    mode: options.mode,
+    status: 'failed',
+    source: { system: 'gensolve', file: basename(options.exportZip), sha256: '' },
+    startedAt: at,
+    finishedAt: at,
+    entities: emptyEntities(),
+    excluded: {},
+    problems: [
+      {
+        entity: 'run',
+        sourceId: '',
+        file: basename(options.exportZip),
+        row: 0,
+        field: '',
+        code: 'EXECUTION_FAILED',
+        severity: 'error',
+        message,
+      },
+    ],
+    cliniko: { requests: 0, byStatus: {}, keys: 0, target: '' },
+    summary: { rowsRead: 0, errors: 1, warnings: 0, infos: 0, seconds: 0 },
+  };
+}
+
+/** A progress line for a step, on a terminal or in a log: phases, batches, writes. */
+function describe(state: string, input: unknown, output: unknown): string | undefined {
+  const i = input as { batchKey?: string };
+  if (state === 'Preflight') {
+    const o = output as { ok: boolean; failures: string[]; duplicationRisk: number };
+    if (!o.ok) return `  preflight failed: ${o.failures.join('; ')}`;
+    return `  preflight passed${o.duplicationRisk ? ` (${o.duplicationRisk} patients already in Cliniko)` : ''}`;
+  }
+  if (state === 'ReconcileResource') {
+    const o = output as {
+      resource: string;
+      read: number;
+      requests: number;
+      notInCliniko: number;
+      found: number;
+    };
+    const notes = [
+      o.found ? `${o.found} found by natural key` : '',
+      o.notInCliniko ? `${o.notInCliniko} no longer there, to write again` : '',
+    ].filter(Boolean);
+    return `  reconciled ${o.resource}: ${o.read} in Cliniko (${o.requests} requests)${notes.length ? `, ${notes.join(', ')}` : ''}`;
+  }
+  if (state === 'Plan') {
+    const o = output as Record<string, string[]>;
+    const phases = Object.entries(o).filter(([k]) => k !== 'runId');
+    return `  planned: ${phases.map(([k, v]) => `${k} ${v.length} batch${v.length === 1 ? '' : 'es'}`).join(', ')}`;
+  }
+  if (state.startsWith('MapBatch')) {
+    const o = output as { enqueued: number };
+    const name = i.batchKey?.split('/').slice(-2).join('/') ?? '';
+    return `  mapped ${name}${o.enqueued ? `: ${o.enqueued} writes queued` : ''}`;
+  }
+  if (state.startsWith('Check')) {
+    const o = output as {
+      phase: string;
+      done: boolean;
+      deadLettered: number;
+      byEntity: Record<string, { enqueued: number; finished: number }>;
+    };
+    const entities = Object.entries(o.byEntity)
+      .filter(([, e]) => e.enqueued > 0 && (e.finished < e.enqueued || o.done))
+      .map(([name, e]) => `${SUPPORT_LABELS[name] ?? name} ${e.finished}/${e.enqueued}`);
+    const dead = o.deadLettered ? ` (${o.deadLettered} in the dead-letter queue)` : '';
+    return `  ${o.phase}: ${entities.length ? entities.join(', ') : 'nothing to write'}${o.done ? ' ✓' : ''}${dead}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,90 @@
+import { PassThrough, type Readable } from 'node:stream';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
+import type { BlobStore } from '../../ports/ports.js';
+import type { ByteSource } from '../../source/archive.js';
+
+/** The bucket as the pipeline uses it: JSON working files, report files, and exports read by range. */
+export class S3BlobStore implements BlobStore {
+  constructor(
+    private readonly s3: S3Client = new S3Client({
+      forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true',
+    }),
+  ) {}
+
+  async getJson<T>(bucket: string, key: string): Promise<T | undefined> {
+    try {
+      const res = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      return JSON.parse(
+        await (res.Body as { transformToString(): Promise<string> }).transformToString(),
+      ) as T;
+    } catch (err) {
+      if (
+        (err as { name?: string }).name === 'NoSuchKey' ||
+        (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404
+      )
+        return undefined;
+      throw err;
+    }
+  }
+
+  async putJson(bucket: string, key: string, value: unknown): Promise<void> {
+    await this.putText(bucket, key, JSON.stringify(value), 'application/json');
+  }
+
+  async putText(bucket: string, key: string, text: string, contentType: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: contentType }),
+    );
+  }
+
+  async putBytes(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void> {
+    await this.s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }),
+    );
+  }
+
+  async tag(bucket: string, key: string, tags: Record<string, string>): Promise<void> {
+    // The local S3 emulator has no object tagging (it would store the request as the object);
+    // locally the CLI removes working files itself.
+    if (process.env.S3_OBJECT_TAGGING === 'off') return;
+    await this.s3.send(
+      new PutObjectTaggingCommand({
+        Bucket: bucket,
+        Key: key,
+        Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
+      }),
+    );
+  }
+
+  async read(bucket: string, key: string): Promise<Readable> {
+    const res = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return res.Body as Readable;
+  }
+
+  async byteSource(bucket: string, key: string): Promise<ByteSource> {
+    const head = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+    const s3 = this.s3;
+    return {
+      name: key.split('/').pop() ?? key,
+      size: Number(head.ContentLength ?? 0),
+      readRange(start: number, end: number): Readable {
+        // The zip reader wants a stream at once; the range request fills it when it answers.
+        const out = new PassThrough();
+        if (end <= start) {
+          out.end();
+          return out;
+        }
+        s3.send(new GetObjectCommand({ Bucket: bucket, Key: key, Range: `bytes=${start}-${end - 1}` }))
+          .then((res) => (res.Body as Readable).pipe(out))
+          .catch((err: Error) => out.destroy(err));
+        return out;
+      },
+    };
+  }
+}

@@ -1,0 +1,102 @@
+import type * as M from '../core/canonical.js';
+import type { EntityKey } from '../core/entities.js';
+import type { Problem, RowResult } from '../core/problem.js';
+import { type MappingIssue, mapAppointmentType, mapContact, mapPatient } from '../mapping/cliniko-bodies.js';
+import type { SourceRow } from '../source/csv.js';
+import * as B from '../translate/builders.js';
+
+/**
+ * What happens to one source row, wherever it runs: the builder gives its outcome and canonical
+ * record, then the Cliniko mapping is checked (a value over a limit can still make it invalid).
+ * The in-process dry run and the pipeline's mapper Lambdas both call this.
+ */
+export type PlannedRecord =
+  | { entity: 'appointmentTypes'; record: M.AppointmentType }
+  | { entity: 'contacts'; record: M.Contact }
+  | { entity: 'patients'; record: M.Patient }
+  | { entity: 'appointments'; record: M.Appointment }
+  | { entity: 'clinicalNotes'; record: M.ClinicalNote }
+  | { entity: 'letters' | 'fileUploads'; record: M.Document };
+
+/** The transferable tables, in the order their phases run (parents before children). */
+export const TABLES = [
+  { table: 'appointmentTypes', entity: 'appointmentTypes', phase: 'setup' },
+  { table: 'employers', entity: 'contacts', phase: 'setup' },
+  { table: 'referrers', entity: 'contacts', phase: 'setup' },
+  { table: 'debtors', entity: 'contacts', phase: 'setup' },
+  { table: 'clients', entity: 'patients', phase: 'patients' },
+  { table: 'appointments', entity: 'appointments', phase: 'appointments' },
+  { table: 'clinicalNotes', entity: 'clinicalNotes', phase: 'documents' },
+  { table: 'letters', entity: 'letters', phase: 'documents' },
+  { table: 'uploads', entity: 'fileUploads', phase: 'documents' },
+] as const satisfies readonly { table: string; entity: EntityKey; phase: string }[];
+
+export type TableName = (typeof TABLES)[number]['table'];
+export const PHASES = ['setup', 'patients', 'appointments', 'documents'] as const;
+export type Phase = (typeof PHASES)[number];
+
+export function tableInfo(table: string): (typeof TABLES)[number] {
+  const info = TABLES.find((t) => t.table === table);
+  if (!info) throw new Error(`unknown table ${table}`);
+  return info;
+}
+
+function build(table: TableName, row: SourceRow, ctx: B.RowContext): RowResult<PlannedRecord['record']> {
+  switch (table) {
+    case 'appointmentTypes':
+      return B.buildAppointmentType(row, ctx);
+    case 'employers':
+      return B.buildContact('employer', row, ctx);
+    case 'referrers':
+      return B.buildContact('referrer', row, ctx);
+    case 'debtors':
+      return B.buildContact('debtor', row, ctx);
+    case 'clients':
+      return B.buildPatient(row, ctx);
+    case 'appointments':
+      return B.buildAppointment(row, ctx);
+    case 'clinicalNotes':
+      return B.buildClinicalNote(row, ctx);
+    case 'letters':
+      return B.buildDocument('letter', row, ctx);
+    case 'uploads':
+      return B.buildDocument('upload', row, ctx);
+  }
+}
+
+/** What Cliniko would refuse or lose, found before anything is sent: ids are placeholders here. */
+function mappingIssues(planned: PlannedRecord): readonly MappingIssue[] {
+  switch (planned.entity) {
+    case 'patients':
+      return mapPatient(
+        planned.record,
+        (e, id) => `${e}:${id}`,
+        () => false,
+      ).issues;
+    case 'contacts':
+      return mapContact(planned.record).issues;
+    case 'appointmentTypes':
+      return mapAppointmentType(planned.record).issues;
+    default:
+      return [];
+  }
+}
+
+export interface ProcessedRow {
+  readonly result: RowResult<PlannedRecord['record']>;
+  readonly planned?: PlannedRecord;
+}
+
+export function processRow(table: TableName, row: SourceRow, ctx: B.RowContext): ProcessedRow {
+  const entity = tableInfo(table).entity;
+  const result = build(table, row, ctx);
+  if (result.record === undefined || result.outcome !== 'planned') return { result };
+  const planned = { entity, record: result.record } as PlannedRecord;
+  const issues = mappingIssues(planned);
+  if (!issues.length) return { result, planned };
+  const sourceId = (result.record as { sourceId: string }).sourceId;
+  const extra: Problem[] = issues.map((i) => ({ entity, sourceId, file: ctx.file, row: row.row, ...i }));
+  if (issues.some((i) => i.severity === 'error'))
+    return { result: { outcome: 'invalid', problems: [...result.problems, ...extra] } };
+  return { result: { ...result, problems: [...result.problems, ...extra] }, planned };
+}

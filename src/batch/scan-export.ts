@@ -1,0 +1,497 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { MigrationConfig } from '../config/migration-config.js';
+import type * as M from '../core/canonical.js';
+import { type EntityCounts, type EntityKey, emptyEntities, tableKey } from '../core/entities.js';
+import type { Problem, RowOutcome, RowResult } from '../core/problem.js';
+import { DateOrderEvidence, exportDateOf } from '../core/values.js';
+import { noteGlyphProblems } from '../documents/note-bundles.js';
+import { AidCollector, type AidsSnapshot } from '../report/approval-aids.js';
+import {
+  type ClinikoBusiness,
+  type ClinikoPractitioner,
+  resolveLocations,
+  resolvePractitioners,
+} from '../resolve/references.js';
+import { type ExportArchive, openArchive, safeEntryPath } from '../source/archive.js';
+import { readTable, type SourceRow } from '../source/csv.js';
+import { type Manifest, readManifest } from '../source/manifest.js';
+import type { SourceProfile, TableSpec } from '../source/profile.js';
+import { findTable, splitTable } from '../source/split-table.js';
+import * as B from '../translate/builders.js';
+import { type PlannedRecord, processRow, TABLES } from './row-processing.js';
+
+/**
+ * Reads an export from end to end in one process, in dependency order, and gives every data row
+ * of every transferable table exactly one outcome. It composes the same pieces the pipeline's
+ * Lambdas run (whole-file checks, row processing, reference resolution). Nothing is written.
+ */
+export class ExportRefusedError extends Error {
+  override name = 'ExportRefusedError';
+}
+
+export interface ClinikoReferenceData {
+  readonly practitioners: readonly ClinikoPractitioner[];
+  readonly businesses: readonly ClinikoBusiness[];
+  /** `old_reference_id`s of patients already in Cliniko. */
+  readonly existingPatientRefs: ReadonlySet<string>;
+}
+
+export type { PlannedRecord } from './row-processing.js';
+
+/** A planned record; appointments come with the Cliniko business and practitioner they resolved to. */
+export type ScannedRecord =
+  | Exclude<PlannedRecord, { entity: 'appointments' }>
+  | {
+      entity: 'appointments';
+      record: M.Appointment;
+      businessId: string | undefined;
+      practitionerId: string | undefined;
+    };
+
+export interface ScanProgress {
+  readonly table: string;
+  readonly file: string;
+  readonly rows: number;
+  readonly done: boolean;
+}
+
+export interface ScanOptions {
+  readonly profile: SourceProfile;
+  readonly config: MigrationConfig;
+  /** Cliniko's reference data, asked for once the export's practitioners and locations are read. */
+  readonly cliniko: (exportRefs: {
+    locations: M.Location[];
+    practitioners: M.Practitioner[];
+  }) => Promise<ClinikoReferenceData>;
+  readonly onPlanned?: (planned: ScannedRecord, row: { file: string; row: number }) => void | Promise<void>;
+  readonly onProblem?: (problem: Problem) => void;
+  readonly onProgress?: (progress: ScanProgress) => void;
+}
+
+export interface ScanResult {
+  readonly source: { readonly system: string; readonly file: string; readonly sha256: string };
+  readonly manifest: Manifest | undefined;
+  readonly entities: Record<EntityKey, EntityCounts>;
+  readonly excluded: Record<string, number>;
+  readonly problems: Problem[];
+  readonly rowsRead: number;
+  readonly defaultBusinessId: string | undefined;
+  readonly defaultTimeZone: string;
+  /** Practitioners' and locations' names as exported, by source id: the report shows them. */
+  readonly names: {
+    readonly practitioners: Readonly<Record<string, string>>;
+    readonly locations: Readonly<Record<string, string>>;
+  };
+  /** Some appointment's type is missing or unknown: "Migrated appointment" is needed. */
+  readonly needsMigratedType: boolean;
+  /** What the approval aids are built from. */
+  readonly aids: AidsSnapshot;
+}
+
+export async function sha256File(path: string): Promise<string> {
+  const info = await stat(path);
+  if (info.isDirectory()) return '';
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+/** The refusal rules of the profile (an AEM export, say): throws with the profile's message. */
+export function checkRefusals(profile: SourceProfile, manifest: Manifest | undefined, name: string): void {
+  for (const rule of profile.refuse) {
+    if (manifest?.system?.includes(rule.manifestSystemContains))
+      throw new ExportRefusedError(`${name}: ${rule.message}`);
+  }
+}
+
+/**
+ * Refuses what is not an export of the profile's system, before Cliniko is contacted (issue 14):
+ * an empty archive or folder, one without the patients' table, one holding no table the profile
+ * knows, or a lone table (a Gensolve export is its clinic's tables together: clients with their
+ * practitioners, locations and appointments). Throws `ExportRefusedError` saying what was expected.
+ */
+export function checkIsExport(profile: SourceProfile, archive: ExportArchive, name: string): void {
+  const patients = profile.tables.find((t) => t.entity === 'patients');
+  const patientFile = patients?.files[0] ?? 'Clients.csv';
+  const expected = `expected a ${profile.displayName} export: a .zip (or the folder it was unpacked into) holding its CSV tables, ${patientFile} with ${profile.tables
+    .filter((t) => t !== patients)
+    .slice(0, 3)
+    .map((t) => t.files[0])
+    .join(', ')} and the rest (see FORMAT.md)`;
+  if (!archive.entries.length) throw new ExportRefusedError(`${name} is empty: ${expected}.`);
+  const present = profile.tables.filter((t) => t.files.some((f) => archive.find(f)));
+  if (!present.length) {
+    const seen = archive.entries.slice(0, 3).map((e) => e.path);
+    throw new ExportRefusedError(
+      `${name} holds no table of a ${profile.displayName} export (it holds ${seen.join(', ')}${archive.entries.length > 3 ? ', …' : ''}): ${expected}.`,
+    );
+  }
+  if (patients && !present.includes(patients))
+    throw new ExportRefusedError(`${name} has no ${patientFile}: ${expected}.`);
+  if (present.length === 1)
+    throw new ExportRefusedError(
+      `${name} holds ${present[0]?.files[0]} alone, not a whole export: ${expected}.`,
+    );
+}
+
+/** Problems about the archive itself: unsafe entries, and CSV files the profile does not know. */
+export function archiveProblems(archive: ExportArchive, profile: SourceProfile): Problem[] {
+  const problems: Problem[] = archive.rejected.map((r) => ({
+    entity: 'export',
+    sourceId: '',
+    file: r.rawPath,
+    row: 0,
+    field: '',
+    code: 'UNSAFE_ENTRY',
+    severity: 'error' as const,
+    message: `"${r.rawPath}" points outside the export; it was not read`,
+  }));
+  const known = new Set(
+    [...profile.tables.flatMap((t) => t.files), ...profile.excluded, 'manifest.json'].map((f) =>
+      f.toLowerCase(),
+    ),
+  );
+  const docFolders = profile.documentFolders.map((f) => `${f.toLowerCase()}/`);
+  for (const entry of archive.entries) {
+    const lower = entry.path.toLowerCase();
+    if (
+      known.has(lower) ||
+      docFolders.some((f) => lower.startsWith(f)) ||
+      !lower.endsWith('.csv') ||
+      lower.includes('/')
+    )
+      continue;
+    problems.push({
+      entity: 'export',
+      sourceId: '',
+      file: entry.path,
+      row: 0,
+      field: '',
+      code: 'UNKNOWN_TABLE',
+      severity: 'info',
+      message: `${entry.path} is not a table this profile knows; ignored`,
+    });
+  }
+  return problems;
+}
+
+/** Counts the data rows of the financial tables: reported under `excluded`, never migrated. */
+export async function countExcluded(
+  archive: ExportArchive,
+  profile: SourceProfile,
+): Promise<Record<string, number>> {
+  const excluded: Record<string, number> = {};
+  for (const name of profile.excluded) {
+    const entry = archive.find(name);
+    if (!entry) continue;
+    const anySpec: TableSpec = {
+      name: tableKey(name),
+      files: [entry.path],
+      key: '',
+      required: [],
+      columns: {},
+    };
+    let n = 0;
+    for await (const _ of readTable(archive, entry.path, anySpec, () => undefined)) n++;
+    excluded[tableKey(entry.path)] = n;
+  }
+  return excluded;
+}
+
+export function dateOrderProblems(evidence: DateOrderEvidence): Problem[] {
+  return evidence.ambiguous().map((a) => ({
+    entity: 'export',
+    sourceId: '',
+    file: a.file,
+    row: 0,
+    field: a.column,
+    code: 'DATE_ORDER_AMBIGUOUS',
+    severity: 'warning' as const,
+    message: `no ${a.column} value in ${a.file} has a day over 12, so day and month could be swapped in all ${a.values}; check a few against the old system`,
+  }));
+}
+
+/** Reads the reference tables (locations, practitioners): they are matched, not migrated. */
+export async function readReferenceTables(
+  archive: ExportArchive,
+  profile: SourceProfile,
+  config: MigrationConfig,
+  report: (p: Problem) => void,
+): Promise<{
+  locations: M.Location[];
+  practitioners: M.Practitioner[];
+  rowOf: Map<string, number>;
+  files: { locations: string; practitioners: string };
+}> {
+  const evidence = new DateOrderEvidence();
+  const noRefs: B.References = {
+    patient: () => undefined,
+    contact: () => false,
+    location: () => undefined,
+    practitioner: () => undefined,
+    appointmentType: () => false,
+    defaultTimeZone: 'UTC',
+    document: () => undefined,
+  };
+  const rowOf = new Map<string, number>();
+  const read = async <T extends { sourceId: string }>(
+    name: string,
+    prefix: string,
+    build: (row: SourceRow, ctx: B.RowContext) => RowResult<T>,
+  ) => {
+    const t = profile.tables.find((x) => x.name === name);
+    const file = t ? findTable(archive, t) : undefined;
+    const out: T[] = [];
+    if (!t || !file) {
+      report({
+        entity: name,
+        sourceId: '',
+        file: t?.files[0] ?? name,
+        row: 0,
+        field: '',
+        code: 'TABLE_MISSING',
+        severity: 'info',
+        message: `${t?.files[0] ?? name} is not in the export`,
+      });
+      return { out, file: t?.files[0] ?? name };
+    }
+    const ctx: B.RowContext = { file, entity: name, profile, config, refs: noRefs, evidence };
+    for await (const event of splitTable(archive, file, t, name, report)) {
+      if (event.kind === 'duplicate') report(event.problem);
+      if (event.kind !== 'row') continue;
+      const result = build(event.row, ctx);
+      for (const p of result.problems) report(p);
+      if (result.record) {
+        out.push(result.record);
+        rowOf.set(`${prefix}:${result.record.sourceId}`, event.row.row);
+      }
+    }
+    return { out, file };
+  };
+  const locations = await read('locations', 'L', B.buildLocation);
+  const practitioners = await read('practitioners', 'P', B.buildPractitioner);
+  return {
+    locations: locations.out,
+    practitioners: practitioners.out,
+    rowOf,
+    files: { locations: locations.file, practitioners: practitioners.file },
+  };
+}
+
+export async function scanExport(archivePath: string, options: ScanOptions): Promise<ScanResult> {
+  const archive = await openArchive(archivePath);
+  try {
+    return await scan(archivePath, archive, options);
+  } finally {
+    await archive.close();
+  }
+}
+
+async function scan(archivePath: string, archive: ExportArchive, options: ScanOptions): Promise<ScanResult> {
+  const { profile, config } = options;
+  const manifest = await readManifest(archive);
+  checkRefusals(profile, manifest, basename(archivePath));
+  const sha256 = await sha256File(archivePath);
+  const problems: Problem[] = [];
+  const report = (p: Problem) => {
+    problems.push(p);
+    options.onProblem?.(p);
+  };
+  const entities = emptyEntities();
+  const evidence = new DateOrderEvidence();
+  let rowsRead = 0;
+  for (const p of archiveProblems(archive, profile)) report(p);
+
+  const spec = (name: string): TableSpec => {
+    const s = profile.tables.find((t) => t.name === name);
+    if (!s) throw new Error(`profile ${profile.system} has no table ${name}`);
+    return s;
+  };
+
+  /** Streams one table: whole-file checks, then each row through the shared row processing. */
+  async function table(
+    name: string,
+    entity: EntityKey | undefined,
+    refs: B.References,
+    process: (row: SourceRow, ctx: B.RowContext) => { result: RowResult<unknown>; planned?: PlannedRecord },
+    onResult: (
+      result: RowResult<unknown>,
+      row: SourceRow,
+      file: string,
+      planned: PlannedRecord | undefined,
+    ) => void | Promise<void>,
+  ): Promise<void> {
+    const t = spec(name);
+    const file = findTable(archive, t);
+    if (!file) {
+      report({
+        entity: entity ?? name,
+        sourceId: '',
+        file: t.files[0] ?? name,
+        row: 0,
+        field: '',
+        code: 'TABLE_MISSING',
+        severity: 'info',
+        message: `${t.files[0]} is not in the export; no ${name} are migrated`,
+      });
+      return;
+    }
+    const exportDate = exportDateOf(manifest?.exportedAt);
+    const ctx: B.RowContext = {
+      file,
+      entity: entity ?? name,
+      profile,
+      config,
+      refs,
+      evidence,
+      ...(exportDate ? { exportDate } : {}),
+    };
+    const counts = entity ? entities[entity] : undefined;
+    let rows = 0;
+    for await (const event of splitTable(archive, file, t, entity ?? name, report)) {
+      rows++;
+      rowsRead++;
+      if (counts) counts.source++;
+      if (event.kind === 'duplicate') {
+        report(event.problem);
+        if (counts) counts.skipped++;
+        continue;
+      }
+      if (event.kind === 'unreadable') {
+        if (counts) counts.invalid++;
+        await onResult({ outcome: 'invalid', problems: [] }, event.row, file, undefined);
+        continue;
+      }
+      const { result, planned } = process(event.row, ctx);
+      for (const p of result.problems) report(p);
+      if (planned?.entity === 'clinicalNotes')
+        for (const p of noteGlyphProblems(planned.record, file, event.row.row)) report(p);
+      if (counts) counts[result.outcome]++;
+      await onResult(result, event.row, file, planned);
+      if (rows % 10_000 === 0) options.onProgress?.({ table: name, file, rows, done: false });
+    }
+    options.onProgress?.({ table: name, file, rows, done: true });
+  }
+
+  const { locations, practitioners, rowOf, files } = await readReferenceTables(
+    archive,
+    profile,
+    config,
+    report,
+  );
+  const cliniko = await options.cliniko({ locations, practitioners });
+  const prac = resolvePractitioners(practitioners, cliniko.practitioners, config);
+  const locs = resolveLocations(locations, cliniko.businesses, config, manifest?.timeZone);
+  for (const n of locs.notes)
+    report({ entity: 'locations', file: files.locations, row: rowOf.get(`L:${n.sourceId}`) ?? 0, ...n });
+  for (const n of prac.notes)
+    report({
+      entity: 'practitioners',
+      file: files.practitioners,
+      row: rowOf.get(`P:${n.sourceId}`) ?? 0,
+      ...n,
+    });
+
+  const typeIds = new Set<string>();
+  const contactIds = { employer: new Set<string>(), referrer: new Set<string>(), debtor: new Set<string>() };
+  const patientOutcomes = new Map<string, RowOutcome>();
+  const refs: B.References = {
+    patient: (id) => patientOutcomes.get(id),
+    contact: (kind, id) => contactIds[kind].has(id),
+    location: (id) => locs.refs.get(id),
+    practitioner: (id) => prac.refs.get(id),
+    appointmentType: (id) => typeIds.has(id),
+    defaultTimeZone: locs.defaultTimeZone,
+    document: (path) => {
+      const safe = safeEntryPath(path);
+      if (safe === undefined) return 'escapes';
+      const entry = archive.find(safe);
+      return entry ? { path: entry.path, size: entry.size } : undefined;
+    },
+  };
+
+  let needsMigratedType = false;
+  const aids = new AidCollector();
+  for (const { table: name, entity } of TABLES) {
+    await table(
+      name,
+      entity,
+      refs,
+      (row, ctx) => processRow(name, row, ctx),
+      async (r, row, file, p) => {
+        if (entity === 'patients') {
+          const id = row.values.ClientId ?? '';
+          if (id && !patientOutcomes.has(id)) patientOutcomes.set(id, r.outcome);
+          aids.client(row, file, r.outcome, p?.entity === 'patients' ? p.record : undefined);
+        }
+        if (p?.entity === 'appointments')
+          aids.appointment(
+            p.record,
+            (p.record.locationSourceId ? locs.refs.get(p.record.locationSourceId)?.timeZone : undefined) ??
+              locs.defaultTimeZone,
+          );
+        else if (p?.entity === 'clinicalNotes') aids.note(p.record, row.row);
+        else if (p?.entity === 'letters' || p?.entity === 'fileUploads') aids.document(p.record);
+        if (!p) return;
+        const at = { file, row: row.row };
+        switch (p.entity) {
+          case 'appointmentTypes':
+            typeIds.add(p.record.sourceId);
+            break;
+          case 'contacts':
+            contactIds[p.record.kind].add(p.record.sourceId);
+            break;
+          case 'patients':
+            if (cliniko.existingPatientRefs.has(p.record.sourceId)) {
+              // the record exists from an earlier run: counted as already present, not planned
+              entities.patients.planned--;
+              entities.patients.alreadyPresent++;
+              return;
+            }
+            break;
+          case 'appointments': {
+            if (!p.record.appointmentTypeSourceId) needsMigratedType = true;
+            const businessId =
+              (p.record.locationSourceId
+                ? locs.refs.get(p.record.locationSourceId)?.businessId
+                : undefined) ?? locs.defaultBusinessId;
+            await options.onPlanned?.(
+              { ...p, businessId, practitionerId: prac.refs.get(p.record.practitionerSourceId)?.clinikoId },
+              at,
+            );
+            return;
+          }
+        }
+        await options.onPlanned?.(p, at);
+      },
+    );
+  }
+
+  const excluded = await countExcluded(archive, profile);
+  rowsRead += Object.values(excluded).reduce((a, b) => a + b, 0);
+  for (const p of dateOrderProblems(evidence)) report(p);
+
+  return {
+    source: { system: profile.system, file: basename(archivePath), sha256 },
+    manifest,
+    entities,
+    excluded,
+    problems,
+    rowsRead,
+    defaultBusinessId: locs.defaultBusinessId,
+    defaultTimeZone: locs.defaultTimeZone,
+    names: {
+      practitioners: Object.fromEntries(
+        [...prac.refs].flatMap(([id, r]) => (r.name ? [[id, r.name] as const] : [])),
+      ),
+      locations: Object.fromEntries(
+        [...locs.refs].flatMap(([id, r]) => (r.name ? [[id, r.name] as const] : [])),
+      ),
+    },
+    needsMigratedType,
+    aids: aids.snapshot(),
+  };
+}
