@@ -1,0 +1,33 @@
+import type { CreateOnceResult, HttpBase } from '../http.js';
+import * as S from '../schemas.js';
+
+/**
+ * Appointment types (CLINIKO_API.md §2.5): listed, and created once (matched by name).
+ */
+export function withAppointmentTypes<Base extends HttpBase>(Base: Base) {
+  return class AppointmentTypes extends Base {
+    listAppointmentTypes(options: { includeArchived?: boolean } = {}): Promise<S.AppointmentType[]> {
+      return this.listAll(
+        '/appointment_types',
+        'appointment_types',
+        S.AppointmentType,
+        options.includeArchived ? ['archived_at:*'] : undefined,
+      );
+    }
+
+    createAppointmentType(body: S.AppointmentTypeBody): Promise<S.AppointmentType> {
+      return this.call('POST', '/appointment_types', { schema: S.AppointmentType, body, idempotent: false });
+    }
+
+    /** Names are not filterable, so the (short) list of types is read and matched by name. */
+    createAppointmentTypeOnce(
+      body: S.AppointmentTypeBody & { name: string },
+    ): Promise<CreateOnceResult<S.AppointmentType>> {
+      return this.createOnce(
+        () => this.createAppointmentType(body),
+        async () =>
+          (await this.listAppointmentTypes({ includeArchived: true })).find((t) => t.name === body.name),
+      );
+    }
+  };
+}
