@@ -25,7 +25,7 @@ import { Construct } from 'constructs';
 import { SIGNED_OFF_TAG } from '../src/core/approval.js';
 import { ENV } from '../src/core/environment.js';
 import { ALL_FONT_FILES, fontPath, NOTE_FONTS_DIR_ENV } from '../src/documents/fonts.js';
-import { DEFAULT_AUDIT_RETENTION_DAYS } from '../src/ports/ports.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../src/ports/runs.js';
 import { MigrationFunction, type MigrationFunctionProps } from './constructs/migration-function.js';
 import { pipelineDefinition } from './constructs/pipeline-definition.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';

@@ -4,7 +4,7 @@ import { ClinikoClient } from '../../src/cliniko/client.js';
 import { InMemoryBucketStore, RateLimiter } from '../../src/cliniko/rate-limiter.js';
 import type * as M from '../../src/core/canonical.js';
 import { isValidTimeZone } from '../../src/core/time-zone.js';
-import type { ClinikoCredentials } from '../../src/ports/ports.js';
+import type { ClinikoCredentials } from '../../src/ports/secrets.js';
 import { type Sandbox, startSandbox } from '../sandbox/server.js';
 
 /**

@@ -1,15 +1,16 @@
-import { DynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
+import { dynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
 import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { approvalMarkerKey } from '../../src/core/approval.js';
 import type { EntityCounts, EntityKey } from '../../src/core/entities.js';
-import { keys, type RunInfo } from '../../src/ports/ports.js';
+import { keys } from '../../src/ports/bucket-keys.js';
+import type { RunInfo } from '../../src/ports/runs.js';
 import { deployedStack } from './deployed-stack.js';
 import { ApprovalError, type LocalRunRecord } from './local-registry.js';
 
 /** `status` and `approve` against a deployed stack: its status table and bucket. */
 async function runOf(stackName: string, runId: string) {
   const stack = await deployedStack(stackName);
-  const store = new DynamoStatusStore(stack.table);
+  const store = dynamoStatusStore(stack.table);
   let run: RunInfo;
   try {
     run = await store.getRun(runId);

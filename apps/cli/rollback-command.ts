@@ -3,7 +3,10 @@ import { join, resolve } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describeAccount, identifyAccount } from '../../src/cliniko/account.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
-import type { ClinikoCredentials, StatusStore } from '../../src/ports/ports.js';
+import type { IdMap } from '../../src/ports/id-map.js';
+import type { RunStore } from '../../src/ports/runs.js';
+import type { ClinikoCredentials } from '../../src/ports/secrets.js';
+import type { WriteLedger } from '../../src/ports/write-ledger.js';
 import { type RollbackReport, rollback, rollbackCsv } from '../../src/rollback/rollback.js';
 import { configuredKeys } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
@@ -83,7 +86,7 @@ function summarise(report: RollbackReport, out: (line: string) => void): void {
 }
 
 interface Opened {
-  readonly store: StatusStore;
+  readonly store: RunStore & IdMap & WriteLedger;
   readonly credentials: ClinikoCredentials;
   readonly where: string;
   save(report: RollbackReport): Promise<string>;
@@ -97,7 +100,7 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
   const apiKeys = configuredKeys();
   const baseUrl = clinikoUrl ?? process.env.CLINIKO_BASE_URL;
   const { startEmulators } = await import('../local/emulators.js');
-  const { DynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
+  const { dynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
   const emulators = await startEmulators({ statePath: join(stateDir, 'status-table') });
   const dynamo = new DynamoDBClient({
     endpoint: emulators.endpoints.dynamodb,
@@ -114,7 +117,7 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
   }
   const reportDir = record.reportDir ?? join(stateDir, 'rollbacks', runId);
   return {
-    store: new DynamoStatusStore(table, dynamo),
+    store: dynamoStatusStore(table, dynamo),
     credentials: {
       apiKeys,
       ...(baseUrl ? { baseUrl } : {}),
@@ -138,13 +141,13 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
 /** A deployed stack: its status table, the clinic's keys in Secrets Manager, reports in its bucket. */
 async function openDeployed(stackName: string, runId: string): Promise<Opened> {
   const { deployedStack } = await import('./deployed-stack.js');
-  const { DynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
+  const { dynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
   const { SecretsManagerSource } = await import('../../src/adapters/aws/secrets-source.js');
   const { S3BlobStore } = await import('../../src/adapters/aws/s3-blob-store.js');
   const { secretPrefix } = await import('../../lib/migration-stack.js');
-  const { keys } = await import('../../src/ports/ports.js');
+  const { keys } = await import('../../src/ports/bucket-keys.js');
   const stack = await deployedStack(stackName);
-  const store = new DynamoStatusStore(stack.table, new DynamoDBClient({}));
+  const store = dynamoStatusStore(stack.table, new DynamoDBClient({}));
   const run = await store.getRun(runId).catch(() => {
     throw new UsageError(`run ${runId} is not in stack ${stackName}'s table`);
   });

@@ -10,8 +10,9 @@ import { runStartFor } from '../../lambdas/start-run/start-run.js';
 import { secretPrefix } from '../../lib/migration-stack.js';
 import { ENV } from '../../src/core/environment.js';
 import { NOTE_FONTS_DIR_ENV } from '../../src/documents/fonts.js';
-import type { ClinikoCredentials, RunMode } from '../../src/ports/ports.js';
-import { keys } from '../../src/ports/ports.js';
+import { keys } from '../../src/ports/bucket-keys.js';
+import type { RunMode } from '../../src/ports/runs.js';
+import type { ClinikoCredentials } from '../../src/ports/secrets.js';
 
 /** How progress lines name what is written but no source row (ports.ts SupportEntity). */
 const SUPPORT_LABELS: Record<string, string> = {

@@ -1,4 +1,6 @@
-import type { CommandQueue, StatusStore } from '../../src/ports/ports.js';
+import type { CommandQueue } from '../../src/ports/command-queue.js';
+import type { OutcomeStore } from '../../src/ports/outcomes.js';
+import type { WriteLedger } from '../../src/ports/write-ledger.js';
 
 /**
  * Has everything enqueued so far been written (or refused)? The state machine polls this between
@@ -27,7 +29,7 @@ export interface CheckPhaseOutput {
 }
 
 export interface CheckPhaseDeps {
-  readonly store: StatusStore;
+  readonly store: OutcomeStore & WriteLedger;
   readonly queue: CommandQueue;
 }
 

@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { type PlannedRecord, processRow, type TableName, tableInfo } from '../../src/batch/row-processing.js';
 import { nativeNotes } from '../../src/config/migration-config.js';
 import type { Appointment as ClinicalAppointment, ClinicalNote, Patient } from '../../src/core/canonical.js';
+import type { Problem } from '../../src/core/problem.js';
+import type { RowBatch } from '../../src/core/row-batch.js';
 import { DateOrderEvidence, exportDateOf } from '../../src/core/values.js';
 import { bundleNotes, noteGlyphProblems } from '../../src/documents/note-bundles.js';
 import { renderNotesPdf } from '../../src/documents/notes-pdf.js';
@@ -15,22 +17,13 @@ import {
   migratedAppointmentType,
 } from '../../src/mapping/cliniko-bodies.js';
 import { templateBody, templateName, treatmentNoteBody } from '../../src/mapping/treatment-notes.js';
-import {
-  type BatchCounts,
-  type BlobStore,
-  batchName,
-  type CommandQueue,
-  keys,
-  MIGRATED_TYPE_BATCH,
-  type Problem,
-  type RecordOutcome,
-  type RowBatch,
-  type RunInfo,
-  type StatusStore,
-  TEMPLATES_BATCH,
-  type WriteCommand,
-  type WritePayload,
-} from '../../src/ports/ports.js';
+import type { BlobStore } from '../../src/ports/blobs.js';
+import { batchName, keys, MIGRATED_TYPE_BATCH, TEMPLATES_BATCH } from '../../src/ports/bucket-keys.js';
+import type { CommandQueue, WriteCommand, WritePayload } from '../../src/ports/command-queue.js';
+import type { IdMap } from '../../src/ports/id-map.js';
+import type { BatchCounts, OutcomeStore, RecordOutcome } from '../../src/ports/outcomes.js';
+import type { RunInfo, RunStore } from '../../src/ports/runs.js';
+import type { WriteLedger } from '../../src/ports/write-ledger.js';
 import { type AccountPatientRef, DuplicateIndex } from '../../src/reconcile/duplicates.js';
 import { accountKeys } from '../../src/reconcile/resources.js';
 import { AidCollector } from '../../src/report/approval-aids.js';
@@ -55,7 +48,7 @@ export interface MapBatchOutput {
 
 export interface MapBatchDeps {
   readonly blobs: BlobStore;
-  readonly store: StatusStore;
+  readonly store: RunStore & OutcomeStore & IdMap & WriteLedger;
   readonly queue: CommandQueue;
   readonly profile: SourceProfile;
   /** Renders a notes PDF (tests put a failing one in). */

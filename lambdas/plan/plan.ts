@@ -3,18 +3,14 @@ import { PHASES, type Phase, processRow, TABLES } from '../../src/batch/row-proc
 import { archiveProblems, countExcluded } from '../../src/batch/scan-export.js';
 import { nativeNotes } from '../../src/config/migration-config.js';
 import type { EntityKey } from '../../src/core/entities.js';
+import type { Problem } from '../../src/core/problem.js';
+import type { RowBatch } from '../../src/core/row-batch.js';
 import { DateOrderEvidence } from '../../src/core/values.js';
 import { TemplateCollector } from '../../src/mapping/treatment-notes.js';
-import {
-  type BatchCounts,
-  type BlobStore,
-  keys,
-  MIGRATED_TYPE_BATCH,
-  type Problem,
-  type RowBatch,
-  type StatusStore,
-  TEMPLATES_BATCH,
-} from '../../src/ports/ports.js';
+import type { BlobStore } from '../../src/ports/blobs.js';
+import { keys, MIGRATED_TYPE_BATCH, TEMPLATES_BATCH } from '../../src/ports/bucket-keys.js';
+import type { BatchCounts, OutcomeStore } from '../../src/ports/outcomes.js';
+import type { RunStore } from '../../src/ports/runs.js';
 import { openZipSource } from '../../src/source/archive.js';
 import type { SourceRow } from '../../src/source/csv.js';
 import type { SourceProfile } from '../../src/source/profile.js';
@@ -35,7 +31,7 @@ export type PlanOutput = { readonly runId: string } & Record<Phase, string[]>;
 
 export interface PlanDeps {
   readonly blobs: BlobStore;
-  readonly store: StatusStore;
+  readonly store: RunStore & OutcomeStore;
   readonly profile: SourceProfile;
   readonly batchSize?: number;
 }

@@ -17,16 +17,11 @@ import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
 import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
 import type { ApprovalMarker } from '../../src/core/approval.js';
-import {
-  type BlobStore,
-  type ClinikoCredentials,
-  keys,
-  type Problem,
-  type RunInfo,
-  type RunMode,
-  type SecretSource,
-  type StatusStore,
-} from '../../src/ports/ports.js';
+import type { Problem } from '../../src/core/problem.js';
+import type { BlobStore } from '../../src/ports/blobs.js';
+import { keys } from '../../src/ports/bucket-keys.js';
+import type { DryRunRegistry, RunInfo, RunMode, RunStore } from '../../src/ports/runs.js';
+import type { ClinikoCredentials, SecretSource } from '../../src/ports/secrets.js';
 import { RECONCILE_ORDER, type ResourceName } from '../../src/reconcile/resources.js';
 import { resolveLocations, resolvePractitioners } from '../../src/resolve/references.js';
 import { ArchiveError, openZipSource } from '../../src/source/archive.js';
@@ -63,7 +58,7 @@ export interface PreflightOutput {
 
 export interface PreflightDeps {
   readonly blobs: BlobStore;
-  readonly store: StatusStore;
+  readonly store: RunStore & DryRunRegistry;
   readonly secrets: SecretSource;
   readonly cliniko: (credentials: ClinikoCredentials, keyIndex: number) => ClinikoClient;
   readonly profile: SourceProfile;
@@ -234,7 +229,7 @@ export async function approvalRefusal(
   input: PreflightInput,
   sha256: string,
   scope: string,
-  deps: { readonly blobs: Pick<BlobStore, 'getJson'>; readonly store: Pick<StatusStore, 'dryRunFor'> },
+  deps: { readonly blobs: Pick<BlobStore, 'getJson'>; readonly store: Pick<DryRunRegistry, 'dryRunFor'> },
 ): Promise<string | undefined> {
   let marker: ApprovalMarker = {};
   try {

@@ -1,14 +1,11 @@
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { idFromLink, listPage } from '../../src/cliniko/schemas.js';
-import {
-  type BlobStore,
-  type CountedEntity,
-  isSupportEntity,
-  keys,
-  type Problem,
-  type RunInfo,
-  type StatusStore,
-} from '../../src/ports/ports.js';
+import { type CountedEntity, isSupportEntity } from '../../src/core/entities.js';
+import type { Problem } from '../../src/core/problem.js';
+import type { BlobStore } from '../../src/ports/blobs.js';
+import { keys } from '../../src/ports/bucket-keys.js';
+import type { Findings, IdMap } from '../../src/ports/id-map.js';
+import type { RunInfo, RunStore } from '../../src/ports/runs.js';
 import type { AccountPatientRef } from '../../src/reconcile/duplicates.js';
 import {
   AccountRecord,
@@ -36,7 +33,7 @@ export interface ReconcileInput {
 }
 
 export interface ReconcileDeps {
-  readonly store: StatusStore;
+  readonly store: RunStore & IdMap & Findings;
   readonly blobs: BlobStore;
   readonly cliniko: (run: RunInfo) => Promise<ClinikoClient>;
 }

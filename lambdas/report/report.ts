@@ -1,18 +1,22 @@
 import { dateOrderProblems } from '../../src/batch/scan-export.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { SIGNED_OFF_TAG } from '../../src/core/approval.js';
-import { ENTITY_KEYS, type EntityCounts, type EntityKey, emptyEntities } from '../../src/core/entities.js';
+import {
+  ENTITY_KEYS,
+  type EntityCounts,
+  type EntityKey,
+  emptyEntities,
+  isSupportEntity,
+} from '../../src/core/entities.js';
+import type { Problem } from '../../src/core/problem.js';
 import { DateOrderEvidence } from '../../src/core/values.js';
 import { arrivalCosts, mergeAttended } from '../../src/mapping/arrivals.js';
-import {
-  type BlobStore,
-  batchName,
-  isSupportEntity,
-  keys,
-  type Problem,
-  type RunInfo,
-  type StatusStore,
-} from '../../src/ports/ports.js';
+import type { BlobStore } from '../../src/ports/blobs.js';
+import { batchName, keys } from '../../src/ports/bucket-keys.js';
+import type { IdMap } from '../../src/ports/id-map.js';
+import type { OutcomeStore } from '../../src/ports/outcomes.js';
+import type { DryRunRegistry, RequestCounter, RunInfo, RunStore } from '../../src/ports/runs.js';
+import type { WriteLedger } from '../../src/ports/write-ledger.js';
 import { accountKeys, RECONCILE_ORDER, type ReconcileOutput } from '../../src/reconcile/resources.js';
 import { type AidsSnapshot, approvalAids } from '../../src/report/approval-aids.js';
 import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
@@ -65,7 +69,7 @@ export interface ReportOutput {
 }
 
 export interface ReportDeps {
-  readonly store: StatusStore;
+  readonly store: RunStore & DryRunRegistry & RequestCounter & OutcomeStore & IdMap & WriteLedger;
   readonly blobs: BlobStore;
   readonly now: () => Date;
   /** Reads the busiest week back from Cliniko after a live run. */

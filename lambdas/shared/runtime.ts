@@ -2,13 +2,13 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clinikoFactory } from '../../src/adapters/aws/cliniko-factory.js';
 import { DynamoBucketStore } from '../../src/adapters/aws/dynamo-bucket-store.js';
-import { DynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
+import { dynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
 import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { SecretsManagerSource } from '../../src/adapters/aws/secrets-source.js';
 import { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ENV, requireEnv } from '../../src/core/environment.js';
-import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/ports/ports.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/ports/runs.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { safeLog } from './safe-log.js';
 
@@ -26,7 +26,7 @@ function build() {
   const dynamo = new DynamoDBClient({});
   const table = requireEnv(ENV.statusTable);
   return {
-    store: new DynamoStatusStore(
+    store: dynamoStatusStore(
       table,
       dynamo,
       Number(process.env[ENV.auditRetentionDays] ?? DEFAULT_AUDIT_RETENTION_DAYS),

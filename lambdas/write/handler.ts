@@ -4,7 +4,8 @@ import type { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.j
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import { ENV } from '../../src/core/environment.js';
-import type { RunInfo, WriteCommand } from '../../src/ports/ports.js';
+import type { WriteCommand } from '../../src/ports/command-queue.js';
+import type { RunInfo } from '../../src/ports/runs.js';
 import { type ExportArchive, openZipSource } from '../../src/source/archive.js';
 import { clinikoFor, flushRequests, log, onRuntimeReset, runtime } from '../shared/runtime.js';
 import { errorName } from '../shared/safe-log.js';

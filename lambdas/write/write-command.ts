@@ -10,7 +10,9 @@ import {
 } from '../../src/cliniko/errors.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import { sourceFieldOf } from '../../src/mapping/refusal-fields.js';
-import type { IdMapEntry, StatusStore, WriteCommand, WriteResult } from '../../src/ports/ports.js';
+import type { WriteCommand } from '../../src/ports/command-queue.js';
+import type { Claims, Findings, IdMap, IdMapEntry } from '../../src/ports/id-map.js';
+import type { WriteLedger, WriteResult } from '../../src/ports/write-ledger.js';
 import { naturalKeyHash, resourceOfCommand } from '../../src/reconcile/resources.js';
 
 /**
@@ -21,7 +23,7 @@ import { naturalKeyHash, resourceOfCommand } from '../../src/reconcile/resources
  * retry does only what is left. Cliniko's refusals (422, 401, 403) are results, not retries.
  */
 export interface WriteDeps {
-  readonly store: StatusStore;
+  readonly store: IdMap & Claims & Findings & WriteLedger;
   readonly cliniko: (keyIndex: number) => ClinikoClient;
   readonly now: () => Date;
   /** Opens a document of the run's export afresh (an upload attempt may need it twice). */

@@ -57,3 +57,20 @@ export function tableKey(file: string): string {
     )
     .join('');
 }
+
+/**
+ * Written, but no source row of their own, so counted apart from the report's entities: the
+ * "Migrated appointment" type, the treatment note templates native notes are based on (one per
+ * assessment type), and the notes PDF kept as the archive beside native notes (`native+pdf`).
+ */
+export type SupportEntity = 'migratedAppointmentType' | 'treatmentNoteTemplates' | 'notesArchive';
+export const SUPPORT_ENTITIES: readonly SupportEntity[] = [
+  'migratedAppointmentType',
+  'treatmentNoteTemplates',
+  'notesArchive',
+];
+export const isSupportEntity = (entity: string): entity is SupportEntity =>
+  (SUPPORT_ENTITIES as readonly string[]).includes(entity);
+
+/** What a run counts and writes: the report's entities and the support records beside them. */
+export type CountedEntity = EntityKey | SupportEntity;

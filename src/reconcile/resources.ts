@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ClinikoId, idFromLink, LinkObject } from '../cliniko/schemas.js';
-import type { CountedEntity, WriteCommand } from '../ports/ports.js';
+import type { CountedEntity } from '../core/entities.js';
+import type { WriteCommand } from '../ports/command-queue.js';
 
 /**
  * The records a run writes, one entry per Cliniko resource: how the account's copies are listed

@@ -1,4 +1,5 @@
-import type { RunInfo, WriteOutcome } from '../ports/ports.js';
+import type { RunInfo } from '../ports/runs.js';
+import type { WriteOutcome } from '../ports/write-ledger.js';
 import { csvCell } from './run-report.js';
 
 /**

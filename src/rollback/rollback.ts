@@ -1,6 +1,9 @@
 import type { ClinikoClient } from '../cliniko/client.js';
 import { ClinikoNotFoundError } from '../cliniko/errors.js';
-import type { CountedEntity, RunInfo, StatusStore } from '../ports/ports.js';
+import type { CountedEntity } from '../core/entities.js';
+import type { IdMap } from '../ports/id-map.js';
+import type { RunInfo, RunStore } from '../ports/runs.js';
+import type { WriteLedger } from '../ports/write-ledger.js';
 import { AccountRecord, type ResourceName, ROLLBACK_ORDER, resourcesOf } from '../reconcile/resources.js';
 
 /**
@@ -45,7 +48,7 @@ export interface RollbackReport {
 
 export interface RollbackOptions {
   readonly runId: string;
-  readonly store: Pick<StatusStore, 'listWrites' | 'deleteIdMap' | 'getRun'>;
+  readonly store: Pick<WriteLedger, 'listWrites'> & Pick<IdMap, 'deleteIdMap'> & Pick<RunStore, 'getRun'>;
   readonly client: ClinikoClient;
   readonly dryRun: boolean;
   readonly force: boolean;

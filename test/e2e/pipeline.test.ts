@@ -11,7 +11,7 @@ import { startSandbox } from '../../apps/sandbox/server.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
 import { accountedFor, ENTITY_KEYS } from '../../src/core/entities.js';
 import { printable } from '../../src/documents/notes-pdf.js';
-import type { WriteCommand } from '../../src/ports/ports.js';
+import type { WriteCommand } from '../../src/ports/command-queue.js';
 import { openArchive } from '../../src/source/archive.js';
 import { csvRecordsOf } from '../support/exports.js';
 import { pdfPages, squeeze } from '../support/pdf-text.js';

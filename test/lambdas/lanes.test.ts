@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { laneFor, type WriteDeps } from '../../lambdas/write/write-command.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { InMemoryBucketStore, RateLimiter } from '../../src/cliniko/rate-limiter.js';
-import type { WriteCommand } from '../../src/ports/ports.js';
+import type { WriteCommand } from '../../src/ports/command-queue.js';
 
 /** Keys as lanes: a note keeps its author's key; other writes leave a drained key for a free one. */
 function lanes(tokensTaken: number[]) {

@@ -2,18 +2,15 @@ import type { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { mapBatch } from '../../lambdas/map-batch/map-batch.js';
 import { parseConfig } from '../../src/config/migration-config.js';
+import type { RowBatch } from '../../src/core/row-batch.js';
 import { renderNotesPdf } from '../../src/documents/notes-pdf.js';
-import type {
-  BatchCounts,
-  BlobStore,
-  IdMapEntry,
-  RecordOutcome,
-  RowBatch,
-  RunInfo,
-  StatusStore,
-  WriteCommand,
-  WriteResult,
-} from '../../src/ports/ports.js';
+import type { BlobStore } from '../../src/ports/blobs.js';
+import type { WriteCommand } from '../../src/ports/command-queue.js';
+import type { IdMapEntry } from '../../src/ports/id-map.js';
+import type { BatchCounts, RecordOutcome } from '../../src/ports/outcomes.js';
+import type { RunInfo } from '../../src/ports/runs.js';
+import type { StatusStore } from '../../src/ports/status-store.js';
+import type { WriteResult } from '../../src/ports/write-ledger.js';
 import { loadProfile } from '../../src/source/profile.js';
 
 /** A mapper of notes in a live run, on in-memory stores: bundles, known notes, and a PDF that fails. */

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { Partitioner } from '../../lambdas/plan/plan.js';
-import type { BlobStore, RowBatch } from '../../src/ports/ports.js';
+import type { RowBatch } from '../../src/core/row-batch.js';
+import type { BlobStore } from '../../src/ports/blobs.js';
 import type { SourceRow } from '../../src/source/csv.js';
 
 /** The bucket as a map: enough for what the partitioner writes. */

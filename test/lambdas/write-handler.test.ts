@@ -13,7 +13,7 @@ import type { Context, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { Sandbox } from '../../apps/sandbox/server.js';
 import { startSandbox } from '../../apps/sandbox/server.js';
-import type { WriteCommand } from '../../src/ports/ports.js';
+import type { WriteCommand } from '../../src/ports/command-queue.js';
 
 /**
  * The writer handler with the AWS SDK mocked (DynamoDB, SQS, Secrets Manager) and Cliniko played

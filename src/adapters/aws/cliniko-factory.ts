@@ -3,7 +3,7 @@ import { parseApiKey } from '../../cliniko/api-key.js';
 import { ClinikoClient } from '../../cliniko/client.js';
 import { RateLimiter, type TokenBucketStore } from '../../cliniko/rate-limiter.js';
 import { ENV } from '../../core/environment.js';
-import type { ClinikoCredentials } from '../../ports/ports.js';
+import type { ClinikoCredentials } from '../../ports/secrets.js';
 
 /**
  * Cliniko clients for a Lambda: one per key, each behind the shared token bucket of its user, and

@@ -6,7 +6,7 @@ import {
   PutObjectTaggingCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import type { BlobStore } from '../../ports/ports.js';
+import type { BlobStore } from '../../ports/blobs.js';
 import type { ByteSource } from '../../source/archive.js';
 
 /** The bucket as the pipeline uses it: JSON working files, report files, and exports read by range. */

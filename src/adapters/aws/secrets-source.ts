@@ -1,6 +1,6 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { z } from 'zod';
-import type { ClinikoCredentials, SecretSource } from '../../ports/ports.js';
+import type { ClinikoCredentials, SecretSource } from '../../ports/secrets.js';
 
 /** A clinic's secret: `{"apiKeys": ["…-au1"], "userAgent": "Clinic (it@clinic.example)", "baseUrl"?: "…"}`. */
 const ClinicSecret = z.object({

@@ -4,7 +4,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { CommandQueue, WriteCommand } from '../../ports/ports.js';
+import type { CommandQueue, WriteCommand } from '../../ports/command-queue.js';
 
 /**
  * A command as an SQS message body. SQS accepts only #x9, #xA, #xD, #x20–#xD7FF, #xE000–#xFFFD and

@@ -1,0 +1,132 @@
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Claims, Findings, IdMap, IdMapEntry } from '../../ports/id-map.js';
+import { ifCondition, type StatusTable } from './status-table.js';
+
+/**
+ * The id map, claims and findings on the status table: items `CLINIC#<scope>/ID#<entity>#<id>`
+ * (the Cliniko id, hash and steps done, or only a claim while a writer creates the record) and
+ * `CLINIC#<scope>/FOUND#<resource>#<key>` (what reconciliation found, kept a day).
+ */
+export function dynamoIdMap(table: StatusTable): IdMap & Claims & Findings {
+  const idKey = (scope: string, entity: string, sourceId: string) => ({
+    pk: `CLINIC#${scope}`,
+    sk: `ID#${entity}#${sourceId}`,
+  });
+  return {
+    async getIdMap(scope, entity, sourceIds) {
+      const items = await table.batchGet(
+        sourceIds.map((id) => idKey(scope, entity, id)),
+        true,
+      );
+      // An item holding only a claim is not a written record.
+      return new Map(items.filter((i) => i.clinikoId).map((i) => [String(i.sourceId), idMapEntry(i)]));
+    },
+
+    async *listIdMap(scope, entity) {
+      for await (const i of table.query(`CLINIC#${scope}`, `ID#${entity}#`))
+        if (i.clinikoId) yield { sourceId: String(i.sourceId), entry: idMapEntry(i) };
+    },
+
+    async putIdMap(scope, entity, sourceId, entry): Promise<void> {
+      await table.doc.send(
+        new PutCommand({
+          TableName: table.name,
+          Item: {
+            ...idKey(scope, entity, sourceId),
+            sourceId,
+            entity,
+            ...entry,
+            steps: [...entry.steps],
+            expiresAt: table.expiresAt(),
+          },
+        }),
+      );
+    },
+
+    async addIdMapStep(scope, entity, sourceId, step): Promise<void> {
+      await table.doc.send(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: idKey(scope, entity, sourceId),
+          UpdateExpression: 'SET #steps = list_append(if_not_exists(#steps, :empty), :step)',
+          ExpressionAttributeNames: { '#steps': 'steps' },
+          ExpressionAttributeValues: { ':step': [step], ':empty': [] },
+        }),
+      );
+    },
+
+    async deleteIdMap(scope, entity, sourceId): Promise<void> {
+      await table.doc.send(new DeleteCommand({ TableName: table.name, Key: idKey(scope, entity, sourceId) }));
+    },
+
+    async claim(scope, entity, sourceId, owner, ttlMs, now) {
+      const key = idKey(scope, entity, sourceId);
+      let expired = false;
+      const claimed = await ifCondition(async () => {
+        const res = await table.doc.send(
+          new UpdateCommand({
+            TableName: table.name,
+            Key: key,
+            UpdateExpression: 'SET claimOwner = :owner, claimUntil = :until',
+            ConditionExpression:
+              'attribute_not_exists(clinikoId) AND (attribute_not_exists(claimUntil) OR claimUntil < :now)',
+            ExpressionAttributeValues: { ':owner': owner, ':until': now + ttlMs, ':now': now },
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        );
+        expired = res.Attributes?.claimUntil !== undefined;
+      });
+      if (claimed) return expired ? 'taken-over' : 'claimed';
+      return (await table.get(key.pk, key.sk))?.clinikoId ? 'done' : 'busy';
+    },
+
+    async releaseClaim(scope, entity, sourceId, owner): Promise<void> {
+      // Another owner's claim (or none) stays as it is.
+      await ifCondition(() =>
+        table.doc.send(
+          new UpdateCommand({
+            TableName: table.name,
+            Key: idKey(scope, entity, sourceId),
+            UpdateExpression: 'REMOVE claimOwner, claimUntil',
+            ConditionExpression: 'claimOwner = :owner',
+            ExpressionAttributeValues: { ':owner': owner },
+          }),
+        ),
+      );
+    },
+
+    async putFound(scope, resource, runId, found): Promise<void> {
+      // Kept a day: only the run that found them reads them.
+      const expiresAt = Math.floor(Date.now() / 1000) + 86_400;
+      await table.batchWrite(
+        found.map((f) => ({
+          PutRequest: {
+            Item: {
+              pk: `CLINIC#${scope}`,
+              sk: `FOUND#${resource}#${f.key}`,
+              clinikoId: f.clinikoId,
+              runId,
+              expiresAt,
+            },
+          },
+        })),
+      );
+    },
+
+    async getFound(scope, resource, runId, key) {
+      const item = await table.get(`CLINIC#${scope}`, `FOUND#${resource}#${key}`);
+      return item && item.runId === runId ? String(item.clinikoId) : undefined;
+    },
+  };
+}
+
+function idMapEntry(i: Record<string, unknown>): IdMapEntry {
+  return {
+    clinikoId: String(i.clinikoId),
+    hash: String(i.hash ?? ''),
+    runId: String(i.runId),
+    at: String(i.at),
+    steps: (i.steps as string[] | undefined) ?? [],
+    ...(i.updatedIn ? { updatedIn: String(i.updatedIn) } : {}),
+  };
+}

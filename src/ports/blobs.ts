@@ -1,0 +1,16 @@
+import type { Readable } from 'node:stream';
+import type { ByteSource } from '../source/archive.js';
+
+/** The blobs port: the run's bucket (the export, working files, reports). */
+export interface BlobStore {
+  getJson<T>(bucket: string, key: string): Promise<T | undefined>;
+  putJson(bucket: string, key: string, value: unknown): Promise<void>;
+  putText(bucket: string, key: string, text: string, contentType: string): Promise<void>;
+  /** A file the run makes (a notes PDF), stored for a writer to upload. */
+  putBytes(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void>;
+  byteSource(bucket: string, key: string): Promise<ByteSource>;
+  /** Tags an object (an export whose live run finished, for the bucket's lifecycle). */
+  tag(bucket: string, key: string, tags: Record<string, string>): Promise<void>;
+  /** Streams an object (sha256, documents). */
+  read(bucket: string, key: string): Promise<Readable>;
+}

@@ -1,0 +1,71 @@
+import type { CountedEntity } from '../core/entities.js';
+
+/**
+ * The id map port: each record's Cliniko id, kept per clinic in one Cliniko account (the scope,
+ * RunInfo.scope) across runs, the claims that keep two writers from creating one record, and what
+ * reconciliation found in the account. The key to never writing a record twice.
+ */
+export interface IdMapEntry {
+  readonly clinikoId: string;
+  readonly hash: string;
+  readonly runId: string;
+  readonly at: string;
+  /** Follow-up requests already done (alerts, referral, cancel, arrival). */
+  readonly steps: readonly string[];
+  /** The latest run that updated the record in Cliniko because its content had changed. */
+  readonly updatedIn?: string;
+}
+
+/** `scope` everywhere: the clinic in one Cliniko account (RunInfo.scope), never the bare clinic id. */
+export interface IdMap {
+  /** The written records among these source ids (a record only claimed is not in the map). */
+  getIdMap(
+    scope: string,
+    entity: CountedEntity,
+    sourceIds: readonly string[],
+  ): Promise<Map<string, IdMapEntry>>;
+  putIdMap(scope: string, entity: CountedEntity, sourceId: string, entry: IdMapEntry): Promise<void>;
+  /** Every record of an entity the clinic's runs have written (for records missing from an export). */
+  listIdMap(scope: string, entity: CountedEntity): AsyncIterable<{ sourceId: string; entry: IdMapEntry }>;
+  /** Notes a follow-up request done (see IdMapEntry.steps), so a retry does not repeat it. */
+  addIdMapStep(scope: string, entity: CountedEntity, sourceId: string, step: string): Promise<void>;
+  /** Forgets a record's id (it is no longer in the account: reconciliation, rollback). */
+  deleteIdMap(scope: string, entity: CountedEntity, sourceId: string): Promise<void>;
+}
+
+/** What `claim` answers, see Claims.claim. */
+export type ClaimResult = 'claimed' | 'taken-over' | 'busy' | 'done';
+
+export interface Claims {
+  /**
+   * Claims the right to create a record, so two writers holding copies of one command never both
+   * create it. `busy`: another writer's claim is live; `taken-over`: an earlier claim expired (its
+   * writer may have created the record before dying, so re-find first); `done`: already written.
+   * `ttlMs` and `now` in milliseconds (epoch).
+   */
+  claim(
+    scope: string,
+    entity: CountedEntity,
+    sourceId: string,
+    owner: string,
+    ttlMs: number,
+    now: number,
+  ): Promise<ClaimResult>;
+  /** Gives a claim up after a failed attempt, so the retry (or another copy) can take it at once. */
+  releaseClaim(scope: string, entity: CountedEntity, sourceId: string, owner: string): Promise<void>;
+}
+
+export interface Findings {
+  /**
+   * Records that a run's reconciliation found in the account, not in the id map, by natural key
+   * (hashed, see reconcile/resources.ts): a writer adopts one instead of creating it again.
+   */
+  putFound(
+    scope: string,
+    resource: string,
+    runId: string,
+    found: readonly { readonly key: string; readonly clinikoId: string }[],
+  ): Promise<void>;
+  /** What this run's reconciliation found under a natural key (only this run's findings count). */
+  getFound(scope: string, resource: string, runId: string, key: string): Promise<string | undefined>;
+}
