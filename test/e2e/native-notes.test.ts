@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type LocalRunResult, runLocal } from '../../apps/local/run-local.js';
 import type { Sandbox } from '../../apps/sandbox/server.js';
 import { startSandbox } from '../../apps/sandbox/server.js';
-import { answerText } from '../../src/mapping/treatment-notes.js';
-import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
+import { tempDir } from '../support/exports.js';
+import { NATIVE_KEYS, nativeNotesExport, nativeSeed, sectionsOf } from '../support/native-notes.js';
 
 /**
  * `"clinicalNotes": "native"` with one key per practitioner: each note becomes a finalised
@@ -13,52 +13,21 @@ import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
  * section's text; a former practitioner without a key follows `notesWithoutAuthorKey` (default
  * `pdf`: the patient's notes PDF); a second run of the same export creates nothing.
  */
-const ADMIN = 'NativeAdminKey0000000000000001-au1';
-const HANA = 'NativeHanaKey00000000000000001-au1';
-const TOM = 'NativeTomKey000000000000000001-au1';
+const { admin: ADMIN, hana: HANA, tom: TOM } = NATIVE_KEYS;
 let sandbox: Sandbox;
 let first: LocalRunResult;
 let second: LocalRunResult;
 
-const Q = '"';
 beforeAll(async () => {
   sandbox = await startSandbox({
     rateLimit: 100_000,
     attachmentProcessingMs: 10,
-    seed: {
-      users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: false, api_key: ADMIN }],
-      businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
-      practitioners: [
-        { first_name: 'Hana', last_name: 'Ruru', api_key: HANA },
-        { first_name: 'Tom', last_name: 'Vea', api_key: TOM },
-        { first_name: 'Wiremu', last_name: 'Former', active: false },
-      ],
-    },
+    seed: nativeSeed,
   });
   const dir = await tempDir('native-notes-');
   const config = join(dir, 'migration.json');
   writeFileSync(config, JSON.stringify({ clinicalNotes: 'native', markArrivals: 'all' }));
-  const zip = await writeZip({
-    ...BASE,
-    'Practitioners.csv': csv(
-      'PractitionerId,FirstName,LastName,Inactive',
-      'P1,Hana,Ruru,',
-      'P2,Tom,Vea,',
-      'P3,Wiremu,Former,Yes',
-    ),
-    'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee', 'C2,Bo,Chan'),
-    'Appointments.csv': csv(
-      'AppointmentId,ClientId,PractitionerId,StartDate,StartTime,AppointmentTypeId,LocationId,Status',
-      'A1,C1,P1,01/03/2024,09:00,T1,L1,Completed',
-      'A2,C2,P2,09/03/2024,10:00,T1,L1,Booked',
-    ),
-    'ClinicalNotes.csv': csv(
-      'NoteId,ClientId,NoteDate,PractitionerId,AppointmentId,NoteType,AssessmentType,Subjective,Objective,Plan,Exercises',
-      `N1,C1,01/03/2024,P1,A1,Initial Assessment,SOAP,${Q}Left knee pain, 3 weeks.\nWorse on stairs.${Q},ROM <90° & swelling,Ice and rest,`,
-      'N2,C2,09/03/2024,P2,A2,Treatment,Rehab,Shoulder stiff,,,Band rows 3x10',
-      'N3,C1,10/03/2024,P3,,Treatment,SOAP,Old note by a former practitioner,,See again,',
-    ),
-  });
+  const zip = await nativeNotesExport();
   const options = {
     exportZip: zip,
     configJson: config,
@@ -81,14 +50,6 @@ const practitionerNamed = (first: string) =>
   String(sandbox.state.all('practitioners').find((p) => p.first_name === first)?.id);
 const patientOf = (ref: string) =>
   String(sandbox.state.all('patients').find((p) => p.old_reference_id === ref)?.id);
-const sectionsOf = (note: Record<string, unknown>) =>
-  Object.fromEntries(
-    (note.content as { sections: { name: string; questions: { answer: string }[] }[] }).sections.map((s) => [
-      s.name,
-      answerText(s.questions[0]?.answer ?? ''),
-    ]),
-  );
-
 describe('native treatment notes', () => {
   it('writes one finalised note per note with a key, under its own practitioner, on its appointment', () => {
     expect(first.report.entities.clinicalNotes).toMatchObject({ source: 3, created: 3, failed: 0 });
