@@ -78,10 +78,12 @@ function summarise(report: RollbackReport, out: (line: string) => void): void {
   const c = report.counts;
   out(
     report.dryRun
-      ? `would archive ${c.wouldArchive}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; gone ${c.missing}; failed ${c.failed}`
-      : `archived ${c.archived}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; gone ${c.missing}; failed ${c.failed}`,
+      ? `would archive ${c.wouldArchive}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; there before the run (left) ${c.preexisting}; gone ${c.missing}; failed ${c.failed}`
+      : `archived ${c.archived}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; there before the run (left) ${c.preexisting}; gone ${c.missing}; failed ${c.failed}`,
   );
-  for (const i of report.items.filter((x) => x.outcome === 'changed' || x.outcome === 'failed'))
+  for (const i of report.items.filter(
+    (x) => x.outcome === 'changed' || x.outcome === 'preexisting' || x.outcome === 'failed',
+  ))
     out(`  ${i.outcome}: ${i.resource} ${i.clinikoId} (source ${i.sourceIds.join(', ')}): ${i.reason ?? ''}`);
 }
 

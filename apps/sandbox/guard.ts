@@ -68,8 +68,9 @@ export function installGuard(api: FastifyInstance, guard: Guard): void {
   if (options.alwaysFail) {
     const alwaysFail = options.alwaysFail;
     api.addHook('preHandler', async (req, reply) => {
-      if (alwaysFail(req.method, req.url.split('?')[0] ?? '', req.body))
-        return reply.code(503).send({ message: 'Service Unavailable' });
+      const fail = alwaysFail(req.method, req.url.split('?')[0] ?? '', req.body);
+      if (fail === 502 || fail === 504) return reply.code(fail).send({ message: 'Gateway error' });
+      if (fail) return reply.code(503).send({ message: 'Service Unavailable' });
     });
   }
 }

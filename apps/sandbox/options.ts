@@ -32,6 +32,10 @@ export interface SandboxOptions {
   readonly logger?: boolean;
   /** Sees every API request's method, path and status (benchmarks attribute requests to entities). */
   readonly observe?: (method: string, path: string, status: number, at: number) => void;
-  /** Requests that always fail with 503 (a record that keeps failing, for dead-letter tests). */
-  readonly alwaysFail?: (method: string, path: string, body: unknown) => boolean;
+  /**
+   * Requests that fail without being applied: with 503 (a record that keeps failing, for
+   * dead-letter tests), or with the gateway status returned (502, 504: a create whose outcome the
+   * client cannot know, for re-find tests).
+   */
+  readonly alwaysFail?: (method: string, path: string, body: unknown) => boolean | 502 | 503 | 504;
 }

@@ -84,6 +84,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
           openDocument,
           openRunFile,
           keyCount: credentials.apiKeys.length,
+          runStartedAt: info.startedAt,
         },
         { receiveCount: Number(message.attributes.ApproximateReceiveCount ?? 1), owner: message.messageId },
       );

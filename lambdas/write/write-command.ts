@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { ClinikoClient, CreateOnceResult } from '../../src/cliniko/client.js';
+import { type ClinikoClient, type CreateOnceResult, refound } from '../../src/cliniko/client.js';
 import {
   ClinikoAmbiguousError,
   ClinikoError,
@@ -32,6 +32,11 @@ export interface WriteDeps {
   readonly openRunFile?: (runId: string, key: string) => Promise<Readable>;
   /** How many keys (lanes) the run has: a write not pinned to a key takes the least loaded one. */
   readonly keyCount?: number;
+  /**
+   * When the command's run started (RunInfo.startedAt, UTC): a record found again after a lost
+   * create answer that Cliniko created before it is not the run's (issue 11).
+   */
+  readonly runStartedAt?: string;
 }
 
 /**
@@ -165,23 +170,39 @@ export async function writeCommand(
       if (claim === 'done') throw new DeferError(0);
       claimed = true;
       createTried = true;
-      const { record } = await create(
+      const { record, recovered } = await create(
         cmd,
         client,
         delivery.receiveCount > 1 || claim === 'taken-over' || cmd.refind === true,
         deps,
       );
       clinikoId = record.id;
-      steps = [];
-      outcome = 'created';
-      const entry: IdMapEntry = {
-        clinikoId,
-        hash: cmd.hash,
-        runId: cmd.runId,
-        at: deps.now().toISOString(),
-        steps: [],
-      };
-      await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, entry);
+      if (recovered && heldBeforeRun(record, deps)) {
+        // Found again under its natural key, but it was in the account before this run started:
+        // not this run's record (its create never reached Cliniko), so it is counted present and
+        // a rollback of this run leaves it (issue 11).
+        steps = ADOPTED_STEPS;
+        outcome = 'alreadyPresent';
+        entryRunId = FOUND_IN_CLINIKO;
+        await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
+          clinikoId,
+          hash: '',
+          runId: FOUND_IN_CLINIKO,
+          at: deps.now().toISOString(),
+          steps: ADOPTED_STEPS,
+        });
+      } else {
+        steps = [];
+        outcome = 'created';
+        const entry: IdMapEntry = {
+          clinikoId,
+          hash: cmd.hash,
+          runId: cmd.runId,
+          at: deps.now().toISOString(),
+          steps: [],
+        };
+        await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, entry);
+      }
     }
     if (outcome === 'created' || outcome === 'updated')
       await followUps(
@@ -253,7 +274,25 @@ export async function writeCommand(
   }
 }
 
-type Created = CreateOnceResult<{ id: string }>;
+type Created = CreateOnceResult<{ id: string; created_at?: string; archived_at?: string | null }>;
+
+/**
+ * Whether a record found again after a create whose answer was lost (or on a redelivery) was
+ * created before this run started (Cliniko's `created_at` against the run's `startedAt`; both are
+ * UTC instants, and a run reads the account for seconds before its first write, far more than the
+ * clocks differ). Such a record is the clinic's or an earlier run's, never this run's.
+ */
+function heldBeforeRun(record: Created['record'], deps: WriteDeps): boolean {
+  const created = record.created_at ? Date.parse(record.created_at) : Number.NaN;
+  if (Number.isNaN(created)) return false;
+  const started = deps.runStartedAt ? Date.parse(deps.runStartedAt) : Number.NaN;
+  // Cliniko's timestamps have whole seconds: a record made in the run's first second is its own.
+  return !Number.isNaN(started) && created < Math.floor(started / 1000) * 1000;
+}
+
+/** A record found by its natural key on a redelivery; an archived one is an older copy, not ours. */
+const refoundLive = <T extends Created['record']>(found: T | undefined): Created | undefined =>
+  found && !found.archived_at ? { record: found, recovered: true } : undefined;
 
 /** The id map's run for a record found in the account, not written by this clinic's runs. */
 export const FOUND_IN_CLINIKO = 'found-in-cliniko';
@@ -276,10 +315,14 @@ async function create(
   switch (p.kind) {
     case 'appointmentType': {
       if (refindFirst) {
-        const found = (await client.listAppointmentTypes({ includeArchived: true })).find(
-          (t) => t.name === p.body.name,
+        const found = refoundLive(
+          refound(
+            (await client.listAppointmentTypes({ includeArchived: true })).filter(
+              (t) => t.name === p.body.name,
+            ),
+          ),
         );
-        if (found) return { record: found, recovered: true };
+        if (found) return found;
       }
       return client.createAppointmentTypeOnce(
         p.body as Parameters<ClinikoClient['createAppointmentTypeOnce']>[0],
@@ -287,22 +330,22 @@ async function create(
     }
     case 'contact': {
       if (refindFirst) {
-        const found = await client.findContact(p.body);
-        if (found) return { record: found, recovered: true };
+        const found = refoundLive(await client.findContact(p.body));
+        if (found) return found;
       }
       return client.createContactOnce(p.body);
     }
     case 'patient': {
       if (refindFirst) {
-        const found = await client.findPatientByReference(p.body.old_reference_id);
-        if (found) return { record: found, recovered: true };
+        const found = refoundLive(await client.findPatientByReference(p.body.old_reference_id));
+        if (found) return found;
       }
       return client.createPatientOnce(p.body as Parameters<ClinikoClient['createPatientOnce']>[0]);
     }
     case 'appointment': {
       if (refindFirst) {
-        const found = await client.findIndividualAppointment(p.body);
-        if (found) return { record: found, recovered: true };
+        const found = refoundLive(await client.findIndividualAppointment(p.body));
+        if (found) return found;
       }
       return client.createIndividualAppointmentOnce(
         p.body as Parameters<ClinikoClient['createIndividualAppointmentOnce']>[0],
@@ -310,16 +353,16 @@ async function create(
     }
     case 'treatmentNoteTemplate': {
       // Once per account: a template of this name (ours from an earlier run, or the clinic's) is used.
-      const found = await client.findTreatmentNoteTemplate(p.body.name);
-      if (found) return { record: found, recovered: true };
+      const found = refoundLive(await client.findTreatmentNoteTemplate(p.body.name));
+      if (found) return found;
       return client.createTreatmentNoteTemplateOnce(
         p.body as Parameters<ClinikoClient['createTreatmentNoteTemplateOnce']>[0],
       );
     }
     case 'treatmentNote': {
       if (refindFirst) {
-        const found = await client.findTreatmentNote(p.body);
-        if (found) return { record: found, recovered: true };
+        const found = refoundLive(await client.findTreatmentNote(p.body));
+        if (found) return found;
       }
       return client.createTreatmentNoteOnce(
         p.body as Parameters<ClinikoClient['createTreatmentNoteOnce']>[0],
@@ -327,8 +370,8 @@ async function create(
     }
     case 'attachment': {
       if (refindFirst) {
-        const found = await client.findAttachment(p.patientId, p.description);
-        if (found) return { record: found, recovered: true };
+        const found = refoundLive(await client.findAttachment(p.patientId, p.description));
+        if (found) return found;
       }
       const runFile = p.runFile;
       const open = runFile ? deps.openRunFile : deps.openDocument;

@@ -15,6 +15,7 @@ export {
   type Query,
   type RetryEvent,
   type RetryPolicy,
+  refound,
 } from './http.js';
 export { type AttachmentUpload, FILENAME_PLACEHOLDER, joinUploadUrl } from './upload.js';
 

@@ -101,6 +101,24 @@ function encodeQuery(query: Query | undefined): string {
   return parts.length ? `?${parts.join('&')}` : '';
 }
 
+/**
+ * Of the records matching a natural key, the one a lost create would have made: a live one before
+ * an archived one (an archived record is an old copy, e.g. one a rollback archived, never the
+ * answer to a create just sent), and the newest of those (lists come oldest first, CLINIKO_API.md
+ * "Sorting"). An archived match is still returned when it is the only one, for lookups that want it.
+ */
+export function refound<T extends { archived_at?: string | null }>(matches: readonly T[]): T | undefined {
+  const live = matches.filter((m) => !m.archived_at);
+  return (live.length ? live : matches).at(-1);
+}
+
+const isArchived = (record: unknown): boolean =>
+  typeof record === 'object' &&
+  record !== null &&
+  'archived_at' in record &&
+  typeof record.archived_at === 'string' &&
+  record.archived_at !== '';
+
 /** Builds `q[]` filters: `filters({old_reference_id: '=C1'})` → `['old_reference_id:=C1']`. */
 export function filters(spec: Record<string, string | undefined>): string[] {
   return Object.entries(spec)
@@ -174,7 +192,8 @@ export class ClinikoHttp {
         if (!(err instanceof ClinikoAmbiguousError)) throw err;
         last = err;
         const found = await refind();
-        if (found) return { record: found, recovered: true };
+        // An archived match is an older copy: the lost create was not applied, so it is repeated.
+        if (found && !isArchived(found)) return { record: found, recovered: true };
       }
     }
     throw last;

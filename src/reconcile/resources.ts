@@ -23,6 +23,7 @@ export type ResourceName =
 /** The fields of a listed record that reconciliation and rollback read; everything else passes. */
 export const AccountRecord = z.looseObject({
   id: ClinikoId,
+  created_at: z.string().optional(),
   updated_at: z.string().optional(),
   archived_at: z.string().nullable().optional(),
   old_reference_id: z.string().nullable().optional(),

@@ -13,13 +13,17 @@ import { AccountRecord, type ResourceName, ROLLBACK_ORDER, resourcesOf } from '.
  * appointment types, templates; the order is reconcile/resources.ts's ROLLBACK_ORDER). A record
  * changed in Cliniko after the run wrote it (`updated_at` later than the write) is left and
  * listed unless `force`. Archiving is Cliniko's delete (`POST …/{id}/archive`); a record already
- * archived counts as done, so a second rollback archives nothing. `dryRun` only lists.
+ * archived counts as done, so a second rollback archives nothing. A record Cliniko says was
+ * created before the run started (`created_at`) is not the run's, whatever its state says (a
+ * record re-found after a lost answer, recorded by an older version): it is left and listed as
+ * `preexisting`, even with `force`. `dryRun` only lists.
  */
 export type RollbackOutcome =
   | 'archived'
   | 'wouldArchive'
   | 'alreadyArchived'
   | 'changed'
+  | 'preexisting'
   | 'missing'
   | 'failed';
 
@@ -136,7 +140,10 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
     if (reason) outcome = 'failed';
     else if (!record) outcome = 'missing';
     else if (record.archived_at) outcome = 'alreadyArchived';
-    else if (
+    else if (createdBefore(record, run.startedAt)) {
+      outcome = 'preexisting';
+      why = `created in Cliniko at ${record.created_at}, before the run started at ${run.startedAt}: not the run's record, left`;
+    } else if (
       !options.force &&
       item.writtenAt &&
       record.updated_at &&
@@ -166,6 +173,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
     wouldArchive: 0,
     alreadyArchived: 0,
     changed: 0,
+    preexisting: 0,
     missing: 0,
     failed: 0,
   };
@@ -180,6 +188,13 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
     counts,
     items,
   };
+}
+
+/** Created before the instant (Cliniko's whole seconds against the run's start, both UTC). */
+function createdBefore(record: AccountRecord, startedAt: string): boolean {
+  const created = record.created_at ? Date.parse(record.created_at) : Number.NaN;
+  const started = Date.parse(startedAt);
+  return !Number.isNaN(created) && !Number.isNaN(started) && created < Math.floor(started / 1000) * 1000;
 }
 
 export class RollbackError extends Error {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SandboxSeed } from '../../apps/sandbox/seed.js';
 import { type Sandbox, startSandbox } from '../../apps/sandbox/server.js';
+import { attachmentDescription } from '../../lambdas/map-batch/map-batch.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
@@ -54,12 +55,17 @@ const ids = (n: number, prefix = 'C') => Array.from({ length: n }, (_, i) => `${
 let outDir: string;
 const sandboxes: Sandbox[] = [];
 
-async function account(id: string, paths?: string[]): Promise<Sandbox> {
+async function account(
+  id: string,
+  paths?: string[],
+  alwaysFail?: (method: string, path: string, body: unknown) => boolean | 504,
+): Promise<Sandbox> {
   const s = await startSandbox({
     rateLimit: 100_000,
     attachmentProcessingMs: 10,
     seed: seed(id),
     ...(paths ? { observe: (method: string, path: string) => void paths.push(`${method} ${path}`) } : {}),
+    ...(alwaysFail ? { alwaysFail } : {}),
   });
   sandboxes.push(s);
   return s;
@@ -377,4 +383,106 @@ describe('rollback', () => {
     expect(clinic.state.get('patients', edited.id)?.archived_at).toBeTruthy();
     expect(clinic.state.get('patients', walkIn.id)?.archived_at).toBeFalsy();
   }, 300_000);
+});
+
+describe('a record found again after a lost answer', () => {
+  /** Answers 504 (a gateway timeout: the create may or may not have happened) to the first matching request, without applying it. */
+  const failOnce = (match: (method: string, path: string, body: unknown) => boolean) => {
+    const state = { failed: 0 };
+    const hook = (method: string, path: string, body: unknown): false | 504 => {
+      if (state.failed > 0 || !match(method, path, body)) return false;
+      state.failed++;
+      return 504;
+    };
+    return { state, hook };
+  };
+  const longAgo = '2023-01-10T22:00:00Z';
+
+  it('counts as created only when this run created it, and only then does a rollback archive it', async () => {
+    const stateDir = join(await tempDir('truth-state-'), 'state');
+    const config = join(await tempDir('truth-config-'), 'migration.json');
+    writeFileSync(config, JSON.stringify({ existingPatients: 'link' }));
+    const fault = { hook: (_m: string, _p: string, _b: unknown): false | 504 => false };
+    const clinic = await account('700008', undefined, (m, p, b) => fault.hook(m, p, b));
+    // entered at the front desk long before the transfer, with the referral letter scanned in
+    const byHand = clinic.state.insert('patients', {
+      first_name: 'Client2',
+      last_name: 'Lee',
+      date_of_birth: '1982-03-12',
+      email: 'c2@example.com',
+      old_reference_id: null,
+      archived_at: null,
+    });
+    clinic.state.update('patients', byHand.id, { created_at: longAgo });
+    const scanned = clinic.state.insert('patient_attachments', {
+      patient_id: byHand.id,
+      description: attachmentDescription({
+        sourceId: 'D2',
+        kind: 'letter',
+        date: '2024-05-02',
+        title: 'Referral 2',
+      }),
+      filename: 'scan.pdf',
+      content_type: 'application/pdf',
+      size: 10,
+      processing_completed: true,
+      archived_at: null,
+    });
+    clinic.state.update('patient_attachments', scanned.id, { created_at: longAgo });
+    // the create of the letter for that patient is answered 504 without being applied: the
+    // writer looks for it and finds the scanned one, which was there before the run
+    const lost = failOnce(
+      (m, p, b) =>
+        m === 'POST' &&
+        p === '/v1/patient_attachments' &&
+        String((b as { patient_id?: unknown }).patient_id) === byHand.id,
+    );
+    fault.hook = lost.hook;
+    expect((await run(clinic, await exportOf(ids(3)), stateDir, 'refound-1', '--config', config)).code).toBe(
+      0,
+    );
+    expect(lost.state.failed).toBe(1);
+    const first = report('refound-1');
+    expect(first.entities.letters).toMatchObject({ source: 3, created: 2, alreadyPresent: 1, failed: 0 });
+    expect(clinic.state.count('patient_attachments', (a) => String(a.patient_id) === byHand.id)).toBe(1);
+
+    const rollback = (runId: string) =>
+      cli('rollback', runId, '--state-dir', stateDir, '--cliniko-url', clinic.baseUrl);
+    const undone = await rollback(first.runId);
+    expect(undone.code).toBe(0);
+    // the clinic's own patient and scan stay; what the run created is archived
+    expect(clinic.state.get('patient_attachments', scanned.id)?.archived_at).toBeFalsy();
+    expect(clinic.state.get('patients', byHand.id)?.archived_at).toBeFalsy();
+    expect(live(clinic, 'patient_attachments')).toBe(1);
+    expect(live(clinic, 'patients')).toBe(1);
+
+    // run again after the rollback; the first patient's create is answered 504 without being
+    // applied: the archived copy of the rolled-back run is not taken for it, a new one is created
+    const again = failOnce(
+      (m, p, b) =>
+        m === 'POST' &&
+        p === '/v1/patients' &&
+        (b as { old_reference_id?: unknown }).old_reference_id === 'C1',
+    );
+    fault.hook = again.hook;
+    expect((await run(clinic, await exportOf(ids(3)), stateDir, 'refound-2', '--config', config)).code).toBe(
+      0,
+    );
+    expect(again.state.failed).toBe(1);
+    const second = report('refound-2');
+    expect(second.entities.patients).toMatchObject({ created: 2, alreadyPresent: 1, failed: 0 });
+    const c1 = clinic.state.all('patients').filter((p) => p.old_reference_id === 'C1');
+    expect(c1).toHaveLength(2);
+    const liveC1 = c1.find((p) => !p.archived_at);
+    expect(liveC1).toBeDefined();
+    expect(
+      clinic.state
+        .all('individual_appointments')
+        .filter((a) => !a.archived_at && String(a.patient_id) === liveC1?.id),
+    ).toHaveLength(1);
+    const undoneAgain = await rollback(second.runId);
+    expect(undoneAgain.code).toBe(0);
+    expect(clinic.state.get('patients', liveC1?.id ?? '')?.archived_at).toBeTruthy();
+    expect(clinic.state.get('patient_attachments', scanned.id)?.archived_at).toBeFalsy();
+  }, 400_000);
 });

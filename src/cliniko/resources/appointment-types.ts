@@ -1,4 +1,4 @@
-import type { CreateOnceResult, HttpBase } from '../http.js';
+import { type CreateOnceResult, type HttpBase, refound } from '../http.js';
 import * as S from '../schemas.js';
 
 /**
@@ -26,7 +26,9 @@ export function withAppointmentTypes<Base extends HttpBase>(Base: Base) {
       return this.createOnce(
         () => this.createAppointmentType(body),
         async () =>
-          (await this.listAppointmentTypes({ includeArchived: true })).find((t) => t.name === body.name),
+          refound(
+            (await this.listAppointmentTypes({ includeArchived: true })).filter((t) => t.name === body.name),
+          ),
       );
     }
   };

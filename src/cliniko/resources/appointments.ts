@@ -1,4 +1,4 @@
-import { type CreateOnceResult, filters, type HttpBase } from '../http.js';
+import { type CreateOnceResult, filters, type HttpBase, refound } from '../http.js';
 import * as S from '../schemas.js';
 
 /**
@@ -49,7 +49,9 @@ export function withAppointments<Base extends HttpBase>(Base: Base) {
       });
       q.push(`starts_at:>=${key.starts_at}`, `starts_at:<=${key.starts_at}`);
       const wanted = Date.parse(key.starts_at);
-      return (await this.listIndividualAppointments(q)).find((a) => Date.parse(a.starts_at) === wanted);
+      return refound(
+        (await this.listIndividualAppointments(q)).filter((a) => Date.parse(a.starts_at) === wanted),
+      );
     }
 
     createIndividualAppointmentOnce(

@@ -1,5 +1,5 @@
 import { ClinikoTransientError } from '../errors.js';
-import { type CreateOnceResult, filters, type HttpBase } from '../http.js';
+import { type CreateOnceResult, filters, type HttpBase, refound } from '../http.js';
 import * as S from '../schemas.js';
 import { type AttachmentUpload, joinUploadUrl, postToStorage } from '../upload.js';
 
@@ -30,7 +30,7 @@ export function withAttachments<Base extends HttpBase>(Base: Base) {
       const found = await this.listPatientAttachments(
         filters({ patient_id: `=${patientId}`, description: `=${description}` }),
       );
-      return found.find((a) => a.description === description);
+      return refound(found.filter((a) => a.description === description));
     }
 
     /**

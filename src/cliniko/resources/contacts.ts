@@ -1,4 +1,4 @@
-import { type CreateOnceResult, filters, type HttpBase } from '../http.js';
+import { type CreateOnceResult, filters, type HttpBase, refound } from '../http.js';
 import * as S from '../schemas.js';
 
 /**
@@ -28,12 +28,14 @@ export function withContacts<Base extends HttpBase>(Base: Base) {
         archived_at: '*',
       });
       const same = (a: string | null | undefined, b: string | null | undefined) => (a ?? '') === (b ?? '');
-      return (await this.listContacts(q)).find(
-        (c) =>
-          same(c.first_name, body.first_name) &&
-          same(c.last_name, body.last_name) &&
-          same(c.company_name, body.company_name) &&
-          same(c.email, body.email),
+      return refound(
+        (await this.listContacts(q)).filter(
+          (c) =>
+            same(c.first_name, body.first_name) &&
+            same(c.last_name, body.last_name) &&
+            same(c.company_name, body.company_name) &&
+            same(c.email, body.email),
+        ),
       );
     }
 

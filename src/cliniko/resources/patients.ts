@@ -1,4 +1,4 @@
-import { type CreateOnceResult, filters, type HttpBase } from '../http.js';
+import { type CreateOnceResult, filters, type HttpBase, refound } from '../http.js';
 import * as S from '../schemas.js';
 
 /**
@@ -35,7 +35,7 @@ export function withPatients<Base extends HttpBase>(Base: Base) {
       const found = await this.listPatients(
         filters({ old_reference_id: `=${oldReferenceId}`, archived_at: '*' }),
       );
-      return found.find((p) => p.old_reference_id === oldReferenceId);
+      return refound(found.filter((p) => p.old_reference_id === oldReferenceId));
     }
 
     /** Creates a patient exactly once, keyed by `old_reference_id`. */

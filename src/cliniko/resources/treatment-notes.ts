@@ -1,4 +1,4 @@
-import { type CreateOnceResult, filters, type HttpBase } from '../http.js';
+import { type CreateOnceResult, filters, type HttpBase, refound } from '../http.js';
 import * as S from '../schemas.js';
 
 /**
@@ -46,8 +46,10 @@ export function withTreatmentNotes<Base extends HttpBase>(Base: Base) {
         archived_at: '*',
       });
       const notes = await this.listAll('/treatment_notes', 'treatment_notes', S.TreatmentNote, q);
-      return notes.find(
-        (n) => n.title === key.title && (key.booking_id ? true : S.idFromLink(n.booking) === undefined),
+      return refound(
+        notes.filter(
+          (n) => n.title === key.title && (key.booking_id ? true : S.idFromLink(n.booking) === undefined),
+        ),
       );
     }
 
@@ -82,7 +84,7 @@ export function withTreatmentNotes<Base extends HttpBase>(Base: Base) {
     /** Names are not filterable: the (short) list of templates is read and matched by name. */
     async findTreatmentNoteTemplate(name: string): Promise<S.TreatmentNoteTemplate | undefined> {
       const all = await this.listTreatmentNoteTemplates({ includeArchived: true });
-      return all.find((t) => t.name === name && !t.archived_at) ?? all.find((t) => t.name === name);
+      return refound(all.filter((t) => t.name === name));
     }
 
     createTreatmentNoteTemplateOnce(
