@@ -438,8 +438,8 @@ function probableDuplicate(
       problem: {
         ...base,
         code: 'PROBABLE_DUPLICATE_CREATED',
-        severity: 'info',
-        message: `same name and date of birth as ${who}; created anyway ("existingPatients": "create")`,
+        severity: 'warning',
+        message: `probably the same patient as ${who}: same name and date of birth${patient.email ? ', e-mail' : ''}; created as a new patient anyway ("existingPatients": "create"). Appointments already in Cliniko stay under their patient`,
       },
     };
   if (mode === 'link' && found.length === 1)
@@ -530,6 +530,7 @@ function payloadFor(
       return {
         kind: 'appointment',
         body: body.body,
+        patientSourceId: a.patientSourceId,
         ...(body.cancel
           ? { cancel: body.cancel as { cancellation_reason: number; cancellation_note?: string } }
           : {}),

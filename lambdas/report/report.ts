@@ -227,6 +227,18 @@ export async function buildReport(
         severity: 'error',
         message: `Cliniko refused it: ${w.reason ?? 'unknown reason'}`,
       });
+    } else if (w.code && w.reason) {
+      // Written, with something the clinic must know (an appointment kept under its patient).
+      problems.push({
+        entity: w.entity,
+        sourceId: w.sourceId,
+        file: w.file ?? '',
+        row: w.row ?? 0,
+        field: w.field ?? '',
+        code: w.code,
+        severity: 'warning',
+        message: w.reason,
+      });
     }
   }
   // One pass over the outcomes: which rows this export holds (for records missing from it), and in

@@ -9,6 +9,7 @@ import {
   failureKind,
 } from '../../src/cliniko/errors.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
+import { idFromLink } from '../../src/cliniko/schemas.js';
 import { sourceFieldOf } from '../../src/mapping/refusal-fields.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
 import type { Claims, Findings, IdMap, IdMapEntry } from '../../src/ports/id-map.js';
@@ -123,6 +124,7 @@ export async function writeCommand(
     const link = cmd.payload.kind === 'patient' ? cmd.payload.link : undefined;
     const adopted = existing || link ? undefined : await foundInAccount(cmd, deps);
     let entryRunId = existing?.runId ?? cmd.runId;
+    let note: Pick<WriteResult, 'code' | 'reason' | 'file' | 'row' | 'field'> | undefined;
     if (existing) {
       clinikoId = existing.clinikoId;
       steps = existing.steps;
@@ -130,7 +132,7 @@ export async function writeCommand(
       if (outcome === 'alreadyPresent' && existing.updatedIn === cmd.runId) outcome = 'updated';
       else if (outcome === 'alreadyPresent' && changed(existing, cmd)) {
         // A later export changed the record: Cliniko gets the new content (an update is idempotent).
-        await update(cmd, client, clinikoId);
+        note = await update(cmd, client, clinikoId);
         await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
           ...existing,
           hash: cmd.hash,
@@ -213,7 +215,13 @@ export async function writeCommand(
         deps,
         existing !== undefined || delivery.receiveCount > 1,
       );
-    const result: WriteResult = { entity: cmd.entity, sourceId: cmd.sourceId, outcome, clinikoId };
+    const result: WriteResult = {
+      entity: cmd.entity,
+      sourceId: cmd.sourceId,
+      outcome,
+      clinikoId,
+      ...(note ?? {}),
+    };
     const members = membersOf(cmd);
     if (members) {
       // A bundle (a patient's notes PDF): each note it carries is written, with the PDF's id.
@@ -480,15 +488,41 @@ function changed(existing: IdMapEntry, cmd: WriteCommand): boolean {
   );
 }
 
-async function update(cmd: WriteCommand, client: ClinikoClient, id: string): Promise<void> {
+/**
+ * Sends a changed record's new content. An appointment is never moved to another patient: when
+ * the export now names a client whose Cliniko patient is not the one the appointment is under
+ * (a client id that changed between exports and was created anew, `existingPatients: "create"`;
+ * a booking corrected in the old system), the rest is updated, the patient is kept, and the write
+ * carries a warning for the report naming both patients (issue 11: "no appointment moved
+ * silently"; moving history between patients is the clinic's decision, made in Cliniko).
+ */
+async function update(
+  cmd: WriteCommand,
+  client: ClinikoClient,
+  id: string,
+): Promise<Pick<WriteResult, 'code' | 'reason' | 'file' | 'row' | 'field'> | undefined> {
   const p = cmd.payload;
   if (p.kind === 'patient')
     await client.updatePatient(id, p.body as Parameters<ClinikoClient['updatePatient']>[1]);
   else if (p.kind === 'contact')
     await client.updateContact(id, p.body as Parameters<ClinikoClient['updateContact']>[1]);
-  else if (p.kind === 'appointment')
+  else if (p.kind === 'appointment') {
+    const wanted = p.body.patient_id;
+    const current = idFromLink((await client.getIndividualAppointment(id)).patient);
+    const { patient_id: _kept, ...rest } = p.body;
+    const moves = current !== undefined && wanted !== undefined && String(wanted) !== current;
     await client.updateIndividualAppointment(
       id,
-      p.body as Parameters<ClinikoClient['updateIndividualAppointment']>[1],
+      (moves ? rest : p.body) as Parameters<ClinikoClient['updateIndividualAppointment']>[1],
     );
+    if (moves)
+      return {
+        code: 'APPOINTMENT_PATIENT_CHANGED',
+        reason: `this export books it for client ${p.patientSourceId ?? '(unknown)'}, whose Cliniko patient is ${wanted}, but Cliniko appointment ${id} is under patient ${current}: kept under patient ${current}, not moved (move it in Cliniko if that is right)`,
+        file: cmd.file,
+        row: cmd.row,
+        field: 'ClientId',
+      };
+  }
+  return undefined;
 }

@@ -57,6 +57,8 @@ export type WritePayload =
         practitioner_id: string;
         starts_at: string;
       };
+      /** The export's client the appointment is booked for (named when it would change patient). */
+      readonly patientSourceId?: string;
       readonly cancel?: { cancellation_reason: number; cancellation_note?: string };
       readonly arrived?: boolean;
     }

@@ -304,12 +304,33 @@ describe('probable duplicates', () => {
     ).toBe(0);
     const c = report('zeros-create');
     expect(c.entities.patients).toMatchObject({ created: 1, alreadyPresent: 1 });
-    expect(c.problems.find((p) => p.code === 'PROBABLE_DUPLICATE_CREATED')?.sourceId).toBe('123');
     expect(
       named(clinic, 'Client1')
         .map((p) => p.old_reference_id)
         .sort(),
     ).toEqual(['00123', '123']);
+    const created = named(clinic, 'Client1').find((p) => p.old_reference_id === '123');
+    if (!created) throw new Error('123 was not created');
+    const noted = c.problems.find((p) => p.code === 'PROBABLE_DUPLICATE_CREATED');
+    expect(noted).toMatchObject({ sourceId: '123', file: 'Clients.csv', row: 2, severity: 'warning' });
+    expect(noted?.message).toContain(original.id);
+    // the appointment Cliniko holds under the first patient stays there, and the report says so
+    expect(appointmentsOf(clinic, original.id).map((a) => a.id)).toEqual(before);
+    expect(appointmentsOf(clinic, created.id)).toEqual([]);
+    expect(clinic.state.count('individual_appointments')).toBe(2);
+    const kept = c.problems.find((p) => p.code === 'APPOINTMENT_PATIENT_CHANGED');
+    expect(kept).toMatchObject({
+      entity: 'appointments',
+      sourceId: 'A1',
+      file: 'Appointments.csv',
+      row: 2,
+      field: 'ClientId',
+      severity: 'warning',
+    });
+    expect(kept?.message).toContain(original.id);
+    expect(kept?.message).toContain(created.id);
+    expect(kept?.message).toContain('123');
+    expect(c.entities.appointments).toMatchObject({ created: 0, failed: 0 });
   }, 400_000);
 });
 

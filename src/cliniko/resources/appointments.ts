@@ -19,6 +19,10 @@ export function withAppointments<Base extends HttpBase>(Base: Base) {
       });
     }
 
+    getIndividualAppointment(id: S.ClinikoId): Promise<S.IndividualAppointment> {
+      return this.call('GET', `/individual_appointments/${id}`, { schema: S.IndividualAppointment });
+    }
+
     updateIndividualAppointment(
       id: S.ClinikoId,
       body: S.IndividualAppointmentBody,
