@@ -288,6 +288,10 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .option('--dry-run', 'list what would be archived, archive nothing', false)
     .option('--force', 'also archive records changed in Cliniko after the run wrote them', false)
     .option(
+      '--region <region>',
+      "AWS region of the --stack (default: the AWS SDK's chain, AWS_REGION or the profile's region)",
+    )
+    .option(
       '--cliniko-url <url>',
       'Cliniko API base URL overriding https://api.<shard>.cliniko.com/v1 (as the run used)',
     )
@@ -296,7 +300,7 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
       examples(
         'cliniko-migrate rollback run-0123abcd… --dry-run',
         'cliniko-migrate rollback run-0123abcd… --state-dir .cliniko-migrate',
-        'cliniko-migrate rollback run-0123abcd… --stack ClinikoMigrate --force',
+        'cliniko-migrate rollback run-0123abcd… --stack ClinikoMigrate --region ap-southeast-2 --force',
       ),
     )
     .action(async (runId: string, options: unknown) => {

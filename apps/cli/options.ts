@@ -45,5 +45,6 @@ export const RollbackOptions = RunIdOptions.extend({
   dryRun: z.boolean(),
   force: z.boolean(),
   clinikoUrl: z.string().optional(),
+  region: z.string().optional(),
 });
 export type RollbackOptions = z.infer<typeof RollbackOptions>;

@@ -18,6 +18,8 @@ export interface RollbackOptions {
   readonly dryRun: boolean;
   readonly force: boolean;
   readonly clinikoUrl?: string;
+  /** AWS region of the stack (`--region`); the SDK's chain (AWS_REGION, profile) when absent. */
+  readonly region?: string;
 }
 
 /**
@@ -34,8 +36,10 @@ export async function rollbackCommand(
 ): Promise<number> {
   if (options.stack && options.stateDir)
     throw new UsageError('rollback reads a run from --state-dir or from --stack, not both');
+  if (options.region && !options.stack)
+    throw new UsageError("--region names the deployed stack's region: it goes with --stack");
   const opened = options.stack
-    ? await openDeployed(options.stack, runId)
+    ? await openDeployed(options.stack, runId, options.region)
     : await openLocal(resolve(options.stateDir ?? DEFAULT_STATE_DIR), runId, options.clinikoUrl);
   try {
     const run = await opened.store.getRun(runId).catch(() => {
@@ -140,26 +144,41 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
   };
 }
 
-/** A deployed stack: its status table, the clinic's keys in Secrets Manager, reports in its bucket. */
-async function openDeployed(stackName: string, runId: string): Promise<Opened> {
+/**
+ * A deployed stack: its status table, the clinic's keys in Secrets Manager (the secret named by the
+ * stack's prefix and the run's clinic), reports in its bucket; every client in `region` when given.
+ */
+async function openDeployed(stackName: string, runId: string, region?: string): Promise<Opened> {
   const { deployedStack } = await import('./deployed-stack.js');
   const { dynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
   const { SecretsManagerSource } = await import('../../src/adapters/aws/secrets-source.js');
   const { S3BlobStore } = await import('../../src/adapters/aws/s3-blob-store.js');
   const { secretPrefix } = await import('../../lib/migration-stack.js');
   const { keys } = await import('../../src/ports/bucket-keys.js');
-  const stack = await deployedStack(stackName);
-  const store = dynamoStatusStore(stack.table, new DynamoDBClient({}));
+  const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
+  const { S3Client } = await import('@aws-sdk/client-s3');
+  const aws = region ? { region } : {};
+  const stack = await deployedStack(stackName, region);
+  const dynamo = new DynamoDBClient(aws);
+  const store = dynamoStatusStore(stack.table, dynamo);
   const run = await store.getRun(runId).catch(() => {
     throw new UsageError(`run ${runId} is not in stack ${stackName}'s table`);
   });
-  const credentials = await new SecretsManagerSource(secretPrefix(stackName)).credentials(run.clinicId);
+  const secrets = new SecretsManagerClient(aws);
+  const credentials = await new SecretsManagerSource(secretPrefix(stackName), secrets)
+    .credentials(run.clinicId)
+    .catch((err: Error) => {
+      throw new UsageError(
+        `the Cliniko keys of clinic ${run.clinicId} are not readable from Secrets Manager (${secretPrefix(stackName)}${run.clinicId}): ${err.message}`,
+      );
+    });
+  const s3 = new S3Client({ ...aws, forcePathStyle: process.env.S3_FORCE_PATH_STYLE === 'true' });
   return {
     store,
     credentials,
     where: `stack ${stackName}`,
     save: async (report) => {
-      const blobs = new S3BlobStore();
+      const blobs = new S3BlobStore(s3);
       const key = keys.report(run.clinicId, runId, 'rollback.json');
       await blobs.putJson(stack.bucket, key, report);
       await blobs.putText(
@@ -170,6 +189,10 @@ async function openDeployed(stackName: string, runId: string): Promise<Opened> {
       );
       return `s3://${stack.bucket}/${key}`;
     },
-    close: async () => undefined,
+    close: async () => {
+      dynamo.destroy();
+      secrets.destroy();
+      s3.destroy();
+    },
   };
 }
