@@ -6,7 +6,7 @@ import type { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { DEFAULT_AUDIT_RETENTION_DAYS } from '../src/ports/runs.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../src/core/environment.js';
 import { addFunctions, WRITER_TIMEOUT } from './constructs/functions.js';
 import { addMonitoring } from './constructs/monitoring.js';
 import { addQueues } from './constructs/queues.js';

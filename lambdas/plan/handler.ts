@@ -1,9 +1,9 @@
-import { ENV } from '../../src/core/environment.js';
 import { log, runtime } from '../shared/runtime.js';
 import { type PlanInput, type PlanOutput, plan } from './plan.js';
 
 export const handler = async (event: PlanInput): Promise<PlanOutput> => {
-  const out = await plan(event, { ...runtime(), batchSize: Number(process.env[ENV.batchSize] ?? 500) });
+  const rt = runtime();
+  const out = await plan(event, { ...rt, batchSize: rt.env.batchSize });
   log.info('plan', {
     runId: event.runId,
     batches: Object.fromEntries(

@@ -7,8 +7,7 @@ import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { SecretsManagerSource } from '../../src/adapters/aws/secrets-source.js';
 import { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
-import { ENV, requireEnv } from '../../src/core/environment.js';
-import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../src/ports/runs.js';
+import { ENV, lambdaEnvironment } from '../../src/core/environment.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { safeLog } from './safe-log.js';
 
@@ -23,18 +22,18 @@ export const log = safeLog(logger);
 let cached: ReturnType<typeof build> | undefined;
 
 function build() {
+  const env = lambdaEnvironment();
   const dynamo = new DynamoDBClient({});
-  const table = requireEnv(ENV.statusTable);
   return {
-    store: dynamoStatusStore(
-      table,
-      dynamo,
-      Number(process.env[ENV.auditRetentionDays] ?? DEFAULT_AUDIT_RETENTION_DAYS),
-    ),
-    buckets: new DynamoBucketStore(table, dynamo),
+    env,
+    store: dynamoStatusStore(env.statusTable, dynamo, env.auditRetentionDays),
+    buckets: new DynamoBucketStore(env.statusTable, dynamo),
     blobs: new S3BlobStore(),
-    secrets: new SecretsManagerSource(process.env[ENV.secretPrefix] ?? 'cliniko-migrate/'),
-    queue: () => new SqsCommandQueue(requireEnv(ENV.writeQueueUrl)),
+    secrets: new SecretsManagerSource(env.secretPrefix),
+    queue: () => {
+      if (!env.writeQueueUrl) throw new Error(`environment variable ${ENV.writeQueueUrl} is not set`);
+      return new SqsCommandQueue(env.writeQueueUrl);
+    },
     profile: loadProfile('gensolve'),
     now: () => new Date(),
   };
@@ -66,7 +65,8 @@ export function onRuntimeReset(reset: () => void): void {
 }
 
 export function clinikoFor(options: { maxTokenWaitMs?: number } = {}) {
-  return clinikoFactory(runtime().buckets, options);
+  const rt = runtime();
+  return clinikoFactory(rt.buckets, rt.env, options);
 }
 
 /** Adds what a client sent since the last call to the run's request counts. */

@@ -1,6 +1,6 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { ENV, requireEnv } from '../../src/core/environment.js';
+import { startRunEnvironment } from '../../src/core/environment.js';
 import { log } from '../shared/runtime.js';
 import { runStartFor } from './start-run.js';
 
@@ -26,7 +26,7 @@ export const handler = async (
   try {
     await sfn.send(
       new StartExecutionCommand({
-        stateMachineArn: requireEnv(ENV.stateMachineArn),
+        stateMachineArn: startRunEnvironment().stateMachineArn,
         name: start.name,
         input: JSON.stringify(start.input),
       }),

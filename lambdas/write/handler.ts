@@ -3,7 +3,6 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
-import { ENV } from '../../src/core/environment.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
 import type { RunInfo } from '../../src/ports/runs.js';
 import { type ExportArchive, openZipSource } from '../../src/source/archive.js';
@@ -34,7 +33,7 @@ onRuntimeReset(() => {
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const rt = runtime();
   queue ??= rt.queue();
-  const make = clinikoFor({ maxTokenWaitMs: Number(process.env[ENV.maxTokenWaitMs] ?? 2000) });
+  const make = clinikoFor({ maxTokenWaitMs: rt.env.maxTokenWaitMs ?? 2000 });
   const used = new Map<string, Set<ClinikoClient>>();
 
   const openDocument = async (runId: string, path: string) => {

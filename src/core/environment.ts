@@ -1,3 +1,6 @@
+import { z } from 'zod';
+import { parseAt } from './boundary.js';
+
 /**
  * Environment variable names, shared by the CDK constructs that set them and the handlers that
  * read them, so the two cannot drift apart.
@@ -21,6 +24,76 @@ export const ENV = {
   auditRetentionDays: 'AUDIT_RETENTION_DAYS',
 } as const;
 
+/** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
+export const DEFAULT_AUDIT_RETENTION_DAYS = 2557;
+
+/** An unset or empty variable is absent (CloudFormation cannot leave one out of a shared map). */
+const absentIfEmpty = (v: unknown) => (v === '' ? undefined : v);
+const text = z.preprocess(absentIfEmpty, z.string().optional());
+const number = (check: z.ZodNumber) => z.preprocess(absentIfEmpty, z.coerce.number().pipe(check).optional());
+const wholeAbove0 = z.number().int().positive();
+const msAtLeast0 = z.number().nonnegative();
+
+/**
+ * What a pipeline Lambda reads from its environment (lib/migration-stack.ts sets it; the local
+ * runner sets the same names), with its defaults. Units: milliseconds (`…Ms`), days, requests.
+ * Parsed once at cold start by lambdas/shared/runtime.ts.
+ */
+const LambdaEnvironmentSchema = z
+  .object({
+    [ENV.statusTable]: z.string({ error: 'is not set' }).min(1, 'is not set'),
+    [ENV.writeQueueUrl]: text,
+    [ENV.secretPrefix]: text,
+    [ENV.rateLimitPerMinute]: number(wholeAbove0),
+    [ENV.rateLimitWindowMs]: number(wholeAbove0),
+    /** Share of Cliniko's limit a run uses (0 to 1): leaves headroom for the clinic's own staff. */
+    [ENV.rateLimitFraction]: number(z.number().positive().max(1)),
+    [ENV.maxTokenWaitMs]: number(msAtLeast0),
+    [ENV.batchSize]: number(wholeAbove0),
+    [ENV.clinikoMaxAttempts]: number(wholeAbove0),
+    [ENV.clinikoRetryBaseMs]: number(msAtLeast0),
+    [ENV.auditRetentionDays]: number(wholeAbove0),
+  })
+  .transform((e) => ({
+    statusTable: e[ENV.statusTable],
+    writeQueueUrl: e[ENV.writeQueueUrl],
+    secretPrefix: e[ENV.secretPrefix] ?? 'cliniko-migrate/',
+    rateLimitPerMinute: e[ENV.rateLimitPerMinute] ?? 200,
+    rateLimitWindowMs: e[ENV.rateLimitWindowMs] ?? 60_000,
+    rateLimitFraction: e[ENV.rateLimitFraction] ?? 0.96,
+    /** Absent: a step's own choice (a writer defers after 2 s, other steps wait as long as it takes). */
+    maxTokenWaitMs: e[ENV.maxTokenWaitMs],
+    /** Rows per batch Plan writes. */
+    batchSize: e[ENV.batchSize] ?? 500,
+    /** Absent: the Cliniko client's own retry policy. */
+    clinikoMaxAttempts: e[ENV.clinikoMaxAttempts],
+    clinikoRetryBaseMs: e[ENV.clinikoRetryBaseMs],
+    auditRetentionDays: e[ENV.auditRetentionDays] ?? DEFAULT_AUDIT_RETENTION_DAYS,
+  }));
+
+export type LambdaEnvironment = z.output<typeof LambdaEnvironmentSchema>;
+
+/**
+ * The pipeline Lambda's environment, parsed: throws a BoundaryError naming each variable that is
+ * missing or malformed (`environment refused: CLINIKO_RATE_LIMIT_PER_MINUTE: ...`).
+ */
+export function lambdaEnvironment(env: Record<string, string | undefined> = process.env): LambdaEnvironment {
+  return parseAt('environment', LambdaEnvironmentSchema, env);
+}
+
+/** The StartRun Lambda's environment: only the state machine it starts. */
+export function startRunEnvironment(env: Record<string, string | undefined> = process.env): {
+  readonly stateMachineArn: string;
+} {
+  const parsed = parseAt(
+    'environment',
+    z.object({ [ENV.stateMachineArn]: z.string({ error: 'is not set' }).min(1, 'is not set') }),
+    env,
+  );
+  return { stateMachineArn: parsed[ENV.stateMachineArn] };
+}
+
+/** A variable's value; throws when it is unset or empty. */
 export function requireEnv(name: string): string {
   const value = process.env[name];
   if (!value) throw new Error(`environment variable ${name} is not set`);

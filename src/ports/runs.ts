@@ -54,9 +54,6 @@ export interface RunInfo {
   readonly excluded?: Record<string, number>;
 }
 
-/** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
-export const DEFAULT_AUDIT_RETENTION_DAYS = 2557;
-
 /** A run's record and status, kept for the audit retention. */
 export interface RunStore {
   /** Records the run Preflight passed (status `preflight-passed`). */

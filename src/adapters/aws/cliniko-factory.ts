@@ -2,20 +2,34 @@ import { createHash } from 'node:crypto';
 import { parseApiKey } from '../../cliniko/api-key.js';
 import { ClinikoClient } from '../../cliniko/client.js';
 import { RateLimiter, type TokenBucketStore } from '../../cliniko/rate-limiter.js';
-import { ENV } from '../../core/environment.js';
+import type { LambdaEnvironment } from '../../core/environment.js';
 import type { ClinikoCredentials } from '../../ports/secrets.js';
 
 /**
  * Cliniko clients for a Lambda: one per key, each behind the shared token bucket of its user, and
  * one that waits at most CLINIKO_MAX_TOKEN_WAIT_MS for a token (a writer defers rather than sleeps).
+ * `env`: the parsed Lambda environment (rate limit per minute, window and share in ms; retries).
+ * `options.maxTokenWaitMs` overrides the environment's wait (milliseconds).
  */
-export function clinikoFactory(store: TokenBucketStore, options: { maxTokenWaitMs?: number } = {}) {
+export function clinikoFactory(
+  store: TokenBucketStore,
+  env: Pick<
+    LambdaEnvironment,
+    | 'rateLimitPerMinute'
+    | 'rateLimitWindowMs'
+    | 'rateLimitFraction'
+    | 'maxTokenWaitMs'
+    | 'clinikoMaxAttempts'
+    | 'clinikoRetryBaseMs'
+  >,
+  options: { maxTokenWaitMs?: number } = {},
+) {
   const clients = new Map<string, ClinikoClient>();
-  const limit = Number(process.env[ENV.rateLimitPerMinute] ?? 200);
-  const windowMs = Number(process.env[ENV.rateLimitWindowMs] ?? 60_000);
-  const fraction = Number(process.env[ENV.rateLimitFraction] ?? 0.96);
-  const maxWait =
-    options.maxTokenWaitMs ?? Number(process.env[ENV.maxTokenWaitMs] ?? Number.POSITIVE_INFINITY);
+  const limit = env.rateLimitPerMinute;
+  const windowMs = env.rateLimitWindowMs;
+  const fraction = env.rateLimitFraction;
+  const maxWait = options.maxTokenWaitMs ?? env.maxTokenWaitMs ?? Number.POSITIVE_INFINITY;
+  const retryBaseMs = env.clinikoRetryBaseMs;
   return (credentials: ClinikoCredentials, keyIndex: number, userId?: string): ClinikoClient => {
     const apiKey = credentials.apiKeys[keyIndex % credentials.apiKeys.length] ?? '';
     const keyHash = createHash('sha256').update(apiKey).digest('hex').slice(0, 16);
@@ -36,15 +50,8 @@ export function clinikoFactory(store: TokenBucketStore, options: { maxTokenWaitM
           peek: () => limiter.peek(),
         },
         retry: {
-          ...(process.env[ENV.clinikoMaxAttempts]
-            ? { maxAttempts: Number(process.env[ENV.clinikoMaxAttempts]) }
-            : {}),
-          ...(process.env[ENV.clinikoRetryBaseMs]
-            ? {
-                baseDelayMs: Number(process.env[ENV.clinikoRetryBaseMs]),
-                maxDelayMs: Number(process.env[ENV.clinikoRetryBaseMs]) * 8,
-              }
-            : {}),
+          ...(env.clinikoMaxAttempts ? { maxAttempts: env.clinikoMaxAttempts } : {}),
+          ...(retryBaseMs ? { baseDelayMs: retryBaseMs, maxDelayMs: retryBaseMs * 8 } : {}),
         },
       });
       clients.set(cacheKey, client);

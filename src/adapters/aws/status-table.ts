@@ -6,7 +6,7 @@ import {
   GetCommand,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../ports/runs.js';
+import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../core/environment.js';
 
 /**
  * The status table: one DynamoDB table, keys `pk`/`sk`, serving the ports of the status store.
