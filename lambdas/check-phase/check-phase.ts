@@ -1,32 +1,7 @@
 import type { CommandQueue } from '../../src/ports/command-queue.js';
 import type { OutcomeStore } from '../../src/ports/outcomes.js';
 import type { WriteLedger } from '../../src/ports/write-ledger.js';
-
-/**
- * Has everything enqueued so far been written (or refused)? The state machine polls this between
- * Wait states. We chose a polling loop over task tokens: writers finish asynchronously over many
- * SQS deliveries, retries and redeliveries, so no single writer knows it wrote a phase's last
- * record; counting finished records is idempotent and needs no barrier message. When the queue
- * has been empty twice in a row and records are still unfinished, they are in the dead-letter
- * queue and the phase ends (the report lists them as failed).
- */
-export interface CheckPhaseInput {
-  readonly runId: string;
-  readonly phase: string;
-  /** How many checks in a row found the queue empty with records unfinished. */
-  readonly idleChecks?: number;
-}
-
-export interface CheckPhaseOutput {
-  readonly phase: string;
-  readonly done: boolean;
-  readonly enqueued: number;
-  readonly finished: number;
-  readonly deadLettered: number;
-  readonly idleChecks: number;
-  /** Per entity: written (or refused) of enqueued, for progress displays. */
-  readonly byEntity: Record<string, { readonly enqueued: number; readonly finished: number }>;
-}
+import type { CheckPhaseInput, CheckPhaseOutput } from './io.js';
 
 export interface CheckPhaseDeps {
   readonly store: OutcomeStore & WriteLedger;

@@ -1,9 +1,15 @@
 import { log, runtime } from '../shared/runtime.js';
-import { type MapBatchInput, type MapBatchOutput, mapBatch } from './map-batch.js';
+import { stepHandler } from '../shared/step.js';
+import { MapBatchInput, MapBatchOutput } from './io.js';
+import { mapBatch } from './map-batch.js';
 
-export const handler = async (event: MapBatchInput): Promise<MapBatchOutput> => {
-  const rt = runtime();
-  const out = await mapBatch(event, { ...rt, queue: rt.queue() });
-  log.info('mapped batch', { runId: event.runId, batchKey: event.batchKey, enqueued: out.enqueued });
-  return out;
-};
+export const handler = stepHandler(
+  'MapBatch',
+  { input: MapBatchInput, output: MapBatchOutput },
+  async (event) => {
+    const rt = runtime();
+    const out = await mapBatch(event, { ...rt, queue: rt.queue() });
+    log.info('mapped batch', { runId: event.runId, batchKey: event.batchKey, enqueued: out.enqueued });
+    return out;
+  },
+);

@@ -30,21 +30,7 @@ import { AidCollector } from '../../src/report/approval-aids.js';
 import { type ArchiveEntry, entryKey, safeEntryPath } from '../../src/source/archive.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import type { References } from '../../src/translate/builders.js';
-
-/**
- * A mapper: one batch of rows → outcomes, problems and (in a live run) write commands. Parents
- * were written in an earlier phase, so their outcomes and Cliniko ids are looked up, not guessed.
- * Everything it stores is keyed by the batch or the record, so a retried mapper changes nothing.
- */
-export interface MapBatchInput {
-  readonly runId: string;
-  readonly batchKey: string;
-}
-
-export interface MapBatchOutput {
-  readonly batchKey: string;
-  readonly enqueued: number;
-}
+import type { MapBatchInput, MapBatchOutput } from './io.js';
 
 export interface MapBatchDeps {
   readonly blobs: BlobStore;

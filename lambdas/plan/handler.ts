@@ -1,16 +1,19 @@
 import { log, runtime } from '../shared/runtime.js';
-import { type PlanInput, type PlanOutput, plan } from './plan.js';
+import { stepHandler } from '../shared/step.js';
+import { PlanInput, PlanOutput } from './io.js';
+import { plan } from './plan.js';
 
-export const handler = async (event: PlanInput): Promise<PlanOutput> => {
+export const handler = stepHandler('Plan', { input: PlanInput, output: PlanOutput }, async (event) => {
   const rt = runtime();
   const out = await plan(event, { ...rt, batchSize: rt.env.batchSize });
   log.info('plan', {
     runId: event.runId,
-    batches: Object.fromEntries(
-      Object.entries(out)
-        .filter(([k]) => k !== 'runId')
-        .map(([k, v]) => [k, (v as string[]).length]),
-    ),
+    batches: {
+      setup: out.setup.length,
+      patients: out.patients.length,
+      appointments: out.appointments.length,
+      documents: out.documents.length,
+    },
   });
   return out;
-};
+});

@@ -16,18 +16,7 @@ import type { SourceRow } from '../../src/source/csv.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { findTable, splitTable } from '../../src/source/split-table.js';
 import type { References } from '../../src/translate/builders.js';
-
-/**
- * Plan: streams every table of the export from the bucket once and splits it into batches of
- * rows in the bucket, one list of batch keys per phase. What needs the whole file is settled
- * here: missing columns, unknown columns, repeated keys (the first row wins). The source counts
- * of those rows are recorded so no row vanishes between here and the report.
- */
-export interface PlanInput {
-  readonly runId: string;
-}
-
-export type PlanOutput = { readonly runId: string } & Record<Phase, string[]>;
+import type { PlanInput, PlanOutput } from './io.js';
 
 export interface PlanDeps {
   readonly blobs: BlobStore;

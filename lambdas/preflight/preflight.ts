@@ -20,41 +20,14 @@ import type { ApprovalMarker } from '../../src/core/approval.js';
 import type { Problem } from '../../src/core/problem.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
 import { keys } from '../../src/ports/bucket-keys.js';
-import type { DryRunRegistry, RunInfo, RunMode, RunStore } from '../../src/ports/runs.js';
+import type { DryRunRegistry, RunInfo, RunStore } from '../../src/ports/runs.js';
 import type { ClinikoCredentials, SecretSource } from '../../src/ports/secrets.js';
-import { RECONCILE_ORDER, type ResourceName } from '../../src/reconcile/resources.js';
+import { RECONCILE_ORDER } from '../../src/reconcile/resources.js';
 import { resolveLocations, resolvePractitioners } from '../../src/resolve/references.js';
 import { ArchiveError, openZipSource } from '../../src/source/archive.js';
 import { readManifest } from '../../src/source/manifest.js';
 import type { SourceProfile } from '../../src/source/profile.js';
-
-/**
- * Preflight: the clinic's checklist, checked by the machine before anything is planned. The key
- * works and belongs to a user; businesses and practitioners exist in Cliniko; the practitioner
- * and location mapping resolves; patients already in Cliniko are reported as a duplication risk
- * (and recorded, so they are never created again). A failure says what to fix.
- */
-export interface PreflightInput {
-  readonly runId: string;
-  readonly clinicId: string;
-  readonly bucket: string;
-  readonly key: string;
-  readonly mode: RunMode;
-  readonly startedBy?: string;
-  /** A live run started by sign-off: the approval marker beside the export. */
-  readonly approvalKey?: string;
-}
-
-export interface PreflightOutput {
-  readonly runId: string;
-  readonly ok: boolean;
-  readonly mode: RunMode;
-  /** What to fix when not ok: plain sentences for the operator. */
-  readonly failures: readonly string[];
-  readonly duplicationRisk: number;
-  /** The resources Reconcile reads from the account before anything is written, in order. */
-  readonly reconcile?: readonly ResourceName[];
-}
+import type { PreflightInput, PreflightOutput } from './io.js';
 
 export interface PreflightDeps {
   readonly blobs: BlobStore;

@@ -13,24 +13,9 @@ import {
   naturalKeyHash,
   RECONCILE_ORDER,
   type ReconcileOutput,
-  type ResourceName,
   resource,
 } from '../../src/reconcile/resources.js';
-
-/**
- * Reconcile: before a run writes, it reads what the Cliniko account already holds of one resource
- * and makes the clinic's id map (a cache) agree with it (issue 11). A cached id that is no longer
- * in the account (deleted, archived) is forgotten and reported, so the writer re-finds or creates
- * it again; a record in the account that the map does not know (state lost, another machine) is
- * recorded by its natural key, so the writer adopts it instead of creating a second one. Dry runs
- * read and report the same and change nothing. One invocation per resource (a Map state in the
- * state machine, one at a time): 150,000 appointments are 1,500 pages, about eight minutes at one
- * user's 200 requests a minute, within a Lambda's fifteen.
- */
-export interface ReconcileInput {
-  readonly runId: string;
-  readonly resource: ResourceName;
-}
+import type { ReconcileInput } from './io.js';
 
 export interface ReconcileDeps {
   readonly store: RunStore & IdMap & Findings;

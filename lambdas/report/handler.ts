@@ -1,7 +1,9 @@
 import { clinikoFor, log, runtime } from '../shared/runtime.js';
-import { type ReportInput, type ReportOutput, writeReport } from './report.js';
+import { stepHandler } from '../shared/step.js';
+import { ReportInput, ReportOutput } from './io.js';
+import { writeReport } from './report.js';
 
-export const handler = async (event: ReportInput): Promise<ReportOutput> => {
+export const handler = stepHandler('Report', { input: ReportInput, output: ReportOutput }, async (event) => {
   const rt = runtime();
   const make = clinikoFor();
   const out = await writeReport(event, {
@@ -10,4 +12,4 @@ export const handler = async (event: ReportInput): Promise<ReportOutput> => {
   });
   log.info('report', { runId: event.runId, status: out.status, failed: out.failed });
   return out;
-};
+});

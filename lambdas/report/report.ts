@@ -23,25 +23,7 @@ import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
 import { busyWeekInCliniko } from '../../src/report/busy-week.js';
 import { reportHtml, withChecklist } from '../../src/report/report-files.js';
 import { blockingReasons, problemsCsv, type RunReport } from '../../src/report/run-report.js';
-
-/**
- * The run's report, built from what the status table and the bucket hold: every batch's counts,
- * every write's result, every problem file. Records still unfinished at the end went to the
- * dead-letter queue and are counted failed, with their last error.
- */
-export interface ReportInput {
-  readonly runId: string;
-  readonly clinicId: string;
-  readonly bucket: string;
-  /** Preflight's failures: the run stopped before planning. */
-  readonly failures?: readonly string[];
-  readonly exportKey?: string;
-  readonly mode?: 'dry-run' | 'live';
-  /** A state's failure as its Catch recorded it (Step Functions' `Error` and `Cause`). */
-  readonly executionFailure?: { readonly Error?: string; readonly Cause?: string };
-  /** The state that failed. */
-  readonly failedState?: string;
-}
+import type { ReportInput, ReportOutput } from './io.js';
 
 /**
  * One line saying where a run stopped and why, from a Catch's `Error` and `Cause` (a Lambda's
@@ -59,13 +41,6 @@ export function failureLine(input: Pick<ReportInput, 'executionFailure' | 'faile
   }
   const message = cause.split('\n')[0]?.trim() ?? '';
   return `the run stopped in ${input.failedState ?? 'a step'}: ${error}${message ? `: ${message}` : ''}`;
-}
-
-export interface ReportOutput {
-  readonly runId: string;
-  readonly status: 'succeeded' | 'blocked' | 'failed';
-  readonly reportKey: string;
-  readonly failed: number;
 }
 
 export interface ReportDeps {

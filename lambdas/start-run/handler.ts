@@ -1,20 +1,15 @@
 import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import type { EventBridgeEvent } from 'aws-lambda';
+import { parseAt } from '../../src/core/boundary.js';
 import { startRunEnvironment } from '../../src/core/environment.js';
 import { log } from '../shared/runtime.js';
+import { ObjectCreatedEvent } from './io.js';
 import { runStartFor } from './start-run.js';
-
-interface S3ObjectCreatedDetail {
-  bucket: { name: string };
-  object: { key: string; 'version-id'?: string; etag?: string };
-  requester?: string;
-}
 
 const sfn = new SFNClient({});
 
-export const handler = async (
-  event: EventBridgeEvent<'Object Created', S3ObjectCreatedDetail>,
-): Promise<{ started: boolean; name?: string }> => {
+/** Starts the pipeline for an export (or approval marker) put in the bucket; a malformed event is refused. */
+export const handler = async (received: unknown): Promise<{ started: boolean; name?: string }> => {
+  const event = parseAt('StartRun event', ObjectCreatedEvent, received);
   const start = runStartFor({
     bucket: event.detail.bucket.name,
     key: decodeURIComponent(event.detail.object.key.replace(/\+/g, ' ')),

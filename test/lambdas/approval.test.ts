@@ -5,7 +5,8 @@ import { beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { approveDeployed, deployedStatus } from '../../apps/cli/deployed-runs.js';
-import { approvalRefusal, type PreflightInput } from '../../lambdas/preflight/preflight.js';
+import type { PreflightInput } from '../../lambdas/preflight/io.js';
+import { approvalRefusal } from '../../lambdas/preflight/preflight.js';
 import type { ApprovalMarker } from '../../src/core/approval.js';
 
 const SHA = 'a'.repeat(64);

@@ -1,0 +1,20 @@
+import type { z } from 'zod';
+import { parseAt } from '../../src/core/boundary.js';
+
+/**
+ * A Step Functions task's handler: its input parsed by `input` where it enters (a malformed one
+ * is refused with a BoundaryError naming the step and the fields, e.g. `Plan input refused:
+ * runId: ...`) and its output parsed by `output` before the state machine hands it to the next
+ * state, so a step never passes on what the next one would refuse. The same handler runs on AWS
+ * and in the local runner.
+ */
+export function stepHandler<I extends z.ZodType, O extends z.ZodType>(
+  step: string,
+  schemas: { readonly input: I; readonly output: O },
+  run: (input: z.output<I>) => Promise<z.input<O>>,
+): (event: unknown) => Promise<z.output<O>> {
+  return async (event) => {
+    const input = parseAt(`${step} input`, schemas.input, event);
+    return parseAt(`${step} output`, schemas.output, await run(input));
+  };
+}
