@@ -18,7 +18,8 @@ export async function approveCommand(
   const stateDir = stateDirOf(options);
   if (stack) {
     const { approveDeployed } = await import('./deployed-runs.js');
-    const marker = await approveDeployed(stack, runId, by);
+    const { resolveAwsTarget } = await import('./aws-target.js');
+    const marker = await approveDeployed(stack, runId, by, await resolveAwsTarget(options));
     out(`Approved dry run ${runId}: s3://${marker.bucket}/${marker.key} starts its live run.`);
     return 0;
   }

@@ -1,16 +1,19 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { dynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
 import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { approvalMarkerKey } from '../../src/core/approval.js';
 import type { EntityCounts, EntityKey } from '../../src/core/entities.js';
 import { keys } from '../../src/ports/bucket-keys.js';
 import type { RunInfo } from '../../src/ports/runs.js';
+import { type AwsTarget, clientConfig } from './aws-target.js';
 import { deployedStack } from './deployed-stack.js';
 import { ApprovalError, type LocalRunRecord } from './local-registry.js';
 
 /** `status` and `approve` against a deployed stack: its status table and bucket. */
-async function runOf(stackName: string, runId: string) {
-  const stack = await deployedStack(stackName);
-  const store = dynamoStatusStore(stack.table);
+async function runOf(stackName: string, runId: string, aws: AwsTarget) {
+  const stack = await deployedStack(stackName, aws);
+  const store = dynamoStatusStore(stack.table, new DynamoDBClient(clientConfig(aws)));
   let run: RunInfo;
   try {
     run = await store.getRun(runId);
@@ -26,8 +29,9 @@ export async function approveDeployed(
   stackName: string,
   runId: string,
   by: string,
+  aws: AwsTarget,
 ): Promise<{ bucket: string; key: string }> {
-  const { stack, run } = await runOf(stackName, runId);
+  const { stack, run } = await runOf(stackName, runId, aws);
   if (run.mode !== 'dry-run')
     throw new ApprovalError(`run ${runId} is a live run; only a dry run is approved`);
   if (!FINISHED.has(run.status ?? ''))
@@ -35,7 +39,7 @@ export async function approveDeployed(
       `dry run ${runId} is ${run.status ?? 'not finished'}; approve it once it has finished`,
     );
   const key = approvalMarkerKey(run.exportKey);
-  await new S3BlobStore().putJson(stack.bucket, key, {
+  await new S3BlobStore(new S3Client(clientConfig(aws))).putJson(stack.bucket, key, {
     runId,
     sha256: run.sha256,
     approvedBy: by,
@@ -44,8 +48,12 @@ export async function approveDeployed(
   return { bucket: stack.bucket, key };
 }
 
-export async function deployedStatus(stackName: string, runId: string): Promise<LocalRunRecord> {
-  const { stack, store, run } = await runOf(stackName, runId);
+export async function deployedStatus(
+  stackName: string,
+  runId: string,
+  aws: AwsTarget,
+): Promise<LocalRunRecord> {
+  const { stack, store, run } = await runOf(stackName, runId, aws);
   const state = FINISHED.has(run.status ?? '')
     ? (run.status as 'succeeded' | 'finished-with-failures')
     : run.status === 'failed'
@@ -62,10 +70,9 @@ export async function deployedStatus(stackName: string, runId: string): Promise<
     ...(run.account ? { account: run.account } : {}),
   } as const;
   if (state !== 'running') {
-    const report = await new S3BlobStore().getJson<{ entities: Record<EntityKey, EntityCounts> }>(
-      stack.bucket,
-      keys.report(run.clinicId, runId, 'report.json'),
-    );
+    const report = await new S3BlobStore(new S3Client(clientConfig(aws))).getJson<{
+      entities: Record<EntityKey, EntityCounts>;
+    }>(stack.bucket, keys.report(run.clinicId, runId, 'report.json'));
     return {
       ...base,
       ...(report ? { entities: report.entities } : {}),

@@ -1,4 +1,5 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { type AwsTarget, clientConfig } from './aws-target.js';
 import { UsageError } from './errors.js';
 
 /** Where a deployed stack keeps its bucket and status table (its CloudFormation outputs). */
@@ -7,24 +8,19 @@ export interface DeployedStack {
   readonly table: string;
 }
 
-/**
- * Reads the stack's outputs with the AWS SDK's credential chain, in `region` when given (else the
- * SDK's chain: AWS_REGION, the profile's region). Errors: UsageError naming the stack when it
- * cannot be read (no region, no credentials, no such stack) or lacks the outputs.
- */
-export async function deployedStack(name: string, region?: string): Promise<DeployedStack> {
+/** Reads the stack's outputs in `aws`'s region with its profile; UsageError (exit 2) when unreadable. */
+export async function deployedStack(name: string, aws: AwsTarget): Promise<DeployedStack> {
   let outputs: Record<string, string>;
   try {
-    const res = await new CloudFormationClient(region ? { region } : {}).send(
+    const res = await new CloudFormationClient(clientConfig(aws)).send(
       new DescribeStacksCommand({ StackName: name }),
     );
     outputs = Object.fromEntries(
       (res.Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']),
     );
   } catch (err) {
-    const message = (err as Error).message;
     throw new UsageError(
-      `--stack ${name}: cannot read the stack (${message})${/region/i.test(message) ? ": give the stack's region with --region or AWS_REGION" : ''}`,
+      `--stack ${name}: cannot read the stack in ${aws.region}${aws.profile ? ` with profile ${aws.profile}` : ''} (${(err as Error).message})`,
     );
   }
   const bucket = outputs.BucketName;

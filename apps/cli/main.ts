@@ -78,6 +78,28 @@ const stateDirOption = () =>
     '--state-dir <dir>',
     `folder holding this machine's run records and approvals (default: ${DEFAULT_STATE_DIR}/ in the working directory)`,
   );
+/** Where the deployed stack is (README "Deploy": how the region is found). */
+const regionOption = () =>
+  new Option(
+    '--region <region>',
+    "with --stack: the stack's AWS region, e.g. ap-southeast-2 (default: AWS_REGION, then AWS_DEFAULT_REGION, then the profile's region)",
+  );
+const profileOption = () =>
+  new Option(
+    '--profile <name>',
+    'with --stack: the AWS profile (in ~/.aws/config) whose credentials and region are used (default: AWS_PROFILE, then default)',
+  );
+/** --region and --profile say where a deployed stack is: without --stack they are a mistake. */
+function stackFlags<
+  T extends { stack?: string | undefined; region?: string | undefined; profile?: string | undefined },
+>(options: T): T {
+  for (const flag of ['region', 'profile'] as const)
+    if (options[flag] && !options.stack)
+      throw new UsageError(
+        `--${flag} applies to a deployed stack: add --stack <name>, or leave --${flag} out`,
+      );
+  return options;
+}
 const stackOption = () =>
   new Option(
     '--stack <name>',
@@ -242,15 +264,17 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .argument('<runId>', 'the run id (run-…) printed when the run started')
     .addOption(stateDirOption())
     .addOption(stackOption())
+    .addOption(regionOption())
+    .addOption(profileOption())
     .addHelpText(
       'after',
       examples(
         'cliniko-migrate status run-0123abcd…',
-        'cliniko-migrate status run-0123abcd… --stack ClinikoMigrate',
+        'cliniko-migrate status run-0123abcd… --stack ClinikoMigrate --region ap-southeast-2 --profile clinic',
       ),
     )
     .action(async (runId: string, options: unknown) => {
-      onCode(await statusCommand(runId, RunIdOptions.parse(options), out));
+      onCode(await statusCommand(runId, stackFlags(RunIdOptions.parse(options)), out));
     });
 
   program
@@ -265,15 +289,17 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     )
     .addOption(stateDirOption())
     .addOption(stackOption())
+    .addOption(regionOption())
+    .addOption(profileOption())
     .addHelpText(
       'after',
       examples(
         'cliniko-migrate approve run-0123abcd… --by "Jo Manager"',
-        'cliniko-migrate approve run-0123abcd… --stack ClinikoMigrate --by "Jo Manager"',
+        'cliniko-migrate approve run-0123abcd… --stack ClinikoMigrate --region ap-southeast-2 --by "Jo Manager"',
       ),
     )
     .action(async (runId: string, options: unknown) => {
-      onCode(await approveCommand(runId, ApproveOptions.parse(options), out));
+      onCode(await approveCommand(runId, stackFlags(ApproveOptions.parse(options)), out));
     });
 
   program
@@ -285,12 +311,10 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .argument('<runId>', 'the live run to roll back')
     .addOption(stateDirOption())
     .addOption(stackOption())
+    .addOption(regionOption())
+    .addOption(profileOption())
     .option('--dry-run', 'list what would be archived, archive nothing', false)
     .option('--force', 'also archive records changed in Cliniko after the run wrote them', false)
-    .option(
-      '--region <region>',
-      "AWS region of the --stack (default: the AWS SDK's chain, AWS_REGION or the profile's region)",
-    )
     .option(
       '--cliniko-url <url>',
       'Cliniko API base URL overriding https://api.<shard>.cliniko.com/v1 (as the run used)',
@@ -300,11 +324,11 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
       examples(
         'cliniko-migrate rollback run-0123abcd… --dry-run',
         'cliniko-migrate rollback run-0123abcd… --state-dir .cliniko-migrate',
-        'cliniko-migrate rollback run-0123abcd… --stack ClinikoMigrate --region ap-southeast-2 --force',
+        'cliniko-migrate rollback run-0123abcd… --stack ClinikoMigrate --profile clinic --force',
       ),
     )
     .action(async (runId: string, options: unknown) => {
-      onCode(await rollbackCommand(runId, RollbackOptions.parse(options), out));
+      onCode(await rollbackCommand(runId, stackFlags(RollbackOptions.parse(options)), out));
     });
 
   return program;

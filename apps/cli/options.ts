@@ -37,7 +37,12 @@ export const SandboxOptions = z.object({
 });
 export type SandboxOptions = z.infer<typeof SandboxOptions>;
 
-export const RunIdOptions = z.object({ stateDir: z.string().optional(), stack: z.string().optional() });
+export const RunIdOptions = z.object({
+  stateDir: z.string().optional(),
+  stack: z.string().optional(),
+  region: z.string().min(1).optional(),
+  profile: z.string().min(1).optional(),
+});
 export const ApproveOptions = RunIdOptions.extend({ by: z.string().min(1) });
 export type RunIdOptions = z.infer<typeof RunIdOptions>;
 export type ApproveOptions = z.infer<typeof ApproveOptions>;

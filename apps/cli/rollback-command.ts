@@ -18,8 +18,8 @@ export interface RollbackOptions {
   readonly dryRun: boolean;
   readonly force: boolean;
   readonly clinikoUrl?: string;
-  /** AWS region of the stack (`--region`); the SDK's chain (AWS_REGION, profile) when absent. */
   readonly region?: string;
+  readonly profile?: string;
 }
 
 /**
@@ -39,7 +39,7 @@ export async function rollbackCommand(
   if (options.region && !options.stack)
     throw new UsageError("--region names the deployed stack's region: it goes with --stack");
   const opened = options.stack
-    ? await openDeployed(options.stack, runId, options.region)
+    ? await openDeployed(options.stack, runId, options)
     : await openLocal(resolve(options.stateDir ?? DEFAULT_STATE_DIR), runId, options.clinikoUrl);
   try {
     const run = await opened.store.getRun(runId).catch(() => {
@@ -148,7 +148,13 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
  * A deployed stack: its status table, the clinic's keys in Secrets Manager (the secret named by the
  * stack's prefix and the run's clinic), reports in its bucket; every client in `region` when given.
  */
-async function openDeployed(stackName: string, runId: string, region?: string): Promise<Opened> {
+async function openDeployed(
+  stackName: string,
+  runId: string,
+  flags: Pick<RollbackOptions, 'region' | 'profile'>,
+): Promise<Opened> {
+  const { resolveAwsTarget, clientConfig } = await import('./aws-target.js');
+  const target = await resolveAwsTarget(flags);
   const { deployedStack } = await import('./deployed-stack.js');
   const { dynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
   const { SecretsManagerSource } = await import('../../src/adapters/aws/secrets-source.js');
@@ -157,8 +163,8 @@ async function openDeployed(stackName: string, runId: string, region?: string): 
   const { keys } = await import('../../src/ports/bucket-keys.js');
   const { SecretsManagerClient } = await import('@aws-sdk/client-secrets-manager');
   const { S3Client } = await import('@aws-sdk/client-s3');
-  const aws = region ? { region } : {};
-  const stack = await deployedStack(stackName, region);
+  const aws = clientConfig(target);
+  const stack = await deployedStack(stackName, target);
   const dynamo = new DynamoDBClient(aws);
   const store = dynamoStatusStore(stack.table, dynamo);
   const run = await store.getRun(runId).catch(() => {

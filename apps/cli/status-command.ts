@@ -16,7 +16,8 @@ export async function statusCommand(
   let record: LocalRunRecord | undefined;
   if (stack) {
     const { deployedStatus } = await import('./deployed-runs.js');
-    record = await deployedStatus(stack, runId);
+    const { resolveAwsTarget } = await import('./aws-target.js');
+    record = await deployedStatus(stack, runId, await resolveAwsTarget(options));
   } else {
     record = await new LocalRegistry(stateDir).getRun(runId);
     if (!record) throw new ApprovalError(`no run ${runId} in ${stateDir}`);

@@ -276,7 +276,7 @@ describe('rollback --stack', () => {
       });
       const none = await cli('rollback', 'r1', '--stack', STACK, '--dry-run');
       expect(none.code).toBe(2);
-      expect(none.err).toMatch(/--stack ClinikoMigrate: cannot read the stack .*--region or AWS_REGION/);
+      expect(none.err).toMatch(/no AWS region for the deployed stack: give --region <region>.*AWS_REGION/);
     } finally {
       if (saved.file === undefined) delete process.env.AWS_CONFIG_FILE;
       else process.env.AWS_CONFIG_FILE = saved.file;

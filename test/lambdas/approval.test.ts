@@ -10,6 +10,7 @@ import { approvalRefusal } from '../../lambdas/preflight/preflight.js';
 import type { ApprovalMarker } from '../../src/core/approval.js';
 
 const SHA = 'a'.repeat(64);
+const AWS = { region: 'ap-southeast-2' };
 const input: PreflightInput = {
   runId: 'live-1',
   clinicId: 'clinic-7',
@@ -95,7 +96,7 @@ describe('approve --stack', () => {
   it('drops the approval marker beside the export, naming the dry run and its sha256', async () => {
     ddb.on(GetCommand).resolves(runItem('dry-run', 'succeeded'));
     s3.on(PutObjectCommand).resolves({});
-    const marker = await approveDeployed('ClinikoMigrate', 'dry-1', 'ops');
+    const marker = await approveDeployed('ClinikoMigrate', 'dry-1', 'ops', AWS);
     expect(marker).toEqual({ bucket: 'exports-bucket', key: 'exports/clinic-7/x.zip.approved' });
     const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
     expect(put?.Bucket).toBe('exports-bucket');
@@ -126,18 +127,20 @@ describe('approve --stack', () => {
       if (prefix.startsWith('DONE#')) return { Items: [{ entity: 'patients', created: 30, failed: 1 }] };
       return { Items: [] };
     });
-    const status = await deployedStatus('ClinikoMigrate', 'dry-1');
+    const status = await deployedStatus('ClinikoMigrate', 'dry-1', AWS);
     expect(status.state).toBe('running');
     expect(status.progress?.patients).toEqual({ enqueued: 48, finished: 31 });
   });
 
   it('refuses a live run or an unfinished dry run', async () => {
     ddb.on(GetCommand).resolves(runItem('live', 'succeeded'));
-    await expect(approveDeployed('ClinikoMigrate', 'dry-1', 'ops')).rejects.toThrow(
+    await expect(approveDeployed('ClinikoMigrate', 'dry-1', 'ops', AWS)).rejects.toThrow(
       /only a dry run is approved/,
     );
     ddb.on(GetCommand).resolves(runItem('dry-run', 'planned'));
-    await expect(approveDeployed('ClinikoMigrate', 'dry-1', 'ops')).rejects.toThrow(/once it has finished/);
+    await expect(approveDeployed('ClinikoMigrate', 'dry-1', 'ops', AWS)).rejects.toThrow(
+      /once it has finished/,
+    );
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 });
