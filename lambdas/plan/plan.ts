@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { references } from '../../src/batch/references.js';
 import { PHASES, type Phase, processRow, TABLES } from '../../src/batch/row-processing.js';
 import { archiveProblems, countExcluded } from '../../src/batch/scan-export.js';
 import { nativeNotes } from '../../src/config/migration-config.js';
@@ -43,15 +44,7 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
     const typeSpec = deps.profile.tables.find((t) => t.name === 'appointmentTypes');
     const typeFile = typeSpec ? findTable(archive, typeSpec) : undefined;
     if (typeSpec && typeFile) {
-      const refs: References = {
-        patient: () => undefined,
-        contact: () => false,
-        location: () => undefined,
-        practitioner: () => undefined,
-        appointmentType: () => false,
-        defaultTimeZone: run.defaultTimeZone,
-        document: () => undefined,
-      };
+      const refs = references({ defaultTimeZone: run.defaultTimeZone });
       const ctx = {
         file: typeFile,
         entity: 'appointmentTypes',

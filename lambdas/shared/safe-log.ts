@@ -75,6 +75,7 @@ export type LogMessage =
   | 'phase check'
   | 'written'
   | 'write will be retried'
+  | 'write message refused'
   | 'report';
 
 export interface SafeLog {

@@ -3,6 +3,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
+import { parseWriteMessage } from '../../src/mapping/write-payload.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
 import type { RunInfo } from '../../src/ports/runs.js';
 import { type ExportArchive, openZipSource } from '../../src/source/archive.js';
@@ -54,7 +55,14 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   };
 
   const record = async (message: SQSRecord): Promise<void> => {
-    const cmd = JSON.parse(message.body) as WriteCommand;
+    let cmd: WriteCommand;
+    try {
+      cmd = parseWriteMessage(message.body);
+    } catch (err) {
+      // No retry makes it readable: it is reported failed and ends in the dead-letter queue.
+      log.warn('write message refused', { code: 'MALFORMED_WRITE_MESSAGE', error: errorName(err) });
+      throw err;
+    }
     let run = runs.get(cmd.runId);
     if (!run) {
       run = rt.store.getRun(cmd.runId);

@@ -250,7 +250,7 @@ export async function writeCommand(
           refind: true,
         });
       for (const id of membersOf(cmd) ?? [cmd.sourceId])
-        await deps.store.noteAttempt(cmd.runId, cmd.entity, id, (err as Error).message);
+        await deps.store.noteAttempt(cmd.runId, cmd.entity, id, messageOf(err));
       throw err;
     }
     const reason =
@@ -258,7 +258,7 @@ export async function writeCommand(
         ? Object.entries(err.fieldErrors)
             .map(([f, m]) => `${f} ${m}`)
             .join('; ')
-        : (err as Error).message;
+        : messageOf(err);
     const result: WriteResult = {
       entity: cmd.entity,
       sourceId: cmd.sourceId,
@@ -302,6 +302,8 @@ function heldBeforeRun(record: Created['record'], deps: WriteDeps): boolean {
 const refoundLive = <T extends Created['record']>(found: T | undefined): Created | undefined =>
   found && !found.archived_at ? { record: found, recovered: true } : undefined;
 
+const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
+
 /** The id map's run for a record found in the account, not written by this clinic's runs. */
 export const FOUND_IN_CLINIKO = 'found-in-cliniko';
 /** Whoever wrote a found record did its follow-ups: they are not done again. */
@@ -332,9 +334,7 @@ async function create(
         );
         if (found) return found;
       }
-      return client.createAppointmentTypeOnce(
-        p.body as Parameters<ClinikoClient['createAppointmentTypeOnce']>[0],
-      );
+      return client.createAppointmentTypeOnce(p.body);
     }
     case 'contact': {
       if (refindFirst) {
@@ -348,33 +348,27 @@ async function create(
         const found = refoundLive(await client.findPatientByReference(p.body.old_reference_id));
         if (found) return found;
       }
-      return client.createPatientOnce(p.body as Parameters<ClinikoClient['createPatientOnce']>[0]);
+      return client.createPatientOnce(p.body);
     }
     case 'appointment': {
       if (refindFirst) {
         const found = refoundLive(await client.findIndividualAppointment(p.body));
         if (found) return found;
       }
-      return client.createIndividualAppointmentOnce(
-        p.body as Parameters<ClinikoClient['createIndividualAppointmentOnce']>[0],
-      );
+      return client.createIndividualAppointmentOnce(p.body);
     }
     case 'treatmentNoteTemplate': {
       // Once per account: a template of this name (ours from an earlier run, or the clinic's) is used.
       const found = refoundLive(await client.findTreatmentNoteTemplate(p.body.name));
       if (found) return found;
-      return client.createTreatmentNoteTemplateOnce(
-        p.body as Parameters<ClinikoClient['createTreatmentNoteTemplateOnce']>[0],
-      );
+      return client.createTreatmentNoteTemplateOnce(p.body);
     }
     case 'treatmentNote': {
       if (refindFirst) {
         const found = refoundLive(await client.findTreatmentNote(p.body));
         if (found) return found;
       }
-      return client.createTreatmentNoteOnce(
-        p.body as Parameters<ClinikoClient['createTreatmentNoteOnce']>[0],
-      );
+      return client.createTreatmentNoteOnce(p.body);
     }
     case 'attachment': {
       if (refindFirst) {
@@ -457,13 +451,7 @@ async function followUps(
   }
   if (p.kind === 'appointment') {
     const cancel = p.cancel;
-    if (cancel)
-      await step('cancel', () =>
-        client.cancelIndividualAppointment(
-          clinikoId,
-          cancel as Parameters<ClinikoClient['cancelIndividualAppointment']>[1],
-        ),
-      );
+    if (cancel) await step('cancel', () => client.cancelIndividualAppointment(clinikoId, cancel));
     // Did-not-arrive always; arrived as `markArrivals` chose in the mapper (two requests each).
     const arrived = p.arrived;
     if (arrived !== undefined) await step('arrival', () => client.setArrival(clinikoId, arrived));
@@ -502,19 +490,14 @@ async function update(
   id: string,
 ): Promise<Pick<WriteResult, 'code' | 'reason' | 'file' | 'row' | 'field'> | undefined> {
   const p = cmd.payload;
-  if (p.kind === 'patient')
-    await client.updatePatient(id, p.body as Parameters<ClinikoClient['updatePatient']>[1]);
-  else if (p.kind === 'contact')
-    await client.updateContact(id, p.body as Parameters<ClinikoClient['updateContact']>[1]);
+  if (p.kind === 'patient') await client.updatePatient(id, p.body);
+  else if (p.kind === 'contact') await client.updateContact(id, p.body);
   else if (p.kind === 'appointment') {
     const wanted = p.body.patient_id;
     const current = idFromLink((await client.getIndividualAppointment(id)).patient);
     const { patient_id: _kept, ...rest } = p.body;
     const moves = current !== undefined && wanted !== undefined && String(wanted) !== current;
-    await client.updateIndividualAppointment(
-      id,
-      (moves ? rest : p.body) as Parameters<ClinikoClient['updateIndividualAppointment']>[1],
-    );
+    await client.updateIndividualAppointment(id, moves ? rest : p.body);
     if (moves)
       return {
         code: 'APPOINTMENT_PATIENT_CHANGED',

@@ -1,7 +1,15 @@
+import type { AppointmentTypeBody, ContactBody } from '../cliniko/schemas.js';
 import type * as M from '../core/canonical.js';
 import type { EntityKey } from '../core/entities.js';
 import type { Problem, RowResult } from '../core/problem.js';
-import { type MappingIssue, mapAppointmentType, mapContact, mapPatient } from '../mapping/cliniko-bodies.js';
+import {
+  type IdLookup,
+  type MappingIssue,
+  mapAppointmentType,
+  mapContact,
+  mapPatient,
+  type PatientPlan,
+} from '../mapping/cliniko-bodies.js';
 import type { SourceRow } from '../source/csv.js';
 import * as B from '../translate/builders.js';
 
@@ -64,39 +72,76 @@ function build(table: TableName, row: SourceRow, ctx: B.RowContext): RowResult<P
   }
 }
 
-/** What Cliniko would refuse or lose, found before anything is sent: ids are placeholders here. */
-function mappingIssues(planned: PlannedRecord): readonly MappingIssue[] {
+/**
+ * How a patient's references to other records become Cliniko ids: a live run's id map, or
+ * placeholders (`contacts:R1`) where nothing is written. The issues found never depend on them.
+ */
+export interface MappingIds {
+  readonly ids: IdLookup;
+  /** Whether a referrer is a doctor (Cliniko contact type 1): a patient's referring doctor. */
+  readonly isDoctor: (referrerSourceId: string) => boolean;
+}
+
+/** Placeholder ids: what a dry run (or Plan) maps with. */
+export const PLACEHOLDER_IDS: MappingIds = { ids: (e, id) => `${e}:${id}`, isDoctor: () => false };
+
+/** The Cliniko body a record maps to (patients, contacts and types are mapped before any id is known). */
+export type MappedBody =
+  | { entity: 'patients'; body: PatientPlan }
+  | { entity: 'contacts'; body: ContactBody }
+  | { entity: 'appointmentTypes'; body: AppointmentTypeBody & { name: string } };
+
+/** What Cliniko would refuse or lose, found before anything is sent, with the body it maps to. */
+function mapRecord(
+  planned: PlannedRecord,
+  mapping: MappingIds,
+): { issues: readonly MappingIssue[]; mapped?: MappedBody } {
   switch (planned.entity) {
-    case 'patients':
-      return mapPatient(
-        planned.record,
-        (e, id) => `${e}:${id}`,
-        () => false,
-      ).issues;
-    case 'contacts':
-      return mapContact(planned.record).issues;
-    case 'appointmentTypes':
-      return mapAppointmentType(planned.record).issues;
+    case 'patients': {
+      const { body, issues } = mapPatient(planned.record, mapping.ids, mapping.isDoctor);
+      return { issues, ...(body ? { mapped: { entity: 'patients', body } } : {}) };
+    }
+    case 'contacts': {
+      const { body, issues } = mapContact(planned.record);
+      return { issues, ...(body ? { mapped: { entity: 'contacts', body } } : {}) };
+    }
+    case 'appointmentTypes': {
+      const { body, issues } = mapAppointmentType(planned.record);
+      return { issues, ...(body ? { mapped: { entity: 'appointmentTypes', body } } : {}) };
+    }
     default:
-      return [];
+      return { issues: [] };
   }
 }
 
 export interface ProcessedRow {
   readonly result: RowResult<PlannedRecord['record']>;
   readonly planned?: PlannedRecord;
+  /** The Cliniko body of a planned patient, contact or appointment type (mapped once). */
+  readonly mapped?: MappedBody;
 }
 
-export function processRow(table: TableName, row: SourceRow, ctx: B.RowContext): ProcessedRow {
+/**
+ * One source row → its outcome, canonical record and (for patients, contacts and types) its
+ * Cliniko body, mapped once with `mapping`'s ids. A mapping error (a required value over a
+ * Cliniko limit, CLINIKO_API.md) makes the row invalid; warnings are added to its problems.
+ */
+export function processRow(
+  table: TableName,
+  row: SourceRow,
+  ctx: B.RowContext,
+  mapping: MappingIds = PLACEHOLDER_IDS,
+): ProcessedRow {
   const entity = tableInfo(table).entity;
   const result = build(table, row, ctx);
   if (result.record === undefined || result.outcome !== 'planned') return { result };
   const planned = { entity, record: result.record } as PlannedRecord;
-  const issues = mappingIssues(planned);
-  if (!issues.length) return { result, planned };
+  const { issues, mapped } = mapRecord(planned, mapping);
+  const withBody = mapped ? { mapped } : {};
+  if (!issues.length) return { result, planned, ...withBody };
   const sourceId = (result.record as { sourceId: string }).sourceId;
   const extra: Problem[] = issues.map((i) => ({ entity, sourceId, file: ctx.file, row: row.row, ...i }));
   if (issues.some((i) => i.severity === 'error'))
     return { result: { outcome: 'invalid', problems: [...result.problems, ...extra] } };
-  return { result: { ...result, problems: [...result.problems, ...extra] }, planned };
+  return { result: { ...result, problems: [...result.problems, ...extra] }, planned, ...withBody };
 }

@@ -7,7 +7,6 @@ import type * as M from '../core/canonical.js';
 import { type EntityCounts, type EntityKey, emptyEntities, tableKey } from '../core/entities.js';
 import type { Problem, RowOutcome, RowResult } from '../core/problem.js';
 import { DateOrderEvidence, exportDateOf } from '../core/values.js';
-import { noteGlyphProblems } from '../documents/note-bundles.js';
 import { AidCollector, type AidsSnapshot } from '../report/approval-aids.js';
 import {
   type ClinikoBusiness,
@@ -15,13 +14,18 @@ import {
   resolveLocations,
   resolvePractitioners,
 } from '../resolve/references.js';
-import { type ExportArchive, openArchive, safeEntryPath } from '../source/archive.js';
+import { type ExportArchive, openArchive } from '../source/archive.js';
 import { readTable, type SourceRow } from '../source/csv.js';
 import { type Manifest, readManifest } from '../source/manifest.js';
 import type { SourceProfile, TableSpec } from '../source/profile.js';
 import { findTable, splitTable } from '../source/split-table.js';
 import * as B from '../translate/builders.js';
-import { type PlannedRecord, processRow, TABLES } from './row-processing.js';
+import { type BatchRun, type MappedRow, type MapRowsInput, mapRows } from './map-rows.js';
+import { references } from './references.js';
+import { type PlannedRecord, TABLES, type TableName } from './row-processing.js';
+
+/** Rows the scan hands the batch core at once (MapBatch's batches are about this size). */
+const CHUNK_ROWS = 500;
 
 /**
  * Reads an export from end to end in one process, in dependency order, and gives every data row
@@ -227,15 +231,7 @@ export async function readReferenceTables(
   files: { locations: string; practitioners: string };
 }> {
   const evidence = new DateOrderEvidence();
-  const noRefs: B.References = {
-    patient: () => undefined,
-    contact: () => false,
-    location: () => undefined,
-    practitioner: () => undefined,
-    appointmentType: () => false,
-    defaultTimeZone: 'UTC',
-    document: () => undefined,
-  };
+  const noRefs = references({ defaultTimeZone: 'UTC' });
   const rowOf = new Map<string, number>();
   const read = async <T extends { sourceId: string }>(
     name: string,
@@ -302,6 +298,7 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
   };
   const entities = emptyEntities();
   const evidence = new DateOrderEvidence();
+  const aids = new AidCollector();
   let rowsRead = 0;
   for (const p of archiveProblems(archive, profile)) report(p);
 
@@ -311,24 +308,21 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
     return s;
   };
 
-  /** Streams one table: whole-file checks, then each row through the shared row processing. */
+  /**
+   * Streams one table: whole-file checks, then its rows in chunks through the batch core
+   * (`mapRows`, MapBatch's too), so the dry run decides each row as the live run's mapper does.
+   */
   async function table(
-    name: string,
-    entity: EntityKey | undefined,
-    refs: B.References,
-    process: (row: SourceRow, ctx: B.RowContext) => { result: RowResult<unknown>; planned?: PlannedRecord },
-    onResult: (
-      result: RowResult<unknown>,
-      row: SourceRow,
-      file: string,
-      planned: PlannedRecord | undefined,
-    ) => void | Promise<void>,
+    name: TableName,
+    entity: EntityKey,
+    core: Omit<MapRowsInput, 'table' | 'file' | 'rows' | 'profile' | 'evidence' | 'exportDate' | 'aids'>,
+    onRow: (row: MappedRow, file: string, source: SourceRow) => void | Promise<void>,
   ): Promise<void> {
     const t = spec(name);
     const file = findTable(archive, t);
     if (!file) {
       report({
-        entity: entity ?? name,
+        entity,
         sourceId: '',
         file: t.files[0] ?? name,
         row: 0,
@@ -340,39 +334,58 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
       return;
     }
     const exportDate = exportDateOf(manifest?.exportedAt);
-    const ctx: B.RowContext = {
-      file,
-      entity: entity ?? name,
-      profile,
-      config,
-      refs,
-      evidence,
-      ...(exportDate ? { exportDate } : {}),
+    const counts = entities[entity];
+    let chunk: SourceRow[] = [];
+    const flush = async () => {
+      if (!chunk.length) return;
+      const rows = chunk;
+      chunk = [];
+      const mapped = mapRows({
+        ...core,
+        table: name,
+        file,
+        rows,
+        profile,
+        evidence,
+        aids,
+        ...(exportDate ? { exportDate } : {}),
+      });
+      for (const p of mapped.problems) report(p);
+      counts.planned += mapped.counts.planned;
+      counts.skipped += mapped.counts.skipped;
+      counts.invalid += mapped.counts.invalid;
+      for (const [i, m] of mapped.rows.entries()) {
+        const source = rows[i];
+        if (source) await onRow(m, file, source);
+      }
     };
-    const counts = entity ? entities[entity] : undefined;
     let rows = 0;
-    for await (const event of splitTable(archive, file, t, entity ?? name, report)) {
+    for await (const event of splitTable(archive, file, t, entity, report)) {
       rows++;
       rowsRead++;
-      if (counts) counts.source++;
-      if (event.kind === 'duplicate') {
-        report(event.problem);
-        if (counts) counts.skipped++;
-        continue;
+      counts.source++;
+      if (event.kind === 'row') {
+        chunk.push(event.row);
+        if (chunk.length >= CHUNK_ROWS) await flush();
+      } else {
+        // problems stay in file order: the rows before this one are settled first
+        await flush();
+        if (event.kind === 'duplicate') {
+          report(event.problem);
+          counts.skipped++;
+        } else {
+          counts.invalid++;
+          if (entity === 'patients') aids.client(event.row, file, 'invalid');
+          await onRow(
+            { row: event.row.row, key: event.row.values[t.key] ?? '', outcome: 'invalid' },
+            file,
+            event.row,
+          );
+        }
       }
-      if (event.kind === 'unreadable') {
-        if (counts) counts.invalid++;
-        await onResult({ outcome: 'invalid', problems: [] }, event.row, file, undefined);
-        continue;
-      }
-      const { result, planned } = process(event.row, ctx);
-      for (const p of result.problems) report(p);
-      if (planned?.entity === 'clinicalNotes')
-        for (const p of noteGlyphProblems(planned.record, file, event.row.row)) report(p);
-      if (counts) counts[result.outcome]++;
-      await onResult(result, event.row, file, planned);
       if (rows % 10_000 === 0) options.onProgress?.({ table: name, file, rows, done: false });
     }
+    await flush();
     options.onProgress?.({ table: name, file, rows, done: true });
   }
 
@@ -398,76 +411,67 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
   const typeIds = new Set<string>();
   const contactIds = { employer: new Set<string>(), referrer: new Set<string>(), debtor: new Set<string>() };
   const patientOutcomes = new Map<string, RowOutcome>();
-  const refs: B.References = {
+  const refs = references({
     patient: (id) => patientOutcomes.get(id),
     contact: (kind, id) => contactIds[kind].has(id),
     location: (id) => locs.refs.get(id),
     practitioner: (id) => prac.refs.get(id),
     appointmentType: (id) => typeIds.has(id),
     defaultTimeZone: locs.defaultTimeZone,
-    document: (path) => {
-      const safe = safeEntryPath(path);
-      if (safe === undefined) return 'escapes';
-      const entry = archive.find(safe);
+    entry: (path) => {
+      const entry = archive.find(path);
       return entry ? { path: entry.path, size: entry.size } : undefined;
     },
+  });
+  const run: BatchRun = {
+    config,
+    practitioners: Object.fromEntries(prac.refs),
+    locations: Object.fromEntries(locs.refs),
+    ...(locs.defaultBusinessId ? { defaultBusinessId: locs.defaultBusinessId } : {}),
+    defaultTimeZone: locs.defaultTimeZone,
+    exportedAt: manifest?.exportedAt ?? new Date().toISOString(),
   };
 
   let needsMigratedType = false;
-  const aids = new AidCollector();
   for (const { table: name, entity } of TABLES) {
-    await table(
-      name,
-      entity,
-      refs,
-      (row, ctx) => processRow(name, row, ctx),
-      async (r, row, file, p) => {
-        if (entity === 'patients') {
-          const id = row.values.ClientId ?? '';
-          if (id && !patientOutcomes.has(id)) patientOutcomes.set(id, r.outcome);
-          aids.client(row, file, r.outcome, p?.entity === 'patients' ? p.record : undefined);
-        }
-        if (p?.entity === 'appointments')
-          aids.appointment(
-            p.record,
-            (p.record.locationSourceId ? locs.refs.get(p.record.locationSourceId)?.timeZone : undefined) ??
-              locs.defaultTimeZone,
-          );
-        else if (p?.entity === 'clinicalNotes') aids.note(p.record, row.row);
-        else if (p?.entity === 'letters' || p?.entity === 'fileUploads') aids.document(p.record);
-        if (!p) return;
-        const at = { file, row: row.row };
-        switch (p.entity) {
-          case 'appointmentTypes':
-            typeIds.add(p.record.sourceId);
-            break;
-          case 'contacts':
-            contactIds[p.record.kind].add(p.record.sourceId);
-            break;
-          case 'patients':
-            if (cliniko.existingPatientRefs.has(p.record.sourceId)) {
-              // the record exists from an earlier run: counted as already present, not planned
-              entities.patients.planned--;
-              entities.patients.alreadyPresent++;
-              return;
-            }
-            break;
-          case 'appointments': {
-            if (!p.record.appointmentTypeSourceId) needsMigratedType = true;
-            const businessId =
-              (p.record.locationSourceId
-                ? locs.refs.get(p.record.locationSourceId)?.businessId
-                : undefined) ?? locs.defaultBusinessId;
-            await options.onPlanned?.(
-              { ...p, businessId, practitionerId: prac.refs.get(p.record.practitionerSourceId)?.clinikoId },
-              at,
-            );
+    await table(name, entity, { run, refs }, async (m, file, row) => {
+      if (entity === 'patients') {
+        const id = row.values.ClientId ?? '';
+        if (id && !patientOutcomes.has(id))
+          patientOutcomes.set(id, m.outcome === 'failed' ? 'invalid' : m.outcome);
+      }
+      const p = m.planned;
+      if (!p) return;
+      const at = { file, row: m.row };
+      switch (p.entity) {
+        case 'appointmentTypes':
+          typeIds.add(p.record.sourceId);
+          break;
+        case 'contacts':
+          contactIds[p.record.kind].add(p.record.sourceId);
+          break;
+        case 'patients':
+          if (cliniko.existingPatientRefs.has(p.record.sourceId)) {
+            // the record exists from an earlier run: counted as already present, not planned
+            entities.patients.planned--;
+            entities.patients.alreadyPresent++;
             return;
           }
+          break;
+        case 'appointments': {
+          if (!p.record.appointmentTypeSourceId) needsMigratedType = true;
+          const businessId =
+            (p.record.locationSourceId ? locs.refs.get(p.record.locationSourceId)?.businessId : undefined) ??
+            locs.defaultBusinessId;
+          await options.onPlanned?.(
+            { ...p, businessId, practitionerId: prac.refs.get(p.record.practitionerSourceId)?.clinikoId },
+            at,
+          );
+          return;
         }
-        await options.onPlanned?.(p, at);
-      },
-    );
+      }
+      await options.onPlanned?.(p, at);
+    });
   }
 
   const excluded = await countExcluded(archive, profile);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type * as M from '../core/canonical.js';
 import type { Problem } from '../core/problem.js';
 import { countAttended } from '../mapping/arrivals.js';
-import { mapPatient } from '../mapping/cliniko-bodies.js';
+import type { PatientPlan } from '../mapping/cliniko-bodies.js';
 
 /**
  * What a clinic checks by hand before it signs off (anchors.md §5.1), done for it: 20 clients
@@ -212,31 +212,29 @@ export class AidCollector {
   private readonly totals = { letters: 0, uploads: 0, bytes: 0 };
   private readonly attendedByDay: Record<string, number> = {};
 
-  /** A client row: sampled with what was exported and what Cliniko is (or would be) sent. */
+  /**
+   * A client row: sampled with what was exported and what Cliniko is (or would be) sent: `sent`
+   * is the patient's body as the batch mapped it, shown without ids of other records (a dry run
+   * has none), so a dry run's sample and a live run's read the same.
+   */
   client(
     row: { row: number; values: Readonly<Record<string, string>> },
     file: string,
     outcome: string,
-    patient?: M.Patient,
+    sent?: PatientPlan,
   ): void {
     const sourceId = row.values.ClientId ?? '';
     if (!sourceId) return;
     const r = this.clients.admits(sourceId);
     if (r === undefined) return;
-    const body = patient
-      ? mapPatient(
-          patient,
-          () => undefined,
-          () => false,
-        ).body
-      : undefined;
+    const { referring_doctor_id: _id, ...body } = sent?.body ?? {};
     this.clients.add(sourceId, r, {
       sourceId,
       file,
       row: row.row,
       asExported: { ...row.values },
-      ...(body
-        ? { asSent: { ...body.body, ...(body.alerts.length ? { medical_alerts: body.alerts } : {}) } }
+      ...(sent
+        ? { asSent: { ...body, ...(sent.alerts.length ? { medical_alerts: sent.alerts } : {}) } }
         : {}),
       outcome,
     });

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { SandboxSeed } from '../../apps/sandbox/seed.js';
 import { type Sandbox, startSandbox } from '../../apps/sandbox/server.js';
-import { attachmentDescription } from '../../lambdas/map-batch/map-batch.js';
+import { attachmentDescription } from '../../src/mapping/attachment-description.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { attachmentDescription } from '../../lambdas/map-batch/map-batch.js';
+import { attachmentDescription } from '../../src/mapping/attachment-description.js';
 
 describe('attachment descriptions', () => {
   it('say date, subject, recipient and source id', () => {

@@ -162,8 +162,8 @@ describe('native notes in a live mapper', () => {
     });
     const body = native[0]?.payload.kind === 'treatmentNote' ? native[0].payload.body : undefined;
     const answer =
-      (body?.content.sections[0] as { questions: { answer: string }[] } | undefined)?.questions[0]?.answer ??
-      '';
+      (body?.content?.sections?.[0] as { questions: { answer: string }[] } | undefined)?.questions[0]
+        ?.answer ?? '';
     expect(answer).toBe('Knee &lt;sore&gt;<br>better');
     expect(answerText(answer)).toBe('Knee <sore>\nbetter');
     const pdf = m.commands.filter((c) => c.payload.kind === 'attachment');
@@ -179,8 +179,8 @@ describe('native notes in a live mapper', () => {
     expect([1, 2]).toContain(n3?.keyIndex);
     const body = n3?.payload.kind === 'treatmentNote' ? n3.payload.body : undefined;
     const answer =
-      (body?.content.sections[0] as { questions: { answer: string }[] } | undefined)?.questions[0]?.answer ??
-      '';
+      (body?.content?.sections?.[0] as { questions: { answer: string }[] } | undefined)?.questions[0]
+        ?.answer ?? '';
     expect(answerText(answer)).toBe('Written by Wiremu Former on 3 Mar 2024\nOld note');
     expect(m.commands.filter((c) => c.payload.kind === 'attachment')).toHaveLength(0);
   });

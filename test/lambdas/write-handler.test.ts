@@ -143,6 +143,27 @@ describe('writer handler', () => {
     expect(down instanceof Error ? down.name : down.batchItemFailures).toMatch(/FullBatchFailureError|m9/);
   });
 
+  it('refuses a malformed message (reported failed, nothing written) and writes the rest of the batch', async () => {
+    await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
+    const ok = command('C5', {});
+    const event = sqsEvent(ok, ok);
+    const [first, second] = event.Records;
+    if (!first || !second) throw new Error('two records expected');
+    const malformed = {
+      ...second,
+      body: JSON.stringify({ ...ok, sourceId: 'C6', payload: { kind: 'patient' } }),
+    };
+    const result = await handler({ Records: [first, malformed] }, context);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    const outcomes = ddb
+      .commandCalls(UpdateCommand)
+      .map((c) => c.args[0].input.ExpressionAttributeValues?.[':o'])
+      .filter(Boolean);
+    expect(outcomes).toEqual(['created']);
+    // refused where it enters: the status table was never asked about its record
+    expect(ddb.calls().filter((c) => JSON.stringify(c.args[0].input).includes('C6'))).toEqual([]);
+  });
+
   it('sends a message back with a delay instead of sleeping when the rate limit is spent', async () => {
     await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
     // the shared bucket is empty and paused for a minute
