@@ -7,6 +7,7 @@ import type * as M from '../core/canonical.js';
 import { type EntityCounts, type EntityKey, emptyEntities, tableKey } from '../core/entities.js';
 import type { Problem, RowOutcome, RowResult } from '../core/problem.js';
 import { DateOrderEvidence, exportDateOf } from '../core/values.js';
+import type { RecordOutcome } from '../ports/outcomes.js';
 import { AidCollector, type AidsSnapshot } from '../report/approval-aids.js';
 import {
   type ClinikoBusiness,
@@ -72,6 +73,8 @@ export interface ScanOptions {
   }) => Promise<ClinikoReferenceData>;
   readonly onPlanned?: (planned: ScannedRecord, row: { file: string; row: number }) => void | Promise<void>;
   readonly onProblem?: (problem: Problem) => void;
+  /** Each keyed row's outcome as the batch core decided it (MapBatch stores the same ones). */
+  readonly onOutcome?: (outcome: RecordOutcome) => void;
   readonly onProgress?: (progress: ScanProgress) => void;
 }
 
@@ -351,6 +354,7 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
         ...(exportDate ? { exportDate } : {}),
       });
       for (const p of mapped.problems) report(p);
+      for (const o of mapped.outcomes) options.onOutcome?.(o);
       counts.planned += mapped.counts.planned;
       counts.skipped += mapped.counts.skipped;
       counts.invalid += mapped.counts.invalid;
