@@ -16,7 +16,6 @@ import { openZipSource } from '../../src/source/archive.js';
 import type { SourceRow } from '../../src/source/csv.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { findTable, splitTable } from '../../src/source/split-table.js';
-import type { References } from '../../src/translate/builders.js';
 import type { PlanInput, PlanOutput } from './io.js';
 
 export interface PlanDeps {
