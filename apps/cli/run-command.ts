@@ -144,15 +144,30 @@ export async function runCommand(
       ...bindings,
       account,
     });
-    // Ctrl-C (or SIGTERM) records the run `interrupted` with its counts so far, and exits 130.
-    interrupt.arm(async (signal) => {
-      if (record) {
-        const { pid: _pid, ...rest } = record;
-        await registry.putRun({ ...rest, state: 'interrupted', updatedAt: new Date().toISOString() });
-      }
-      console.error(
-        `\ncliniko-migrate: ${signal}: run ${record?.runId ?? '(not started)'} stopped and recorded interrupted. Run the same command again to resume: records already written are not written twice.`,
-      );
+    const recordInterrupted = async (extra: Partial<LocalRunRecord> = {}) => {
+      if (!record) return;
+      const { pid: _pid, ...rest } = record;
+      record = { ...rest, ...extra, state: 'interrupted', updatedAt: new Date().toISOString() };
+      await registry.putRun(record);
+    };
+    const resumeHint = () =>
+      `Run the same command again to resume: records already written are not written twice.`;
+    // Ctrl-C (or SIGTERM) stops the run: writes in flight finish, then the run is recorded
+    // `interrupted` with its counts and the command exits 130 (CONTRACT.md §1, issue 14). A second
+    // signal, or writes that do not finish in time, stop it at once (a write cut off then is
+    // re-found in Cliniko by the next run, never created twice).
+    interrupt.arm({
+      stop: (signal) => {
+        console.error(
+          `\ncliniko-migrate: ${signal}: stopping run ${record?.runId ?? '(not started)'}: letting the writes in flight finish (press Ctrl-C again to stop at once)…`,
+        );
+      },
+      now: async (signal) => {
+        await recordInterrupted();
+        console.error(
+          `\ncliniko-migrate: ${signal}: run ${record?.runId ?? '(not started)'} stopped at once and recorded interrupted. ${resumeHint()}`,
+        );
+      },
     });
     const progress = runProgress({
       tty: process.stdout.isTTY === true,
@@ -160,9 +175,10 @@ export async function runCommand(
       limitPerMinute: (connection.sandbox ? sandboxLimit : 200) * connection.credentials.apiKeys.length,
     });
     stopProgress = () => progress.stop();
-    const { runLocal } = await import('../local/run-local.js');
+    const { runLocal, RunInterrupted } = await import('../local/run-local.js');
     const result = await runLocal(
       {
+        signal: interrupt.signal,
         exportZip: zip,
         ...(values.config ? { configJson: resolve(values.config) } : {}),
         mode,
@@ -186,8 +202,27 @@ export async function runCommand(
         },
       },
       (runId) => resolve(values.out ?? `out/${runId}`),
-    );
+    ).catch(async (err: unknown) => {
+      if (!(err instanceof RunInterrupted)) throw err;
+      progress.stop();
+      if (!record && err.runId) record = base(err.runId);
+      await recordInterrupted({
+        ...(err.phase ? { phase: err.phase } : {}),
+        progress: err.byEntity,
+      });
+      const written = Object.entries(err.byEntity)
+        .filter(([, e]) => e.enqueued > 0)
+        .map(([entity, e]) => `${entity} ${fmt(e.finished)}/${fmt(e.enqueued)}`);
+      console.error(
+        `cliniko-migrate: ${interrupt.firedBy}: run ${record?.runId ?? '(not started)'} stopped and recorded interrupted${written.length ? ` (written so far: ${written.join(', ')})` : ''}. ${resumeHint()}`,
+      );
+      return undefined;
+    });
     interrupt.disarm();
+    if (!result) {
+      interrupt.exitSoon();
+      return 130;
+    }
     progress.stop();
     const failedRecords = ENTITY_KEYS.reduce((n, k) => n + result.report.entities[k].failed, 0);
     const { pid: _pid, ...finished } = base(result.runId);
@@ -280,20 +315,35 @@ function refuseUnlessBound(
 }
 
 /**
- * SIGINT and SIGTERM during a run: the handler records the run interrupted and the process exits
- * 130 (CONTRACT.md §1). A second signal while that happens exits at once.
+ * SIGINT and SIGTERM during a run (CONTRACT.md §1, exit 130). The first signal calls `stop` and
+ * aborts `signal`, so the run lets its writes in flight finish and ends; a second signal, or a run
+ * still not ended after {@link INTERRUPT_GRACE_MS}, calls `now` and exits 130 at once.
  */
 class InterruptGuard {
-  fired = false;
+  private readonly controller = new AbortController();
+  readonly signal = this.controller.signal;
+  firedBy: NodeJS.Signals | undefined;
   private handler: ((signal: NodeJS.Signals) => void) | undefined;
 
-  arm(onInterrupt: (signal: NodeJS.Signals) => Promise<void>): void {
-    this.handler = (signal) => {
-      if (this.fired) process.exit(130);
-      this.fired = true;
-      onInterrupt(signal)
+  get fired(): boolean {
+    return this.firedBy !== undefined;
+  }
+
+  arm(on: { stop: (signal: NodeJS.Signals) => void; now: (signal: NodeJS.Signals) => Promise<void> }): void {
+    const atOnce = (signal: NodeJS.Signals) => {
+      on.now(signal)
         .catch((err: unknown) => console.error(`cliniko-migrate: ${(err as Error).message}`))
         .finally(() => process.exit(130));
+    };
+    this.handler = (signal) => {
+      if (this.firedBy) {
+        atOnce(signal);
+        return;
+      }
+      this.firedBy = signal;
+      on.stop(signal);
+      this.controller.abort();
+      setTimeout(() => atOnce(signal), INTERRUPT_GRACE_MS).unref();
     };
     process.on('SIGINT', this.handler);
     process.on('SIGTERM', this.handler);
@@ -305,7 +355,15 @@ class InterruptGuard {
     process.off('SIGTERM', this.handler);
     this.handler = undefined;
   }
+
+  /** Once the interrupted run is recorded: exits 130 even if a cut-off step still holds a handle. */
+  exitSoon(): void {
+    setTimeout(() => process.exit(130), 5_000).unref();
+  }
 }
+
+/** How long writes in flight get to finish after Ctrl-C: longer than a writer's batch takes. */
+export const INTERRUPT_GRACE_MS = 60_000;
 
 /** The refusals that need no Cliniko: another system's export, or no export at all. */
 async function checkExport(exportPath: string, profile: SourceProfile): Promise<void> {

@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSEvent } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
+import { checkPhase } from '../../lambdas/check-phase/check-phase.js';
 import { resetRuntime, runtime } from '../../lambdas/shared/runtime.js';
 import { runStartFor } from '../../lambdas/start-run/start-run.js';
 import { secretPrefix } from '../../lib/migration-stack.js';
@@ -69,6 +70,28 @@ export interface LocalRunOptions {
   readonly statePath?: string;
   /** Writer retries of transient Cliniko failures (shortened in tests). */
   readonly clinikoRetry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
+  /**
+   * Stops the run (Ctrl-C): no new step starts and no new message is taken, the steps and writes
+   * in flight finish (so every record Cliniko received is in the id map), then runLocal rejects
+   * with {@link RunInterrupted} carrying the counts so far.
+   */
+  readonly signal?: AbortSignal;
+}
+
+/**
+ * A run stopped by its `signal` after its in-flight writes finished. `byEntity` is, per entity,
+ * records written (or refused) of those queued, read from the status table after the writers
+ * stopped; `phase` is the last phase a check reported.
+ */
+export class RunInterrupted extends Error {
+  override name = 'RunInterrupted';
+  constructor(
+    readonly runId: string,
+    readonly byEntity: Record<string, { enqueued: number; finished: number }>,
+    readonly phase: string | undefined,
+  ) {
+    super(`run ${runId || '(not started)'} was interrupted`);
+  }
 }
 
 export interface LocalRunStatus {
@@ -187,6 +210,9 @@ export async function runLocal(
     let runId = '';
     const byArn = new Map(functions.map((f) => [functionArn(f.logicalId, local), f.logicalId]));
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    // Steps under way when the run is interrupted: they finish before the emulators stop.
+    const stepsInFlight = new Set<Promise<unknown>>();
+    let lastPhase: string | undefined;
     let lastLine = '';
     const waits: Record<string, number> = {};
     const retries: Record<string, number> = {};
@@ -197,8 +223,11 @@ export async function runLocal(
         throw new Error(`state ${task.name} calls ${task.resource}, which is not a local function`);
       const run = options.wrapTask ? options.wrapTask(task.name, handler) : handler;
       overrides[task.name] = async (input) => {
-        const output = await run(input, lambdaContext(logicalId ?? task.name));
+        const step = run(input, lambdaContext(logicalId ?? task.name));
+        stepsInFlight.add(step);
+        const output = await step.finally(() => stepsInFlight.delete(step));
         const checked = output as { phase?: string; byEntity?: LocalRunStatus['byEntity'] };
+        if (task.name.startsWith('Check') && checked.phase) lastPhase = checked.phase;
         if (task.name.startsWith('Check') && checked.byEntity && options.onStatus) {
           // Cliniko requests so far (all statuses): the operator's rate against the limit.
           const byStatus = await runtime().store.requests(runId);
@@ -235,10 +264,23 @@ export async function runLocal(
         },
       },
     );
+    const interrupt = () => execution.abort();
+    if (options.signal?.aborted) interrupt();
+    options.signal?.addEventListener('abort', interrupt, { once: true });
     let failure: unknown;
-    await execution.result.catch((err: unknown) => {
-      failure = err;
-    });
+    await execution.result
+      .catch((err: unknown) => {
+        failure = err;
+      })
+      .finally(() => options.signal?.removeEventListener('abort', interrupt));
+    if (options.signal?.aborted) {
+      // Writes in flight finish and land in the id map; messages not yet taken stay unwritten,
+      // and the same command run again maps and queues them anew (what is mapped is skipped).
+      await Promise.allSettled([...stepsInFlight]);
+      await poller.stop();
+      stopPoller = undefined;
+      throw new RunInterrupted(runId, await countsSoFar(runId), lastPhase);
+    }
     await poller.stop();
     stopPoller = undefined;
 
@@ -290,6 +332,12 @@ export async function runLocal(
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
   }
+}
+
+/** Per entity, records written (or refused) of those queued, as the status table has them. */
+async function countsSoFar(runId: string): Promise<Record<string, { enqueued: number; finished: number }>> {
+  const rt = runtime();
+  return (await checkPhase({ runId, phase: '' }, { store: rt.store, queue: rt.queue() })).byEntity;
 }
 
 /** The report of a run whose execution ended without Report writing one: where and why it stopped. */

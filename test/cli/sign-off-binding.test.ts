@@ -1,6 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import dynalite from 'dynalite';
 import { NO_FAULTS } from '../../apps/sandbox/faults.js';
 import type { Sandbox } from '../../apps/sandbox/server.js';
 import { startSandbox } from '../../apps/sandbox/server.js';
@@ -84,6 +87,48 @@ async function patientsIn(sandbox: Sandbox): Promise<string[]> {
   return refs;
 }
 
+/**
+ * Records a writer had claimed (was creating in Cliniko) and never finished nor released, read
+ * from the status table the run keeps in its state folder.
+ */
+async function claimsLeftIn(statePath: string): Promise<number> {
+  const server = dynalite({ path: statePath });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const db = new DynamoDBClient({
+      endpoint: `http://127.0.0.1:${port}`,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    });
+    let claims = 0;
+    for (const table of (await db.send(new ListTablesCommand({}))).TableNames ?? []) {
+      const res = await db.send(
+        new ScanCommand({
+          TableName: table,
+          FilterExpression: 'attribute_exists(claimOwner) AND attribute_not_exists(clinikoId)',
+        }),
+      );
+      claims += res.Count ?? 0;
+    }
+    db.destroy();
+    return claims;
+  } finally {
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+async function countIn(sandbox: Sandbox, resource: string): Promise<number> {
+  const res = await fetch(`${sandbox.baseUrl}/${resource}?per_page=1`, {
+    headers: {
+      Authorization: `Basic ${Buffer.from(`${KEY}:`).toString('base64')}`,
+      Accept: 'application/json',
+      'User-Agent': 'cliniko-migrate tests (ops@example.com)',
+    },
+  });
+  return ((await res.json()) as { total_entries: number }).total_entries;
+}
+
 describe('approval binds the export, the configuration and the Cliniko account', () => {
   it('refuses a live run under an approval made with another config or another account, and prints the live command that works', async () => {
     const dry = await spawnCli(['run', 'export.zip', '--config', 'migration.json', '--state-dir', 'state'], {
@@ -162,7 +207,7 @@ describe('approval binds the export, the configuration and the Cliniko account',
 });
 
 describe('Ctrl-C during a live run', () => {
-  it('exits 130, status shows interrupted, and the same command resumes without duplicating anything in Cliniko', async () => {
+  it('lets the writes in flight finish, records the run interrupted with counts that match Cliniko, exits 130, and the same command resumes without duplicating anything', async () => {
     const args = [
       'run',
       'export.zip',
@@ -174,28 +219,53 @@ describe('Ctrl-C during a live run', () => {
       'live-state',
     ];
     const started = spawnCli(args, { cwd: home, env: envFor(account) });
-    // Interrupt once some patients are in Cliniko and the run is under way.
+    // Once patients are being written, every request takes a second and a half: the writes under
+    // way when Ctrl-C comes are still waiting for Cliniko's answer.
     const deadline = Date.now() + 120_000;
-    while ((await patientsIn(account)).length < 2 && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    while (account.state.count('patients') < 1 && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 5));
+    account.faults = { ...NO_FAULTS, latencyMs: 1_500 };
+    await new Promise((r) => setTimeout(r, 600));
     started.child.kill('SIGINT');
     const stopped = await started;
+    account.faults = { ...NO_FAULTS, latencyMs: 40 };
     expect(stopped.code).toBe(130);
+    expect(stopped.err).toContain('letting the writes in flight finish');
     expect(stopped.err).toContain('Run the same command again to resume');
-    const runId = /run (run-[0-9a-f]+) stopped/.exec(stopped.err)?.[1] ?? '';
+    const runId = /run (run-[0-9a-f]+) stopped and recorded interrupted/.exec(stopped.err)?.[1] ?? '';
     expect(runId).not.toBe('');
-    const written = (await patientsIn(account)).length;
-    expect(written).toBeLessThan(12);
-
+    // Nothing reached Cliniko that the run did not record: what Cliniko holds now is what the
+    // interrupted run counts as written (a write cut off would be in Cliniko and not counted).
+    await new Promise((r) => setTimeout(r, 2_000));
+    // Writes under way finished (or gave their claim back): none is left half done for the next
+    // run to wait out.
+    expect(await claimsLeftIn(join(home, 'live-state', 'status-table'))).toBe(0);
+    const written = await patientsIn(account);
+    const writtenAppointments = await countIn(account, 'individual_appointments');
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length + writtenAppointments).toBeLessThan(24);
     const status = await spawnCli(['status', runId, '--state-dir', 'live-state'], { cwd: home });
     expect(status.code).toBe(0);
     expect(status.out).toContain(`Run ${runId}: live of export.zip, interrupted`);
+    expect(status.out).toContain('run the same command again to resume');
+    expect(status.out).toMatch(new RegExp(`patients\\s+${written.length}\\s+12\\b`));
+    if (writtenAppointments > 0)
+      expect(status.out).toMatch(new RegExp(`appointments\\s+${writtenAppointments}\\s+12\\b`));
 
     const resumed = await spawnCli(args, { cwd: home, env: envFor(account) });
     expect(resumed.code).toBe(0);
     const refs = await patientsIn(account);
     expect(refs.length).toBe(12);
     expect(new Set(refs).size).toBe(12);
+    expect(await countIn(account, 'individual_appointments')).toBe(12);
+    const report = JSON.parse(
+      readFileSync(/Report: (.*report\.json)/.exec(resumed.out)?.[1] ?? join(home, 'missing'), 'utf8'),
+    );
+    // the resumed run knows what the interrupted one wrote: it creates only the rest
+    expect(report.entities.patients).toMatchObject({
+      created: 12 - written.length,
+      alreadyPresent: written.length,
+    });
     const again = await spawnCli(['status', runId, '--state-dir', 'live-state'], { cwd: home });
     expect(again.out).toContain('interrupted');
   }, 300_000);
