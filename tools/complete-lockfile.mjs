@@ -4,7 +4,7 @@
 // binaries) out of package-lock.json, and `npm ci` then refuses the lock as out of sync. A normal
 // lock lists them with their `os`/`cpu`/`libc`, which is what lets every machine skip the ones it
 // cannot use. This fills those entries in from the package names. Run it after `npm install`.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 
 const OS = [
   'android',
@@ -49,6 +49,8 @@ function platformOf(name) {
 }
 
 const path = new URL('../package-lock.json', import.meta.url);
+// Installed as a package (npm publishes no lock file), there is no lock to complete.
+if (!existsSync(path)) process.exit(0);
 const lock = JSON.parse(readFileSync(path, 'utf8'));
 let added = 0;
 for (const [where, pkg] of Object.entries(lock.packages)) {

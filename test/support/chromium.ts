@@ -25,14 +25,17 @@ const ARGS = [
  * `@sparticuz/chromium` npm package, so `npm ci && npm test` needs nothing else installed. That
  * build is unpacked (about 200 MB, a few seconds) into a fresh folder of the OS temp dir, done in a
  * child process because the package unpacks into `os.tmpdir()`; `close()` removes the folder.
+ * `systemPaths` replaces the usual install paths (a test of a machine without Chromium passes []).
  * Throws when `CHROMIUM_PATH` names a missing file, or the shipped build cannot be unpacked.
  */
-export async function launchChromium(): Promise<{ browser: Browser; close: () => Promise<void> }> {
+export async function launchChromium(
+  options: { systemPaths?: readonly string[] } = {},
+): Promise<{ browser: Browser; close: () => Promise<void>; executablePath: string }> {
   const wanted = process.env.CHROMIUM_PATH;
   if (wanted && !existsSync(wanted))
     throw new Error(`CHROMIUM_PATH is ${wanted}, and there is no file there`);
   let unpacked: string | undefined;
-  let executablePath = wanted ?? SYSTEM_CHROMIUM.find((p) => existsSync(p));
+  let executablePath = wanted ?? (options.systemPaths ?? SYSTEM_CHROMIUM).find((p) => existsSync(p));
   if (!executablePath) {
     unpacked = await mkdtemp(join(tmpdir(), 'chromium-'));
     executablePath = execFileSync(
@@ -48,6 +51,7 @@ export async function launchChromium(): Promise<{ browser: Browser; close: () =>
   const browser = await chromium.launch({ executablePath, args: ARGS });
   return {
     browser,
+    executablePath,
     close: async () => {
       await browser.close();
       if (unpacked) await rm(unpacked, { recursive: true, force: true });
