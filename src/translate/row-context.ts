@@ -1,0 +1,52 @@
+import type { MigrationConfig } from '../config/migration-config.js';
+import type { RowOutcome } from '../core/problem.js';
+import type { DateOrderEvidence, LocalDate } from '../core/values.js';
+import type { SourceProfile } from '../source/profile.js';
+
+/**
+ * Row builders: one source row in, one canonical record (or none) out, with the row's outcome
+ * and every problem found, following FORMAT.md's row outcomes exactly. They are pure: what they
+ * need to know about other tables comes through `References`, so the same code runs in one
+ * process over a whole export or in a Lambda over one batch.
+ */
+export interface PractitionerRef {
+  /** `matched` (or reassigned) practitioners have a Cliniko id; the others follow the policy. */
+  readonly status: 'matched' | 'unmatched' | 'excluded';
+  readonly clinikoId?: string;
+  /** As exported ("Dr Jane Smith"): shown on notes PDFs. */
+  readonly name?: string;
+}
+
+export interface LocationRef {
+  readonly timeZone: string;
+  readonly businessId?: string;
+  /** As exported ("Auckland Central"): shown in the report instead of the source id. */
+  readonly name?: string;
+}
+
+export interface References {
+  /** The outcome of a client's row, or undefined when the export has no such client. */
+  patient(sourceId: string): RowOutcome | undefined;
+  contact(kind: 'employer' | 'referrer' | 'debtor', sourceId: string): boolean;
+  location(sourceId: string): LocationRef | undefined;
+  practitioner(sourceId: string): PractitionerRef | undefined;
+  appointmentType(sourceId: string): boolean;
+  /** The zone of rows without a (known) location. */
+  readonly defaultTimeZone: string;
+  /** Looks a document up in the archive: undefined when missing, 'escapes' for unsafe paths. */
+  document(path: string): { path: string; size: number } | 'escapes' | undefined;
+}
+
+export interface RowContext {
+  readonly file: string;
+  readonly entity: string;
+  readonly profile: SourceProfile;
+  readonly config: MigrationConfig;
+  readonly refs: References;
+  readonly evidence: DateOrderEvidence;
+  /**
+   * The export's date (manifest `exportedAt`, else today), in the clinic's calendar: birth dates
+   * after it, or more than 120 years before it, are left out (FORMAT.md, CSV conventions).
+   */
+  readonly exportDate?: LocalDate;
+}

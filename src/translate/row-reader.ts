@@ -1,0 +1,225 @@
+import type * as M from '../core/canonical.js';
+import { type LocalDate, parseBoolean, parseDate, parseDateTime } from '../core/values.js';
+import type { SourceRow } from '../source/csv.js';
+import { looksLikeMojibake } from '../source/encoding.js';
+import type { RowContext } from './row-context.js';
+import { RowProblems } from './row-problems.js';
+
+const EMAIL = /^[A-Z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Z0-9.-]+\.[A-Z]{2,63}$/i;
+
+/**
+ * Starts reading one row: reports how the CSV damaged it (field count, quotes), cleans every value
+ * (garbled text reported and left out, NUL characters removed) and returns the typed readers the
+ * entity builders use: each reports what it could not read (FORMAT.md's problem codes) on `p`.
+ * `key` is the row's id column (its value is `sourceId`).
+ */
+export function readRow(ctx: RowContext, row: SourceRow, key: string) {
+  const sourceId = row.values[key] ?? '';
+  const p = new RowProblems(ctx, row, sourceId);
+  reportRecordDamage(p, row);
+  const undecodable = new Set<string>();
+  const clean = valueCleaner(ctx, p, key, undecodable);
+  const v: Record<string, string> = {};
+  for (const [column, value] of Object.entries(row.values)) v[column] = clean(column, value);
+  const extra = row.extra.map((e) => ({ header: e.header, value: clean(e.header, e.value) }));
+  /** A required text column: empty makes the row invalid. */
+  const required = (column: string): string => {
+    const value = v[column] ?? '';
+    if (value === '' && !undecodable.has(column))
+      p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
+    return value;
+  };
+  const optional = (column: string): string | undefined => (v[column] ? v[column] : undefined);
+  const date = (column: string, isRequired: boolean): LocalDate | undefined => {
+    const raw = v[column] ?? '';
+    if (raw === '') {
+      if (isRequired) p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
+      return undefined;
+    }
+    const parsed = parseDate(raw, ctx.profile.dateOrder);
+    if (!parsed.ok) {
+      if (isRequired) p.error(column, 'INVALID_DATE', `${column} ${parsed.reason}`);
+      else p.warn(column, 'INVALID_DATE', `${column} ${parsed.reason}; left out`);
+      return undefined;
+    }
+    ctx.evidence.observe(ctx.file, column, parsed.first);
+    return parsed.value;
+  };
+  /** A date-time column: the time is `HH:mm` when the value has one that is not midnight. */
+  const dateTime = (column: string, isRequired: boolean): { date: LocalDate; time?: string } | undefined => {
+    const raw = v[column] ?? '';
+    if (raw === '') {
+      if (isRequired) p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
+      return undefined;
+    }
+    const parsed = parseDateTime(raw, ctx.profile.dateOrder);
+    if (!parsed.ok) {
+      if (isRequired) p.error(column, 'INVALID_DATE', `${column} ${parsed.reason}`);
+      else p.warn(column, 'INVALID_DATE', `${column} ${parsed.reason}; left out`);
+      return undefined;
+    }
+    ctx.evidence.observe(ctx.file, column, parseDate(raw, ctx.profile.dateOrder).first);
+    const { hour, minute } = parsed.value.time;
+    return hour || minute
+      ? {
+          date: parsed.value.date,
+          time: `${String(hour).padStart(2, '0')}:${String(minute).padStart(2, '0')}`,
+        }
+      : { date: parsed.value.date };
+  };
+  const bool = (column: string): boolean | undefined => {
+    const parsed = parseBoolean(v[column] ?? '', ctx.profile.booleans);
+    if (parsed.ok) return parsed.value;
+    p.warn(column, 'INVALID_BOOLEAN', `${column} ${parsed.reason}; left out`);
+    return undefined;
+  };
+  const email = (column: string): string | undefined => {
+    const value = optional(column);
+    if (value && !EMAIL.test(value)) {
+      p.warn(
+        column,
+        'INVALID_EMAIL',
+        `${column} "${value}" is not an e-mail address Cliniko accepts; left out`,
+      );
+      return undefined;
+    }
+    return value;
+  };
+  const phone = (column: string, type: M.Phone['type']): M.Phone | undefined => {
+    const value = optional(column);
+    if (!value) return undefined;
+    const damage = spreadsheetDamage(value);
+    if (damage) {
+      p.warn(column, 'INVALID_PHONE', `${column} "${value}" ${damage}; left out`);
+      return undefined;
+    }
+    const digits = value.replace(/\D/g, '');
+    if (digits.length < 5 || /[^\d\s+().\-/xXext#*]/.test(value)) {
+      p.warn(column, 'INVALID_PHONE', `${column} "${value}" is not a phone number; left out`);
+      return undefined;
+    }
+    return { type, number: value };
+  };
+  /** An optional value a spreadsheet may have turned into a number (post codes, numbers to dial). */
+  const digitsOnly = (column: string): string | undefined => {
+    const value = optional(column);
+    const damage = value ? spreadsheetDamage(value) : undefined;
+    if (!damage) return value;
+    p.warn(column, 'SPREADSHEET_NUMBER', `${column} "${value}" ${damage}; left out`);
+    return undefined;
+  };
+  const address = (): M.Address =>
+    compact({
+      line1: optional('Address1'),
+      line2: optional('Address2'),
+      suburb: optional('Suburb'),
+      city: optional('City'),
+      region: optional('Region'),
+      postCode: digitsOnly('PostCode'),
+      country: optional('Country'),
+    });
+  return {
+    v,
+    p,
+    sourceId,
+    extra,
+    required,
+    optional,
+    digitsOnly,
+    date,
+    dateTime,
+    bool,
+    email,
+    phone,
+    address,
+  };
+}
+
+/** A record whose field count differs from the header's, and fields holding an undoubled quote. */
+function reportRecordDamage(p: RowProblems, row: SourceRow): void {
+  if (row.fieldCountMismatch !== undefined) {
+    p.warn(
+      '',
+      'FIELD_COUNT',
+      `record has ${row.fieldCountMismatch} fields where the header has a different number; check for a broken quote`,
+    );
+  }
+  for (const field of row.strayQuoteFields ?? []) {
+    if (row.fieldCountMismatch !== undefined)
+      p.error(
+        field,
+        'BROKEN_QUOTES',
+        `${field} holds a quote that is not doubled, and the row's fields no longer line up with the header; held back so no text lands in the wrong field (fix the quotes and export again)`,
+      );
+    else
+      p.warn(
+        field,
+        'UNESCAPED_QUOTE',
+        `${field} holds a quote that is not doubled; read as text, the row's fields line up with the header (check the value)`,
+      );
+  }
+}
+
+/**
+ * Text that cannot reach Cliniko as the clinic typed it is reported, and never written garbled:
+ * garbled text is left out (an error in a required or key column, else a warning; its column is
+ * added to `undecodable`), NUL characters are removed.
+ */
+function valueCleaner(
+  ctx: RowContext,
+  p: RowProblems,
+  key: string,
+  undecodable: Set<string>,
+): (column: string, value: string) => string {
+  const spec = ctx.profile.tables.find((t) =>
+    t.files.some((f) => f.toLowerCase() === ctx.file.toLowerCase()),
+  );
+  return (column, value) => {
+    if (!value) return value;
+    if (looksLikeMojibake(value)) {
+      undecodable.add(column);
+      const message = value.includes('\uFFFD')
+        ? `${column} holds bytes that are neither UTF-8 nor Windows-1252`
+        : `${column} looks garbled by a wrong character encoding upstream`;
+      if (spec?.required.includes(column) || column === key)
+        p.error(column, 'UNDECODABLE_TEXT', `${message}; the row is held back`);
+      else p.warn(column, 'UNDECODABLE_TEXT', `${message}; left out`);
+      return '';
+    }
+    if (value.includes('\u0000')) {
+      // Cliniko keeps text in a database that refuses NUL characters; the rest of the text goes.
+      p.warn(
+        column,
+        'UNSUPPORTED_CHARACTER',
+        `${column} holds NUL characters, which Cliniko cannot store; removed`,
+      );
+      return value.replaceAll('\u0000', '');
+    }
+    return value;
+  };
+}
+
+/**
+ * How a spreadsheet damaged a number that was text (a phone number, a post code): scientific
+ * notation loses digits, a trailing `.0` shows it was stored as a float (which also drops leading
+ * zeros), so the value is not the one the clinic typed (FORMAT.md, CSV conventions).
+ */
+export function spreadsheetDamage(value: string): string | undefined {
+  const t = value.trim();
+  if (/^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$/.test(t))
+    return 'is in scientific notation (a spreadsheet rounded it; digits are lost)';
+  if (/^\+?\d+[.,]0+$/.test(t))
+    return 'ends in ".0" (a spreadsheet stored it as a number; a leading zero may be lost)';
+  return undefined;
+}
+
+/** Today in UTC: the export's date when the manifest gives none. */
+export function todayUtc(): LocalDate {
+  const d = new Date();
+  return { year: d.getUTCFullYear(), month: d.getUTCMonth() + 1, day: d.getUTCDate() };
+}
+
+/** Drops undefined properties so optional canonical fields are truly absent. */
+export function compact<T extends object>(obj: T): T {
+  return Object.fromEntries(Object.entries(obj).filter(([, value]) => value !== undefined)) as T;
+}
