@@ -151,13 +151,7 @@ export async function writeCommand(
       steps = ADOPTED_STEPS;
       outcome = 'alreadyPresent';
       entryRunId = FOUND_IN_CLINIKO;
-      await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
-        clinikoId,
-        hash: '',
-        runId: FOUND_IN_CLINIKO,
-        at: deps.now().toISOString(),
-        steps: ADOPTED_STEPS,
-      });
+      await recordFound(cmd, deps, clinikoId);
     } else {
       const claim = await deps.store.claim(
         cmd.scope,
@@ -186,13 +180,7 @@ export async function writeCommand(
         steps = ADOPTED_STEPS;
         outcome = 'alreadyPresent';
         entryRunId = FOUND_IN_CLINIKO;
-        await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
-          clinikoId,
-          hash: '',
-          runId: FOUND_IN_CLINIKO,
-          at: deps.now().toISOString(),
-          steps: ADOPTED_STEPS,
-        });
+        await recordFound(cmd, deps, clinikoId);
       } else {
         steps = [];
         outcome = 'created';
@@ -308,6 +296,20 @@ const messageOf = (err: unknown) => (err instanceof Error ? err.message : String
 export const FOUND_IN_CLINIKO = 'found-in-cliniko';
 /** Whoever wrote a found record did its follow-ups: they are not done again. */
 const ADOPTED_STEPS = ['alerts', 'referral', 'cancel', 'arrival', 'processed'];
+
+/**
+ * Records in the id map a record found in the account rather than created by this run (adopted,
+ * linked, or re-found from before the run): its follow-ups count as done, and rollback leaves it.
+ */
+function recordFound(cmd: WriteCommand, deps: WriteDeps, clinikoId: string): Promise<void> {
+  return deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
+    clinikoId,
+    hash: '',
+    runId: FOUND_IN_CLINIKO,
+    at: deps.now().toISOString(),
+    steps: ADOPTED_STEPS,
+  });
+}
 
 /** What this run's reconciliation found in the account under the command's natural key. */
 async function foundInAccount(cmd: WriteCommand, deps: WriteDeps): Promise<string | undefined> {
