@@ -9,7 +9,8 @@ import type { RunInfo } from '../../src/ports/runs.js';
 import { type ExportArchive, openZipSource } from '../../src/source/archive.js';
 import { clinikoFor, flushRequests, log, onRuntimeReset, runtime } from '../shared/runtime.js';
 import { errorName } from '../shared/safe-log.js';
-import { DeferredWrite, writeCommand } from './write-command.js';
+import { writeCommand } from './write-command.js';
+import { DeferredWrite } from './write-deps.js';
 
 /**
  * The SQS writer: each message one record. Messages that should be tried again are reported as

@@ -1,20 +1,34 @@
-import type { Readable } from 'node:stream';
-import { type ClinikoClient, type CreateOnceResult, refound } from '../../src/cliniko/client.js';
-import {
-  ClinikoAmbiguousError,
-  ClinikoError,
-  ClinikoRateLimitedError,
-  ClinikoTransientError,
-  ClinikoValidationError,
-  failureKind,
-} from '../../src/cliniko/errors.js';
+import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { ClinikoValidationError, failureKind } from '../../src/cliniko/errors.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import { idFromLink } from '../../src/cliniko/schemas.js';
 import { sourceFieldOf } from '../../src/mapping/refusal-fields.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
-import type { Claims, Findings, IdMap, IdMapEntry } from '../../src/ports/id-map.js';
-import type { WriteLedger, WriteResult } from '../../src/ports/write-ledger.js';
-import { naturalKeyHash, resourceOfCommand } from '../../src/reconcile/resources.js';
+import type { IdMapEntry } from '../../src/ports/id-map.js';
+import type { WriteResult } from '../../src/ports/write-ledger.js';
+
+import {
+  ADOPTED_STEPS,
+  create,
+  FOUND_IN_CLINIKO,
+  foundInAccount,
+  heldBeforeRun,
+  messageOf,
+  recordFound,
+} from './create-record.js';
+import {
+  CLAIM_TTL_MS,
+  DeferredWrite,
+  type Delivery,
+  isRetryable,
+  laneFor,
+  PROCESSING_LIMIT_MS,
+  PROCESSING_RECHECK_MS,
+  ProcessingTimeout,
+  type WriteDeps,
+} from './write-deps.js';
+
+const referralTypeCache = new Map<ClinikoClient, Promise<string | undefined>>();
 
 /**
  * Writes one record to Cliniko exactly once. The clinic's id map says whether it was written
@@ -23,91 +37,6 @@ import { naturalKeyHash, resourceOfCommand } from '../../src/reconcile/resources
  * requests (alerts, referral source, cancellation, did-not-arrive) are recorded as steps so a
  * retry does only what is left. Cliniko's refusals (422, 401, 403) are results, not retries.
  */
-export interface WriteDeps {
-  readonly store: IdMap & Claims & Findings & WriteLedger;
-  readonly cliniko: (keyIndex: number) => ClinikoClient;
-  readonly now: () => Date;
-  /** Opens a document of the run's export afresh (an upload attempt may need it twice). */
-  readonly openDocument?: (runId: string, path: string) => Promise<Readable>;
-  /** Opens a file the run made (a notes PDF in the bucket). */
-  readonly openRunFile?: (runId: string, key: string) => Promise<Readable>;
-  /** How many keys (lanes) the run has: a write not pinned to a key takes the least loaded one. */
-  readonly keyCount?: number;
-  /**
-   * When the command's run started (RunInfo.startedAt, UTC): a record found again after a lost
-   * create answer that Cliniko created before it is not the run's (issue 11).
-   */
-  readonly runStartedAt?: string;
-}
-
-/**
- * The key a write goes out with. A treatment note is pinned to its author's key; anything else
- * keeps the key it was given while that key has a token, and otherwise takes the key whose rate
- * limit frees soonest, so one busy key (a prolific author's notes) never holds the others' work.
- */
-export async function laneFor(cmd: WriteCommand, deps: WriteDeps): Promise<number> {
-  const n = deps.keyCount ?? 1;
-  if (cmd.pinnedKey || n < 2) return cmd.keyIndex;
-  const own = await deps.cliniko(cmd.keyIndex).waitForToken();
-  if (own === 0) return cmd.keyIndex;
-  let best = cmd.keyIndex;
-  let bestWait = own;
-  for (let i = 0; i < n; i++) {
-    if (i === cmd.keyIndex) continue;
-    const wait = await deps.cliniko(i).waitForToken();
-    if (wait < bestWait) {
-      best = i;
-      bestWait = wait;
-      if (wait === 0) break;
-    }
-  }
-  return best;
-}
-
-/** How long to wait before asking again whether Cliniko has processed an attachment. */
-export const PROCESSING_RECHECK_MS = 3_000;
-/** Longer than this unprocessed, an attachment counts as failed (it exists; Cliniko did not finish it). */
-export const PROCESSING_LIMIT_MS = 15 * 60_000;
-
-export interface Delivery {
-  /** SQS ApproximateReceiveCount: above 1, an earlier attempt may have written the record. */
-  readonly receiveCount: number;
-  /** Who is writing (the message id): the owner of a claim. */
-  readonly owner: string;
-}
-
-/** A deferral that must re-queue a changed command (marked to re-find before creating). */
-export class DeferredWrite extends DeferError {
-  override name = 'DeferredWrite';
-  constructor(
-    delayMs: number,
-    readonly command: WriteCommand,
-  ) {
-    super(delayMs);
-  }
-}
-
-/** Longer than a writer invocation can last (its timeout), so a live claim is never taken over. */
-export const CLAIM_TTL_MS = 120_000;
-
-/** An attachment Cliniko never finished processing: a result, not worth another delivery. */
-class ProcessingTimeout extends Error {
-  override name = 'ProcessingTimeout';
-}
-
-/** Errors worth another delivery: the message goes back to the queue (and, in the end, the DLQ). */
-export function isRetryable(err: unknown): boolean {
-  return (
-    err instanceof DeferError ||
-    err instanceof ClinikoTransientError ||
-    err instanceof ClinikoRateLimitedError ||
-    err instanceof ClinikoAmbiguousError ||
-    !(err instanceof ClinikoError || err instanceof ProcessingTimeout)
-  );
-}
-
-const referralTypeCache = new Map<ClinikoClient, Promise<string | undefined>>();
-
 export async function writeCommand(
   cmd: WriteCommand,
   deps: WriteDeps,
@@ -267,131 +196,6 @@ export async function writeCommand(
     for (const id of membersOf(cmd) ?? [cmd.sourceId])
       await deps.store.recordWrite(cmd.runId, { ...result, sourceId: id });
     return result;
-  }
-}
-
-type Created = CreateOnceResult<{ id: string; created_at?: string; archived_at?: string | null }>;
-
-/**
- * Whether a record found again after a create whose answer was lost (or on a redelivery) was
- * created before this run started (Cliniko's `created_at` against the run's `startedAt`; both are
- * UTC instants, and a run reads the account for seconds before its first write, far more than the
- * clocks differ). Such a record is the clinic's or an earlier run's, never this run's.
- */
-function heldBeforeRun(record: Created['record'], deps: WriteDeps): boolean {
-  const created = record.created_at ? Date.parse(record.created_at) : Number.NaN;
-  if (Number.isNaN(created)) return false;
-  const started = deps.runStartedAt ? Date.parse(deps.runStartedAt) : Number.NaN;
-  // Cliniko's timestamps have whole seconds: a record made in the run's first second is its own.
-  return !Number.isNaN(started) && created < Math.floor(started / 1000) * 1000;
-}
-
-/** A record found by its natural key on a redelivery; an archived one is an older copy, not ours. */
-const refoundLive = <T extends Created['record']>(found: T | undefined): Created | undefined =>
-  found && !found.archived_at ? { record: found, recovered: true } : undefined;
-
-const messageOf = (err: unknown) => (err instanceof Error ? err.message : String(err));
-
-/** The id map's run for a record found in the account, not written by this clinic's runs. */
-export const FOUND_IN_CLINIKO = 'found-in-cliniko';
-/** Whoever wrote a found record did its follow-ups: they are not done again. */
-const ADOPTED_STEPS = ['alerts', 'referral', 'cancel', 'arrival', 'processed'];
-
-/**
- * Records in the id map a record found in the account rather than created by this run (adopted,
- * linked, or re-found from before the run): its follow-ups count as done, and rollback leaves it.
- */
-function recordFound(cmd: WriteCommand, deps: WriteDeps, clinikoId: string): Promise<void> {
-  return deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
-    clinikoId,
-    hash: '',
-    runId: FOUND_IN_CLINIKO,
-    at: deps.now().toISOString(),
-    steps: ADOPTED_STEPS,
-  });
-}
-
-/** What this run's reconciliation found in the account under the command's natural key. */
-async function foundInAccount(cmd: WriteCommand, deps: WriteDeps): Promise<string | undefined> {
-  const of = resourceOfCommand(cmd);
-  return of && deps.store.getFound(cmd.scope, of.resource.name, cmd.runId, naturalKeyHash(of.key));
-}
-
-async function create(
-  cmd: WriteCommand,
-  client: ClinikoClient,
-  refindFirst: boolean,
-  deps: WriteDeps,
-): Promise<Created> {
-  const p = cmd.payload;
-  switch (p.kind) {
-    case 'appointmentType': {
-      if (refindFirst) {
-        const found = refoundLive(
-          refound(
-            (await client.listAppointmentTypes({ includeArchived: true })).filter(
-              (t) => t.name === p.body.name,
-            ),
-          ),
-        );
-        if (found) return found;
-      }
-      return client.createAppointmentTypeOnce(p.body);
-    }
-    case 'contact': {
-      if (refindFirst) {
-        const found = refoundLive(await client.findContact(p.body));
-        if (found) return found;
-      }
-      return client.createContactOnce(p.body);
-    }
-    case 'patient': {
-      if (refindFirst) {
-        const found = refoundLive(await client.findPatientByReference(p.body.old_reference_id));
-        if (found) return found;
-      }
-      return client.createPatientOnce(p.body);
-    }
-    case 'appointment': {
-      if (refindFirst) {
-        const found = refoundLive(await client.findIndividualAppointment(p.body));
-        if (found) return found;
-      }
-      return client.createIndividualAppointmentOnce(p.body);
-    }
-    case 'treatmentNoteTemplate': {
-      // Once per account: a template of this name (ours from an earlier run, or the clinic's) is used.
-      const found = refoundLive(await client.findTreatmentNoteTemplate(p.body.name));
-      if (found) return found;
-      return client.createTreatmentNoteTemplateOnce(p.body);
-    }
-    case 'treatmentNote': {
-      if (refindFirst) {
-        const found = refoundLive(await client.findTreatmentNote(p.body));
-        if (found) return found;
-      }
-      return client.createTreatmentNoteOnce(p.body);
-    }
-    case 'attachment': {
-      if (refindFirst) {
-        const found = refoundLive(await client.findAttachment(p.patientId, p.description));
-        if (found) return found;
-      }
-      const runFile = p.runFile;
-      const open = runFile ? deps.openRunFile : deps.openDocument;
-      if (!open)
-        throw new Error(`this writer cannot read ${runFile ? "the run's files" : "the export's documents"}`);
-      return client.uploadPatientAttachment({
-        patientId: p.patientId,
-        filename: p.filename,
-        contentType: p.contentType,
-        size: p.size,
-        open: () => open(cmd.runId, runFile ?? p.path),
-        description: p.description,
-        // Processing is waited for as a follow-up step, re-queued, never slept through in a Lambda.
-        waitForProcessing: false,
-      });
-    }
   }
 }
 

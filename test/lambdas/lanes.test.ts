@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { laneFor, type WriteDeps } from '../../lambdas/write/write-command.js';
+import { laneFor, type WriteDeps } from '../../lambdas/write/write-deps.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { InMemoryBucketStore, RateLimiter } from '../../src/cliniko/rate-limiter.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
