@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { dryRun } from '../../src/batch/dry-run.js';
 import type { ScanProgress } from '../../src/batch/scan-export.js';
-import { checkIsExport, checkRefusals, readReferenceTables } from '../../src/batch/scan-export.js';
+import { readReferenceTables } from '../../src/batch/scan-export.js';
 import { type ClinikoAccount, describeAccount, identifyAccount } from '../../src/cliniko/account.js';
 import type { MigrationConfig } from '../../src/config/migration-config.js';
 import { loadConfig } from '../../src/config/migration-config.js';
@@ -12,6 +12,7 @@ import { estimateLive, liveEstimateLine } from '../../src/report/live-estimate.j
 import { writeReportFiles } from '../../src/report/report-files.js';
 import { blockingReasons, type RunReport } from '../../src/report/run-report.js';
 import { openArchive } from '../../src/source/archive.js';
+import { checkIsExport, checkRefusals } from '../../src/source/export-checks.js';
 import { readManifest } from '../../src/source/manifest.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { loadProfile } from '../../src/source/profile.js';

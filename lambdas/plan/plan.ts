@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
 import { references } from '../../src/batch/references.js';
 import { PHASES, type Phase, processRow, TABLES } from '../../src/batch/row-processing.js';
-import { archiveProblems, countExcluded } from '../../src/batch/scan-export.js';
 import { nativeNotes } from '../../src/config/migration-config.js';
 import type { EntityKey } from '../../src/core/entities.js';
 import type { Problem } from '../../src/core/problem.js';
@@ -14,6 +13,7 @@ import type { BatchCounts, OutcomeStore } from '../../src/ports/outcomes.js';
 import type { RunStore } from '../../src/ports/runs.js';
 import { openZipSource } from '../../src/source/archive.js';
 import type { SourceRow } from '../../src/source/csv.js';
+import { archiveProblems, countExcluded } from '../../src/source/export-checks.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { findTable, splitTable } from '../../src/source/split-table.js';
 import type { PlanInput, PlanOutput } from './io.js';

@@ -1,11 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import {
-  checkIsExport,
-  checkRefusals,
-  ExportRefusedError,
-  readReferenceTables,
-} from '../../src/batch/scan-export.js';
+import { readReferenceTables } from '../../src/batch/scan-export.js';
 import {
   AccountMismatchError,
   type ClinikoAccount,
@@ -25,6 +20,7 @@ import type { ClinikoCredentials, SecretSource } from '../../src/ports/secrets.j
 import { RECONCILE_ORDER } from '../../src/reconcile/resources.js';
 import { resolveLocations, resolvePractitioners } from '../../src/resolve/references.js';
 import { ArchiveError, openZipSource } from '../../src/source/archive.js';
+import { checkIsExport, checkRefusals, ExportRefusedError } from '../../src/source/export-checks.js';
 import { readManifest } from '../../src/source/manifest.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import type { PreflightInput, PreflightOutput } from './io.js';

@@ -1,4 +1,3 @@
-import { dateOrderProblems } from '../../src/batch/scan-export.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { SIGNED_OFF_TAG } from '../../src/core/approval.js';
 import {
@@ -23,6 +22,7 @@ import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
 import { busyWeekInCliniko } from '../../src/report/busy-week.js';
 import { reportHtml, withChecklist } from '../../src/report/report-files.js';
 import { blockingReasons, problemsCsv, type RunReport } from '../../src/report/run-report.js';
+import { dateOrderProblems } from '../../src/source/export-checks.js';
 import type { ReportInput, ReportOutput } from './io.js';
 
 /**
