@@ -1,14 +1,18 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
 import { dynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
 import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { approvalMarkerKey } from '../../src/core/approval.js';
-import type { EntityCounts, EntityKey } from '../../src/core/entities.js';
+import { ENTITY_KEYS, EntityCountsSchema } from '../../src/core/entities.js';
 import { keys } from '../../src/ports/bucket-keys.js';
 import type { RunInfo } from '../../src/ports/runs.js';
 import { type AwsTarget, clientConfig } from './aws-target.js';
 import { deployedStack } from './deployed-stack.js';
 import { ApprovalError, type LocalRunRecord } from './local-registry.js';
+
+/** The part of a finished run's report.json that `status` shows. */
+const ReportCounts = z.object({ entities: z.record(z.enum(ENTITY_KEYS), EntityCountsSchema) });
 
 /** `status` and `approve` against a deployed stack: its status table and bucket. */
 async function runOf(stackName: string, runId: string, aws: AwsTarget) {
@@ -70,9 +74,11 @@ export async function deployedStatus(
     ...(run.account ? { account: run.account } : {}),
   } as const;
   if (state !== 'running') {
-    const report = await new S3BlobStore(new S3Client(clientConfig(aws))).getJson<{
-      entities: Record<EntityKey, EntityCounts>;
-    }>(stack.bucket, keys.report(run.clinicId, runId, 'report.json'));
+    const report = await new S3BlobStore(new S3Client(clientConfig(aws))).getJson(
+      stack.bucket,
+      keys.report(run.clinicId, runId, 'report.json'),
+      ReportCounts,
+    );
     return {
       ...base,
       ...(report ? { entities: report.entities } : {}),

@@ -4,7 +4,7 @@ import { contactKey, MIGRATED_TYPE_ID } from '../../src/batch/payload.js';
 import { references } from '../../src/batch/references.js';
 import { type TableName, tableInfo } from '../../src/batch/row-processing.js';
 import { nativeNotes } from '../../src/config/migration-config.js';
-import type { RowBatch } from '../../src/core/row-batch.js';
+import { RowBatch } from '../../src/core/row-batch.js';
 import { DateOrderEvidence, exportDateOf } from '../../src/core/values.js';
 import type { renderNotesPdf } from '../../src/documents/notes-pdf.js';
 import { templateName } from '../../src/mapping/treatment-notes.js';
@@ -15,10 +15,10 @@ import type { IdMap, IdMapEntry } from '../../src/ports/id-map.js';
 import type { BatchCounts, OutcomeStore, RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo, RunStore } from '../../src/ports/runs.js';
 import type { WriteLedger } from '../../src/ports/write-ledger.js';
-import { type AccountPatientRef, DuplicateIndex } from '../../src/reconcile/duplicates.js';
+import { AccountPatientRefs, DuplicateIndex } from '../../src/reconcile/duplicates.js';
 import { accountKeys } from '../../src/reconcile/resources.js';
 import { AidCollector } from '../../src/report/approval-aids.js';
-import { type ArchiveEntry, entryKey } from '../../src/source/archive.js';
+import { ArchiveEntries, type ArchiveEntry, entryKey } from '../../src/source/archive.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { commandFor } from './commands.js';
 import type { MapBatchInput, MapBatchOutput } from './io.js';
@@ -39,7 +39,7 @@ const entriesCache = new Map<string, Map<string, ArchiveEntry>>();
 async function entries(deps: MapBatchDeps, run: RunInfo): Promise<Map<string, ArchiveEntry>> {
   let index = entriesCache.get(run.runId);
   if (!index) {
-    const list = (await deps.blobs.getJson<ArchiveEntry[]>(run.bucket, keys.entries(run.runId))) ?? [];
+    const list = (await deps.blobs.getJson(run.bucket, keys.entries(run.runId), ArchiveEntries)) ?? [];
     index = new Map(list.map((e) => [entryKey(e.path), e]));
     entriesCache.set(run.runId, index);
   }
@@ -53,7 +53,7 @@ async function accountPatients(deps: MapBatchDeps, run: RunInfo): Promise<Duplic
   let index = accountCache.get(run.runId);
   if (!index) {
     const list =
-      (await deps.blobs.getJson<AccountPatientRef[]>(run.bucket, accountKeys.patients(run.runId))) ?? [];
+      (await deps.blobs.getJson(run.bucket, accountKeys.patients(run.runId), AccountPatientRefs)) ?? [];
     index = new DuplicateIndex(list);
     accountCache.set(run.runId, index);
   }
@@ -239,12 +239,12 @@ async function mapLoaded(
 
 /** A batch's rows: a partition's are in its part files. */
 async function loadBatch(deps: MapBatchDeps, bucket: string, key: string): Promise<RowBatch> {
-  const batch = await deps.blobs.getJson<RowBatch>(bucket, key);
+  const batch = await deps.blobs.getJson(bucket, key, RowBatch);
   if (!batch) throw new Error(`batch ${key} is missing from the bucket`);
   if (!batch.parts?.length) return batch;
   const rows: RowBatch['rows'][number][] = [];
   for (const part of batch.parts) {
-    const b = await deps.blobs.getJson<RowBatch>(bucket, part);
+    const b = await deps.blobs.getJson(bucket, part, RowBatch);
     if (!b) throw new Error(`batch ${part} (part of ${key}) is missing from the bucket`);
     rows.push(...b.rows);
   }

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import { lane } from '../../src/batch/native-notes.js';
 import { contentHash, MIGRATED_TYPE_ID } from '../../src/batch/payload.js';
 import { migratedAppointmentType } from '../../src/mapping/cliniko-bodies.js';
@@ -52,15 +53,14 @@ export async function mapMigratedType(
 }
 
 /** Writes the treatment note templates Plan found (one per assessment type), before any note. */
+/** The templates Plan found, as it leaves them in the bucket. */
+const TemplateList = z.array(z.object({ name: z.string(), columns: z.array(z.string()) }));
+
 export async function mapTemplates(
   run: RunInfo,
   deps: SupportDeps,
 ): Promise<{ batchKey: string; enqueued: number }> {
-  const found =
-    (await deps.blobs.getJson<{ name: string; columns: string[] }[]>(
-      run.bucket,
-      keys.templates(run.runId),
-    )) ?? [];
+  const found = (await deps.blobs.getJson(run.bucket, keys.templates(run.runId), TemplateList)) ?? [];
   const live = run.mode === 'live';
   const commands = found.map((t) => {
     const body = templateBody(t.name, t.columns);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
+import { z } from 'zod';
 import { readReferenceTables } from '../../src/batch/scan-export.js';
 import {
   AccountMismatchError,
@@ -11,7 +12,7 @@ import { keyLabel } from '../../src/cliniko/api-key.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
 import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
-import type { ApprovalMarker } from '../../src/core/approval.js';
+import { ApprovalMarker } from '../../src/core/approval.js';
 import type { Problem } from '../../src/core/problem.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
 import { keys } from '../../src/ports/bucket-keys.js';
@@ -47,7 +48,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
   let config: MigrationConfig;
   try {
     config = parseConfig(
-      (await deps.blobs.getJson(input.bucket, keys.config(input.clinicId))) ?? {},
+      (await deps.blobs.getJson(input.bucket, keys.config(input.clinicId), z.unknown())) ?? {},
       keys.config(input.clinicId),
     );
   } catch (err) {
@@ -202,7 +203,7 @@ export async function approvalRefusal(
 ): Promise<string | undefined> {
   let marker: ApprovalMarker = {};
   try {
-    marker = (await deps.blobs.getJson<ApprovalMarker>(input.bucket, input.approvalKey ?? '')) ?? {};
+    marker = (await deps.blobs.getJson(input.bucket, input.approvalKey ?? '', ApprovalMarker)) ?? {};
   } catch {
     // A marker dropped by hand may be empty or not JSON: it approves the export's dry run as it is.
   }

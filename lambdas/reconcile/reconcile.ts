@@ -7,9 +7,11 @@ import { keys } from '../../src/ports/bucket-keys.js';
 import type { Findings, IdMap } from '../../src/ports/id-map.js';
 import type { RunInfo, RunStore } from '../../src/ports/runs.js';
 import type { AccountPatientRef } from '../../src/reconcile/duplicates.js';
+import { AccountPatientRefs } from '../../src/reconcile/duplicates.js';
 import {
   AccountRecord,
   accountKeys,
+  LiveIds,
   naturalKeyHash,
   RECONCILE_ORDER,
   type ReconcileOutput,
@@ -55,9 +57,10 @@ export async function reconcile(input: ReconcileInput, deps: ReconcileDeps): Pro
     if (checkHere)
       for (const n of RECONCILE_ORDER.slice(0, position))
         if (resource(n).entities.includes(entity))
-          for (const id of (await deps.blobs.getJson<string[]>(
+          for (const id of (await deps.blobs.getJson(
             run.bucket,
             accountKeys.liveIds(run.runId, n),
+            LiveIds,
           )) ?? [])
             elsewhere.add(id);
     const gone: { sourceId: string; clinikoId: string; runId: string }[] = [];
@@ -137,7 +140,7 @@ async function readAccount(
 ): Promise<{ records: AccountRecord[]; livePatients?: ReadonlySet<string> }> {
   if (!res.perPatient) return { records: await readAll(client, res.path, res.collection, res.filters) };
   const patients =
-    (await deps.blobs.getJson<AccountPatient[]>(run.bucket, accountKeys.patients(run.runId))) ?? [];
+    (await deps.blobs.getJson(run.bucket, accountKeys.patients(run.runId), AccountPatientRefs)) ?? [];
   const livePatients = new Set(patients.map((p) => p.id));
   const migrated = patients.filter((p) => p.oldReferenceId).map((p) => p.id);
   if (!migrated.length) return { records: [], livePatients };

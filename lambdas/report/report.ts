@@ -8,6 +8,7 @@ import {
   isSupportEntity,
 } from '../../src/core/entities.js';
 import type { Problem } from '../../src/core/problem.js';
+import { Problems } from '../../src/core/problem.js';
 import { DateOrderEvidence } from '../../src/core/values.js';
 import { arrivalCosts, mergeAttended } from '../../src/mapping/arrivals.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
@@ -16,7 +17,13 @@ import type { IdMap } from '../../src/ports/id-map.js';
 import type { OutcomeStore } from '../../src/ports/outcomes.js';
 import type { DryRunRegistry, RequestCounter, RunInfo, RunStore } from '../../src/ports/runs.js';
 import type { WriteLedger } from '../../src/ports/write-ledger.js';
-import { accountKeys, RECONCILE_ORDER, type ReconcileOutput } from '../../src/reconcile/resources.js';
+import {
+  accountKeys,
+  RECONCILE_ORDER,
+  type ReconcileOutput,
+  ReconcileSummary,
+} from '../../src/reconcile/resources.js';
+import { AidsSnapshotSchema } from '../../src/report/aids-snapshot.js';
 import { type AidsSnapshot, approvalAids } from '../../src/report/approval-aids.js';
 import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
 import { busyWeekInCliniko } from '../../src/report/busy-week.js';
@@ -118,21 +125,21 @@ export async function buildReport(
   const evidence = new DateOrderEvidence();
   const problems: Problem[] = [
     ...(failure ? [failure] : []),
-    ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'preflight'))) ?? []),
-    ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, 'plan'))) ?? []),
+    ...((await deps.blobs.getJson(run.bucket, keys.problems(run.runId, 'preflight'), Problems)) ?? []),
+    ...((await deps.blobs.getJson(run.bucket, keys.problems(run.runId, 'plan'), Problems)) ?? []),
   ];
   // What reconciliation read from the account before writing, and what it found out of step.
   const reconciliation: Record<string, Omit<ReconcileOutput, 'resource'>> = {};
   for (const name of RECONCILE_ORDER) {
-    const summary = await deps.blobs.getJson<ReconcileOutput>(
+    const summary = await deps.blobs.getJson(
       run.bucket,
       accountKeys.summary(run.runId, name),
+      ReconcileSummary,
     );
     if (!summary) continue;
-    const { resource: _r, ...figures } = summary;
-    reconciliation[name] = figures;
+    reconciliation[name] = summary;
     problems.push(
-      ...((await deps.blobs.getJson<Problem[]>(run.bucket, keys.problems(run.runId, `reconcile-${name}`))) ??
+      ...((await deps.blobs.getJson(run.bucket, keys.problems(run.runId, `reconcile-${name}`), Problems)) ??
         []),
     );
   }
@@ -140,9 +147,10 @@ export async function buildReport(
   for (const { batchKey, counts, evidence: ev } of await deps.store.listBatchCounts(run.runId)) {
     if (ev) evidence.merge(ev);
     if (!batchKey.startsWith('plan:')) {
-      const snap = await deps.blobs.getJson<AidsSnapshot>(
+      const snap = await deps.blobs.getJson(
         run.bucket,
         keys.aids(run.runId, batchName(batchKey)),
+        AidsSnapshotSchema,
       );
       if (snap) aidSnapshots.push(snap);
     }
@@ -156,10 +164,8 @@ export async function buildReport(
     enqueued[counts.entity] = (enqueued[counts.entity] ?? 0) + counts.enqueued;
     if (!batchKey.startsWith('plan:'))
       problems.push(
-        ...((await deps.blobs.getJson<Problem[]>(
-          run.bucket,
-          keys.problems(run.runId, batchName(batchKey)),
-        )) ?? []),
+        ...((await deps.blobs.getJson(run.bucket, keys.problems(run.runId, batchName(batchKey)), Problems)) ??
+          []),
       );
   }
   problems.push(...dateOrderProblems(evidence));

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * Sign-off on AWS: an object named after the export with `.approved` appended, dropped beside it
  * (by `approve --stack`, or by hand). Its arrival starts the live run of that export.
@@ -10,9 +12,10 @@ export const SIGNED_OFF_TAG = 'cliniko-migrate-signed-off';
 export const approvalMarkerKey = (exportKey: string) => `${exportKey}${APPROVAL_SUFFIX}`;
 
 /** What `approve` writes into the marker; a marker dropped by hand may be empty. */
-export interface ApprovalMarker {
-  readonly runId?: string;
-  readonly sha256?: string;
-  readonly approvedBy?: string;
-  readonly approvedAt?: string;
-}
+export const ApprovalMarker = z.object({
+  runId: z.string().optional(),
+  sha256: z.string().optional(),
+  approvedBy: z.string().optional(),
+  approvedAt: z.string().optional(),
+});
+export type ApprovalMarker = Readonly<z.output<typeof ApprovalMarker>>;

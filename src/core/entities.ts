@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /** The report's entity keys (CONTRACT.md) and their counts. */
 export const ENTITY_KEYS = [
   'patients',
@@ -23,6 +25,19 @@ export interface EntityCounts {
   /** Written by an earlier run of this clinic, absent from this export; never deleted. */
   missingFromExport: number;
 }
+
+/** A report's counts of one entity, as read back from report.json. */
+export const EntityCountsSchema: z.ZodType<EntityCounts> = z.object({
+  source: z.number(),
+  planned: z.number(),
+  created: z.number(),
+  alreadyPresent: z.number(),
+  skipped: z.number(),
+  invalid: z.number(),
+  failed: z.number(),
+  updated: z.number(),
+  missingFromExport: z.number(),
+});
 
 export function emptyCounts(): EntityCounts {
   return {

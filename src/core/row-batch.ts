@@ -1,13 +1,24 @@
-/** One batch of a table's rows, as Plan writes it and a mapper reads it. */
-export interface RowBatch {
-  readonly table: string;
-  readonly file: string;
+import { z } from 'zod';
+
+/** One batch of a table's rows, as Plan writes it and a mapper reads it (parsed where it is read). */
+export const RowBatch = z.object({
+  table: z.string(),
+  file: z.string(),
   /** A partition: its rows are in these part files (in file order), not in `rows`. */
-  readonly parts?: readonly string[];
-  readonly rows: readonly {
-    readonly row: number;
-    readonly values: Record<string, string>;
-    readonly extra: readonly { header: string; value: string }[];
-    readonly fieldCountMismatch?: number;
-  }[];
-}
+  parts: z.array(z.string()).readonly().optional(),
+  rows: z
+    .array(
+      z.object({
+        row: z.number().int().nonnegative(),
+        values: z.record(z.string(), z.string()),
+        extra: z.array(z.object({ header: z.string(), value: z.string() }).readonly()).readonly(),
+        fieldCountMismatch: z.number().int().optional(),
+        strayQuoteFields: z.array(z.string()).readonly().optional(),
+        unterminatedQuote: z.object({ field: z.string(), lines: z.number().int() }).optional(),
+      }),
+    )
+    .readonly(),
+});
+export type RowBatch = z.output<typeof RowBatch>;
+/** One row of a batch: the reader's SourceRow, every field of it (a test keeps the two equal). */
+export type BatchRow = RowBatch['rows'][number];

@@ -1,9 +1,14 @@
 import type { Readable } from 'node:stream';
+import type { z } from 'zod';
 import type { ByteSource } from '../source/archive.js';
 
 /** The blobs port: the run's bucket (the export, working files, reports). */
 export interface BlobStore {
-  getJson<T>(bucket: string, key: string): Promise<T | undefined>;
+  /**
+   * A JSON object of the bucket parsed by `schema` (undefined when there is none). Throws
+   * BoundaryError naming the key and the fields at fault when it does not fit.
+   */
+  getJson<S extends z.ZodType>(bucket: string, key: string, schema: S): Promise<z.output<S> | undefined>;
   putJson(bucket: string, key: string, value: unknown): Promise<void>;
   putText(bucket: string, key: string, text: string, contentType: string): Promise<void>;
   /** A file the run makes (a notes PDF), stored for a writer to upload. */

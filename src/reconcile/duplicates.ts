@@ -1,6 +1,20 @@
+import { z } from 'zod';
 import type { Patient } from '../core/canonical.js';
 
 /** A patient of the Cliniko account, as reconciliation saved it for this check. */
+/** The account's patients as reconciliation leaves them in the bucket for the mappers. */
+export const AccountPatientRefs = z.array(
+  z.object({
+    id: z.string(),
+    oldReferenceId: z.string().optional(),
+    firstName: z.string(),
+    lastName: z.string(),
+    dateOfBirth: z.string().optional(),
+    email: z.string().optional(),
+    phones: z.array(z.string()).readonly(),
+  }),
+);
+
 export interface AccountPatientRef {
   readonly id: string;
   readonly oldReferenceId?: string;

@@ -216,6 +216,16 @@ export const resourcesOf = (entity: CountedEntity): ReconciledResource[] =>
 /** A natural key as it is stored: fixed length, whatever the description or names hold. */
 export const naturalKeyHash = (key: string) => createHash('sha256').update(key).digest('hex').slice(0, 40);
 
+/** What reconciliation of one resource found, as the Report step reads it back. */
+export const ReconcileSummary = z.object({
+  read: z.number(),
+  requests: z.number(),
+  notInCliniko: z.number(),
+  found: z.number(),
+});
+/** Cliniko ids of one resource found live in the account. */
+export const LiveIds = z.array(z.string());
+
 export interface ReconcileOutput {
   readonly resource: ResourceName;
   /** Records of the resource read from the account (archived ones included). */

@@ -3,12 +3,16 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
+import { z } from 'zod';
 
 /**
  * An export as a set of entries, whether a zip or an unpacked folder. Entries are listed from the
  * zip's central directory and opened as streams one at a time: nothing is extracted to disk and
  * no file is held whole in memory. Entries whose path escapes the archive are never opened.
  */
+/** The export's entry list as Preflight leaves it in the bucket for the mappers. */
+export const ArchiveEntries = z.array(z.object({ path: z.string(), size: z.number().nonnegative() }));
+
 export interface ArchiveEntry {
   /** Path inside the archive, with forward slashes, the single top-level folder (if any) removed. */
   readonly path: string;

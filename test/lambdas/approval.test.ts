@@ -3,6 +3,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
+import type { z } from 'zod';
 import 'aws-sdk-client-mock-jest';
 import { approveDeployed, deployedStatus } from '../../apps/cli/deployed-runs.js';
 import type { PreflightInput } from '../../lambdas/preflight/io.js';
@@ -21,9 +22,9 @@ const input: PreflightInput = {
 };
 const deps = (marker: ApprovalMarker | 'not json' | undefined, dryRun: string | undefined) => ({
   blobs: {
-    getJson: async <T>() => {
+    getJson: async <S extends z.ZodType>(_b: string, _k: string, schema: S) => {
       if (marker === 'not json') throw new SyntaxError('Unexpected end of JSON input');
-      return marker as T | undefined;
+      return marker === undefined ? undefined : schema.parse(marker);
     },
   },
   store: {

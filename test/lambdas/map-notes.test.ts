@@ -25,7 +25,10 @@ class Memory {
     readonly idMap: Map<string, IdMapEntry>,
   ) {}
   blobs: BlobStore = {
-    getJson: async <T>(_b: string, key: string) => this.objects.get(key) as T | undefined,
+    getJson: async (_b, key, schema) => {
+      const value = this.objects.get(key);
+      return value === undefined ? undefined : schema.parse(value);
+    },
     putJson: async (_b, key, value) => void this.objects.set(key, value),
     putText: async (_b, key, text) => void this.objects.set(key, text),
     putBytes: async (_b, key, bytes) => void this.objects.set(key, bytes),

@@ -1,7 +1,8 @@
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
+import type { z } from 'zod';
 import { Partitioner } from '../../lambdas/plan/plan.js';
-import type { RowBatch } from '../../src/core/row-batch.js';
+import { RowBatch } from '../../src/core/row-batch.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
 import type { SourceRow } from '../../src/source/csv.js';
 
@@ -9,9 +10,13 @@ import type { SourceRow } from '../../src/source/csv.js';
 class MemoryBlobs implements BlobStore {
   readonly objects = new Map<string, string>();
   async tag(): Promise<void> {}
-  async getJson<T>(_bucket: string, key: string): Promise<T | undefined> {
+  async getJson<S extends z.ZodType>(
+    _bucket: string,
+    key: string,
+    schema: S,
+  ): Promise<z.output<S> | undefined> {
     const text = this.objects.get(key);
-    return text === undefined ? undefined : (JSON.parse(text) as T);
+    return text === undefined ? undefined : schema.parse(JSON.parse(text));
   }
   async putJson(_bucket: string, key: string, value: unknown): Promise<void> {
     this.objects.set(key, JSON.stringify(value));
@@ -55,12 +60,14 @@ describe("plan's partitions of clinical notes", () => {
     const home = new Map<string, string>();
     const seen: number[] = [];
     for (const key of keys) {
-      const partition = (await blobs.getJson<RowBatch>('b', key)) as RowBatch;
+      const partition = await blobs.getJson('b', key, RowBatch);
+      if (!partition) throw new Error(`no partition ${key}`);
       expect(partition.rows).toEqual([]);
       expect(partition.parts?.length).toBeGreaterThan(0);
       let last = -1;
       for (const part of partition.parts ?? []) {
-        const batch = (await blobs.getJson<RowBatch>('b', part)) as RowBatch;
+        const batch = await blobs.getJson('b', part, RowBatch);
+        if (!batch) throw new Error(`no part ${part}`);
         expect(batch.rows.length).toBeLessThanOrEqual(3);
         for (const r of batch.rows) {
           const client = r.values.ClientId ?? '';

@@ -6,6 +6,8 @@ import {
   PutObjectTaggingCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
+import type { z } from 'zod';
+import { parseAt } from '../../core/boundary.js';
 import type { BlobStore } from '../../ports/blobs.js';
 import type { ByteSource } from '../../source/archive.js';
 
@@ -17,12 +19,15 @@ export class S3BlobStore implements BlobStore {
     }),
   ) {}
 
-  async getJson<T>(bucket: string, key: string): Promise<T | undefined> {
+  async getJson<S extends z.ZodType>(
+    bucket: string,
+    key: string,
+    schema: S,
+  ): Promise<z.output<S> | undefined> {
+    let text: string;
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      return JSON.parse(
-        await (res.Body as { transformToString(): Promise<string> }).transformToString(),
-      ) as T;
+      text = await (res.Body as { transformToString(): Promise<string> }).transformToString();
     } catch (err) {
       if (
         (err as { name?: string }).name === 'NoSuchKey' ||
@@ -31,6 +36,7 @@ export class S3BlobStore implements BlobStore {
         return undefined;
       throw err;
     }
+    return parseAt(`S3 object ${key}`, schema, JSON.parse(text));
   }
 
   async putJson(bucket: string, key: string, value: unknown): Promise<void> {
