@@ -5,12 +5,21 @@ import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
 
 /**
  * The AWS services the pipeline uses, on this machine: dynalite (DynamoDB), fauxqs (S3 and SQS)
- * and a small Secrets Manager stand-in (no npm emulator exists for it). Handlers use the real
- * AWS SDK clients, pointed here through AWS_ENDPOINT_URL_<SERVICE>.
+ * and small Secrets Manager and CloudFormation stand-ins (no npm emulator exists for them; the
+ * CLI's `--stack` reads a stack's outputs). Handlers and the CLI use the real AWS SDK clients,
+ * pointed here through AWS_ENDPOINT_URL_<SERVICE>.
  */
 export interface Emulators {
-  readonly endpoints: { dynamodb: string; s3: string; sqs: string; secretsManager: string };
+  readonly endpoints: {
+    dynamodb: string;
+    s3: string;
+    sqs: string;
+    secretsManager: string;
+    cloudFormation: string;
+  };
   readonly secrets: Map<string, string>;
+  /** Stacks by name, with their outputs (`BucketName`, `StatusTableName`), as DescribeStacks answers. */
+  readonly stacks: Map<string, Record<string, string>>;
   readonly env: Record<string, string>;
   stop(): Promise<void>;
 }
@@ -50,6 +59,44 @@ function secretsServer(secrets: Map<string, string>): Server {
             ? { ARN: arn, Name: SecretId, SecretString: value, VersionId: 'local' }
             : { ARN: arn, Name: SecretId },
         ),
+      );
+    });
+  });
+}
+
+const xml = (s: string) =>
+  s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * DescribeStacks in CloudFormation's query protocol (form-encoded request, XML answer), from an
+ * in-memory map of stacks and their outputs; an unknown stack is CloudFormation's ValidationError.
+ */
+function cloudFormationServer(stacks: Map<string, Record<string, string>>): Server {
+  const ns = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+  return createServer((req, res) => {
+    let body = '';
+    req.on('data', (c: Buffer) => {
+      body += c.toString();
+    });
+    req.on('end', () => {
+      const form = new URLSearchParams(body);
+      const name = form.get('StackName') ?? '';
+      const outputs = stacks.get(name);
+      res.setHeader('Content-Type', 'text/xml');
+      if (form.get('Action') !== 'DescribeStacks' || !outputs) {
+        res.statusCode = 400;
+        res.end(
+          `<ErrorResponse xmlns="${ns}"><Error><Type>Sender</Type><Code>ValidationError</Code><Message>Stack with id ${xml(name)} does not exist</Message></Error><RequestId>local</RequestId></ErrorResponse>`,
+        );
+        return;
+      }
+      const members = Object.entries(outputs)
+        .map(
+          ([k, v]) => `<member><OutputKey>${xml(k)}</OutputKey><OutputValue>${xml(v)}</OutputValue></member>`,
+        )
+        .join('');
+      res.end(
+        `<DescribeStacksResponse xmlns="${ns}"><DescribeStacksResult><Stacks><member><StackName>${xml(name)}</StackName><StackId>arn:aws:cloudformation:us-east-1:000000000000:stack/${xml(name)}/local</StackId><CreationTime>2024-01-01T00:00:00Z</CreationTime><StackStatus>CREATE_COMPLETE</StackStatus><Outputs>${members}</Outputs></member></Stacks></DescribeStacksResult><ResponseMetadata><RequestId>local</RequestId></ResponseMetadata></DescribeStacksResponse>`,
       );
     });
   });
@@ -99,11 +146,15 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
   const secrets = new Map<string, string>();
   const secretsHttp = secretsServer(secrets);
   const secretsPort = await listen(secretsHttp);
+  const stacks = new Map<string, Record<string, string>>();
+  const cloudFormationHttp = cloudFormationServer(stacks);
+  const cloudFormationPort = await listen(cloudFormationHttp);
   const endpoints = {
     dynamodb: `http://127.0.0.1:${dynamoPort}`,
     s3: `http://s3.localhost:${fauxqs.port}`,
     sqs: `http://sqs.us-east-1.localhost:${fauxqs.port}`,
     secretsManager: `http://127.0.0.1:${secretsPort}`,
+    cloudFormation: `http://127.0.0.1:${cloudFormationPort}`,
   };
   const env = {
     AWS_REGION: 'us-east-1',
@@ -113,17 +164,20 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
     AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${fauxqs.port}`,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
+    AWS_ENDPOINT_URL_CLOUDFORMATION: endpoints.cloudFormation,
     S3_FORCE_PATH_STYLE: 'true',
     AWS_SDK_LOAD_CONFIG: '0',
   };
   return {
     endpoints,
     secrets,
+    stacks,
     env,
     stop: async () => {
       await fauxqs.stop();
       await new Promise<void>((r) => dynamo.close(() => r()));
       await new Promise<void>((r) => secretsHttp.close(() => r()));
+      await new Promise<void>((r) => cloudFormationHttp.close(() => r()));
     },
   };
 }

@@ -332,6 +332,30 @@ describe('probable duplicates', () => {
     expect(kept?.message).toContain('123');
     expect(c.entities.appointments).toMatchObject({ created: 0, failed: 0 });
   }, 400_000);
+  it('a client id that lost its leading zeros, with "link": adopted, its appointment stays where it is', async () => {
+    const stateDir = join(await tempDir('truth-state-'), 'state');
+    const clinic = await account('700009');
+    expect((await run(clinic, await exportOf(['00123', '00124']), stateDir, 'zeros-link-1')).code).toBe(0);
+    const original = clinic.state.all('patients').find((p) => p.old_reference_id === '00123');
+    if (!original) throw new Error('00123 was not written');
+    const before = appointmentsOf(clinic, original.id).map((a) => a.id);
+    expect(before).toHaveLength(1);
+
+    const later = await exportOf(['123', '00124']);
+    expect((await run(clinic, later, stateDir, 'zeros-link', '--config', await config('link'))).code).toBe(0);
+    const r = report('zeros-link');
+    const linked = r.problems.find((p) => p.code === 'LINKED_TO_EXISTING');
+    expect(linked).toMatchObject({ sourceId: '123', file: 'Clients.csv', row: 2 });
+    expect(linked?.message).toContain(original.id);
+    expect(r.entities.patients).toMatchObject({ created: 0, alreadyPresent: 2, failed: 0 });
+    expect(r.entities.appointments).toMatchObject({ created: 0, failed: 0 });
+    expect(named(clinic, 'Client1')).toHaveLength(1);
+    // the patient keeps the source id it was written under; its appointment is not moved
+    expect(clinic.state.get('patients', original.id)?.old_reference_id).toBe('00123');
+    expect(appointmentsOf(clinic, original.id).map((a) => a.id)).toEqual(before);
+    expect(clinic.state.count('individual_appointments')).toBe(2);
+    expect(r.problems.filter((p) => p.code === 'APPOINTMENT_PATIENT_CHANGED')).toEqual([]);
+  }, 400_000);
 });
 
 describe('rollback', () => {
