@@ -53,6 +53,13 @@ describe('S3BlobStore.getJson', () => {
     );
   });
 
+  it('refuses an object that is not JSON, naming the object', async () => {
+    s3.on(GetObjectCommand).resolves(body('{"table": "Clients", "rows": ['));
+    await expect(store.getJson('b', 'work/r1/batches/clients-0.json', RowBatch)).rejects.toThrow(
+      /^S3 object work\/r1\/batches\/clients-0\.json refused: is not JSON$/,
+    );
+  });
+
   it('answers undefined for an object that is not there', async () => {
     s3.on(GetObjectCommand).rejects(Object.assign(new Error('gone'), { name: 'NoSuchKey' }));
     await expect(store.getJson('b', 'work/r1/none.json', RowBatch)).resolves.toBeUndefined();

@@ -7,7 +7,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
-import { parseAt } from '../../core/boundary.js';
+import { BoundaryError, parseAt } from '../../core/boundary.js';
 import type { BlobStore } from '../../ports/blobs.js';
 import type { ByteSource } from '../../source/archive.js';
 
@@ -36,7 +36,14 @@ export class S3BlobStore implements BlobStore {
         return undefined;
       throw err;
     }
-    return parseAt(`S3 object ${key}`, schema, JSON.parse(text));
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      // A truncated or hand-made object: refused like any other misfit, naming the object only.
+      throw new BoundaryError(`S3 object ${key}`, [{ path: '', message: 'is not JSON' }]);
+    }
+    return parseAt(`S3 object ${key}`, schema, value);
   }
 
   async putJson(bucket: string, key: string, value: unknown): Promise<void> {
