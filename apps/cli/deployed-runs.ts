@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { dynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
 import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { approvalMarkerKey } from '../../src/core/approval.js';
+import { BoundaryError } from '../../src/core/boundary.js';
 import { ENTITY_KEYS, EntityCountsSchema } from '../../src/core/entities.js';
 import { keys } from '../../src/ports/bucket-keys.js';
 import type { RunInfo } from '../../src/ports/runs.js';
@@ -21,7 +22,9 @@ async function runOf(stackName: string, runId: string, aws: AwsTarget) {
   let run: RunInfo;
   try {
     run = await store.getRun(runId);
-  } catch {
+  } catch (err) {
+    // A run item that does not fit its schema is a fault to show, not a missing run.
+    if (err instanceof BoundaryError) throw err;
     throw new ApprovalError(`no run ${runId} in stack ${stackName}`);
   }
   return { stack, store, run };

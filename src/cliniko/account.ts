@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ClinikoClient } from './client.js';
 
 /**
@@ -6,16 +7,19 @@ import type { ClinikoClient } from './client.js';
  * nothing in another: a clinic that rehearses in a trial account and then migrates into its
  * production account must start the second from an empty map (issue 11; CONTRACT.md §1, §3).
  */
-export interface ClinikoAccount {
-  /** The shard the keys belong to (`au1`, `uk2`, …): account ids are unique within a shard. */
-  readonly shard: string;
-  /** `GET /settings/public` → `account.id` (a 64-bit id, as a string). */
-  readonly id: string;
-  readonly name?: string;
-  readonly subdomain?: string;
-  /** The account's business names, as the report names the account (CONTRACT.md §3). */
-  readonly businesses: readonly string[];
-}
+export const ClinikoAccount = z
+  .object({
+    /** The shard the keys belong to (`au1`, `uk2`, …): account ids are unique within a shard. */
+    shard: z.string(),
+    /** `GET /settings/public` → `account.id` (a 64-bit id, as a string). */
+    id: z.string(),
+    name: z.string().optional(),
+    subdomain: z.string().optional(),
+    /** The account's business names, as the report names the account (CONTRACT.md §3). */
+    businesses: z.array(z.string()).readonly(),
+  })
+  .readonly();
+export type ClinikoAccount = z.output<typeof ClinikoAccount>;
 
 export class AccountMismatchError extends Error {
   override name = 'AccountMismatchError';

@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * A token bucket shared by everything that calls Cliniko with one user's key. Cliniko allows
  * 200 requests per minute per user in (we believe) fixed windows, so the bucket refills at a
@@ -8,11 +10,14 @@
  * The bucket's state lives in a pluggable store: in process for local runs, DynamoDB (with
  * conditional writes) for concurrent Lambdas. The arithmetic is here, once, for both.
  */
-export interface BucketState {
-  readonly tokens: number;
-  readonly updatedAt: number;
-  readonly pausedUntil: number;
-}
+export const BucketState = z.object({
+  tokens: z.number(),
+  /** Epoch milliseconds of the last refill. */
+  updatedAt: z.number(),
+  /** Epoch milliseconds until which every caller waits (after a 429), 0 when not paused. */
+  pausedUntil: z.number(),
+});
+export type BucketState = Readonly<z.output<typeof BucketState>>;
 
 export interface BucketPolicy {
   /** Tokens added per millisecond. */

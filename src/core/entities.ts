@@ -10,6 +10,7 @@ export const ENTITY_KEYS = [
   'letters',
   'fileUploads',
 ] as const;
+export const EntityKey = z.enum(ENTITY_KEYS);
 export type EntityKey = (typeof ENTITY_KEYS)[number];
 
 export interface EntityCounts {
@@ -78,14 +79,15 @@ export function tableKey(file: string): string {
  * "Migrated appointment" type, the treatment note templates native notes are based on (one per
  * assessment type), and the notes PDF kept as the archive beside native notes (`native+pdf`).
  */
-export type SupportEntity = 'migratedAppointmentType' | 'treatmentNoteTemplates' | 'notesArchive';
-export const SUPPORT_ENTITIES: readonly SupportEntity[] = [
+export const SUPPORT_ENTITIES = [
   'migratedAppointmentType',
   'treatmentNoteTemplates',
   'notesArchive',
-];
+] as const;
+export type SupportEntity = (typeof SUPPORT_ENTITIES)[number];
 export const isSupportEntity = (entity: string): entity is SupportEntity =>
   (SUPPORT_ENTITIES as readonly string[]).includes(entity);
 
 /** What a run counts and writes: the report's entities and the support records beside them. */
+export const CountedEntity = z.enum([...ENTITY_KEYS, ...SUPPORT_ENTITIES]);
 export type CountedEntity = EntityKey | SupportEntity;

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { CountedEntity } from '../core/entities.js';
 
 /**
@@ -5,16 +6,21 @@ import type { CountedEntity } from '../core/entities.js';
  * RunInfo.scope) across runs, the claims that keep two writers from creating one record, and what
  * reconciliation found in the account. The key to never writing a record twice.
  */
-export interface IdMapEntry {
-  readonly clinikoId: string;
-  readonly hash: string;
-  readonly runId: string;
-  readonly at: string;
-  /** Follow-up requests already done (alerts, referral, cancel, arrival). */
-  readonly steps: readonly string[];
-  /** The latest run that updated the record in Cliniko because its content had changed. */
-  readonly updatedIn?: string;
-}
+export const IdMapEntry = z
+  .object({
+    clinikoId: z.string(),
+    /** The mapped body's hash when written (empty when unknown): a changed record is updated. */
+    hash: z.string().default(''),
+    runId: z.string(),
+    /** ISO 8601 UTC. */
+    at: z.string(),
+    /** Follow-up requests already done (alerts, referral, cancel, arrival). */
+    steps: z.array(z.string()).readonly().default([]),
+    /** The latest run that updated the record in Cliniko because its content had changed. */
+    updatedIn: z.string().optional(),
+  })
+  .readonly();
+export type IdMapEntry = z.output<typeof IdMapEntry>;
 
 /** `scope` everywhere: the clinic in one Cliniko account (RunInfo.scope), never the bare clinic id. */
 export interface IdMap {

@@ -1,38 +1,47 @@
-import type { CountedEntity, EntityKey } from '../core/entities.js';
+import { z } from 'zod';
+import { CountedEntity, EntityKey } from '../core/entities.js';
 
 /**
  * The outcomes port: what each mapper saw of its rows (one outcome per source record) and the
- * counts of each batch, written whole so a retried step never counts twice.
+ * counts of each batch, written whole so a retried step never counts twice. The records it reads
+ * back have zod schemas (types inferred from them), parsed by the adapter where they enter.
  */
-export interface BatchCounts {
-  readonly entity: CountedEntity;
-  readonly source: number;
-  readonly planned: number;
-  readonly skipped: number;
-  readonly invalid: number;
-  /** Write commands sent to the writers (live runs). */
-  readonly enqueued: number;
-  /** Records that could not be enqueued because a parent was not written. */
-  readonly failed: number;
-}
+export const BatchCounts = z
+  .object({
+    entity: CountedEntity,
+    source: z.number(),
+    planned: z.number(),
+    skipped: z.number(),
+    invalid: z.number(),
+    /** Write commands sent to the writers (live runs). */
+    enqueued: z.number(),
+    /** Records that could not be enqueued because a parent was not written. */
+    failed: z.number(),
+  })
+  .readonly();
+export type BatchCounts = z.output<typeof BatchCounts>;
 
 /** Per source table, rows parsed and whether their count was proven against the file. */
-export type BatchEvidence = Record<string, { parsed: number; proven: boolean }>;
+export const BatchEvidence = z.record(z.string(), z.object({ parsed: z.number(), proven: z.boolean() }));
+export type BatchEvidence = z.output<typeof BatchEvidence>;
 
 /** The outcome of a row as its mapper saw it. */
-export interface RecordOutcome {
-  readonly entity: EntityKey;
-  readonly sourceId: string;
-  readonly outcome: 'planned' | 'skipped' | 'invalid' | 'failed';
-  readonly file: string;
-  readonly row: number;
-  readonly reason?: string;
-  readonly hash?: string;
-  /** Contacts: the Cliniko contact type code (1 = doctor), which decides a patient's referring doctor. */
-  readonly typeCode?: number;
-  /** Patients: who the notes PDF is about (its cover and every page's header). */
-  readonly label?: { readonly name: string; readonly dateOfBirth?: string };
-}
+export const RecordOutcome = z
+  .object({
+    entity: EntityKey,
+    sourceId: z.string(),
+    outcome: z.enum(['planned', 'skipped', 'invalid', 'failed']),
+    file: z.string(),
+    row: z.number(),
+    reason: z.string().optional(),
+    hash: z.string().optional(),
+    /** Contacts: the Cliniko contact type code (1 = doctor), which decides a patient's referring doctor. */
+    typeCode: z.number().optional(),
+    /** Patients: who the notes PDF is about (its cover and every page's header). */
+    label: z.object({ name: z.string(), dateOfBirth: z.string().optional() }).readonly().optional(),
+  })
+  .readonly();
+export type RecordOutcome = z.output<typeof RecordOutcome>;
 
 export interface OutcomeStore {
   /** Overwrites a batch's counts (and evidence): a retried batch replaces, never adds. */

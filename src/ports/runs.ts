@@ -1,58 +1,66 @@
-import type { ClinikoAccount } from '../cliniko/account.js';
-import type { MigrationConfig } from '../config/migration-config.js';
-import type { Manifest } from '../source/manifest.js';
-import type { LocationRef, PractitionerRef } from '../translate/builders.js';
+import { z } from 'zod';
+import { ClinikoAccount } from '../cliniko/account.js';
+import { MigrationConfig } from '../config/migration-config.js';
+import { Manifest } from '../source/manifest.js';
+import { LocationRef, PractitionerRef } from '../translate/row-context.js';
 
 /**
  * The runs port: a run's record (what Preflight learned), its status, the dry runs an approval
  * refers to and the Cliniko requests the run made. The pipeline's ports are split by concern
  * (runs, outcomes, id map, write ledger, blobs, command queue, secrets); the Lambdas wire AWS
- * adapters into them and nothing under src/ports imports an SDK.
+ * adapters into them and nothing under src/ports imports an SDK. Each record a port reads back
+ * has a zod schema here, its type inferred from it, so what an adapter parses and what the
+ * pipeline uses cannot drift.
  */
-export type RunMode = 'dry-run' | 'live';
+export const RunMode = z.enum(['dry-run', 'live']);
+export type RunMode = z.output<typeof RunMode>;
 
-/** What Preflight learns once, for every later step of the run. */
-export interface RunInfo {
-  readonly runId: string;
-  readonly clinicId: string;
-  /** The Cliniko account the run's keys belong to (Preflight asks Cliniko). */
-  readonly account: ClinikoAccount;
-  /**
-   * What the clinic's state in that account is keyed by (`<clinic>@<shard>-<account id>`): the id
-   * map, claims and dry runs. A different account starts from an empty map.
-   */
-  readonly scope: string;
-  readonly mode: RunMode;
-  readonly bucket: string;
-  readonly exportKey: string;
-  readonly exportFile: string;
-  readonly sha256: string;
-  readonly startedAt: string;
-  readonly startedBy: string;
-  readonly config: MigrationConfig;
-  readonly manifest?: Manifest;
-  readonly practitioners: Record<string, PractitionerRef>;
-  readonly locations: Record<string, LocationRef>;
-  readonly defaultBusinessId?: string;
-  readonly defaultTimeZone: string;
-  /** The default Cliniko business's name, shown on notes PDFs. */
-  readonly clinicName?: string;
-  /** The approval marker that started a live run on AWS. */
-  readonly approvalKey?: string;
-  /** The keys as they may be shown (their last four characters), for the audit trail. */
-  readonly keyLabels?: readonly string[];
-  /** Cliniko user ids of the configured keys, in key order: each user has its own rate limit. */
-  readonly clinikoUsers: readonly string[];
-  /**
-   * The Cliniko practitioner each key writes treatment notes as (null: its user is no
-   * practitioner), in key order; found in native-notes runs only (CLINIKO_API.md §2.7).
-   */
-  readonly keyPractitioners?: readonly (string | null)[];
-  readonly target: string;
-  /** Set by later steps. */
-  readonly status?: string;
-  readonly excluded?: Record<string, number>;
-}
+/** What Preflight learns once, for every later step of the run (parsed when read back). */
+export const RunInfo = z
+  .object({
+    runId: z.string(),
+    clinicId: z.string(),
+    /** The Cliniko account the run's keys belong to (Preflight asks Cliniko). */
+    account: ClinikoAccount,
+    /**
+     * What the clinic's state in that account is keyed by (`<clinic>@<shard>-<account id>`): the id
+     * map, claims and dry runs. A different account starts from an empty map.
+     */
+    scope: z.string(),
+    mode: RunMode,
+    bucket: z.string(),
+    exportKey: z.string(),
+    exportFile: z.string(),
+    sha256: z.string(),
+    /** ISO 8601 UTC. */
+    startedAt: z.string(),
+    startedBy: z.string(),
+    config: MigrationConfig,
+    manifest: Manifest.optional(),
+    practitioners: z.record(z.string(), PractitionerRef),
+    locations: z.record(z.string(), LocationRef),
+    defaultBusinessId: z.string().optional(),
+    defaultTimeZone: z.string(),
+    /** The default Cliniko business's name, shown on notes PDFs. */
+    clinicName: z.string().optional(),
+    /** The approval marker that started a live run on AWS. */
+    approvalKey: z.string().optional(),
+    /** The keys as they may be shown (their last four characters), for the audit trail. */
+    keyLabels: z.array(z.string()).readonly().optional(),
+    /** Cliniko user ids of the configured keys, in key order: each user has its own rate limit. */
+    clinikoUsers: z.array(z.string()).readonly(),
+    /**
+     * The Cliniko practitioner each key writes treatment notes as (null: its user is no
+     * practitioner), in key order; found in native-notes runs only (CLINIKO_API.md §2.7).
+     */
+    keyPractitioners: z.array(z.string().nullable()).readonly().optional(),
+    target: z.string(),
+    /** Set by later steps. */
+    status: z.string().optional(),
+    excluded: z.record(z.string(), z.number()).optional(),
+  })
+  .readonly();
+export type RunInfo = z.output<typeof RunInfo>;
 
 /** A run's record and status, kept for the audit retention. */
 export interface RunStore {

@@ -1,31 +1,39 @@
-import type { CountedEntity, EntityCounts } from '../core/entities.js';
+import { z } from 'zod';
+import { CountedEntity, type EntityCounts } from '../core/entities.js';
 
 /**
  * The write ledger port: each record's write result, recorded exactly once however often a writer
- * reports it, and the exact totals the report counts from.
+ * reports it, and the exact totals the report counts from. What it reads back has zod schemas
+ * (types inferred from them), parsed by the adapter where it enters.
  */
-export type WriteOutcome = 'created' | 'alreadyPresent' | 'updated' | 'failed';
+export const WRITE_OUTCOMES = ['created', 'alreadyPresent', 'updated', 'failed'] as const;
+export const WriteOutcome = z.enum(WRITE_OUTCOMES);
+export type WriteOutcome = z.output<typeof WriteOutcome>;
 
-export interface WriteResult {
-  readonly entity: CountedEntity;
-  readonly sourceId: string;
-  readonly outcome: WriteOutcome;
-  readonly clinikoId?: string;
-  readonly reason?: string;
-  readonly code?: string;
+const writeFields = {
+  entity: CountedEntity,
+  sourceId: z.string(),
+  clinikoId: z.string().optional(),
+  reason: z.string().optional(),
+  code: z.string().optional(),
   /** A refused record's source file, row and the column behind the field Cliniko named. */
-  readonly file?: string;
-  readonly row?: number;
-  readonly field?: string;
-}
+  file: z.string().optional(),
+  row: z.number().optional(),
+  field: z.string().optional(),
+};
+
+export const WriteResult = z.object({ ...writeFields, outcome: WriteOutcome }).readonly();
+export type WriteResult = z.output<typeof WriteResult>;
 
 /** A ledger line: a write result, or the last error of a record still being retried (no outcome yet). */
-export type LedgerEntry = Omit<WriteResult, 'outcome'> & {
-  outcome?: WriteOutcome;
-  lastError?: string;
+export const LedgerEntry = z.object({
+  ...writeFields,
+  outcome: WriteOutcome.optional(),
+  lastError: z.string().optional(),
   /** ISO 8601 UTC: when the result was first recorded. */
-  at?: string;
-};
+  at: z.string().optional(),
+});
+export type LedgerEntry = z.output<typeof LedgerEntry>;
 
 export type WriteTotals = Partial<
   Record<CountedEntity, Pick<EntityCounts, 'created' | 'alreadyPresent' | 'updated' | 'failed'>>

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { MigrationConfig } from '../config/migration-config.js';
 import type { RowOutcome } from '../core/problem.js';
 import type { DateOrderEvidence, LocalDate } from '../core/values.js';
@@ -9,20 +10,26 @@ import type { SourceProfile } from '../source/profile.js';
  * need to know about other tables comes through `References`, so the same code runs in one
  * process over a whole export or in a Lambda over one batch.
  */
-export interface PractitionerRef {
-  /** `matched` (or reassigned) practitioners have a Cliniko id; the others follow the policy. */
-  readonly status: 'matched' | 'unmatched' | 'excluded';
-  readonly clinikoId?: string;
-  /** As exported ("Dr Jane Smith"): shown on notes PDFs. */
-  readonly name?: string;
-}
+export const PractitionerRef = z
+  .object({
+    /** `matched` (or reassigned) practitioners have a Cliniko id; the others follow the policy. */
+    status: z.enum(['matched', 'unmatched', 'excluded']),
+    clinikoId: z.string().optional(),
+    /** As exported ("Dr Jane Smith"): shown on notes PDFs. */
+    name: z.string().optional(),
+  })
+  .readonly();
+export type PractitionerRef = z.output<typeof PractitionerRef>;
 
-export interface LocationRef {
-  readonly timeZone: string;
-  readonly businessId?: string;
-  /** As exported ("Auckland Central"): shown in the report instead of the source id. */
-  readonly name?: string;
-}
+export const LocationRef = z
+  .object({
+    timeZone: z.string(),
+    businessId: z.string().optional(),
+    /** As exported ("Auckland Central"): shown in the report instead of the source id. */
+    name: z.string().optional(),
+  })
+  .readonly();
+export type LocationRef = z.output<typeof LocationRef>;
 
 export interface References {
   /** The outcome of a client's row, or undefined when the export has no such client. */

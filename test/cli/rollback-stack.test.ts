@@ -6,8 +6,10 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
 import { type Sandbox, startSandbox } from '../../apps/sandbox/server.js';
+import type { RunInfo } from '../../src/ports/runs.js';
 import type { RollbackReport } from '../../src/rollback/rollback.js';
 import { cli } from '../support/cli.js';
+import { runInfo } from '../support/run-info.js';
 
 /**
  * `rollback <runId> --stack NAME` with AWS mocked (CloudFormation, DynamoDB, Secrets Manager,
@@ -92,14 +94,14 @@ function account() {
     write('appointments', 'A1', appointment.id),
     write('letters', 'D1', letter.id),
   ];
-  const run = {
+  const run = runInfo({
     runId: 'r1',
     clinicId: 'clinic-7',
     account: { shard: 'au1', id: '900001', name: 'Clinic 900001', businesses: ['Auckland Central'] },
     scope: SCOPE,
     mode: 'live',
     startedAt: new Date(t0 - 60_000).toISOString(),
-  };
+  });
   return { type, c1, c2, found, before, appointment, letter, writes, run };
 }
 
@@ -111,7 +113,7 @@ const noteRegion = async (service: string, getClient: () => { config: { region: 
   regions[service] = [...(regions[service] ?? []), String(value)];
 };
 
-function mockStack(setup: ReturnType<typeof account>, runOverride: Record<string, unknown> = {}) {
+function mockStack(setup: ReturnType<typeof account>, runOverride: Partial<RunInfo> = {}) {
   for (const k of Object.keys(regions)) delete regions[k];
   cfn.reset();
   ddb.reset();

@@ -9,6 +9,8 @@ import { approveDeployed, deployedStatus } from '../../apps/cli/deployed-runs.js
 import type { PreflightInput } from '../../lambdas/preflight/io.js';
 import { approvalRefusal } from '../../lambdas/preflight/preflight.js';
 import type { ApprovalMarker } from '../../src/core/approval.js';
+import type { RunMode } from '../../src/ports/runs.js';
+import { runInfo } from '../support/run-info.js';
 
 const SHA = 'a'.repeat(64);
 const AWS = { region: 'ap-southeast-2' };
@@ -85,12 +87,18 @@ describe('approve --stack', () => {
     s3.on(GetObjectCommand).rejects(new Error('not used'));
   });
 
-  const runItem = (mode: string, status: string) => ({
+  const runItem = (mode: RunMode, status: string) => ({
     Item: {
       pk: 'RUN#dry-1',
       sk: 'RUN',
       status,
-      run: { runId: 'dry-1', mode, clinicId: 'clinic-7', exportKey: 'exports/clinic-7/x.zip', sha256: SHA },
+      run: runInfo({
+        runId: 'dry-1',
+        mode,
+        clinicId: 'clinic-7',
+        exportKey: 'exports/clinic-7/x.zip',
+        sha256: SHA,
+      }),
     },
   });
 

@@ -14,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { Sandbox } from '../../apps/sandbox/server.js';
 import { startSandbox } from '../../apps/sandbox/server.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
+import { runInfo } from '../support/run-info.js';
 
 /**
  * The writer handler with the AWS SDK mocked (DynamoDB, SQS, Secrets Manager) and Cliniko played
@@ -46,7 +47,7 @@ beforeAll(async () => {
 });
 afterAll(() => sandbox.close());
 
-const run = { runId: 'r1', clinicId: 'c1', scope: 'c1@au1-1', mode: 'live', clinikoUsers: ['1'] };
+const run = runInfo({ runId: 'r1', clinicId: 'c1', scope: 'c1@au1-1', mode: 'live', clinikoUsers: ['1'] });
 const command = (sourceId: string, body: Record<string, unknown>): WriteCommand => ({
   runId: 'r1',
   clinicId: 'c1',
@@ -87,11 +88,13 @@ beforeEach(() => {
   secrets
     .on(GetSecretValueCommand)
     .resolves({ SecretString: JSON.stringify({ apiKeys: [KEY], baseUrl: sandbox.baseUrl }) });
-  ddb.on(GetCommand, { Key: { pk: 'RUN#r1', sk: 'RUN' } }).resolves({ Item: { run } });
+  ddb.on(GetCommand, { Key: { pk: 'RUN#r1', sk: 'RUN' } }).resolves({ Item: { run, status: 'planned' } });
   // token bucket: always a full bucket
   ddb
     .on(GetCommand)
-    .callsFake((input: { Key: { pk: string } }) => (input.Key.pk === 'RUN#r1' ? { Item: { run } } : {}));
+    .callsFake((input: { Key: { pk: string } }) =>
+      input.Key.pk === 'RUN#r1' ? { Item: { run, status: 'planned' } } : {},
+    );
   ddb.on(BatchGetCommand).resolves({ Responses: { status: [] } });
   ddb.on(PutCommand).resolves({});
   ddb.on(UpdateCommand).resolves({});
@@ -169,16 +172,18 @@ describe('writer handler', () => {
     // the shared bucket is empty and paused for a minute
     ddb.on(GetCommand).callsFake((input: { Key: { pk: string } }) =>
       input.Key.pk === 'RUN#r1'
-        ? { Item: { run } }
-        : {
-            Item: {
-              pk: input.Key.pk,
-              tokens: 0,
-              updatedAt: Date.now(),
-              pausedUntil: Date.now() + 60_000,
-              version: 1,
+        ? { Item: { run, status: 'planned' } }
+        : !input.Key.pk.startsWith('LIMIT#')
+          ? {}
+          : {
+              Item: {
+                pk: input.Key.pk,
+                tokens: 0,
+                updatedAt: Date.now(),
+                pausedUntil: Date.now() + 60_000,
+                version: 1,
+              },
             },
-          },
     );
     sqs.on(SendMessageCommand).resolves({});
     const started = Date.now();

@@ -1,13 +1,18 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
 import {
   type BucketPolicy,
-  type BucketState,
+  BucketState,
   pauseBucket,
   peekWait,
   type TokenBucketStore,
   takeToken,
 } from '../../cliniko/rate-limiter.js';
+import { parseAt } from '../../core/boundary.js';
+
+/** A LIMIT item: a bucket's state and the version its conditional writes compare. */
+const LimitItem = BucketState.extend({ version: z.number().default(0) });
 
 /**
  * The token bucket of one Cliniko user, shared by every concurrent writer Lambda: read, compute
@@ -38,15 +43,7 @@ export class DynamoBucketStore implements TokenBucketStore {
       new GetCommand({ TableName: this.table, Key: { pk: `LIMIT#${bucketId}`, sk: 'LIMIT' } }),
     );
     if (!res.Item) return 0;
-    return peekWait(
-      {
-        tokens: Number(res.Item.tokens),
-        updatedAt: Number(res.Item.updatedAt),
-        pausedUntil: Number(res.Item.pausedUntil),
-      },
-      policy,
-      now,
-    );
+    return peekWait(limitItem(bucketId, res.Item), policy, now);
   }
 
   async pauseUntil(bucketId: string, untilMs: number, now: number): Promise<void> {
@@ -62,14 +59,13 @@ export class DynamoBucketStore implements TokenBucketStore {
       const res = await this.doc.send(
         new GetCommand({ TableName: this.table, Key: key, ConsistentRead: true }),
       );
-      const version = Number(res.Item?.version ?? 0);
-      const previous = res.Item
-        ? {
-            tokens: Number(res.Item.tokens),
-            updatedAt: Number(res.Item.updatedAt),
-            pausedUntil: Number(res.Item.pausedUntil),
-          }
-        : undefined;
+      const stored = res.Item ? limitItem(bucketId, res.Item) : undefined;
+      const version = stored?.version ?? 0;
+      const previous = stored && {
+        tokens: stored.tokens,
+        updatedAt: stored.updatedAt,
+        pausedUntil: stored.pausedUntil,
+      };
       const { state, result } = change(previous);
       try {
         await this.doc.send(
@@ -94,3 +90,7 @@ export class DynamoBucketStore implements TokenBucketStore {
     }
   }
 }
+
+/** Parses a LIMIT item (the bucket id is a Cliniko user id, never a patient's). */
+const limitItem = (bucketId: string, item: Record<string, unknown>) =>
+  parseAt(`limits table bucket item LIMIT#${bucketId}`, LimitItem, item);

@@ -1,6 +1,14 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Claims, Findings, IdMap, IdMapEntry } from '../../ports/id-map.js';
+import { z } from 'zod';
+import { parseAt } from '../../core/boundary.js';
+import { type Claims, type Findings, type IdMap, IdMapEntry } from '../../ports/id-map.js';
 import { ifCondition, type StatusTable } from './status-table.js';
+
+/** An ID item holding a written record (an item holding only a claim has no clinikoId). */
+const IdMapItem = z.intersection(z.object({ sourceId: z.string() }), IdMapEntry);
+
+/** A FOUND item: what a run's reconciliation found under a natural key. */
+const FoundItem = z.object({ clinikoId: z.string(), runId: z.string() });
 
 /**
  * The id map, claims and findings on the status table: items `CLINIC#<scope>/ID#<entity>#<id>`
@@ -19,12 +27,13 @@ export function dynamoIdMap(table: StatusTable): IdMap & Claims & Findings {
         true,
       );
       // An item holding only a claim is not a written record.
-      return new Map(items.filter((i) => i.clinikoId).map((i) => [String(i.sourceId), idMapEntry(i)]));
+      const written = items.filter((i) => i.clinikoId).map((i) => idMapItem(scope, i));
+      return new Map(written.map((i) => [i.sourceId, i.entry]));
     },
 
     async *listIdMap(scope, entity) {
       for await (const i of table.query(`CLINIC#${scope}`, `ID#${entity}#`))
-        if (i.clinikoId) yield { sourceId: String(i.sourceId), entry: idMapEntry(i) };
+        if (i.clinikoId) yield idMapItem(scope, i);
     },
 
     async putIdMap(scope, entity, sourceId, entry): Promise<void> {
@@ -115,18 +124,15 @@ export function dynamoIdMap(table: StatusTable): IdMap & Claims & Findings {
 
     async getFound(scope, resource, runId, key) {
       const item = await table.get(`CLINIC#${scope}`, `FOUND#${resource}#${key}`);
-      return item && item.runId === runId ? String(item.clinikoId) : undefined;
+      if (!item) return undefined;
+      const found = parseAt(`status table found item CLINIC#${scope}/FOUND#${resource}#`, FoundItem, item);
+      return found.runId === runId ? found.clinikoId : undefined;
     },
   };
 }
 
-function idMapEntry(i: Record<string, unknown>): IdMapEntry {
-  return {
-    clinikoId: String(i.clinikoId),
-    hash: String(i.hash ?? ''),
-    runId: String(i.runId),
-    at: String(i.at),
-    steps: (i.steps as string[] | undefined) ?? [],
-    ...(i.updatedIn ? { updatedIn: String(i.updatedIn) } : {}),
-  };
+/** Parses an ID item into the port's record; the message names the scope, never the source id. */
+function idMapItem(scope: string, item: Record<string, unknown>): { sourceId: string; entry: IdMapEntry } {
+  const { sourceId, ...entry } = parseAt(`status table id map item CLINIC#${scope}/ID#`, IdMapItem, item);
+  return { sourceId, entry };
 }

@@ -1,6 +1,13 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { BatchCounts, BatchEvidence, OutcomeStore, RecordOutcome } from '../../ports/outcomes.js';
+import { z } from 'zod';
+import { parseAt } from '../../core/boundary.js';
+import { BatchCounts, BatchEvidence, type OutcomeStore, RecordOutcome } from '../../ports/outcomes.js';
 import type { StatusTable } from './status-table.js';
+
+/** The BATCH item: a batch's counts and evidence (keys and TTL pass unread). */
+const BatchItem = z.object({ sk: z.string(), counts: BatchCounts, evidence: BatchEvidence.optional() });
+
+const outcomeAt = (runId: string) => `status table outcome item RUN#${runId}/REC#`;
 
 /** The outcomes port on the status table: items `RUN#<run>/BATCH#<batch>` and `RUN#<run>/REC#<entity>#<id>`. */
 export function dynamoOutcomes(table: StatusTable): OutcomeStore {
@@ -23,10 +30,11 @@ export function dynamoOutcomes(table: StatusTable): OutcomeStore {
     async listBatchCounts(runId) {
       const out: { batchKey: string; counts: BatchCounts; evidence?: BatchEvidence }[] = [];
       for await (const item of table.query(`RUN#${runId}`, 'BATCH#')) {
+        const batch = parseAt(`status table batch item RUN#${runId}/BATCH#`, BatchItem, item);
         out.push({
-          batchKey: String(item.sk).slice(6),
-          counts: item.counts as BatchCounts,
-          ...(item.evidence ? { evidence: item.evidence as BatchEvidence } : {}),
+          batchKey: batch.sk.slice(6),
+          counts: batch.counts,
+          ...(batch.evidence ? { evidence: batch.evidence } : {}),
         });
       }
       return out;
@@ -51,12 +59,17 @@ export function dynamoOutcomes(table: StatusTable): OutcomeStore {
       const items = await table.batchGet(
         sourceIds.map((id) => ({ pk: `RUN#${runId}`, sk: `REC#${entity}#${id}` })),
       );
-      return new Map(items.map((i) => [String(i.sourceId), i as unknown as RecordOutcome]));
+      return new Map(
+        items.map((i) => {
+          const outcome = parseAt(outcomeAt(runId), RecordOutcome, i);
+          return [outcome.sourceId, outcome];
+        }),
+      );
     },
 
     async *listOutcomes(runId, entity) {
       for await (const item of table.query(`RUN#${runId}`, entity ? `REC#${entity}#` : 'REC#'))
-        yield item as unknown as RecordOutcome;
+        yield parseAt(outcomeAt(runId), RecordOutcome, item);
     },
   };
 }

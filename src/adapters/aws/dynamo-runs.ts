@@ -1,6 +1,21 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DryRunRegistry, RequestCounter, RunInfo, RunStore } from '../../ports/runs.js';
+import { z } from 'zod';
+import { parseAt } from '../../core/boundary.js';
+import { type DryRunRegistry, type RequestCounter, RunInfo, type RunStore } from '../../ports/runs.js';
 import type { StatusTable } from './status-table.js';
+
+/** The RUN item as putRun and updateRunStatus leave it (keys, TTL and other attributes pass unread). */
+const RunItem = z.object({
+  run: RunInfo,
+  status: z.string(),
+  excluded: z.record(z.string(), z.number()).optional(),
+});
+
+/** A finished dry run of an export. */
+const DryRunItem = z.object({ runId: z.string() });
+
+/** Cliniko requests by HTTP status, counted in attributes `req_<status>`. */
+const RequestCounts = z.record(z.string(), z.number());
 
 /** The runs ports on the status table: items `RUN#<run>/RUN`, `RUN#<run>/REQ`, `CLINIC#<c>/DRYRUN#<sha256>`. */
 export function dynamoRuns(table: StatusTable): RunStore & DryRunRegistry & RequestCounter {
@@ -24,10 +39,11 @@ export function dynamoRuns(table: StatusTable): RunStore & DryRunRegistry & Requ
     async getRun(runId: string): Promise<RunInfo> {
       const item = await table.get(`RUN#${runId}`, 'RUN');
       if (!item) throw new Error(`run ${runId} is not in the status table`);
+      const stored = parseAt(`status table run item RUN#${runId}/RUN`, RunItem, item);
       return {
-        ...(item.run as RunInfo),
-        status: item.status as string,
-        ...(item.excluded ? { excluded: item.excluded as Record<string, number> } : {}),
+        ...stored.run,
+        status: stored.status,
+        ...(stored.excluded ? { excluded: stored.excluded } : {}),
       };
     },
 
@@ -68,7 +84,8 @@ export function dynamoRuns(table: StatusTable): RunStore & DryRunRegistry & Requ
 
     async dryRunFor(clinicId: string, sha256: string): Promise<string | undefined> {
       const item = await table.get(`CLINIC#${clinicId}`, `DRYRUN#${sha256}`);
-      return item?.runId === undefined ? undefined : String(item.runId);
+      if (!item) return undefined;
+      return parseAt(`status table dry-run item CLINIC#${clinicId}/DRYRUN#${sha256}`, DryRunItem, item).runId;
     },
 
     async addRequests(runId: string, byStatus: Record<string, number>): Promise<void> {
@@ -87,10 +104,13 @@ export function dynamoRuns(table: StatusTable): RunStore & DryRunRegistry & Requ
 
     async requests(runId: string): Promise<Record<string, number>> {
       const item = await table.get(`RUN#${runId}`, 'REQ');
-      return Object.fromEntries(
-        Object.entries(item ?? {})
-          .filter(([k]) => k.startsWith('req_'))
-          .map(([k, v]) => [k.slice(4), Number(v)]),
+      const counted = Object.entries(item ?? {})
+        .filter(([k]) => k.startsWith('req_'))
+        .map(([k, v]) => [k.slice(4), v]);
+      return parseAt(
+        `status table requests item RUN#${runId}/REQ`,
+        RequestCounts,
+        Object.fromEntries(counted),
       );
     },
   };

@@ -1,8 +1,31 @@
 import { createHash } from 'node:crypto';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { CountedEntity } from '../../core/entities.js';
-import type { WriteLedger, WriteOutcome, WriteTotals } from '../../ports/write-ledger.js';
+import { z } from 'zod';
+import { parseAt } from '../../core/boundary.js';
+import { CountedEntity } from '../../core/entities.js';
+import { LedgerEntry, WRITE_OUTCOMES, type WriteLedger, type WriteTotals } from '../../ports/write-ledger.js';
 import { ifCondition, type StatusTable } from './status-table.js';
+
+/**
+ * An OUT item: recordWrite sets every attribute, null where the result has none (an update
+ * expression cannot leave one out), so nulls read back as absent.
+ */
+const OutItem = z.preprocess(
+  (item) =>
+    item && typeof item === 'object'
+      ? Object.fromEntries(Object.entries(item).filter(([, v]) => v !== null))
+      : item,
+  LedgerEntry,
+);
+
+/** A DONE item: one shard's counters of an entity, by outcome (absent until first counted). */
+const DoneItem = z.object({
+  entity: CountedEntity,
+  created: z.number().default(0),
+  alreadyPresent: z.number().default(0),
+  updated: z.number().default(0),
+  failed: z.number().default(0),
+});
 
 /** Counter items per entity: spreads a busy run's counting over partitions. */
 const SHARDS = 32;
@@ -83,31 +106,17 @@ export function dynamoWriteLedger(table: StatusTable): WriteLedger {
     async writeTotals(runId) {
       const totals: WriteTotals = {};
       for await (const item of table.query(`RUN#${runId}`, 'DONE#')) {
-        const entity = item.entity as CountedEntity;
-        const t = totals[entity] ?? { created: 0, alreadyPresent: 0, updated: 0, failed: 0 };
-        totals[entity] = t;
-        for (const k of ['created', 'alreadyPresent', 'updated', 'failed'] as const)
-          t[k] += Number(item[k] ?? 0);
+        const done = parseAt(`status table write counter item RUN#${runId}/DONE#`, DoneItem, item);
+        const t = totals[done.entity] ?? { created: 0, alreadyPresent: 0, updated: 0, failed: 0 };
+        totals[done.entity] = t;
+        for (const k of WRITE_OUTCOMES) t[k] += done[k];
       }
       return totals;
     },
 
     async *listWrites(runId) {
-      for await (const item of table.query(`RUN#${runId}`, 'OUT#')) {
-        yield {
-          entity: item.entity as CountedEntity,
-          sourceId: String(item.sourceId),
-          ...(item.outcome ? { outcome: item.outcome as WriteOutcome } : {}),
-          ...(item.clinikoId ? { clinikoId: String(item.clinikoId) } : {}),
-          ...(item.reason ? { reason: String(item.reason) } : {}),
-          ...(item.code ? { code: String(item.code) } : {}),
-          ...(item.file ? { file: String(item.file) } : {}),
-          ...(typeof item.row === 'number' ? { row: item.row } : {}),
-          ...(item.field ? { field: String(item.field) } : {}),
-          ...(item.lastError ? { lastError: String(item.lastError) } : {}),
-          ...(item.at ? { at: String(item.at) } : {}),
-        };
-      }
+      for await (const item of table.query(`RUN#${runId}`, 'OUT#'))
+        yield parseAt(`status table write result item RUN#${runId}/OUT#`, OutItem, item);
     },
   };
 }

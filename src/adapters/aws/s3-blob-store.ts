@@ -27,7 +27,7 @@ export class S3BlobStore implements BlobStore {
     let text: string;
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      text = await (res.Body as { transformToString(): Promise<string> }).transformToString();
+      text = (await res.Body?.transformToString()) ?? '';
     } catch (err) {
       if (
         (err as { name?: string }).name === 'NoSuchKey' ||

@@ -1,7 +1,11 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   BatchGetCommand,
+  type BatchGetCommandInput,
+  type BatchGetCommandOutput,
   BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type BatchWriteCommandOutput,
   DynamoDBDocumentClient,
   GetCommand,
   QueryCommand,
@@ -22,6 +26,11 @@ import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../core/environment.js';
  *   RUN#<run>   DONE#<entity>#<shard>      exact write counters (the set of counted ids)  dynamo-write-ledger.ts
  *   (<c> is the scope: the clinic in one Cliniko account, `<clinic>@<shard>-<account id>`)
  */
+/** One put or delete of a batch write, as the document client takes it. */
+export type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+/** A table item's key, as the document client takes it. */
+type ItemKey = NonNullable<NonNullable<BatchGetCommandInput['RequestItems']>[string]['Keys']>[number];
+
 export class StatusTable {
   readonly doc: DynamoDBDocumentClient;
 
@@ -66,14 +75,14 @@ export class StatusTable {
   }
 
   /** Writes requests 25 at a time (DynamoDB's limit), retrying unprocessed ones with backoff. */
-  async batchWrite(requests: Record<string, unknown>[]): Promise<void> {
+  async batchWrite(requests: WriteRequest[]): Promise<void> {
     for (let i = 0; i < requests.length; i += 25) {
-      let pending: Record<string, unknown>[] | undefined = requests.slice(i, i + 25);
+      let pending: WriteRequest[] | undefined = requests.slice(i, i + 25);
       for (let attempt = 0; pending?.length; attempt++) {
-        const res = await this.doc.send(
-          new BatchWriteCommand({ RequestItems: { [this.name]: pending as never } }),
+        const res: BatchWriteCommandOutput = await this.doc.send(
+          new BatchWriteCommand({ RequestItems: { [this.name]: pending } }),
         );
-        pending = res.UnprocessedItems?.[this.name] as Record<string, unknown>[] | undefined;
+        pending = res.UnprocessedItems?.[this.name];
         if (pending?.length) await backoff(attempt);
       }
     }
@@ -84,15 +93,15 @@ export class StatusTable {
     const out: Record<string, unknown>[] = [];
     const unique = [...new Map(keys.map((k) => [`${k.pk}|${k.sk}`, k])).values()];
     for (let i = 0; i < unique.length; i += 100) {
-      let pending: Record<string, unknown>[] | undefined = unique.slice(i, i + 100);
+      let pending: ItemKey[] | undefined = unique.slice(i, i + 100);
       for (let attempt = 0; pending?.length; attempt++) {
-        const res = await this.doc.send(
+        const res: BatchGetCommandOutput = await this.doc.send(
           new BatchGetCommand({
             RequestItems: { [this.name]: { Keys: pending, ConsistentRead: consistent } },
           }),
         );
         out.push(...(res.Responses?.[this.name] ?? []));
-        pending = res.UnprocessedKeys?.[this.name]?.Keys as Record<string, unknown>[] | undefined;
+        pending = res.UnprocessedKeys?.[this.name]?.Keys;
         if (pending?.length) await backoff(attempt);
       }
     }
