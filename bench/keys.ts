@@ -1,9 +1,10 @@
+import { fork } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { generateExport, sandboxSeedForGenerated } from '../apps/generate/generate-export.js';
 import { runLocal } from '../apps/local/run-local.js';
-import { startSandbox } from '../apps/sandbox/server.js';
+import type { SandboxOptions } from '../apps/sandbox/options.js';
 import { ENTITY_KEYS } from '../src/core/entities.js';
 
 /**
@@ -14,6 +15,7 @@ import { ENTITY_KEYS } from '../src/core/entities.js';
  * (BENCH_LATENCY_MS), as a distant Cliniko would. Prints the speed-up over one key at each
  * count and its share of the ideal (target ≥ 0.9 × keys). BENCH_PATIENTS (default 2,000),
  * BENCH_APPOINTMENTS_PER_PATIENT (default 3) and BENCH_KEYS (default 1,2,4,8) shorten it.
+ * The sandbox runs in a process of its own, as Cliniko is a server of its own.
  */
 export async function keysBench(): Promise<Record<string, number>> {
   const patients = Number(process.env.BENCH_PATIENTS ?? 2000);
@@ -55,18 +57,12 @@ async function migrate(exportZip: string, n: number, dir: string, windowMs: numb
   const keys = Array.from({ length: n }, (_, i) => `BenchKeysKey${String(i).padStart(20, '0')}-au1`);
   const seed = sandboxSeedForGenerated(keys[0] ?? '');
   seed.users = keys.map((api_key, i) => ({ first_name: 'Operator', last_name: `No${i + 1}`, api_key }));
-  let requests = 0;
-  let limited = 0;
-  const sandbox = await startSandbox({
+  const sandbox = await sandboxProcess({
     rateLimit: 200,
     rateWindowMs: windowMs,
     seed,
     attachmentProcessingMs: 10,
     faults: { serverError: 0, rateLimited: 0, dropAfterCommit: 0, latencyMs },
-    observe: (_m, _p, status) => {
-      requests++;
-      if (status === 429) limited++;
-    },
   });
   try {
     const started = Date.now();
@@ -83,6 +79,7 @@ async function migrate(exportZip: string, n: number, dir: string, windowMs: numb
     );
     const seconds = (Date.now() - started) / 1000;
     const e = result.report.entities;
+    const { requests, limited } = await sandbox.close();
     return {
       seconds,
       written: ENTITY_KEYS.reduce((s, k) => s + e[k].created, 0),
@@ -91,8 +88,36 @@ async function migrate(exportZip: string, n: number, dir: string, windowMs: numb
       limited,
     };
   } finally {
-    await sandbox.close();
+    sandbox.kill();
   }
+}
+
+/** The sandbox started in its own process (bench/sandbox-child.ts). */
+async function sandboxProcess(options: Omit<SandboxOptions, 'observe'>) {
+  const child = fork(new URL('./sandbox-child.ts', import.meta.url).pathname, {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const next = <T>() =>
+    new Promise<T>((resolve, reject) => {
+      child.once('message', (m) => resolve(m as T));
+      child.once('exit', (code) => reject(new Error(`the sandbox process stopped (exit ${code})`)));
+    });
+  const ready = next<{ baseUrl: string }>();
+  child.send({ options });
+  const { baseUrl } = await ready;
+  return {
+    baseUrl,
+    /** Closes the sandbox; resolves to the requests it answered (every status) and its 429s. */
+    close: async () => {
+      const counts = next<{ requests: number; limited: number }>();
+      child.send('close');
+      return counts;
+    },
+    kill: () => {
+      if (child.exitCode === null) child.kill();
+    },
+  };
 }
 
 /** One writer per key, as on AWS (lib/migration-stack.ts): each writes its batch of ten at once. */

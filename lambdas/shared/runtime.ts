@@ -7,6 +7,7 @@ import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { SecretsManagerSource } from '../../src/adapters/aws/secrets-source.js';
 import { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { InMemoryBucketStore } from '../../src/cliniko/rate-limiter.js';
 import { ENV, lambdaEnvironment } from '../../src/core/environment.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { safeLog } from './safe-log.js';
@@ -27,7 +28,11 @@ function build() {
   return {
     env,
     store: dynamoStatusStore(env.statusTable, dynamo, env.auditRetentionDays),
-    buckets: new DynamoBucketStore(env.statusTable, dynamo),
+    // In one process (a local run) the buckets need no round trip: every writer is right here.
+    buckets:
+      env.rateLimitStore === 'process'
+        ? new InMemoryBucketStore()
+        : new DynamoBucketStore(env.statusTable, dynamo),
     blobs: new S3BlobStore(),
     secrets: new SecretsManagerSource(env.secretPrefix),
     queue: () => {

@@ -22,6 +22,11 @@ export const ENV = {
   clinikoRetryBaseMs: 'CLINIKO_RETRY_BASE_MS',
   /** Days the status table keeps runs, outcomes and the id map (the audit trail). */
   auditRetentionDays: 'AUDIT_RETENTION_DAYS',
+  /**
+   * Where the per-user token buckets live: `dynamodb` (the default: concurrent Lambdas share them
+   * through the status table) or `process` (one process hosts every writer, as a local run does).
+   */
+  rateLimitStore: 'CLINIKO_RATE_LIMIT_STORE',
 } as const;
 
 /** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
@@ -53,6 +58,7 @@ const LambdaEnvironmentSchema = z
     [ENV.clinikoMaxAttempts]: number(wholeAbove0),
     [ENV.clinikoRetryBaseMs]: number(msAtLeast0),
     [ENV.auditRetentionDays]: number(wholeAbove0),
+    [ENV.rateLimitStore]: z.preprocess(absentIfEmpty, z.enum(['dynamodb', 'process']).optional()),
   })
   .transform((e) => ({
     statusTable: e[ENV.statusTable],
@@ -69,6 +75,7 @@ const LambdaEnvironmentSchema = z
     clinikoMaxAttempts: e[ENV.clinikoMaxAttempts],
     clinikoRetryBaseMs: e[ENV.clinikoRetryBaseMs],
     auditRetentionDays: e[ENV.auditRetentionDays] ?? DEFAULT_AUDIT_RETENTION_DAYS,
+    rateLimitStore: e[ENV.rateLimitStore] ?? 'dynamodb',
   }));
 
 export type LambdaEnvironment = z.output<typeof LambdaEnvironmentSchema>;

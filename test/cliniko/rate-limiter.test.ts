@@ -1,5 +1,27 @@
 import { describe, expect, it } from '@jest/globals';
-import { bucketPolicy, InMemoryBucketStore, RateLimiter, takeToken } from '../../src/cliniko/rate-limiter.js';
+import {
+  type BucketPolicy,
+  bucketPolicy,
+  DeferError,
+  InMemoryBucketStore,
+  PEEK_TTL_MS,
+  RateLimiter,
+  takeToken,
+} from '../../src/cliniko/rate-limiter.js';
+
+/** A store that counts what it is asked: each ask is a DynamoDB round trip on AWS. */
+class CountingStore extends InMemoryBucketStore {
+  takes = 0;
+  peeks = 0;
+  override take(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
+    this.takes++;
+    return super.take(bucketId, policy, now);
+  }
+  override peek(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
+    this.peeks++;
+    return super.peek(bucketId, policy, now);
+  }
+}
 
 /** A clock that only moves when someone sleeps: the limiter's arithmetic, with no real waiting. */
 function fakeClock(start = 1_000_000) {
@@ -82,5 +104,65 @@ describe('token bucket', () => {
   it('refuses nonsense settings', () => {
     expect(() => bucketPolicy({ fraction: 1.5 })).toThrow(RangeError);
     expect(() => bucketPolicy({ limit: 0 })).toThrow(RangeError);
+  });
+
+  it('lets one caller per bucket in a process ask the store: the others wait in line, they do not poll', async () => {
+    // Arrange: a real clock on a fast bucket (120 tokens a second, a burst of 2)
+    const store = new CountingStore();
+    const limiter = () =>
+      new RateLimiter(store, 'user-1', { limit: 120, windowMs: 1_000, fraction: 1, burst: 2 });
+    // Act: 20 callers at once, each through its own limiter (as each writer invocation builds its own)
+    const started = Date.now();
+    await Promise.all(Array.from({ length: 20 }, () => limiter().acquire()));
+    const elapsed = Date.now() - started;
+    // Assert: at the bucket's rate (18 tokens after the burst take about 150 ms) and no herd: a
+    // caller asks about twice (empty, then after its wait), never once per token another took
+    expect(elapsed).toBeGreaterThanOrEqual(130);
+    expect(store.takes).toBeLessThanOrEqual(2 * 20 + 2);
+  });
+
+  it('defers at once a caller whose place in line is longer than it may wait', async () => {
+    const store = new CountingStore();
+    const make = () =>
+      new RateLimiter(store, 'user-1', { limit: 60, windowMs: 60_000, fraction: 1, burst: 1 });
+    // one token a second: the first caller takes the burst, the second waits in line for a second
+    await make().acquire(100);
+    const second = make().acquire(5_000);
+    // the second has asked and is sleeping until its token
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const takesBefore = store.takes;
+    expect(takesBefore).toBe(2);
+    // a third, allowed 100 ms, would wait a second behind the second: it is told so, asking nobody
+    await expect(make().acquire(100)).rejects.toBeInstanceOf(DeferError);
+    expect(store.takes).toBe(takesBefore);
+    await second;
+  });
+
+  it("reads a lane's load from the store at most once per PEEK_TTL_MS, and counts its own line", async () => {
+    let now = 1_000_000;
+    const clock = {
+      now: () => now,
+      sleep: async (ms: number) => {
+        now += ms;
+      },
+    };
+    const store = new CountingStore();
+    const limiter = new RateLimiter(
+      store,
+      'user-1',
+      { limit: 60, windowMs: 60_000, fraction: 1, burst: 1 },
+      clock,
+    );
+    await limiter.acquire();
+    // the bucket is empty: a token in a second
+    expect(await limiter.peek()).toBe(1_000);
+    expect(await limiter.peek()).toBe(1_000);
+    expect(store.peeks).toBe(1);
+    now += 100;
+    expect(await limiter.peek()).toBe(900);
+    expect(store.peeks).toBe(1);
+    now += PEEK_TTL_MS;
+    await limiter.peek();
+    expect(store.peeks).toBe(2);
   });
 });

@@ -23,6 +23,7 @@ describe('the Lambda environment, parsed once at cold start', () => {
       clinikoMaxAttempts: undefined,
       clinikoRetryBaseMs: undefined,
       auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
+      rateLimitStore: 'dynamodb',
     });
   });
 
@@ -34,9 +35,11 @@ describe('the Lambda environment, parsed once at cold start', () => {
       CLINIKO_MAX_TOKEN_WAIT_MS: '0',
       PLAN_BATCH_SIZE: '',
       CLINIKO_RETRY_BASE_MS: '5',
+      CLINIKO_RATE_LIMIT_STORE: 'process',
     });
     // Assert
     expect(env).toMatchObject({
+      rateLimitStore: 'process',
       rateLimitPerMinute: 2000,
       maxTokenWaitMs: 0,
       batchSize: 500,
@@ -51,6 +54,7 @@ describe('the Lambda environment, parsed once at cold start', () => {
         CLINIKO_RATE_LIMIT_PER_MINUTE: 'lots',
         CLINIKO_RATE_LIMIT_FRACTION: '1.5',
         PLAN_BATCH_SIZE: '-3',
+        CLINIKO_RATE_LIMIT_STORE: 'redis',
       });
     // Assert
     expect(attempt).toThrow(BoundaryError);
@@ -66,6 +70,7 @@ describe('the Lambda environment, parsed once at cold start', () => {
       'CLINIKO_RATE_LIMIT_PER_MINUTE',
       'CLINIKO_RATE_LIMIT_FRACTION',
       'PLAN_BATCH_SIZE',
+      'CLINIKO_RATE_LIMIT_STORE',
     ]);
     expect(attempt).toThrow(/STATUS_TABLE: is not set/);
   });
