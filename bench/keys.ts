@@ -93,7 +93,7 @@ async function migrate(exportZip: string, n: number, dir: string, windowMs: numb
 }
 
 /** The sandbox started in its own process (bench/sandbox-child.ts). */
-async function sandboxProcess(options: Omit<SandboxOptions, 'observe'>) {
+export async function sandboxProcess(options: Omit<SandboxOptions, 'observe'>) {
   const child = fork(new URL('./sandbox-child.ts', import.meta.url).pathname, {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
