@@ -6,7 +6,7 @@ import { bundleNotes } from '../../src/documents/note-bundles.js';
 import { renderNotesPdf } from '../../src/documents/notes-pdf.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
 import { keys } from '../../src/ports/bucket-keys.js';
-import type { WriteCommand } from '../../src/ports/command-queue.js';
+import type { CommandQueue, WriteCommand } from '../../src/ports/command-queue.js';
 import type { IdMap } from '../../src/ports/id-map.js';
 import type { RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo } from '../../src/ports/runs.js';
@@ -19,11 +19,23 @@ export interface NotePdfDeps {
   readonly store: IdMap & WriteLedger;
   /** Renders a notes PDF (tests put a failing one in). */
   readonly renderPdf?: typeof renderNotesPdf;
+  /** Given, PDFs go to the writers as they are made, SEND_EVERY at a time. */
+  readonly queue?: CommandQueue;
 }
+
+/**
+ * PDFs made before their upload commands are sent: rendering a partition's PDFs takes CPU
+ * seconds, and the writers upload the first ones meanwhile instead of waiting for the last
+ * (issue 16: a phase's writes should not wait for its slowest mapper). A redelivered batch sends
+ * them again; the writer's id map makes a second send harmless.
+ */
+export const SEND_EVERY = 20;
 
 /**
  * Live notes → PDFs in the run's files → one upload command per PDF. Notes the clinic's id map
  * already holds (an earlier run wrote them) are recorded as present and left out of new PDFs.
+ * With `deps.queue`, commands are sent as PDFs are made: `commands` holds only those not sent yet
+ * (`enqueued` counts them all).
  */
 export async function notePdfs(
   notes: readonly PendingNote[],
@@ -145,6 +157,7 @@ export async function notePdfs(
         },
       }),
     );
+    if (deps.queue && out.commands.length >= SEND_EVERY) await deps.queue.send(out.commands.splice(0));
   }
   return out;
 }

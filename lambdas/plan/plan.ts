@@ -134,6 +134,13 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
       await deps.blobs.putJson(run.bucket, keys.templates(run.runId), found);
       phases.setup.push(TEMPLATES_BATCH);
     }
+    // A document needs its patient, not its appointment, unless notes become treatment notes on
+    // their booking: then documents wait for the appointments; otherwise both are written in one
+    // phase, and notes PDFs are rendered while appointments are written (issue 16, point 3).
+    if (!nativeNotes(run.config.clinicalNotes)) {
+      phases.appointments.push(...phases.documents);
+      phases.documents = [];
+    }
     const excluded = await countExcluded(archive, deps.profile);
     await deps.store.updateRunStatus(run.runId, 'planned', { excluded });
     await deps.blobs.putJson(run.bucket, keys.problems(run.runId, 'plan'), problems);

@@ -1,6 +1,7 @@
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { mapBatch } from '../../lambdas/map-batch/map-batch.js';
+import { SEND_EVERY } from '../../lambdas/map-batch/note-pdfs.js';
 import { parseConfig } from '../../src/config/migration-config.js';
 import type { RowBatch } from '../../src/core/row-batch.js';
 import { renderNotesPdf } from '../../src/documents/notes-pdf.js';
@@ -157,5 +158,43 @@ describe("a live mapper's notes", () => {
       'N4:failed',
     ]);
     expect(m.counts).toMatchObject({ source: 4, planned: 0, enqueued: 3, failed: 1 });
+  });
+
+  it('go to the writers as they are made, not after the last PDF of the batch', async () => {
+    // Arrange: one note each for more patients than SEND_EVERY twice over
+    const patients = 2 * SEND_EVERY + 5;
+    const m = new Memory(run, new Map());
+    m.objects.set('batch-1', {
+      table: 'clinicalNotes',
+      file: 'ClinicalNotes.csv',
+      rows: Array.from({ length: patients }, (_, i) => note(i + 2, `N${i}`, `C${i}`, '01/03/2024')),
+    });
+    let rendered = 0;
+    const rendersAtSend: number[] = [];
+    const send = m.queue.send;
+    m.queue.send = async (c) => {
+      rendersAtSend.push(rendered);
+      await send(c);
+    };
+    // Act
+    await mapBatch(
+      { runId: 'live-1', batchKey: 'batch-1' },
+      {
+        blobs: m.blobs,
+        store: m.store,
+        queue: m.queue,
+        profile: loadProfile(),
+        renderPdf: (input) => {
+          rendered++;
+          return renderNotesPdf(input);
+        },
+      },
+    );
+    // Assert: the first PDFs were sent while the rest were still to be made, every PDF once
+    expect(rendersAtSend[0]).toBe(SEND_EVERY);
+    expect(rendersAtSend.length).toBe(3);
+    expect(m.commands).toHaveLength(patients);
+    expect(new Set(m.commands.map((c) => c.sourceId)).size).toBe(patients);
+    expect(m.counts).toMatchObject({ enqueued: patients, failed: 0 });
   });
 });
