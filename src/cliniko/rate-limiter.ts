@@ -192,16 +192,12 @@ export class RateLimiter implements Limiter {
 
   /**
    * Waits for a token, in line behind this process's other callers of the bucket. With
-   * `maxWaitMs`, a wait longer than that throws `DeferError` instead: a Lambda is paid for the
-   * time it sleeps, so a writer hands its work back for later. A caller whose place in line alone
-   * would take longer (one token interval per caller ahead) defers at once, asking nobody.
+   * `maxWaitMs`, a token further away than that throws `DeferError` instead: a Lambda is paid for
+   * the time it sleeps, so a writer hands its work back for later. The time spent in line is not
+   * counted: one token interval per caller ahead, the same wait it had when each caller polled.
    */
   async acquire(maxWaitMs = Number.POSITIVE_INFINITY): Promise<void> {
     const line = this.line();
-    const ahead = line.length;
-    const inLine = ahead / this.policy.ratePerMs;
-    if (ahead > 0 && inLine > maxWaitMs) throw new DeferError(Math.ceil(inLine));
-    const joined = this.clock.now();
     let leave = () => {};
     const turn = line.tail;
     line.tail = new Promise<void>((resolve) => {
@@ -213,7 +209,7 @@ export class RateLimiter implements Limiter {
       for (;;) {
         const wait = await this.store.take(this.bucketId, this.policy, this.clock.now());
         if (wait === 0) return;
-        if (wait > maxWaitMs - (this.clock.now() - joined)) throw new DeferError(wait);
+        if (wait > maxWaitMs) throw new DeferError(wait);
         await this.clock.sleep(wait);
       }
     } finally {
