@@ -3,31 +3,28 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import type { Context, SQSEvent } from 'aws-lambda';
 import { StateMachine } from 'aws-local-stepfunctions';
-import { checkPhase } from '../../lambdas/check-phase/check-phase.js';
 import { resetRuntime, runtime } from '../../lambdas/shared/runtime.js';
 import { runStartFor } from '../../lambdas/start-run/start-run.js';
 import { secretPrefix } from '../../lib/migration-stack.js';
 import { ENV } from '../../src/core/environment.js';
 import { NOTE_FONTS_DIR_ENV } from '../../src/documents/fonts.js';
 import { keys } from '../../src/ports/bucket-keys.js';
-import type { RunMode } from '../../src/ports/runs.js';
-import type { ClinikoCredentials } from '../../src/ports/secrets.js';
-
-/** How progress lines name what is written but no source row (ports.ts SupportEntity). */
-const SUPPORT_LABELS: Record<string, string> = {
-  migratedAppointmentType: '"Migrated appointment" type',
-  treatmentNoteTemplates: 'treatment note templates',
-  notesArchive: 'notes PDF archive',
-};
-
-import { emptyEntities } from '../../src/core/entities.js';
 import { writeReportFiles } from '../../src/report/report-files.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startEmulators } from './emulators.js';
 import { provision } from './provision.js';
+import {
+  type Handler,
+  type LocalRunOptions,
+  type LocalRunResult,
+  type LocalRunStatus,
+  RunInterrupted,
+  type WriterHandler,
+} from './run-local-types.js';
+import { describe } from './run-progress.js';
 import { lambdaContext, startPoller } from './sqs-poller.js';
+import { countsSoFar, stoppedRunReport } from './stopped-run.js';
 import {
   functionArn,
   functionsOf,
@@ -37,82 +34,16 @@ import {
   taskStates,
 } from './template.js';
 
+// Callers import the run's options, status and result from here, beside runLocal.
+export * from './run-local-types.js';
+
 /**
  * Runs the pipeline on one machine: the state-machine definition rendered from the CDK stack,
  * executed by aws-local-stepfunctions; the same handlers, with the real AWS SDK clients pointed
  * at local emulators; a local SQS event source for the writers. Nothing here is a copy of what
- * runs on AWS: it is the same definition and the same code, wired locally.
+ * runs on AWS: it is the same definition and the same code, wired locally. The run's report
+ * files are written under `outDir(runId)`; errors: RunInterrupted when `options.signal` stops it.
  */
-export interface LocalRunOptions {
-  /** The export as a zip (folders are zipped first by the caller). */
-  readonly exportZip: string;
-  readonly configJson?: string;
-  readonly mode: RunMode;
-  readonly clinicId?: string;
-  readonly credentials: ClinikoCredentials;
-  /** Requests per minute per Cliniko user the writers hold to. */
-  readonly rateLimitPerMinute?: number;
-  readonly rateLimitWindowMs?: number;
-  readonly writerConcurrency?: number;
-  readonly batchSize?: number;
-  /** Seconds before an unfinished SQS message comes back (local queues are quick). */
-  readonly visibilityTimeoutSeconds?: number;
-  readonly onProgress?: (line: string) => void;
-  /** Structured progress: the run's id once it starts, then each phase's per-entity counts. */
-  readonly onStatus?: (status: LocalRunStatus) => void | Promise<void>;
-  /** Called with every writer invocation's duration and record count. */
-  readonly onWriterInvoke?: (ms: number, records: number) => void;
-  /** Wraps the writer handler (tests crash it between Cliniko's answer and the status write). */
-  readonly wrapWriter?: (handler: WriterHandler) => WriterHandler;
-  /** Wraps the handler of a task state by its name (tests make a step throw). */
-  readonly wrapTask?: (state: string, handler: Handler) => Handler;
-  /** Where the status table is kept between runs (the clinic's id map lives there). */
-  readonly statePath?: string;
-  /** Writer retries of transient Cliniko failures (shortened in tests). */
-  readonly clinikoRetry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
-  /**
-   * Stops the run (Ctrl-C): no new step starts and no new message is taken, the steps and writes
-   * in flight finish (so every record Cliniko received is in the id map), then runLocal rejects
-   * with {@link RunInterrupted} carrying the counts so far.
-   */
-  readonly signal?: AbortSignal;
-}
-
-/**
- * A run stopped by its `signal` after its in-flight writes finished. `byEntity` is, per entity,
- * records written (or refused) of those queued, read from the status table after the writers
- * stopped; `phase` is the last phase a check reported.
- */
-export class RunInterrupted extends Error {
-  override name = 'RunInterrupted';
-  constructor(
-    readonly runId: string,
-    readonly byEntity: Record<string, { enqueued: number; finished: number }>,
-    readonly phase: string | undefined,
-  ) {
-    super(`run ${runId || '(not started)'} was interrupted`);
-  }
-}
-
-export interface LocalRunStatus {
-  readonly runId: string;
-  readonly phase?: string;
-  readonly byEntity?: Record<string, { readonly enqueued: number; readonly finished: number }>;
-  /** Cliniko requests the run has made so far, every status counted. */
-  readonly requests?: number;
-}
-
-export type WriterHandler = (event: SQSEvent, context: Context) => Promise<unknown>;
-
-export interface LocalRunResult {
-  readonly runId: string;
-  readonly report: RunReport;
-  readonly files: Record<'json' | 'csv' | 'html', string>;
-  readonly deadLetters: number;
-}
-
-export type Handler = (event: unknown, context: Context) => Promise<unknown>;
-
 export async function runLocal(
   options: LocalRunOptions,
   outDir: (runId: string) => string,
@@ -334,88 +265,4 @@ export async function runLocal(
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
     Object.assign(process.env, saved);
   }
-}
-
-/** Per entity, records written (or refused) of those queued, as the status table has them. */
-async function countsSoFar(runId: string): Promise<Record<string, { enqueued: number; finished: number }>> {
-  const rt = runtime();
-  return (await checkPhase({ runId, phase: '' }, { store: rt.store, queue: rt.queue() })).byEntity;
-}
-
-/** The report of a run whose execution ended without Report writing one: where and why it stopped. */
-function stoppedRunReport(runId: string, options: LocalRunOptions, failure: unknown): RunReport {
-  const at = new Date().toISOString();
-  const message = `the run stopped before its report: ${failure instanceof Error ? failure.message.split('\n')[0] : String(failure ?? 'unknown failure')}`;
-  return {
-    runId,
-    mode: options.mode,
-    status: 'failed',
-    source: { system: 'gensolve', file: basename(options.exportZip), sha256: '' },
-    startedAt: at,
-    finishedAt: at,
-    entities: emptyEntities(),
-    excluded: {},
-    problems: [
-      {
-        entity: 'run',
-        sourceId: '',
-        file: basename(options.exportZip),
-        row: 0,
-        field: '',
-        code: 'EXECUTION_FAILED',
-        severity: 'error',
-        message,
-      },
-    ],
-    cliniko: { requests: 0, byStatus: {}, keys: 0, target: '' },
-    summary: { rowsRead: 0, errors: 1, warnings: 0, infos: 0, seconds: 0 },
-  };
-}
-
-/** A progress line for a step, on a terminal or in a log: phases, batches, writes. */
-function describe(state: string, input: unknown, output: unknown): string | undefined {
-  const i = input as { batchKey?: string };
-  if (state === 'Preflight') {
-    const o = output as { ok: boolean; failures: string[]; duplicationRisk: number };
-    if (!o.ok) return `  preflight failed: ${o.failures.join('; ')}`;
-    return `  preflight passed${o.duplicationRisk ? ` (${o.duplicationRisk} patients already in Cliniko)` : ''}`;
-  }
-  if (state === 'ReconcileResource') {
-    const o = output as {
-      resource: string;
-      read: number;
-      requests: number;
-      notInCliniko: number;
-      found: number;
-    };
-    const notes = [
-      o.found ? `${o.found} found by natural key` : '',
-      o.notInCliniko ? `${o.notInCliniko} no longer there, to write again` : '',
-    ].filter(Boolean);
-    return `  reconciled ${o.resource}: ${o.read} in Cliniko (${o.requests} requests)${notes.length ? `, ${notes.join(', ')}` : ''}`;
-  }
-  if (state === 'Plan') {
-    const o = output as Record<string, string[]>;
-    const phases = Object.entries(o).filter(([k]) => k !== 'runId');
-    return `  planned: ${phases.map(([k, v]) => `${k} ${v.length} batch${v.length === 1 ? '' : 'es'}`).join(', ')}`;
-  }
-  if (state.startsWith('MapBatch')) {
-    const o = output as { enqueued: number };
-    const name = i.batchKey?.split('/').slice(-2).join('/') ?? '';
-    return `  mapped ${name}${o.enqueued ? `: ${o.enqueued} writes queued` : ''}`;
-  }
-  if (state.startsWith('Check')) {
-    const o = output as {
-      phase: string;
-      done: boolean;
-      deadLettered: number;
-      byEntity: Record<string, { enqueued: number; finished: number }>;
-    };
-    const entities = Object.entries(o.byEntity)
-      .filter(([, e]) => e.enqueued > 0 && (e.finished < e.enqueued || o.done))
-      .map(([name, e]) => `${SUPPORT_LABELS[name] ?? name} ${e.finished}/${e.enqueued}`);
-    const dead = o.deadLettered ? ` (${o.deadLettered} in the dead-letter queue)` : '';
-    return `  ${o.phase}: ${entities.length ? entities.join(', ') : 'nothing to write'}${o.done ? ' ✓' : ''}${dead}`;
-  }
-  return undefined;
 }
