@@ -1,8 +1,8 @@
 import { z } from 'zod';
+import { RunMode } from '../../src/ports/runs.js';
 import { RECONCILE_ORDER } from '../../src/reconcile/resources.js';
 
 const id = z.string().min(1);
-const RunMode = z.enum(['dry-run', 'live']);
 
 /** Preflight's input: the run StartRun (or the local runner) started (lib/constructs/pipeline-definition.ts). */
 export const PreflightInput = z

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { RunMode } from '../../src/ports/runs.js';
 
 /** Report's input: from the pipeline's end, a failed preflight, or a state's Catch. */
 export const ReportInput = z
@@ -9,7 +10,7 @@ export const ReportInput = z
     /** Preflight's failures: the run stopped before planning. */
     failures: z.array(z.string()).readonly().optional(),
     exportKey: z.string().optional(),
-    mode: z.enum(['dry-run', 'live']).optional(),
+    mode: RunMode.optional(),
     /** A state's failure as its Catch recorded it (Step Functions' `Error` and `Cause`). */
     executionFailure: z
       .object({ Error: z.string().optional(), Cause: z.string().optional() })

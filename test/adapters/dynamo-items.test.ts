@@ -7,7 +7,7 @@ import { dynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js
 import { parseConfig } from '../../src/config/migration-config.js';
 import { BoundaryError } from '../../src/core/boundary.js';
 import type { RecordOutcome } from '../../src/ports/outcomes.js';
-import type { RunInfo } from '../../src/ports/runs.js';
+import { runInfo } from '../support/run-info.js';
 
 /**
  * Items read back from DynamoDB are parsed by their schema where they enter (issue 12): a
@@ -22,18 +22,10 @@ afterEach(() => {
 const store = dynamoStatusStore('status', new DynamoDBClient({ region: 'ap-southeast-2' }));
 const keys = { pk: 'RUN#r1', sk: 'X', expiresAt: 1_900_000_000 };
 
-const run: RunInfo = {
-  runId: 'r1',
-  clinicId: 'c1',
+const run = runInfo({
   account: { shard: 'au1', id: '1234567890123456789', businesses: ['Harbour Physio'] },
   scope: 'c1@au1-1234567890123456789',
   mode: 'dry-run',
-  bucket: 'b',
-  exportKey: 'exports/c1/x.zip',
-  exportFile: 'x.zip',
-  sha256: 'a'.repeat(64),
-  startedAt: '2026-11-23T00:00:00.000Z',
-  startedBy: 'test',
   config: parseConfig({ defaultBusinessId: '42' }),
   manifest: { system: 'Gensolve', timeZone: 'Pacific/Auckland' },
   practitioners: {
@@ -41,12 +33,10 @@ const run: RunInfo = {
     P2: { status: 'excluded' },
   },
   locations: { L1: { timeZone: 'Pacific/Auckland', businessId: '42', name: 'Central' } },
-  defaultTimeZone: 'Pacific/Auckland',
   keyLabels: ['…abcd'],
   clinikoUsers: ['7'],
   keyPractitioners: [null],
-  target: 'sandbox',
-};
+});
 
 /** Expects a refusal naming `boundary` and `field`, and not showing `value`. */
 async function refused(read: Promise<unknown>, boundary: RegExp, field: string, value: string) {
