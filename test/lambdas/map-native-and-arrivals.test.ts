@@ -12,6 +12,7 @@ import type { BatchCounts, RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo } from '../../src/ports/runs.js';
 import type { StatusStore } from '../../src/ports/status-store.js';
 import { loadProfile } from '../../src/source/profile.js';
+import { runInfo } from '../support/run-info.js';
 
 /**
  * A live mapper on in-memory stores: native notes pinned to their author's key and the three
@@ -65,33 +66,21 @@ class Memory {
   }
 }
 
-const runWith = (config: unknown): RunInfo => ({
-  runId: 'live-1',
-  clinicId: 'c1',
-  account: { shard: 'au1', id: '1', businesses: [] },
-  scope: 'c1@au1-1',
-  mode: 'live',
-  bucket: 'b',
-  exportKey: 'exports/c1/x.zip',
-  exportFile: 'x.zip',
-  sha256: 'a'.repeat(64),
-  startedAt: '2026-11-23T00:00:00Z',
-  startedBy: 'test',
-  config: parseConfig(config),
-  manifest: { exportedAt: '2024-06-30T09:00:00+12:00' },
-  practitioners: {
-    P1: { status: 'matched', clinikoId: '5', name: 'Hana Ruru' },
-    P2: { status: 'matched', clinikoId: '6', name: 'Tom Vea' },
-    P3: { status: 'matched', clinikoId: '7', name: 'Wiremu Former' },
-  },
-  locations: {},
-  defaultBusinessId: '8',
-  defaultTimeZone: 'Pacific/Auckland',
-  // key 0: an administrator who is no practitioner; key 1: Hana; key 2: Tom
-  clinikoUsers: ['1', '2', '3'],
-  keyPractitioners: [null, '5', '6'],
-  target: 'test',
-});
+const runWith = (config: unknown): RunInfo =>
+  runInfo({
+    runId: 'live-1',
+    config: parseConfig(config),
+    manifest: { exportedAt: '2024-06-30T09:00:00+12:00' },
+    practitioners: {
+      P1: { status: 'matched', clinikoId: '5', name: 'Hana Ruru' },
+      P2: { status: 'matched', clinikoId: '6', name: 'Tom Vea' },
+      P3: { status: 'matched', clinikoId: '7', name: 'Wiremu Former' },
+    },
+    defaultBusinessId: '8',
+    // key 0: an administrator who is no practitioner; key 1: Hana; key 2: Tom
+    clinikoUsers: ['1', '2', '3'],
+    keyPractitioners: [null, '5', '6'],
+  });
 
 async function map(run: RunInfo, batch: RowBatch): Promise<Memory> {
   const m = new Memory(run);

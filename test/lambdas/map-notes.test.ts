@@ -2,7 +2,6 @@ import type { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { mapBatch } from '../../lambdas/map-batch/map-batch.js';
 import { SEND_EVERY } from '../../lambdas/map-batch/note-pdfs.js';
-import { parseConfig } from '../../src/config/migration-config.js';
 import type { RowBatch } from '../../src/core/row-batch.js';
 import { renderNotesPdf } from '../../src/documents/notes-pdf.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
@@ -13,6 +12,7 @@ import type { RunInfo } from '../../src/ports/runs.js';
 import type { StatusStore } from '../../src/ports/status-store.js';
 import type { WriteResult } from '../../src/ports/write-ledger.js';
 import { loadProfile } from '../../src/source/profile.js';
+import { runInfo } from '../support/run-info.js';
 
 /** A mapper of notes in a live run, on in-memory stores: bundles, known notes, and a PDF that fails. */
 class Memory {
@@ -74,25 +74,10 @@ class Memory {
   };
 }
 
-const run: RunInfo = {
+const run: RunInfo = runInfo({
   runId: 'live-1',
-  clinicId: 'c1',
-  account: { shard: 'au1', id: '1', businesses: [] },
-  scope: 'c1@au1-1',
-  mode: 'live',
-  bucket: 'b',
-  exportKey: 'exports/c1/x.zip',
-  exportFile: 'x.zip',
-  sha256: 'a'.repeat(64),
-  startedAt: '2026-11-23T00:00:00Z',
-  startedBy: 'test',
-  config: parseConfig({}),
   practitioners: { P1: { status: 'matched', clinikoId: '5', name: 'Dr Hana Ruru' } },
-  locations: {},
-  defaultTimeZone: 'Pacific/Auckland',
-  clinikoUsers: ['1'],
-  target: 'test',
-};
+});
 
 const note = (row: number, id: string, client: string, date: string) => ({
   row,
@@ -111,23 +96,22 @@ const batch: RowBatch = {
   ],
 };
 
-async function mapWith(idMap: Map<string, IdMapEntry>, failFor?: string) {
-  const m = new Memory(run, idMap);
-  m.objects.set('batch-1', batch);
+/** Maps `rows` (default: the batch above) in a live run, PDFs made by `render`. */
+async function mapOn(m: Memory, render: typeof renderNotesPdf, rows: RowBatch = batch) {
+  m.objects.set('batch-1', rows);
   await mapBatch(
     { runId: 'live-1', batchKey: 'batch-1' },
-    {
-      blobs: m.blobs,
-      store: m.store,
-      queue: m.queue,
-      profile: loadProfile(),
-      renderPdf: (input) =>
-        input.patient.sourceId === failFor
-          ? Promise.reject(new Error('font table broken'))
-          : renderNotesPdf(input),
-    },
+    { blobs: m.blobs, store: m.store, queue: m.queue, profile: loadProfile(), renderPdf: render },
   );
   return m;
+}
+
+function mapWith(idMap: Map<string, IdMapEntry>, failFor?: string) {
+  return mapOn(new Memory(run, idMap), (input) =>
+    input.patient.sourceId === failFor
+      ? Promise.reject(new Error('font table broken'))
+      : renderNotesPdf(input),
+  );
 }
 
 describe("a live mapper's notes", () => {
@@ -164,11 +148,6 @@ describe("a live mapper's notes", () => {
     // Arrange: one note each for more patients than SEND_EVERY twice over
     const patients = 2 * SEND_EVERY + 5;
     const m = new Memory(run, new Map());
-    m.objects.set('batch-1', {
-      table: 'clinicalNotes',
-      file: 'ClinicalNotes.csv',
-      rows: Array.from({ length: patients }, (_, i) => note(i + 2, `N${i}`, `C${i}`, '01/03/2024')),
-    });
     let rendered = 0;
     const rendersAtSend: number[] = [];
     const send = m.queue.send;
@@ -177,17 +156,16 @@ describe("a live mapper's notes", () => {
       await send(c);
     };
     // Act
-    await mapBatch(
-      { runId: 'live-1', batchKey: 'batch-1' },
+    await mapOn(
+      m,
+      (input) => {
+        rendered++;
+        return renderNotesPdf(input);
+      },
       {
-        blobs: m.blobs,
-        store: m.store,
-        queue: m.queue,
-        profile: loadProfile(),
-        renderPdf: (input) => {
-          rendered++;
-          return renderNotesPdf(input);
-        },
+        table: 'clinicalNotes',
+        file: 'ClinicalNotes.csv',
+        rows: Array.from({ length: patients }, (_, i) => note(i + 2, `N${i}`, `C${i}`, '01/03/2024')),
       },
     );
     // Assert: the first PDFs were sent while the rest were still to be made, every PDF once
