@@ -15,6 +15,7 @@ import {
   type RetryProps,
   Succeed,
   TaskInput,
+  Timeout,
   Wait,
   WaitTime,
 } from 'aws-cdk-lib/aws-stepfunctions';
@@ -76,6 +77,10 @@ export function pipelineDefinition(
       retryOnServiceExceptions: false,
       payload: TaskInput.fromObject(payload),
       resultPath,
+      // On AWS the function's own timeout (at most 15 minutes) ends a task first. Without this the
+      // local emulator stops any task after 60 s (its default, not AWS's): a mapper rendering a
+      // large notes partition on a busy machine failed the whole run with States.Timeout.
+      taskTimeout: Timeout.duration(Duration.minutes(15)),
     }).addRetry(TRANSIENT_RETRY);
 
   const report = invoke(
