@@ -253,6 +253,18 @@ describe('the state machine definition', () => {
     expect(tasks.length).toBeGreaterThan(5);
     for (const t of tasks) expect(t.Retry?.[0]?.ErrorEquals).toContain('Lambda.TooManyRequestsException');
   });
+
+  it("lets every task, inside a Map too, run as long as its function may (the local engine's default is 60 s)", () => {
+    type State = { Type: string; TimeoutSeconds?: number; ItemProcessor?: { States: Record<string, State> } };
+    const tasks = (states: Record<string, State>): State[] =>
+      Object.values(states).flatMap((s) => [
+        ...(s.Type === 'Task' ? [s] : []),
+        ...(s.ItemProcessor ? tasks(s.ItemProcessor.States) : []),
+      ]);
+    const all = tasks(definition.States as Record<string, State>);
+    expect(all.length).toBeGreaterThan(10);
+    for (const t of all) expect(t.TimeoutSeconds).toBe(900);
+  });
 });
 
 describe("the writers' concurrency", () => {
