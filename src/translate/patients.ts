@@ -69,24 +69,15 @@ export function buildPatient(row: SourceRow, ctx: RowContext): RowResult<M.Patie
       'UNKNOWN_VALUE',
       `ReminderPreference "${v.ReminderPreference}" is not SMS, Email, Both or None; left out`,
     );
-  let employerSourceId = optional('EmployerId');
-  if (employerSourceId && !ctx.refs.contact('employer', employerSourceId)) {
-    p.warn(
-      'EmployerId',
-      'DANGLING_REFERENCE',
-      `EmployerId ${employerSourceId} is not in Employers.csv; left out`,
-    );
-    employerSourceId = undefined;
-  }
-  let referrerSourceId = optional('ReferrerId');
-  if (referrerSourceId && !ctx.refs.contact('referrer', referrerSourceId)) {
-    p.warn(
-      'ReferrerId',
-      'DANGLING_REFERENCE',
-      `ReferrerId ${referrerSourceId} is not in Referrers.csv; left out`,
-    );
-    referrerSourceId = undefined;
-  }
+  // A contact the row names but the export does not hold is left out with a warning, never sent.
+  const contactOf = (column: 'EmployerId' | 'ReferrerId', kind: 'employer' | 'referrer', file: string) => {
+    const sourceId = optional(column);
+    if (!sourceId || ctx.refs.contact(kind, sourceId)) return sourceId;
+    p.warn(column, 'DANGLING_REFERENCE', `${column} ${sourceId} is not in ${file}; left out`);
+    return undefined;
+  };
+  const employerSourceId = contactOf('EmployerId', 'employer', 'Employers.csv');
+  const referrerSourceId = contactOf('ReferrerId', 'referrer', 'Referrers.csv');
   const emergencyName = optional('EmergencyContactName');
   const emergencyPhone = digitsOnly('EmergencyContactPhone');
   const emergencyContact =
