@@ -230,12 +230,14 @@ export class RateLimiter implements Limiter {
       const waitMs = (await this.store.peek?.(this.bucketId, this.policy, now)) ?? 0;
       line.peeked = { waitMs, at: now };
     }
-    const stale = Math.max(0, line.peeked.waitMs - (now - line.peeked.at));
-    return stale + line.length / this.policy.ratePerMs;
+    const remaining = Math.max(0, line.peeked.waitMs - (now - line.peeked.at));
+    return remaining + line.length / this.policy.ratePerMs;
   }
 
   /** After a 429: nobody using this bucket sends again before `untilMs`. */
   async pauseUntil(untilMs: number): Promise<void> {
     await this.store.pauseUntil(this.bucketId, untilMs, this.clock.now());
+    // a lane just paused is not to be chosen on a peek read before the 429
+    this.line().peeked = undefined;
   }
 }

@@ -162,5 +162,9 @@ describe('token bucket', () => {
     now += PEEK_TTL_MS;
     await limiter.peek();
     expect(store.peeks).toBe(2);
+    // a 429's pause is seen at once, not after the cached read expires
+    await limiter.pauseUntil(now + 5_000);
+    expect(await limiter.peek()).toBe(5_000);
+    expect(store.peeks).toBe(3);
   });
 });
