@@ -13,6 +13,7 @@ import { keys } from '../../src/ports/bucket-keys.js';
 import { writeReportFiles } from '../../src/report/report-files.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startEmulators } from './emulators.js';
+import { type HandlerThread, startHandlerThread } from './handler-thread.js';
 import { provision } from './provision.js';
 import {
   type Handler,
@@ -52,6 +53,7 @@ export async function runLocal(
   const emulators = await startEmulators(options.statePath ? { statePath: options.statePath } : {});
   const saved = { ...process.env };
   let stopPoller: (() => Promise<void>) | undefined;
+  const threads: HandlerThread[] = [];
   try {
     Object.assign(process.env, emulators.env);
     const template = synthTemplate();
@@ -108,9 +110,16 @@ export async function runLocal(
     const prefix = process.env[ENV.secretPrefix] ?? secretPrefix('ClinikoMigrateLocal');
     emulators.secrets.set(`${prefix}${clinicId}`, JSON.stringify(options.credentials));
 
-    // Handlers by logical id, loaded from their sources.
+    // Handlers by logical id, loaded from their sources; the mappers' on a thread of their own,
+    // so their work (notes PDFs above all) does not hold up the writers (handler-thread.ts).
     const handlers = new Map<string, Handler>();
     for (const f of functions) {
+      if (f.handlerPath.includes('/map-batch/')) {
+        const thread = startHandlerThread(f.handlerPath, f.logicalId);
+        threads.push(thread);
+        handlers.set(f.logicalId, (input) => thread.invoke(input));
+        continue;
+      }
       const mod = (await import(new URL(`../../${f.handlerPath}`, import.meta.url).href)) as {
         handler: Handler;
       };
@@ -260,6 +269,7 @@ export async function runLocal(
     };
   } finally {
     await stopPoller?.();
+    await Promise.all(threads.map((t) => t.stop()));
     await emulators.stop();
     resetRuntime();
     for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
