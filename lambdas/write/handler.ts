@@ -23,11 +23,17 @@ const runs = new Map<string, Promise<RunInfo>>();
 const exports_ = new Map<string, Promise<ExportArchive>>();
 const seen = new Map<ClinikoClient, Record<string, number>>();
 let queue: SqsCommandQueue | undefined;
+/**
+ * Clients by key, kept for the container's life as its SDK clients are: what a client learns
+ * once (the account's referral source types) is not asked again for every batch.
+ */
+let make: ReturnType<typeof clinikoFor> | undefined;
 onRuntimeReset(() => {
   runs.clear();
   exports_.clear();
   seen.clear();
   queue = undefined;
+  make = undefined;
 });
 
 // The batch processor keeps one invocation's state, so each invocation gets its own: the local
@@ -35,7 +41,8 @@ onRuntimeReset(() => {
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const rt = runtime();
   queue ??= rt.queue();
-  const make = clinikoFor({ maxTokenWaitMs: rt.env.maxTokenWaitMs ?? 2000 });
+  make ??= clinikoFor({ maxTokenWaitMs: rt.env.maxTokenWaitMs ?? 2000 });
+  const clientFor = make;
   const used = new Map<string, Set<ClinikoClient>>();
 
   const openDocument = async (runId: string, path: string) => {
@@ -72,7 +79,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     const info = await run;
     const credentials = await rt.secrets.credentials(cmd.clinicId);
     const cliniko = (keyIndex: number) => {
-      const c = make(
+      const c = clientFor(
         credentials,
         keyIndex,
         info.clinikoUsers[keyIndex % Math.max(1, info.clinikoUsers.length)],

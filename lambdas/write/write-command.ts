@@ -28,7 +28,11 @@ import {
   type WriteDeps,
 } from './write-deps.js';
 
-const referralTypeCache = new Map<ClinikoClient, Promise<string | undefined>>();
+/**
+ * The account's "Contact" referral source type, read once per client (one per key in a container,
+ * handler.ts): read for every patient, it cost a request of the rate limit each time.
+ */
+const referralTypeCache = new WeakMap<ClinikoClient, Promise<string | undefined>>();
 
 /**
  * Writes one record to Cliniko exactly once. The clinic's id map says whether it was written
@@ -233,6 +237,8 @@ async function followUps(
             .listReferralSourceTypes()
             .then((types) => types.find((t) => t.referrer_type === 'Contact')?.id);
           referralTypeCache.set(client, typeId);
+          // A failed read is not remembered: the next patient's step asks again.
+          typeId.catch(() => referralTypeCache.delete(client));
         }
         const id = await typeId;
         if (id)

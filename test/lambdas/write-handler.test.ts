@@ -36,9 +36,12 @@ const secrets = mockClient(SecretsManagerClient);
 const { handler } = await import('../../lambdas/write/handler.js');
 
 let sandbox: Sandbox;
+/** Cliniko requests by method and path, as the sandbox received them. */
+const received: string[] = [];
 beforeAll(async () => {
   sandbox = await startSandbox({
     rateLimit: 100_000,
+    observe: (method, path) => received.push(`${method} ${path}`),
     seed: {
       users: [{ first_name: 'A', last_name: 'B', api_key: KEY }],
       businesses: [{ business_name: 'X' }],
@@ -193,5 +196,26 @@ describe('writer handler', () => {
     const resent = sqs.commandCalls(SendMessageCommand)[0]?.args[0].input;
     expect(resent?.DelaySeconds).toBeGreaterThan(50);
     expect(JSON.parse(String(resent?.MessageBody)).sourceId).toBe('C4');
+  });
+
+  it("reads the account's referral source types once, not once per batch", async () => {
+    await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
+    sandbox.faults = { serverError: 0, rateLimited: 0, dropAfterCommit: 0, latencyMs: 0 };
+    const contact = sandbox.state.insert('contacts', { first_name: 'Ref', last_name: 'Errer' });
+    const referred = (sourceId: string): WriteCommand => {
+      const c = command(sourceId, {});
+      if (c.payload.kind !== 'patient') throw new Error('a patient command expected');
+      return { ...c, payload: { ...c.payload, referral: { contactId: String(contact.id) } } };
+    };
+    received.length = 0;
+    // two SQS batches, as two invocations of one warm container receive them
+    for (const batch of [
+      ['R1', 'R2'],
+      ['R3', 'R4'],
+    ])
+      expect((await handler(sqsEvent(...batch.map(referred)), context)).batchItemFailures).toEqual([]);
+    const referrals = received.filter((r) => /^PATCH .*\/referral_source$/.test(r));
+    expect(referrals).toHaveLength(4);
+    expect(received.filter((r) => r.endsWith('/referral_source_types'))).toHaveLength(1);
   });
 });
