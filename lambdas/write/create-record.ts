@@ -49,10 +49,18 @@ export function recordFound(cmd: WriteCommand, deps: WriteDeps, clinikoId: strin
   });
 }
 
-/** What this run's reconciliation found in the account under the command's natural key. */
-export async function foundInAccount(cmd: WriteCommand, deps: WriteDeps): Promise<string | undefined> {
-  const of = resourceOfCommand(cmd);
-  return of && deps.store.getFound(cmd.scope, of.resource.name, cmd.runId, naturalKeyHash(of.key));
+/**
+ * The command's record in the id map, and what this run's reconciliation found in the account
+ * under its natural key (not asked for a linked patient, whose Cliniko id the command carries).
+ */
+export function lookupRecord(cmd: WriteCommand, deps: WriteDeps) {
+  const of = cmd.payload.kind === 'patient' && cmd.payload.link ? undefined : resourceOfCommand(cmd);
+  return deps.store.lookupRecord(
+    cmd.scope,
+    cmd.entity,
+    cmd.sourceId,
+    of && { resource: of.resource.name, runId: cmd.runId, key: naturalKeyHash(of.key) },
+  );
 }
 
 export async function create(

@@ -11,8 +11,8 @@ import {
   ADOPTED_STEPS,
   create,
   FOUND_IN_CLINIKO,
-  foundInAccount,
   heldBeforeRun,
+  lookupRecord,
   messageOf,
   recordFound,
 } from './create-record.js';
@@ -50,12 +50,12 @@ export async function writeCommand(
   let claimed = false;
   let createTried = false;
   try {
-    const existing = (await deps.store.getIdMap(cmd.scope, cmd.entity, [cmd.sourceId])).get(cmd.sourceId);
+    const { written: existing, found } = await lookupRecord(cmd, deps);
     let clinikoId: string;
     let steps: readonly string[];
     let outcome: WriteResult['outcome'];
     const link = cmd.payload.kind === 'patient' ? cmd.payload.link : undefined;
-    const adopted = existing || link ? undefined : await foundInAccount(cmd, deps);
+    const adopted = existing || link ? undefined : found;
     let entryRunId = existing?.runId ?? cmd.runId;
     let note: Pick<WriteResult, 'code' | 'reason' | 'file' | 'row' | 'field'> | undefined;
     if (existing) {

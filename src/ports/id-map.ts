@@ -74,4 +74,15 @@ export interface Findings {
   ): Promise<void>;
   /** What this run's reconciliation found under a natural key (only this run's findings count). */
   getFound(scope: string, resource: string, runId: string, key: string): Promise<string | undefined>;
+  /**
+   * A writer's first question in one read: the record's id map entry (`written`, absent while only
+   * claimed) and, when `finding` is given, the Cliniko id this run's reconciliation found under
+   * its natural key (`found`, as getFound answers). One round trip instead of two for every write.
+   */
+  lookupRecord(
+    scope: string,
+    entity: CountedEntity,
+    sourceId: string,
+    finding?: { readonly resource: string; readonly runId: string; readonly key: string },
+  ): Promise<{ written?: IdMapEntry; found?: string }>;
 }

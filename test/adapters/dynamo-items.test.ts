@@ -200,6 +200,42 @@ describe('id map and findings', () => {
       'khash',
     );
   });
+
+  it('lookupRecord asks for the id map entry and the finding in one consistent read', async () => {
+    const found = { pk: 'CLINIC#c1@au1-1', sk: 'FOUND#patients#khash', clinikoId: '77', runId: 'r1' };
+    ddb.on(BatchGetCommand).resolves({ Responses: { status: [found] } });
+    const finding = { resource: 'patients', runId: 'r1', key: 'khash' };
+    await expect(store.lookupRecord('c1@au1-1', 'patients', 'C1', finding)).resolves.toEqual({ found: '77' });
+    const calls = ddb.commandCalls(BatchGetCommand);
+    expect(calls).toHaveLength(1);
+    expect(calls[0]?.args[0].input.RequestItems?.status).toEqual({
+      Keys: [
+        { pk: 'CLINIC#c1@au1-1', sk: 'ID#patients#C1' },
+        { pk: 'CLINIC#c1@au1-1', sk: 'FOUND#patients#khash' },
+      ],
+      ConsistentRead: true,
+    });
+    // another run's finding is not this run's; a written record comes back as its entry
+    ddb.on(BatchGetCommand).resolves({
+      Responses: {
+        status: [
+          { ...found, runId: 'r0' },
+          { ...idKeys, sourceId: 'C1', ...entry },
+        ],
+      },
+    });
+    await expect(store.lookupRecord('c1@au1-1', 'patients', 'C1', finding)).resolves.toEqual({
+      written: entry,
+      found: undefined,
+    });
+    // an item holding only a claim is not written; without a finding only the id map is read
+    ddb.reset();
+    ddb.on(BatchGetCommand).resolves({
+      Responses: { status: [{ ...idKeys, sourceId: 'C1', claimOwner: 'w1', claimUntil: 5 }] },
+    });
+    await expect(store.lookupRecord('c1@au1-1', 'patients', 'C1')).resolves.toEqual({});
+    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.status?.Keys).toHaveLength(1);
+  });
 });
 
 describe('write ledger', () => {

@@ -123,12 +123,36 @@ export function dynamoIdMap(table: StatusTable): IdMap & Claims & Findings {
     },
 
     async getFound(scope, resource, runId, key) {
-      const item = await table.get(`CLINIC#${scope}`, `FOUND#${resource}#${key}`);
-      if (!item) return undefined;
-      const found = parseAt(`status table found item CLINIC#${scope}/FOUND#${resource}#`, FoundItem, item);
-      return found.runId === runId ? found.clinikoId : undefined;
+      return foundFor(scope, resource, runId, await table.get(`CLINIC#${scope}`, `FOUND#${resource}#${key}`));
+    },
+
+    async lookupRecord(scope, entity, sourceId, finding) {
+      const id = idKey(scope, entity, sourceId);
+      const found = finding && { pk: `CLINIC#${scope}`, sk: `FOUND#${finding.resource}#${finding.key}` };
+      const items = await table.batchGet(found ? [id, found] : [id], true);
+      const item = (sk: string) => items.find((i) => i.sk === sk);
+      const written = item(id.sk);
+      return {
+        // An item holding only a claim is not a written record.
+        ...(written?.clinikoId ? { written: idMapItem(scope, written).entry } : {}),
+        ...(finding && found
+          ? { found: foundFor(scope, finding.resource, finding.runId, item(found.sk)) }
+          : {}),
+      };
     },
   };
+}
+
+/** A FOUND item's Cliniko id when the item is this run's finding. */
+function foundFor(
+  scope: string,
+  resource: string,
+  runId: string,
+  item: Record<string, unknown> | undefined,
+): string | undefined {
+  if (!item) return undefined;
+  const found = parseAt(`status table found item CLINIC#${scope}/FOUND#${resource}#`, FoundItem, item);
+  return found.runId === runId ? found.clinikoId : undefined;
 }
 
 /** Parses an ID item into the port's record; the message names the scope, never the source id. */
