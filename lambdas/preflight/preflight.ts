@@ -80,17 +80,20 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     const native = config.clinicalNotes === 'native' || config.clinicalNotes === 'native+pdf';
     const keyPractitioners: (string | null)[] = [];
     const clients = credentials.apiKeys.map((_, i) => deps.cliniko(credentials, i));
-    for (const [i, keyClient] of clients.entries()) {
-      try {
-        if (native) {
-          const { user, practitioner } = await keyClient.keyPractitioner();
-          users.push(user.id);
-          keyPractitioners.push(practitioner?.id ?? null);
-        } else users.push((await keyClient.getCurrentUser()).id);
-      } catch (err) {
-        if (err instanceof ClinikoError) return fail(`API key ${i + 1}: ${err.message}`);
-        throw err;
+    // Every key is asked at once (a practice with many keys waits one round trip, not one per
+    // key); the answers are judged in key order, so the first bad key is the one named.
+    const owners = await Promise.allSettled(
+      clients.map(async (keyClient) =>
+        native ? keyClient.keyPractitioner() : { user: await keyClient.getCurrentUser(), practitioner: null },
+      ),
+    );
+    for (const [i, owner] of owners.entries()) {
+      if (owner.status === 'rejected') {
+        if (owner.reason instanceof ClinikoError) return fail(`API key ${i + 1}: ${owner.reason.message}`);
+        throw owner.reason;
       }
+      users.push(owner.value.user.id);
+      if (native) keyPractitioners.push(owner.value.practitioner?.id ?? null);
     }
     const client = clients[0] ?? deps.cliniko(credentials, 0);
     const [practitioners, businesses] = await Promise.all([

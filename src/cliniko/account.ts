@@ -35,9 +35,12 @@ export async function identifyAccount(
   businesses: readonly { business_name?: string | null }[],
 ): Promise<ClinikoAccount> {
   let first: (ClinikoAccount & { key: number }) | undefined;
+  // Asked of every key at once (one Cliniko round trip, however many keys), judged in key order.
+  const answers = await Promise.allSettled(clients.map((c) => c.getPublicSettings()));
   for (const [i, client] of clients.entries()) {
-    const settings = await client.getPublicSettings();
-    const account = settings.account;
+    const answer = answers[i];
+    if (!answer || answer.status === 'rejected') throw answer?.reason;
+    const account = answer.value.account;
     if (!account)
       throw new AccountMismatchError(`API key ${i + 1}: Cliniko did not say which account it belongs to`);
     const shard = client.key.shard;
