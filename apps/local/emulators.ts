@@ -1,7 +1,13 @@
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
-import dynalite from 'dynalite';
-import { interceptLocalhostDns, startFauxqs } from 'fauxqs';
+import { Worker } from 'node:worker_threads';
+import { interceptLocalhostDns } from 'fauxqs';
+import { z } from 'zod';
+import { parseAt } from '../../src/core/boundary.js';
+import { THREAD_ENTRY } from './handler-thread.js';
+
+/** What the emulators' thread answers once dynalite and fauxqs listen. */
+const EmulatorPorts = z.object({ dynamoPort: z.number(), fauxqsPort: z.number() });
 
 /**
  * The AWS services the pipeline uses, on this machine: dynalite (DynamoDB), fauxqs (S3 and SQS)
@@ -24,7 +30,8 @@ export interface Emulators {
   stop(): Promise<void>;
 }
 
-function listen(server: Server): Promise<number> {
+/** Listens on a free port of the loopback interface; resolves to the port. */
+export function listen(server: Server): Promise<number> {
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)),
   );
@@ -128,21 +135,31 @@ export async function onLoopback<T>(start: () => Promise<T>): Promise<T> {
 
 let dnsIntercepted = false;
 
-/** With `statePath`, the status table lives on disk there: a later run knows what earlier ones wrote. */
+/**
+ * Starts the emulators. dynalite and fauxqs run on a thread of their own (their answers to the
+ * writers' and mappers' requests are work a thread apart, as the services are apart on AWS); the
+ * two small stand-ins answer from this one. With `statePath`, the status table lives on disk
+ * there: a later run knows what earlier ones wrote.
+ */
 export async function startEmulators(options: { statePath?: string } = {}): Promise<Emulators> {
   // fauxqs answers with queue URLs on sqs.<region>.localhost, which this machine's resolver does not know.
   if (!dnsIntercepted) {
     interceptLocalhostDns();
     dnsIntercepted = true;
   }
-  const dynamo = dynalite({
-    createTableMs: 0,
-    deleteTableMs: 0,
-    updateTableMs: 0,
-    ...(options.statePath ? { path: options.statePath } : {}),
-  }) as Server;
-  const dynamoPort = await listen(dynamo);
-  const fauxqs = await onLoopback(() => startFauxqs({ port: 0, logger: false, defaultRegion: 'us-east-1' }));
+  const thread = new Worker(THREAD_ENTRY, {
+    env: { ...process.env },
+    workerData: {
+      module: new URL('./emulator-thread-serve.ts', import.meta.url).href,
+      data: options.statePath ? { statePath: options.statePath } : {},
+    },
+  });
+  const ports = await new Promise<z.output<typeof EmulatorPorts>>((resolve, reject) => {
+    thread.once('message', (m: unknown) => resolve(parseAt('emulators thread answer', EmulatorPorts, m)));
+    thread.once('error', reject);
+    thread.once('exit', (code) => reject(new Error(`the emulators thread stopped (exit ${code})`)));
+  });
+  thread.removeAllListeners('error').removeAllListeners('exit');
   const secrets = new Map<string, string>();
   const secretsHttp = secretsServer(secrets);
   const secretsPort = await listen(secretsHttp);
@@ -150,9 +167,9 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
   const cloudFormationHttp = cloudFormationServer(stacks);
   const cloudFormationPort = await listen(cloudFormationHttp);
   const endpoints = {
-    dynamodb: `http://127.0.0.1:${dynamoPort}`,
-    s3: `http://s3.localhost:${fauxqs.port}`,
-    sqs: `http://sqs.us-east-1.localhost:${fauxqs.port}`,
+    dynamodb: `http://127.0.0.1:${ports.dynamoPort}`,
+    s3: `http://s3.localhost:${ports.fauxqsPort}`,
+    sqs: `http://sqs.us-east-1.localhost:${ports.fauxqsPort}`,
     secretsManager: `http://127.0.0.1:${secretsPort}`,
     cloudFormation: `http://127.0.0.1:${cloudFormationPort}`,
   };
@@ -161,7 +178,7 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${fauxqs.port}`,
+    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${ports.fauxqsPort}`,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
     AWS_ENDPOINT_URL_CLOUDFORMATION: endpoints.cloudFormation,
@@ -174,8 +191,14 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
     stacks,
     env,
     stop: async () => {
-      await fauxqs.stop();
-      await new Promise<void>((r) => dynamo.close(() => r()));
+      // dynalite closes its store on disk before the thread ends
+      const stopped = new Promise<void>((resolve) => {
+        thread.once('message', () => resolve());
+        thread.once('exit', () => resolve());
+      });
+      thread.postMessage('stop');
+      await stopped;
+      await thread.terminate();
       await new Promise<void>((r) => secretsHttp.close(() => r()));
       await new Promise<void>((r) => cloudFormationHttp.close(() => r()));
     },

@@ -2,6 +2,9 @@ import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
 import { parseAt } from '../../src/core/boundary.js';
 
+/** Where each of the local runner's threads starts (thread-entry.mjs registers tsx there). */
+export const THREAD_ENTRY = new URL('./thread-entry.mjs', import.meta.url);
+
 /**
  * One function's handler on a thread of its own, invoked like the handler itself. On AWS each
  * mapper is a Lambda of its own; run in the one thread that also hosts the writers, a mapper
@@ -39,12 +42,12 @@ export class ThreadedHandlerError extends Error {
  * `functionName`.
  */
 export function startHandlerThread(handlerPath: string, functionName: string): HandlerThread {
-  const worker = new Worker(new URL('./handler-thread-entry.mjs', import.meta.url), {
+  const worker = new Worker(THREAD_ENTRY, {
     // Given, not inherited: under a test runner `process.env` may be a copy the thread never sees.
     env: { ...process.env },
     workerData: {
-      handlerUrl: new URL(`../../${handlerPath}`, import.meta.url).href,
-      functionName,
+      module: new URL('./handler-thread-serve.ts', import.meta.url).href,
+      data: { handlerUrl: new URL(`../../${handlerPath}`, import.meta.url).href, functionName },
     },
   });
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
