@@ -29,7 +29,8 @@ import { PHASES } from '../../src/batch/row-processing.js';
  * (aws-local-stepfunctions, which ignores JSONata, variables and ItemReader/ItemBatcher/ResultWriter
  * without a word: a guard test keeps them out).
  *
- *   Preflight → Reconcile (each resource in turn) → Plan → for each phase: Map(batches → mapper) → wait until written → … → Report
+ *   Preflight → Reconcile (each resource in turn) → Plan → for each phase with batches:
+ *   Map(batches → mapper) → wait until written → … → Report
  */
 export interface PipelineFunctions {
   readonly preflight: IFunction;
@@ -199,7 +200,11 @@ export function pipelineDefinition(
     catchInto(map, `Map${label}`);
     catchInto(check, `Check${label}`);
     const done = new Choice(scope, `${label}Written`);
-    tail.next(map);
+    // A phase with no batches (documents, when they share the appointments phase) is passed by,
+    // not waited through: its first check comes after a whole poll interval.
+    const hasBatches = new Choice(scope, `${label}HasBatches`);
+    tail.next(hasBatches);
+    hasBatches.when(Condition.isPresent(`$.plan.${phase}[0]`), map);
     map.next(init);
     init.next(wait);
     wait.next(check);
@@ -207,6 +212,7 @@ export function pipelineDefinition(
     done.otherwise(wait);
     const after = new Pass(scope, `${label}Done`);
     done.when(Condition.booleanEquals('$.check.done', true), after);
+    hasBatches.otherwise(after);
     tail = after as never;
   }
   tail.next(report);

@@ -189,7 +189,20 @@ describe('the state machine definition', () => {
       });
     }
     expect(states.Preflight?.Next).toBe('PreflightPassed');
-    expect(states.Plan?.Next).toBe('MapSetup');
+    expect(states.Plan?.Next).toBe('SetupHasBatches');
+    // a phase without batches is passed by, not waited through
+    for (const [phase, next] of [
+      ['Setup', 'Patients'],
+      ['Patients', 'Appointments'],
+      ['Appointments', 'Documents'],
+    ] as const) {
+      expect(states[`${phase}HasBatches`]).toEqual({
+        Type: 'Choice',
+        Choices: [{ Variable: `$.plan.${phase.toLowerCase()}[0]`, IsPresent: true, Next: `Map${phase}` }],
+        Default: `${phase}Done`,
+      });
+      expect(states[`${phase}Done`]?.Next).toBe(`${next}HasBatches`);
+    }
     expect(states.DocumentsDone?.Next).toBe('Report');
     expect(LOCAL_STACK).toBe('ClinikoMigrateLocal');
   });
