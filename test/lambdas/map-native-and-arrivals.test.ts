@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { mapBatch } from '../../lambdas/map-batch/map-batch.js';
 import { parseConfig } from '../../src/config/migration-config.js';
@@ -12,6 +11,7 @@ import type { BatchCounts, RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo } from '../../src/ports/runs.js';
 import type { StatusStore } from '../../src/ports/status-store.js';
 import { loadProfile } from '../../src/source/profile.js';
+import { memoryBlobs } from '../support/memory-blobs.js';
 import { runInfo } from '../support/run-info.js';
 
 /**
@@ -26,18 +26,7 @@ class Memory {
   readonly commands: WriteCommand[] = [];
   readonly counts = new Map<string, BatchCounts>();
   constructor(readonly run: RunInfo) {}
-  blobs: BlobStore = {
-    getJson: async (_b, key, schema) => {
-      const value = this.objects.get(key);
-      return value === undefined ? undefined : schema.parse(value);
-    },
-    putJson: async (_b, key, value) => void this.objects.set(key, value),
-    putText: async (_b, key, text) => void this.objects.set(key, text),
-    putBytes: async (_b, key, bytes) => void this.objects.set(key, bytes),
-    tag: async () => undefined,
-    byteSource: () => Promise.reject(new Error('not used')),
-    read: (): Promise<Readable> => Promise.reject(new Error('not used')),
-  };
+  blobs: BlobStore = memoryBlobs(this.objects);
   store = {
     getRun: async () => this.run,
     getOutcomes: async (_r: string, entity: string, ids: readonly string[]) =>

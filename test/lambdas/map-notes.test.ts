@@ -1,4 +1,3 @@
-import type { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { mapBatch } from '../../lambdas/map-batch/map-batch.js';
 import { SEND_EVERY } from '../../lambdas/map-batch/note-pdfs.js';
@@ -12,6 +11,7 @@ import type { RunInfo } from '../../src/ports/runs.js';
 import type { StatusStore } from '../../src/ports/status-store.js';
 import type { WriteResult } from '../../src/ports/write-ledger.js';
 import { loadProfile } from '../../src/source/profile.js';
+import { memoryBlobs } from '../support/memory-blobs.js';
 import { runInfo } from '../support/run-info.js';
 
 /** A mapper of notes in a live run, on in-memory stores: bundles, known notes, and a PDF that fails. */
@@ -25,18 +25,7 @@ class Memory {
     readonly run: RunInfo,
     readonly idMap: Map<string, IdMapEntry>,
   ) {}
-  blobs: BlobStore = {
-    getJson: async (_b, key, schema) => {
-      const value = this.objects.get(key);
-      return value === undefined ? undefined : schema.parse(value);
-    },
-    putJson: async (_b, key, value) => void this.objects.set(key, value),
-    putText: async (_b, key, text) => void this.objects.set(key, text),
-    putBytes: async (_b, key, bytes) => void this.objects.set(key, bytes),
-    tag: async () => undefined,
-    byteSource: () => Promise.reject(new Error('not used')),
-    read: (): Promise<Readable> => Promise.reject(new Error('not used')),
-  };
+  blobs: BlobStore = memoryBlobs(this.objects);
   store = {
     getRun: async () => this.run,
     getOutcomes: async (_r: string, entity: string, ids: readonly string[]) =>

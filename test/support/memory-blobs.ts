@@ -1,0 +1,21 @@
+import type { Readable } from 'node:stream';
+import type { BlobStore } from '../../src/ports/blobs.js';
+
+/**
+ * A BlobStore over a map of objects by key (the bucket is ignored), for the mappers' unit tests:
+ * JSON is parsed by the caller's schema as S3's adapter does; streaming reads are not offered.
+ */
+export function memoryBlobs(objects: Map<string, unknown>): BlobStore {
+  return {
+    getJson: async (_b, key, schema) => {
+      const value = objects.get(key);
+      return value === undefined ? undefined : schema.parse(value);
+    },
+    putJson: async (_b, key, value) => void objects.set(key, value),
+    putText: async (_b, key, text) => void objects.set(key, text),
+    putBytes: async (_b, key, bytes) => void objects.set(key, bytes),
+    tag: async () => undefined,
+    byteSource: () => Promise.reject(new Error('not used')),
+    read: (): Promise<Readable> => Promise.reject(new Error('not used')),
+  };
+}
