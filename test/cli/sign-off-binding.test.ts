@@ -8,6 +8,7 @@ import { NO_FAULTS } from '../../apps/sandbox/faults.js';
 import type { Sandbox } from '../../apps/sandbox/server.js';
 import { startSandbox } from '../../apps/sandbox/server.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
+import { clinicSeed } from '../support/sandbox.js';
 import { keylessEnv, spawnCli } from '../support/spawn-cli.js';
 
 /**
@@ -16,11 +17,7 @@ import { keylessEnv, spawnCli } from '../support/spawn-cli.js';
  * clinics' accounts.
  */
 const KEY = 'SignOffBindingKey000000000000001-au1';
-const seed = {
-  users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: true, api_key: KEY }],
-  businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
-  practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
-};
+const seed = clinicSeed(KEY);
 const range = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
 
 function exportOf(clients: number) {

@@ -7,6 +7,7 @@ import { attachmentDescription } from '../../src/mapping/attachment-description.
 import type { RunReport } from '../../src/report/run-report.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
+import { clinicSeed } from '../support/sandbox.js';
 
 /**
  * Cliniko is the truth (issue 11): what a run believes was written comes from the account it
@@ -15,12 +16,7 @@ import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
  */
 const KEY = 'AccountTruthKey000000000000001-au1';
 
-const seed = (account: string): SandboxSeed => ({
-  account: { id: account, name: `Clinic ${account}` },
-  users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: true, api_key: KEY }],
-  businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
-  practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
-});
+const seed = (account: string): SandboxSeed => clinicSeed(KEY, { id: account, name: `Clinic ${account}` });
 
 const client = (id: string, n: number) =>
   `${id},Client${n},Lee,c${n}@example.com,021 000 0${String(n).padStart(3, '0')},12/03/198${n % 10}`;

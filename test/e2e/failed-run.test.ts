@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { runLocal } from '../../apps/local/run-local.js';
 import type { Sandbox } from '../../apps/sandbox/server.js';
-import { startSandbox } from '../../apps/sandbox/server.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
+import { clinicSandbox } from '../support/sandbox.js';
 
 /**
  * A run that stops still ends in a report (issue 13, point 6): a step that throws, on the real
@@ -16,15 +16,7 @@ const KEY = 'FailedRunKey000000000000000001-au1';
 let sandbox: Sandbox;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    rateLimit: 100_000,
-    attachmentProcessingMs: 10,
-    seed: {
-      users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: true, api_key: KEY }],
-      businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
-      practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
-    },
-  });
+  sandbox = await clinicSandbox(KEY);
 });
 afterAll(async () => {
   await sandbox?.close();

@@ -3,9 +3,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type LocalRunResult, runLocal } from '../../apps/local/run-local.js';
 import type { Sandbox } from '../../apps/sandbox/server.js';
-import { startSandbox } from '../../apps/sandbox/server.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 import { pdfPages, squeeze } from '../support/pdf-text.js';
+import { clinicSandbox } from '../support/sandbox.js';
 
 /** `"clinicalNotes": "pdf-per-note"`: one attachment per note, each holding its note's text. */
 const KEY = 'PerNoteKey000000000000000000001-au1';
@@ -13,15 +13,7 @@ let sandbox: Sandbox;
 let result: LocalRunResult;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    rateLimit: 100_000,
-    attachmentProcessingMs: 10,
-    seed: {
-      users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: true, api_key: KEY }],
-      businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
-      practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
-    },
-  });
+  sandbox = await clinicSandbox(KEY);
   const dir = await tempDir('per-note-');
   const config = join(dir, 'migration.json');
   writeFileSync(config, JSON.stringify({ clinicalNotes: 'pdf-per-note' }));

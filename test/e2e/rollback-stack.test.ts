@@ -4,10 +4,11 @@ import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { startEmulators } from '../../apps/local/emulators.js';
-import { type Sandbox, startSandbox } from '../../apps/sandbox/server.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
 import type { RollbackReport } from '../../src/rollback/rollback.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
+import { clinicSandbox } from '../support/sandbox.js';
 
 /**
  * `rollback <runId> --stack NAME` end to end, no mocks: a live run on this machine writes its
@@ -21,16 +22,7 @@ const STACK = 'ClinikoMigrateE2e';
 
 let sandbox: Sandbox;
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    rateLimit: 100_000,
-    attachmentProcessingMs: 10,
-    seed: {
-      account: { id: '710001', name: 'Clinic 710001' },
-      users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: true, api_key: KEY }],
-      businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
-      practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
-    },
-  });
+  sandbox = await clinicSandbox(KEY, { account: { id: '710001', name: 'Clinic 710001' } });
 });
 afterAll(() => sandbox.close());
 

@@ -2,10 +2,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { Sandbox } from '../../apps/sandbox/server.js';
-import { startSandbox } from '../../apps/sandbox/server.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
+import { clinicSandbox } from '../support/sandbox.js';
 
 /**
  * The clinic's process through the command line: dry run → approve → live run (which refuses
@@ -63,15 +63,7 @@ const report = (name: string) =>
   JSON.parse(readFileSync(join(outDir, name, 'report.json'), 'utf8')) as RunReport;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({
-    rateLimit: 100_000,
-    attachmentProcessingMs: 10,
-    seed: {
-      users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: true, api_key: KEY }],
-      businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
-      practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
-    },
-  });
+  sandbox = await clinicSandbox(KEY);
   process.env.CLINIKO_API_KEY = KEY;
   stateDir = join(await tempDir('state-'), 'cliniko-migrate');
   outDir = await tempDir('out-');

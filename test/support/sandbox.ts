@@ -39,3 +39,31 @@ export function clientFor(sandbox: Sandbox, options: Partial<ClinikoClientOption
     ...options,
   });
 }
+
+/**
+ * The account the end-to-end tests migrate a clinic into: an administrator who is a practitioner
+ * and holds `apiKey`, the business and the practitioner that the test exports name (BASE in
+ * exports.ts), and, when given, the account's id and name.
+ */
+export function clinicSeed(apiKey: string, account?: { id: string; name: string }): SandboxSeed {
+  return {
+    ...(account ? { account } : {}),
+    users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: true, api_key: apiKey }],
+    businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
+    practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
+  };
+}
+
+/** A sandbox of {@link clinicSeed}, unlimited for tests and quick to process attachments. */
+export function clinicSandbox(
+  apiKey: string,
+  options: Omit<SandboxOptions, 'seed'> & { account?: { id: string; name: string } } = {},
+): Promise<Sandbox> {
+  const { account, ...rest } = options;
+  return startSandbox({
+    rateLimit: 100_000,
+    attachmentProcessingMs: 10,
+    seed: clinicSeed(apiKey, account),
+    ...rest,
+  });
+}
