@@ -49,6 +49,12 @@ class Rate {
     this.samples.push([at, value]);
     while (this.samples.length > 2 && at - (this.samples[1]?.[0] ?? at) >= 60_000) this.samples.shift();
   }
+  /** Milliseconds between the oldest and the newest sample. */
+  span(): number {
+    const first = this.samples[0];
+    const last = this.samples[this.samples.length - 1];
+    return first && last ? last[0] - first[0] : 0;
+  }
   perMinute(): number {
     const first = this.samples[0];
     const last = this.samples[this.samples.length - 1];
@@ -118,9 +124,11 @@ export function runProgress(options: ProgressOptions): RunProgress {
         records = new Rate();
       }
       records.add(at, done);
+      // Over less than half a minute the limiter's small burst reads as more than the limit a
+      // minute allows (Cliniko counts whole minutes): the rate is shown once it covers 30 s.
       const payload = {
         phase: phase.padEnd(16),
-        rate: fmt(requests.perMinute()),
+        rate: requests.span() >= 30_000 ? fmt(requests.perMinute()) : '…',
         limit: fmt(options.limitPerMinute),
         finish: done >= total && total > 0 ? 'done' : eta(done, total) || 'estimating',
       };

@@ -36,6 +36,35 @@ describe('progress when not on a terminal', () => {
     const middle = lines.find((l) => l.startsWith('  patients: 250/500'));
     expect(middle).toMatch(/200 requests\/min \(limit 200\), about (2|3) min left$/);
     expect(lines.at(-1)).toMatch(/^ {2}appointments: 0\/10 records/);
+    // the first lines, before the rate covers half a minute, give no rate rather than a burst's
+    expect(lines.find((l) => l.startsWith('  patients: 0/500'))).toMatch(/ … requests\/min \(limit 200\)/);
+  });
+
+  it('never reads the burst at the start of a run as a rate above the limit', () => {
+    let clock = 0;
+    const lines: string[] = [];
+    const progress = runProgress({
+      tty: false,
+      out: (l) => lines.push(l),
+      limitPerMinute: 200,
+      now: () => clock,
+    });
+    // the limiter at 200 a minute: its burst of 4 at once, then 0.96 of the limit (3.2 a second)
+    for (let t = 0; t <= 61_000; t += 500) {
+      clock = t;
+      progress.status({
+        phase: 'patients',
+        byEntity: { patients: { enqueued: 500, finished: 0 } },
+        requests: t === 0 ? 0 : 4 + Math.floor((t / 1000) * 3.2),
+      });
+    }
+    progress.stop();
+    const rates = lines.map((l) => / ([\d,…]+) requests\/min/.exec(l)?.[1]);
+    // the first line has no rate yet (over 2 s this burst reads as 216 a minute)
+    expect(rates[0]).toBe('…');
+    const shown = rates.filter((r) => r && r !== '…').map(Number);
+    expect(shown.length).toBeGreaterThanOrEqual(2);
+    for (const r of shown) expect(r).toBeLessThanOrEqual(200);
   });
 
   it('words durations for people', () => {
