@@ -160,6 +160,9 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
     thread.once('exit', (code) => reject(new Error(`the emulators thread stopped (exit ${code})`)));
   });
   thread.removeAllListeners('error').removeAllListeners('exit');
+  // Should the emulators fail later, the steps' calls to them fail and the run ends in a report
+  // naming the step; the thread's own error is said here rather than ending the process.
+  thread.on('error', (err) => process.emitWarning(`the local AWS emulators failed: ${err.message}`));
   const secrets = new Map<string, string>();
   const secretsHttp = secretsServer(secrets);
   const secretsPort = await listen(secretsHttp);
