@@ -1,22 +1,31 @@
 import { describe, expect, it } from '@jest/globals';
 import { duration, runProgress } from '../../apps/cli/progress.js';
 
+/** Progress written as plain lines at 200 requests a minute, on a clock the test moves (`at`). */
+function plainProgress() {
+  let clock = 0;
+  const lines: string[] = [];
+  const progress = runProgress({
+    tty: false,
+    out: (l) => lines.push(l),
+    limitPerMinute: 200,
+    now: () => clock,
+  });
+  const at = (ms: number) => {
+    clock = ms;
+  };
+  return { progress, lines, at };
+}
+
 describe('progress when not on a terminal', () => {
   it('prints a line when a phase starts and ends and about one every 30 s, with the rate and an estimate', () => {
-    let clock = 0;
-    const lines: string[] = [];
-    const progress = runProgress({
-      tty: false,
-      out: (l) => lines.push(l),
-      limitPerMinute: 200,
-      now: () => clock,
-    });
+    const { progress, lines, at } = plainProgress();
     progress.line('Run run-abc (live) on the local pipeline.');
     progress.line('  preflight passed');
     progress.line('  mapped patients/batch-0001: 500 writes queued');
     // 500 patients at 100 a minute, sampled every half second as the pipeline polls
     for (let t = 0; t <= 300_000; t += 500) {
-      clock = t;
+      at(t);
       const finished = Math.min(500, Math.floor(t / 600));
       progress.status({
         phase: 'patients',
@@ -24,7 +33,7 @@ describe('progress when not on a terminal', () => {
         requests: finished * 2,
       });
     }
-    clock += 500;
+    at(300_500);
     progress.status({ phase: 'appointments', byEntity: { appointments: { enqueued: 10, finished: 0 } } });
     progress.stop();
     expect(lines[0]).toBe('Run run-abc (live) on the local pipeline.');
@@ -41,17 +50,10 @@ describe('progress when not on a terminal', () => {
   });
 
   it('never reads the burst at the start of a run as a rate above the limit', () => {
-    let clock = 0;
-    const lines: string[] = [];
-    const progress = runProgress({
-      tty: false,
-      out: (l) => lines.push(l),
-      limitPerMinute: 200,
-      now: () => clock,
-    });
+    const { progress, lines, at } = plainProgress();
     // the limiter at 200 a minute: its burst of 4 at once, then 0.96 of the limit (3.2 a second)
     for (let t = 0; t <= 61_000; t += 500) {
-      clock = t;
+      at(t);
       progress.status({
         phase: 'patients',
         byEntity: { patients: { enqueued: 500, finished: 0 } },
