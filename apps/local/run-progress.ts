@@ -28,9 +28,9 @@ export function describe(state: string, input: unknown, output: unknown): string
     return `  reconciled ${o.resource}: ${o.read} in Cliniko (${o.requests} requests)${notes.length ? `, ${notes.join(', ')}` : ''}`;
   }
   if (state === 'Plan') {
-    const o = output as Record<string, string[]>;
+    const o = output as Record<string, { batches: number }>;
     const phases = Object.entries(o).filter(([k]) => k !== 'runId');
-    return `  planned: ${phases.map(([k, v]) => `${k} ${v.length} batch${v.length === 1 ? '' : 'es'}`).join(', ')}`;
+    return `  planned: ${phases.map(([k, v]) => `${k} ${v.batches} batch${v.batches === 1 ? '' : 'es'}`).join(', ')}`;
   }
   if (state.startsWith('MapBatch')) {
     const o = output as { enqueued: number };

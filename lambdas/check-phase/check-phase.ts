@@ -6,6 +6,37 @@ import type { CheckPhaseInput, CheckPhaseOutput } from './io.js';
 export interface CheckPhaseDeps {
   readonly store: OutcomeStore & WriteLedger;
   readonly queue: CommandQueue;
+  /** Now, epoch milliseconds (Date.now unless a test's clock). */
+  readonly now?: () => number;
+}
+
+/**
+ * Bounds of the wait between two checks of a phase, seconds. The lower one keeps a short phase
+ * quick; the upper one keeps an operator's view (and a stalled phase's detection) at most an hour
+ * behind. Between them the wait follows the work left, so a phase of days costs tens of checks,
+ * not tens of thousands (issue 22: a fixed 10 s poll filled an execution's 25,000 history events
+ * in about 7.7 hours of waiting).
+ */
+export const WAIT_SECONDS = { min: 10, max: 3600 } as const;
+
+/**
+ * Seconds until the next check of a phase is worth making: half the time the outstanding
+ * commands take at the rate measured since the previous check (so the end of the phase is not
+ * overshot by more than half of what was left), or, when nothing finished since (mappers still
+ * mapping, a throttled account), twice the previous wait. Clamped to {@link WAIT_SECONDS}.
+ */
+export function nextWaitSeconds(a: {
+  readonly outstanding: number;
+  readonly finishedSince: number;
+  readonly secondsSince: number;
+  readonly previousWait: number;
+}): number {
+  let wait: number;
+  if (a.outstanding <= 0) wait = WAIT_SECONDS.min;
+  else if (a.finishedSince > 0 && a.secondsSince > 0)
+    wait = a.outstanding / (a.finishedSince / a.secondsSince) / 2;
+  else wait = a.previousWait * 2;
+  return Math.round(Math.min(WAIT_SECONDS.max, Math.max(WAIT_SECONDS.min, wait)));
 }
 
 export async function checkPhase(input: CheckPhaseInput, deps: CheckPhaseDeps): Promise<CheckPhaseOutput> {
@@ -26,10 +57,28 @@ export async function checkPhase(input: CheckPhaseInput, deps: CheckPhaseDeps): 
   }
   const enqueued = Object.values(byEntity).reduce((n, e) => n + e.enqueued, 0);
   const finished = Object.values(byEntity).reduce((n, e) => n + e.finished, 0);
-  const base = { phase: input.phase, enqueued, finished, byEntity };
+  const checkedAt = Math.floor((deps.now ?? Date.now)() / 1000);
+  const previous = input.previous ?? {};
+  const waitSeconds = nextWaitSeconds({
+    outstanding: enqueued - finished,
+    finishedSince: previous.finished === undefined ? 0 : finished - previous.finished,
+    secondsSince: previous.checkedAt ? checkedAt - previous.checkedAt : 0,
+    previousWait: previous.waitSeconds ?? WAIT_SECONDS.min,
+  });
+  const base = {
+    phase: input.phase,
+    enqueued,
+    finished,
+    byEntity,
+    polls: (previous.polls ?? 0) + 1,
+    part: previous.part ?? 1,
+    checkedAt,
+    waitSeconds,
+  };
+  const idleBefore = previous.idleChecks ?? input.idleChecks ?? 0;
   if (finished >= enqueued) return { ...base, done: true, deadLettered: 0, idleChecks: 0 };
   const outstanding = await deps.queue.outstanding();
-  const idleChecks = outstanding === 0 ? (input.idleChecks ?? 0) + 1 : 0;
+  const idleChecks = outstanding === 0 ? idleBefore + 1 : 0;
   if (idleChecks >= 2) return { ...base, done: true, deadLettered: enqueued - finished, idleChecks };
   return { ...base, done: false, deadLettered: 0, idleChecks };
 }

@@ -9,10 +9,10 @@ export const handler = stepHandler('Plan', { input: PlanInput, output: PlanOutpu
   log.info('plan', {
     runId: event.runId,
     batches: {
-      setup: out.setup.length,
-      patients: out.patients.length,
-      appointments: out.appointments.length,
-      documents: out.documents.length,
+      setup: out.setup.batches,
+      patients: out.patients.batches,
+      appointments: out.appointments.batches,
+      documents: out.documents.batches,
     },
   });
   return out;

@@ -16,7 +16,7 @@ import type { SourceRow } from '../../src/source/csv.js';
 import { archiveProblems, countExcluded } from '../../src/source/export-checks.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { findTable, splitTable } from '../../src/source/split-table.js';
-import type { PlanInput, PlanOutput } from './io.js';
+import type { PhaseManifest, PlanInput, PlanOutput } from './io.js';
 
 export interface PlanDeps {
   readonly blobs: BlobStore;
@@ -144,7 +144,18 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
     const excluded = await countExcluded(archive, deps.profile);
     await deps.store.updateRunStatus(run.runId, 'planned', { excluded });
     await deps.blobs.putJson(run.bucket, keys.problems(run.runId, 'plan'), problems);
-    return { runId: run.runId, ...phases };
+    const written = async (phase: Phase): Promise<PhaseManifest> => {
+      const manifest = keys.manifest(run.runId, phase);
+      await deps.blobs.putJson(run.bucket, manifest, phases[phase]);
+      return { batches: phases[phase].length, manifest };
+    };
+    return {
+      runId: run.runId,
+      setup: await written('setup'),
+      patients: await written('patients'),
+      appointments: await written('appointments'),
+      documents: await written('documents'),
+    };
   } finally {
     await archive.close();
   }

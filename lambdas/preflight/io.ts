@@ -32,6 +32,8 @@ export const PreflightOutput = z
     duplicationRisk: z.number(),
     /** The resources Reconcile reads from the account before anything is written, in order. */
     reconcile: z.array(z.literal(RECONCILE_ORDER)).readonly().optional(),
+    /** The same resources as a manifest in the bucket (keys.manifest): Reconcile's Map reads it. */
+    reconcileManifest: z.string().min(1).optional(),
   })
   .readonly();
 export type PreflightOutput = z.output<typeof PreflightOutput>;

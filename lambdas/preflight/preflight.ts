@@ -172,6 +172,9 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     };
     await deps.store.putRun(run);
     await deps.blobs.putJson(input.bucket, keys.problems(input.runId, 'preflight'), problems);
+    // Reconcile's work reaches its Distributed Map from S3 (ItemReader), as the phases' batches do.
+    const reconcileManifest = keys.manifest(input.runId, 'reconcile');
+    await deps.blobs.putJson(input.bucket, reconcileManifest, RECONCILE_ORDER);
     return {
       runId: input.runId,
       ok: true,
@@ -179,6 +182,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
       failures,
       duplicationRisk: 0,
       reconcile: RECONCILE_ORDER,
+      reconcileManifest,
     };
   } catch (err) {
     if (err instanceof ConfigError || err instanceof ExportRefusedError || err instanceof ArchiveError)

@@ -2,9 +2,9 @@ import { Duration } from 'aws-cdk-lib';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import {
   type CatchProps,
-  type Chain,
   Choice,
   Condition,
+  CustomState,
   DistributedMap,
   Fail,
   type IChainable,
@@ -13,6 +13,7 @@ import {
   Pass,
   Result,
   type RetryProps,
+  S3JsonItemReader,
   Succeed,
   TaskInput,
   Timeout,
@@ -24,13 +25,20 @@ import type { Construct } from 'constructs';
 import { PHASES } from '../../src/batch/row-processing.js';
 
 /**
- * The state machine, in JSONPath and with batch keys passed to each Map through ItemsPath, so the
- * very same definition runs on AWS (Distributed Map, Standard workflow) and locally
- * (aws-local-stepfunctions, which ignores JSONata, variables and ItemReader/ItemBatcher/ResultWriter
- * without a word: a guard test keeps them out).
+ * The state machine, in JSONPath, so the very same definition runs on AWS (Distributed Map,
+ * Standard workflow) and locally (aws-local-stepfunctions, which ignores JSONata, variables and
+ * ItemBatcher/ResultWriter without a word: a guard test keeps them out). Each Distributed Map reads
+ * its items from a manifest in S3 (ItemReader), never from the state: the local runner reads the
+ * same manifest (apps/local/execution.ts).
  *
  *   Preflight → Reconcile (each resource in turn) → Plan → for each phase with batches:
  *   Map(batches → mapper) → wait until written → … → Report
+ *
+ * A run of any length (issue 22; docs/ARCHITECTURE.md, "A run of any length"): the wait between
+ * two checks of a phase follows the work left (CheckPhase's waitSeconds, 10 s to 1 h), and after
+ * POLLS_PER_EXECUTION checks the run carries on in a fresh execution of this state machine
+ * (`<runId>--<phase>-<part>`), which a Choice at the start routes straight back into the phase's
+ * wait loop: an execution's history stays bounded however many days a phase lasts.
  */
 export interface PipelineFunctions {
   readonly preflight: IFunction;
@@ -59,8 +67,18 @@ export const TRANSIENT_RETRY: RetryProps = {
   backoffRate: 2,
 };
 
+/**
+ * Checks of a phase one execution makes before the run carries on in a fresh one. A check costs
+ * 11 history events (Wait 2, Task 5, two Choices 4): 100 checks are about 1,100 of an execution's
+ * 25,000, and with waits of 10 s to 1 h an execution waits between 17 minutes and 4 days.
+ */
+export const POLLS_PER_EXECUTION = 100;
+
+/** The run's own fields, from StartRun's input: every execution of the run carries them. */
+const RUN_FIELDS = ['runId', 'clinicId', 'bucket', 'key', 'mode', 'startedBy', 'approvalKey'] as const;
+
 export interface PipelineOptions {
-  /** Seconds between checks of a phase's writes. */
+  /** Seconds before the first check of a phase's writes (later waits follow the work left). */
   readonly pollSeconds?: number;
   /** Batches mapped at once per phase. */
   readonly mapConcurrency?: number;
@@ -70,7 +88,7 @@ export function pipelineDefinition(
   scope: Construct,
   fns: PipelineFunctions,
   options: PipelineOptions = {},
-): Chain {
+): IChainable {
   const invoke = (id: string, fn: IFunction, payload: Record<string, unknown>, resultPath: string) =>
     new LambdaInvoke(scope, id, {
       lambdaFunction: fn,
@@ -157,8 +175,10 @@ export function pipelineDefinition(
   const plan = invoke('Plan', fns.plan, { 'runId.$': '$.runId' }, '$.plan');
   // The account is the truth: what it holds of each resource is read before anything is written,
   // one resource at a time (appointments and attachments are read for the migrated patients).
+  const manifestReader = (keyPath: string) =>
+    new S3JsonItemReader({ bucketNamePath: JsonPath.stringAt('$.bucket'), key: JsonPath.stringAt(keyPath) });
   const reconcileAll = new DistributedMap(scope, 'Reconcile', {
-    itemsPath: '$.preflight.reconcile',
+    itemReader: manifestReader('$.preflight.reconcileManifest'),
     itemSelector: { 'runId.$': '$.runId', 'resource.$': '$$.Map.Item.Value' },
     maxConcurrency: 1,
     resultPath: JsonPath.DISCARD,
@@ -172,11 +192,15 @@ export function pipelineDefinition(
   catchInto(reconcileAll, 'Reconcile');
   catchInto(report, 'Report');
 
+  const waits: Record<string, Wait> = {};
+  const continued = new Succeed(scope, 'ContinuedInNextExecution', {
+    comment: 'The run carries on in the execution this one started.',
+  });
   let tail: INextable & { next(s: unknown): unknown } = plan as never;
   for (const phase of PHASES) {
     const label = phase.charAt(0).toUpperCase() + phase.slice(1);
     const map = new DistributedMap(scope, `Map${label}`, {
-      itemsPath: `$.plan.${phase}`,
+      itemReader: manifestReader(`$.plan.${phase}.manifest`),
       itemSelector: { 'runId.$': '$.runId', 'batchKey.$': '$$.Map.Item.Value' },
       maxConcurrency: options.mapConcurrency ?? 10,
       resultPath: JsonPath.DISCARD,
@@ -185,42 +209,105 @@ export function pipelineDefinition(
       invoke(`MapBatch${label}`, fns.mapBatch, { 'runId.$': '$.runId', 'batchKey.$': '$.batchKey' }, '$'),
     );
     const init = new Pass(scope, `Start${label}Check`, {
-      result: { value: { phase, done: false, idleChecks: 0 } },
+      result: {
+        value: {
+          phase,
+          part: 1,
+          done: false,
+          idleChecks: 0,
+          polls: 0,
+          waitSeconds: options.pollSeconds ?? 10,
+        },
+      },
       resultPath: '$.check',
     });
-    const wait = new Wait(scope, `Wait${label}`, {
-      time: WaitTime.duration(Duration.seconds(options.pollSeconds ?? 10)),
-    });
+    const wait = new Wait(scope, `Wait${label}`, { time: WaitTime.secondsPath('$.check.waitSeconds') });
+    waits[phase] = wait;
     const check = invoke(
       `Check${label}`,
       fns.checkPhase,
-      { 'runId.$': '$.runId', phase, 'idleChecks.$': '$.check.idleChecks' },
+      // the previous check whole: its fields the first check lacks would fail a path of their own
+      { 'runId.$': '$.runId', phase, 'previous.$': '$.check' },
       '$.check',
     );
     catchInto(map, `Map${label}`);
     catchInto(check, `Check${label}`);
     const done = new Choice(scope, `${label}Written`);
+    // The run carries on in a fresh execution, with what the rest of the run reads from the state.
+    const carryOn = new CustomState(scope, `Continue${label}`, {
+      stateJson: {
+        Type: 'Task',
+        Resource: 'arn:aws:states:::states:startExecution',
+        Parameters: {
+          'StateMachineArn.$': '$$.StateMachine.Id',
+          'Name.$': `States.Format('{}--${phase}-{}', $.runId, States.MathAdd($.check.part, 1))`,
+          Input: {
+            ...Object.fromEntries(RUN_FIELDS.map((f) => [`${f}.$`, `$.${f}`])),
+            'plan.$': '$.plan',
+            continuation: { phase },
+            check: {
+              phase,
+              'part.$': 'States.MathAdd($.check.part, 1)',
+              done: false,
+              polls: 0,
+              'idleChecks.$': '$.check.idleChecks',
+              'waitSeconds.$': '$.check.waitSeconds',
+              'finished.$': '$.check.finished',
+              'checkedAt.$': '$.check.checkedAt',
+            },
+            'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
+          },
+        },
+        ResultPath: null,
+      },
+    });
+    carryOn.addRetry({
+      ...TRANSIENT_RETRY,
+      errors: [
+        'StepFunctions.SdkClientException',
+        'StepFunctions.AWSStepFunctionsException',
+        'StepFunctions.ThrottlingException',
+      ],
+    });
+    catchInto(carryOn, `Continue${label}`);
+    carryOn.next(continued);
     // A phase with no batches (documents, when they share the appointments phase) is passed by,
     // not waited through: its first check comes after a whole poll interval.
     const hasBatches = new Choice(scope, `${label}HasBatches`);
     tail.next(hasBatches);
-    hasBatches.when(Condition.isPresent(`$.plan.${phase}[0]`), map);
+    hasBatches.when(Condition.numberGreaterThan(`$.plan.${phase}.batches`, 0), map);
     map.next(init);
     init.next(wait);
     wait.next(check);
     check.next(done);
-    done.otherwise(wait);
     const after = new Pass(scope, `${label}Done`);
     done.when(Condition.booleanEquals('$.check.done', true), after);
+    done.when(Condition.numberGreaterThanEquals('$.check.polls', POLLS_PER_EXECUTION), carryOn);
+    done.otherwise(wait);
     hasBatches.otherwise(after);
     tail = after as never;
   }
   tail.next(report);
   report.next(new Succeed(scope, 'Done'));
 
-  return preflight.next(
+  preflight.next(
     new Choice(scope, 'PreflightPassed')
       .when(Condition.booleanEquals('$.preflight.ok', true), reconcileAll)
       .otherwise(reportFailure),
   );
+  // A continuation goes straight back into its phase's wait loop.
+  const resume = new Choice(scope, 'ResumePhase');
+  for (const phase of PHASES) {
+    const wait = waits[phase];
+    if (wait) resume.when(Condition.stringEquals('$.continuation.phase', phase), wait);
+  }
+  resume.otherwise(
+    new Fail(scope, 'UnknownContinuation', {
+      error: 'UnknownContinuation',
+      cause: 'The execution continues a phase this state machine does not have.',
+    }),
+  );
+  return new Choice(scope, 'ContinuesRun')
+    .when(Condition.isPresent('$.continuation'), resume)
+    .otherwise(preflight);
 }

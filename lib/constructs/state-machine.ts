@@ -1,6 +1,7 @@
 import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
@@ -49,6 +50,18 @@ export function addStateMachine(stack: Stack, props: StateMachineProps): StateMa
     tracingEnabled: true,
     // Every state transition is logged, its data never: errors could quote a row.
     logs: { destination: stateLogs, level: LogLevel.ALL, includeExecutionData: false },
+  });
+
+  // Each Distributed Map reads its items from a manifest in the bucket (ItemReader, S3 GetObject).
+  bucket.grantRead(stateMachine);
+  // A run carries on in a fresh execution of this very state machine (pipeline-definition.ts). A
+  // policy of its own, apart from the role's default policy the state machine depends on: naming
+  // the state machine's ARN there would be a circular dependency.
+  new Policy(stack, 'PipelineContinues', {
+    roles: [stateMachine.role],
+    statements: [
+      new PolicyStatement({ actions: ['states:StartExecution'], resources: [stateMachine.stateMachineArn] }),
+    ],
   });
 
   const startRun = new MigrationFunction(stack, 'StartRun', {

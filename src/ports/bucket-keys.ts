@@ -21,6 +21,11 @@ export const keys = {
   partitionPart: (runId: string, table: string, p: number, n: number) =>
     `work/${runId}/batches/${table}/p${String(p).padStart(4, '0')}/${String(n).padStart(5, '0')}.json`,
   runFile: (runId: string, name: string) => `work/${runId}/files/${name}`,
+  /**
+   * A Distributed Map's items (a JSON array) Plan or Preflight writes for the state machine's
+   * ItemReader: a phase's batch keys, or the resources Reconcile reads.
+   */
+  manifest: (runId: string, name: string) => `work/${runId}/manifests/${name}.json`,
   /** The treatment note templates Plan found in the notes table (native notes). */
   templates: (runId: string) => `work/${runId}/templates.json`,
   report: (clinicId: string, runId: string, file: string) => `reports/${clinicId}/${runId}/${file}`,

@@ -37,7 +37,19 @@ async function phasesFor(clinicalNotes: string) {
     putBatchCounts: async () => undefined,
     updateRunStatus: async () => undefined,
   } as never;
-  return plan({ runId: 'r1' }, { blobs, store, profile: loadProfile() });
+  const out = await plan({ runId: 'r1' }, { blobs, store, profile: loadProfile() });
+  // The batch keys reach the Maps from the manifests Plan wrote, never inline.
+  const read = (m: { batches: number; manifest: string }) => {
+    const batchKeys = objects.get(m.manifest) as string[];
+    expect(batchKeys).toHaveLength(m.batches);
+    return batchKeys;
+  };
+  return {
+    setup: read(out.setup),
+    patients: read(out.patients),
+    appointments: read(out.appointments),
+    documents: read(out.documents),
+  };
 }
 
 const tables = (keys: readonly string[]) => [...new Set(keys.map((k) => k.split('/').at(-2)))].sort();

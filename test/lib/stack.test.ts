@@ -169,7 +169,6 @@ describe('the state machine definition', () => {
       '"Arguments"',
       '"Output"',
       '"Assign"',
-      'ItemReader',
       'ItemBatcher',
       'ResultWriter',
       'ToleratedFailure',
@@ -179,13 +178,54 @@ describe('the state machine definition', () => {
     expect(definition.QueryLanguage ?? 'JSONPath').toBe('JSONPath');
   });
 
-  it('passes batch keys to Distributed Maps through ItemsPath, phase after phase', () => {
+  it('has every Distributed Map read its items from a manifest in S3, none from the state', () => {
+    const maps: [string, Record<string, unknown>][] = [];
+    const walk = (states: Record<string, Record<string, unknown>>) => {
+      for (const [name, state] of Object.entries(states)) {
+        if (state.Type === 'Map') maps.push([name, state]);
+        const inner = state.ItemProcessor as { States?: Record<string, Record<string, unknown>> } | undefined;
+        if (inner?.States) walk(inner.States);
+      }
+    };
+    walk(definition.States as Record<string, Record<string, unknown>>);
+    expect(maps.map(([name]) => name).sort()).toEqual(
+      ['MapAppointments', 'MapDocuments', 'MapPatients', 'MapSetup', 'Reconcile'].sort(),
+    );
+    for (const [name, map] of maps) {
+      expect({ name, ItemsPath: map.ItemsPath }).toEqual({ name, ItemsPath: undefined });
+      expect({ name, map }).toMatchObject({
+        name,
+        map: {
+          ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' } },
+          ItemReader: {
+            Resource: 'arn:aws:states:::s3:getObject',
+            ReaderConfig: { InputType: 'JSON' },
+            Parameters: { 'Bucket.$': '$.bucket', 'Key.$': expect.stringMatching(/^\$\.(plan|preflight)\./) },
+          },
+        },
+      });
+    }
+  });
+
+  it('lets the state machine read the manifests and start its own next execution, and nothing else of Step Functions', () => {
+    const policies = template.findResources('AWS::IAM::Policy');
+    const statements = Object.values(policies).flatMap(
+      (p) =>
+        (p as { Properties: { PolicyDocument: { Statement: { Action: unknown; Resource: unknown }[] } } })
+          .Properties.PolicyDocument.Statement,
+    );
+    const pipeline = Object.keys(template.findResources('AWS::StepFunctions::StateMachine'))[0];
+    expect(statements).toContainEqual(
+      expect.objectContaining({ Action: 'states:StartExecution', Resource: { Ref: pipeline } }),
+    );
+  });
+
+  it('runs the phases one after the other from the manifests Plan wrote', () => {
     const states = definition.States as Record<string, Record<string, unknown>>;
     for (const phase of ['Setup', 'Patients', 'Appointments', 'Documents']) {
       expect(states[`Map${phase}`]).toMatchObject({
         Type: 'Map',
-        ItemsPath: `$.plan.${phase.toLowerCase()}`,
-        ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED' } },
+        ItemReader: { Parameters: { 'Key.$': `$.plan.${phase.toLowerCase()}.manifest` } },
       });
     }
     expect(states.Preflight?.Next).toBe('PreflightPassed');
@@ -198,7 +238,9 @@ describe('the state machine definition', () => {
     ] as const) {
       expect(states[`${phase}HasBatches`]).toEqual({
         Type: 'Choice',
-        Choices: [{ Variable: `$.plan.${phase.toLowerCase()}[0]`, IsPresent: true, Next: `Map${phase}` }],
+        Choices: [
+          { Variable: `$.plan.${phase.toLowerCase()}.batches`, NumericGreaterThan: 0, Next: `Map${phase}` },
+        ],
         Default: `${phase}Done`,
       });
       expect(states[`${phase}Done`]?.Next).toBe(`${next}HasBatches`);
@@ -259,19 +301,32 @@ describe('the state machine definition', () => {
     expect([...failureReports]).toEqual(['ReportExecutionFailure']);
   });
 
-  it('declares the transient retry once and uses it on every task', () => {
+  it('declares the transient retry once and uses it on every Lambda task, and a retry on every continuation', () => {
     const tasks = Object.values(
-      definition.States as Record<string, { Type: string; Retry?: { ErrorEquals: string[] }[] }>,
+      definition.States as Record<
+        string,
+        { Type: string; Resource: string; Retry?: { ErrorEquals: string[] }[] }
+      >,
     ).filter((s) => s.Type === 'Task');
-    expect(tasks.length).toBeGreaterThan(5);
-    for (const t of tasks) expect(t.Retry?.[0]?.ErrorEquals).toContain('Lambda.TooManyRequestsException');
+    const lambdas = tasks.filter((t) => t.Resource.includes(':function:'));
+    expect(lambdas.length).toBeGreaterThan(5);
+    for (const t of lambdas) expect(t.Retry?.[0]?.ErrorEquals).toContain('Lambda.TooManyRequestsException');
+    const continuations = tasks.filter((t) => t.Resource === 'arn:aws:states:::states:startExecution');
+    expect(continuations).toHaveLength(4);
+    for (const t of continuations)
+      expect(t.Retry?.[0]?.ErrorEquals).toContain('StepFunctions.ThrottlingException');
   });
 
   it("lets every task, inside a Map too, run as long as its function may (the local engine's default is 60 s)", () => {
-    type State = { Type: string; TimeoutSeconds?: number; ItemProcessor?: { States: Record<string, State> } };
+    type State = {
+      Type: string;
+      Resource?: string;
+      TimeoutSeconds?: number;
+      ItemProcessor?: { States: Record<string, State> };
+    };
     const tasks = (states: Record<string, State>): State[] =>
       Object.values(states).flatMap((s) => [
-        ...(s.Type === 'Task' ? [s] : []),
+        ...(s.Type === 'Task' && s.Resource?.includes(':function:') ? [s] : []),
         ...(s.ItemProcessor ? tasks(s.ItemProcessor.States) : []),
       ]);
     const all = tasks(definition.States as Record<string, State>);

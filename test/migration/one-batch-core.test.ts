@@ -166,7 +166,8 @@ async function viaPipeline(
   const deps = { blobs: m.blobs, store: m.store as never, queue: m.queue, profile };
   const phases = await plan({ runId: run.runId }, { ...deps, batchSize: 7 });
   for (const phase of ['setup', 'patients', 'appointments', 'documents'] as const)
-    for (const batchKey of phases[phase]) await mapBatch({ runId: run.runId, batchKey }, deps);
+    for (const batchKey of m.objects.get(phases[phase].manifest) as string[])
+      await mapBatch({ runId: run.runId, batchKey }, deps);
   const problems = [...m.objects]
     .filter(([key]) => key.startsWith(`work/${run.runId}/problems/`))
     .flatMap(([, value]) => value as Problem[]);
