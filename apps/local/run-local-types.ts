@@ -1,7 +1,9 @@
 import type { Context, SQSEvent } from 'aws-lambda';
+import type { LimitsMeter } from '../../src/core/aws-limits.js';
 import type { RunMode } from '../../src/ports/runs.js';
 import type { ClinikoCredentials } from '../../src/ports/secrets.js';
 import type { RunReport } from '../../src/report/run-report.js';
+import type { ExecutionFigures } from './execution.js';
 
 /** What runLocal (run-local.ts) takes, reports and returns; apart so its helpers share them without a cycle. */
 export interface LocalRunOptions {
@@ -37,6 +39,11 @@ export interface LocalRunOptions {
    * with {@link RunInterrupted} carrying the counts so far.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Receives the run's measured figures beside AWS's limits (history events per execution, largest
+   * state payload, …): other parts of the local runtime feed theirs into the same meter.
+   */
+  readonly meter?: LimitsMeter;
 }
 
 /**
@@ -70,6 +77,8 @@ export interface LocalRunResult {
   readonly report: RunReport;
   readonly files: Record<'json' | 'csv' | 'html', string>;
   readonly deadLetters: number;
+  /** The run's executions (more than one when it carried on in fresh ones), with their history. */
+  readonly executions: readonly ExecutionFigures[];
 }
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;

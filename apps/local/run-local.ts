@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { StateMachine } from 'aws-local-stepfunctions';
+import { z } from 'zod';
 import { resetRuntime, runtime } from '../../lambdas/shared/runtime.js';
 import { runStartFor } from '../../lambdas/start-run/start-run.js';
 import { secretPrefix } from '../../lib/migration-stack.js';
@@ -13,6 +13,7 @@ import { keys } from '../../src/ports/bucket-keys.js';
 import { writeReportFiles } from '../../src/report/report-files.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startEmulators } from './emulators.js';
+import { runExecutions } from './execution.js';
 import { type HandlerThread, startHandlerThread } from './handler-thread.js';
 import { provision } from './provision.js';
 import {
@@ -29,6 +30,7 @@ import { countsSoFar, stoppedRunReport } from './stopped-run.js';
 import {
   functionArn,
   functionsOf,
+  LOCAL_STACK,
   resourcesOf,
   stateMachineDefinition,
   synthTemplate,
@@ -152,13 +154,14 @@ export async function runLocal(
     let runId = '';
     const byArn = new Map(functions.map((f) => [functionArn(f.logicalId, local), f.logicalId]));
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
+    const stateMachineArn = `arn:aws:states:${local.region}:${local.account}:stateMachine:${LOCAL_STACK}`;
     // Steps under way when the run is interrupted: they finish before the emulators stop.
     const stepsInFlight = new Set<Promise<unknown>>();
     let lastPhase: string | undefined;
     let lastLine = '';
-    const waits: Record<string, number> = {};
-    const retries: Record<string, number> = {};
     for (const task of taskStates(definition)) {
+      // Step Functions' own integrations (the run starting its next execution) run in execution.ts.
+      if (!task.resource.includes(':function:')) continue;
       const logicalId = byArn.get(task.resource);
       const handler = logicalId ? handlers.get(logicalId) : undefined;
       if (!handler)
@@ -182,10 +185,7 @@ export async function runLocal(
         if (line) lastLine = line;
         return output;
       };
-      retries[task.name] = 200;
     }
-    for (const [name, state] of Object.entries(definition.States as Record<string, { Type: string }>))
-      if (state.Type === 'Wait') waits[name] = 500;
 
     // Each local run is a new run (on AWS, a new upload is a new object version).
     const start = runStartFor({ bucket: local.bucket, key, etag: `${size}-${Date.now()}` });
@@ -193,28 +193,32 @@ export async function runLocal(
     runId = start.name;
     progress(`Run ${runId} (${options.mode}) on the local pipeline.`);
     await options.onStatus?.({ runId });
-    const machine = new StateMachine(JSON.parse(JSON.stringify(definition)), {
-      validationOptions: { checkPaths: false, checkArn: false } as never,
-    });
-    const execution = machine.run(
-      { ...start.input, mode: options.mode, startedBy: process.env.USER ?? 'local user' },
-      {
-        overrides: {
-          taskResourceLocalHandlers: overrides as never,
-          waitTimeOverrides: waits,
-          retryIntervalOverrides: retries,
-        },
+    // A phase is checked every half second here, however long the wait AWS would take.
+    const executed = await runExecutions({
+      definition,
+      input: { ...start.input, mode: options.mode, startedBy: process.env.USER ?? 'local user' },
+      stateMachineArn,
+      name: runId,
+      tasks: overrides,
+      readItems: async (bucket, key) => {
+        const res = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+        return z
+          .array(z.unknown())
+          .parse(
+            JSON.parse(await (res.Body as { transformToString(): Promise<string> }).transformToString()),
+          );
       },
-    );
-    const interrupt = () => execution.abort();
-    if (options.signal?.aborted) interrupt();
-    options.signal?.addEventListener('abort', interrupt, { once: true });
-    let failure: unknown;
-    await execution.result
-      .catch((err: unknown) => {
-        failure = err;
-      })
-      .finally(() => options.signal?.removeEventListener('abort', interrupt));
+      waitMs: 500,
+      retryMs: 200,
+      ...(options.meter ? { meter: options.meter } : {}),
+      ...(options.signal ? { signal: options.signal } : {}),
+      onExecution: (name) => {
+        if (name !== runId) progress(`  the run carries on in execution ${name}`);
+      },
+    });
+    const failure = executed.failure
+      ? new Error(`${executed.failure.error}: ${executed.failure.cause}`)
+      : undefined;
     if (options.signal?.aborted) {
       // Writes in flight finish and land in the id map; messages not yet taken stay unwritten,
       // and the same command run again maps and queues them anew (what is mapped is skipped).
@@ -246,7 +250,7 @@ export async function runLocal(
       // Report itself could not run: the report is written here, so a failed run still has one.
       const report = stoppedRunReport(runId, options, failure);
       const written = await writeReportFiles(dir, report);
-      return { runId, report, files: written, deadLetters: 0 };
+      return { runId, report, files: written, deadLetters: 0, executions: executed.executions };
     }
     await writeFile(files.json, reportText);
     await writeFile(files.csv, await fetch('problems.csv'));
@@ -266,6 +270,7 @@ export async function runLocal(
       report: JSON.parse(reportText) as RunReport,
       files,
       deadLetters: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
+      executions: executed.executions,
     };
   } finally {
     await stopPoller?.();
