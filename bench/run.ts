@@ -1,4 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { awsLimitsBench } from './aws-limits.js';
 import { dryRunBench } from './dry-run.js';
 import { keysBench } from './keys.js';
 import { notesBench } from './notes.js';
@@ -14,11 +15,12 @@ const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   notes: notesBench,
   upload: uploadBench,
   keys: keysBench,
+  'aws-limits': awsLimitsBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
-/** Long benches run only when named (`keys` migrates the same export four times). */
-const ON_REQUEST = new Set(['keys']);
+/** Long benches run only when named (`keys` migrates the same export four times; `aws-limits` runs two exports and 11 simulated days). */
+const ON_REQUEST = new Set(['keys', 'aws-limits']);
 const names = wanted.length ? wanted : Object.keys(BENCHES).filter((n) => !ON_REQUEST.has(n));
 mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
 for (const name of names) {

@@ -69,8 +69,8 @@ export const TRANSIENT_RETRY: RetryProps = {
 
 /**
  * Checks of a phase one execution makes before the run carries on in a fresh one. A check costs
- * 11 history events (Wait 2, Task 5, two Choices 4): 100 checks are about 1,100 of an execution's
- * 25,000, and with waits of 10 s to 1 h an execution waits between 17 minutes and 4 days.
+ * 9 history events (Wait 2, Task 5, Choice 2): 100 checks are about 900 of an execution's 25,000,
+ * and with waits of 10 s to 1 h an execution waits between 17 minutes and 4 days.
  */
 export const POLLS_PER_EXECUTION = 100;
 
