@@ -73,6 +73,8 @@ export async function runLocal(
       [ENV.rateLimitWindowMs]: String(options.rateLimitWindowMs ?? 60_000),
       [ENV.batchSize]: String(options.batchSize ?? 500),
       [ENV.maxTokenWaitMs]: '2000',
+      // local queues come back in seconds: a failed write's backoff starts at one
+      [ENV.writeRetryBaseSeconds]: '1',
       // one process hosts every writer: the token buckets live in it, not in the status table
       [ENV.rateLimitStore]: 'process',
       ...(options.clinikoRetry

@@ -6,6 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { LAMBDA_LIMITS } from '../../src/core/aws-limits.js';
 import { ENV } from '../../src/core/environment.js';
 import { ALL_FONT_FILES, fontPath, NOTE_FONTS_DIR_ENV } from '../../src/documents/fonts.js';
 import { MigrationFunction, type MigrationFunctionProps } from './migration-function.js';
@@ -22,8 +23,15 @@ export function writerConcurrency(clinics: readonly string[], keys: readonly num
   return Math.min(1000, Math.max(2, total));
 }
 
-/** The writer Lambda's timeout; the write queue's visibility timeout follows it. */
-export const WRITER_TIMEOUT = Duration.seconds(60);
+/**
+ * The writer Lambda's timeout, Lambda's longest (15 min), for its slowest record: an attachment
+ * whose storage POST may take `UPLOAD_TIMEOUT_MS` (120 s, src/cliniko/upload.ts) and is repeated by the client up
+ * to five times after a transient failure (each after a presign of at most 30 s and a backoff):
+ * about 13 minutes, then the create and its re-find. A batch's ten records run at once, so a batch
+ * lasts as long as its slowest record. The write queue's visibility timeout follows it (six times);
+ * a failed record comes back sooner, after its own backoff (lambdas/write/handler.ts).
+ */
+export const WRITER_TIMEOUT = Duration.seconds(LAMBDA_LIMITS.maxTimeoutSeconds);
 
 export interface FunctionsProps {
   readonly key: Key;

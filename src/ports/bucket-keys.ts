@@ -21,6 +21,8 @@ export const keys = {
   partitionPart: (runId: string, table: string, p: number, n: number) =>
     `work/${runId}/batches/${table}/p${String(p).padStart(4, '0')}/${String(n).padStart(5, '0')}.json`,
   runFile: (runId: string, name: string) => `work/${runId}/files/${name}`,
+  /** A write command too long for an SQS message, kept for the writer (its message points here). */
+  spilledCommand: (runId: string, name: string) => `work/${runId}/messages/${name}.json`,
   /** The treatment note templates Plan found in the notes table (native notes). */
   templates: (runId: string) => `work/${runId}/templates.json`,
   report: (clinicId: string, runId: string, file: string) => `reports/${clinicId}/${runId}/${file}`,
