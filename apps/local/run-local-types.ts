@@ -70,6 +70,19 @@ export interface LocalRunResult {
   readonly report: RunReport;
   readonly files: Record<'json' | 'csv' | 'html', string>;
   readonly deadLetters: number;
+  /** The run's figures against AWS's limits: each function's longest invocation, the largest message and batch the writers received. */
+  readonly limits?: LocalLimitFigures;
+}
+
+export interface LocalLimitFigures {
+  /** Milliseconds, by the function's logical id. */
+  readonly longestInvocationMs: Record<string, number>;
+  /** Bytes and records, as the writers' event source received them. */
+  readonly writeQueue: {
+    readonly largestMessageBytes: number;
+    readonly largestBatchBytes: number;
+    readonly largestBatchRecords: number;
+  };
 }
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;

@@ -13,6 +13,7 @@ import { keys } from '../../src/ports/bucket-keys.js';
 import { writeReportFiles } from '../../src/report/report-files.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startEmulators } from './emulators.js';
+import { InvocationFigures, withinTimeout } from './function-limits.js';
 import { type HandlerThread, startHandlerThread } from './handler-thread.js';
 import { provision } from './provision.js';
 import {
@@ -117,7 +118,7 @@ export async function runLocal(
     const handlers = new Map<string, Handler>();
     for (const f of functions) {
       if (f.handlerPath.includes('/map-batch/')) {
-        const thread = startHandlerThread(f.handlerPath, f.logicalId);
+        const thread = startHandlerThread(f.handlerPath, f.logicalId, f.limits);
         threads.push(thread);
         handlers.set(f.logicalId, (input) => thread.invoke(input));
         continue;
@@ -129,7 +130,7 @@ export async function runLocal(
     }
     const writer = functions.find((f) => f.handlerPath.includes('/write/'));
     const writerHandler = writer ? (handlers.get(writer.logicalId) as WriterHandler) : undefined;
-    if (!writerHandler) throw new Error('the stack has no writer function');
+    if (!writer || !writerHandler) throw new Error('the stack has no writer function');
     const [, mapping] = resourcesOf(template, 'AWS::Lambda::EventSourceMapping')[0] ?? [];
     const props = (mapping?.Properties ?? {}) as { BatchSize?: number; FunctionResponseTypes?: string[] };
     const wrapped = options.wrapWriter ? options.wrapWriter(writerHandler) : writerHandler;
@@ -146,12 +147,22 @@ export async function runLocal(
       concurrency: options.writerConcurrency ?? Math.max(4, options.credentials.apiKeys.length),
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
       handler: wrapped as never,
+      functionName: writer.logicalId,
+      limits: writer.limits,
       ...(options.onWriterInvoke ? { onInvoke: options.onWriterInvoke } : {}),
     });
     stopPoller = () => poller.stop();
+    const figures = () => {
+      const { longestInvocationMs, ...queue } = poller.figures();
+      return {
+        longestInvocationMs: { ...invocations.longestMs(), [writer.logicalId]: longestInvocationMs },
+        writeQueue: queue,
+      };
+    };
 
     const definition = stateMachineDefinition(template, local);
     let runId = '';
+    const invocations = new InvocationFigures();
     const byArn = new Map(functions.map((f) => [functionArn(f.logicalId, local), f.logicalId]));
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     // Steps under way when the run is interrupted: they finish before the emulators stop.
@@ -166,8 +177,13 @@ export async function runLocal(
       if (!handler)
         throw new Error(`state ${task.name} calls ${task.resource}, which is not a local function`);
       const run = options.wrapTask ? options.wrapTask(task.name, handler) : handler;
+      // held to the function's timeout as Lambda holds it (function-limits.ts)
+      const limits = functions.find((f) => f.logicalId === logicalId)?.limits;
       overrides[task.name] = async (input) => {
-        const step = run(input, lambdaContext(logicalId ?? task.name));
+        const name = logicalId ?? task.name;
+        const step = limits
+          ? withinTimeout(name, limits, () => run(input, lambdaContext(name, limits)), invocations)
+          : run(input, lambdaContext(name));
         stepsInFlight.add(step);
         const output = await step.finally(() => stepsInFlight.delete(step));
         const checked = output as { phase?: string; byEntity?: LocalRunStatus['byEntity'] };
@@ -248,7 +264,7 @@ export async function runLocal(
       // Report itself could not run: the report is written here, so a failed run still has one.
       const report = stoppedRunReport(runId, options, failure);
       const written = await writeReportFiles(dir, report);
-      return { runId, report, files: written, deadLetters: 0 };
+      return { runId, report, files: written, deadLetters: 0, limits: figures() };
     }
     await writeFile(files.json, reportText);
     await writeFile(files.csv, await fetch('problems.csv'));
@@ -268,6 +284,7 @@ export async function runLocal(
       report: JSON.parse(reportText) as RunReport,
       files,
       deadLetters: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
+      limits: figures(),
     };
   } finally {
     await stopPoller?.();
