@@ -33,7 +33,15 @@ describe("a function's timeout", () => {
   it('lets a step inside its timeout answer, and records its duration', async () => {
     const figures = new InvocationFigures();
     await expect(
-      withinTimeout('Plan', { timeoutSeconds: 2 }, async () => (await sleep(50), 'done'), figures),
+      withinTimeout(
+        'Plan',
+        { timeoutSeconds: 2 },
+        async () => {
+          await sleep(50);
+          return 'done';
+        },
+        figures,
+      ),
     ).resolves.toBe('done');
     expect(figures.longestMs().Plan).toBeGreaterThanOrEqual(45);
   });
