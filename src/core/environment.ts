@@ -11,6 +11,8 @@ export const ENV = {
   writeQueueUrl: 'WRITE_QUEUE_URL',
   secretPrefix: 'CLINIKO_SECRET_PREFIX',
   stateMachineArn: 'STATE_MACHINE_ARN',
+  /** Runs at once in the stack: StartRun leaves a further export waiting until one ends. */
+  maxConcurrentRuns: 'MAX_CONCURRENT_RUNS',
   rateLimitFraction: 'CLINIKO_RATE_LIMIT_FRACTION',
   rateLimitPerMinute: 'CLINIKO_RATE_LIMIT_PER_MINUTE',
   rateLimitWindowMs: 'CLINIKO_RATE_LIMIT_WINDOW_MS',
@@ -96,16 +98,23 @@ export function lambdaEnvironment(env: Record<string, string | undefined> = proc
   return parseAt('environment', LambdaEnvironmentSchema, env);
 }
 
-/** The StartRun Lambda's environment: only the state machine it starts. */
+/** The StartRun Lambda's environment: the state machine it starts, and how many runs at once (default 10). */
 export function startRunEnvironment(env: Record<string, string | undefined> = process.env): {
   readonly stateMachineArn: string;
+  readonly maxConcurrentRuns: number;
 } {
   const parsed = parseAt(
     'environment',
-    z.object({ [ENV.stateMachineArn]: z.string({ error: 'is not set' }).min(1, 'is not set') }),
+    z.object({
+      [ENV.stateMachineArn]: z.string({ error: 'is not set' }).min(1, 'is not set'),
+      [ENV.maxConcurrentRuns]: number(wholeAbove0),
+    }),
     env,
   );
-  return { stateMachineArn: parsed[ENV.stateMachineArn] };
+  return {
+    stateMachineArn: parsed[ENV.stateMachineArn],
+    maxConcurrentRuns: parsed[ENV.maxConcurrentRuns] ?? 10,
+  };
 }
 
 /** A variable's value; throws when it is unset or empty. */
