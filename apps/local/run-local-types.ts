@@ -37,6 +37,11 @@ export interface LocalRunOptions {
    * with {@link RunInterrupted} carrying the counts so far.
    */
   readonly signal?: AbortSignal;
+  /**
+   * Re-sends a finished run's dead-lettered commands (`runId`, `bodies` as its result gave them)
+   * instead of starting a run, then makes its report again (redrive-local.ts).
+   */
+  readonly redrive?: { readonly runId: string; readonly bodies: readonly string[] };
 }
 
 /**
@@ -72,6 +77,8 @@ export interface LocalRunResult {
   readonly deadLetters: number;
   /** The run's figures against AWS's limits: each function's longest invocation, the largest message and batch the writers received. */
   readonly limits?: LocalLimitFigures;
+  /** The run's dead-lettered message bodies, taken out of its queue before the queue ended. */
+  readonly deadLetterBodies?: readonly string[];
 }
 
 export interface LocalLimitFigures {

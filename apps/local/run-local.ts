@@ -16,6 +16,7 @@ import { startEmulators } from './emulators.js';
 import { InvocationFigures, withinTimeout } from './function-limits.js';
 import { type HandlerThread, startHandlerThread } from './handler-thread.js';
 import { provision } from './provision.js';
+import { drainDeadLetters, redriveLocal } from './redrive-local.js';
 import {
   type Handler,
   type LocalRunOptions,
@@ -205,6 +206,22 @@ export async function runLocal(
     for (const [name, state] of Object.entries(definition.States as Record<string, { Type: string }>))
       if (state.Type === 'Wait') waits[name] = 500;
 
+    // A redrive runs no execution: the run's dead letters go back to its writers (redrive-local.ts).
+    const reportFn = functions.find((f) => f.handlerPath.includes('/report/'));
+    const reportHandler = reportFn && handlers.get(reportFn.logicalId);
+    if (options.redrive && reportHandler)
+      return await redriveLocal({
+        redrive: options.redrive,
+        clinicId,
+        bucket: local.bucket,
+        writeQueueUrl: local.writeQueueUrl,
+        deadLetterQueueUrl: local.deadLetterQueueUrl,
+        report: reportHandler,
+        s3,
+        dir: outDir(options.redrive.runId),
+        stopWriters: () => poller.stop(),
+      });
+
     // Each local run is a new run (on AWS, a new upload is a new object version).
     const start = runStartFor({ bucket: local.bucket, key, etag: `${size}-${Date.now()}` });
     if (!start) throw new Error(`${key} is not an export key`);
@@ -285,6 +302,10 @@ export async function runLocal(
       files,
       deadLetters: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
       limits: figures(),
+      // the queues end with the run: its dead letters are handed over for a later redrive
+      deadLetterBodies: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0)
+        ? await drainDeadLetters(local.deadLetterQueueUrl)
+        : [],
     };
   } finally {
     await stopPoller?.();

@@ -32,6 +32,8 @@ export function messageBody(command: WriteCommand): string {
  */
 const SpilledBody = z.object({
   spilledBody: z.object({ bucket: z.string().min(1), key: z.string().min(1) }),
+  /** Set by a redrive: the record may exist, re-find it first. */
+  refind: z.literal(true).optional(),
 });
 
 /** Where commands too long for a message are kept: the run's bucket, through the blobs port. */
@@ -167,7 +169,7 @@ export class SqsCommandQueue implements CommandQueue {
    * the body points to. Throws when the pointed-to object cannot be read (the message is retried).
    */
   async bodyOf(body: string): Promise<string> {
-    if (!body.startsWith('{"spilledBody"')) return body;
+    if (!body.includes('"spilledBody"')) return body;
     let pointer: z.output<typeof SpilledBody>;
     try {
       pointer = parseAt('SQS message pointer', SpilledBody, JSON.parse(body));
@@ -180,7 +182,8 @@ export class SqsCommandQueue implements CommandQueue {
     );
     const chunks: Buffer[] = [];
     for await (const chunk of stream) chunks.push(Buffer.from(chunk as Buffer));
-    return Buffer.concat(chunks).toString('utf8');
+    const text = Buffer.concat(chunks).toString('utf8');
+    return pointer.refind ? withRefind(text) : text;
   }
 
   /** The message body of a command: inline when it fits, else a pointer to it in the bucket. */
@@ -229,3 +232,12 @@ export class SqsCommandQueue implements CommandQueue {
 const missingSpill = (): never => {
   throw new Error('a write message points into the bucket, but this queue was given no bucket to read');
 };
+
+/**
+ * A message body whose command must re-find its record before creating it (a redriven command: an
+ * earlier attempt may have created it). A later `"refind"` key of the body cannot undo it: the
+ * command only ever sets it to true.
+ */
+export function withRefind(body: string): string {
+  return body.startsWith('{') ? `{"refind":true,${body.slice(1)}` : body;
+}
