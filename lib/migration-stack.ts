@@ -122,5 +122,8 @@ export class MigrationStack extends Stack {
     });
     new CfnOutput(this, 'StatusTableName', { value: table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
+    // `redrive --stack` moves a run's dead letters back to the writers
+    new CfnOutput(this, 'WriteQueueUrl', { value: writeQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetterQueue.queueUrl });
   }
 }
