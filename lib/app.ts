@@ -7,7 +7,8 @@ import { checkResidency, parseClinics, ResidencyError } from './residency.js';
  * data lives), `clinics` (`clinic-7:au1:4,…`: clinic ids with their Cliniko shard and, optionally,
  * how many API keys they give; `shard` gives one to all),
  * `residencyOverride` (a reason to deploy outside the shards' countries), `stackName` (default
- * ClinikoMigrate), `alarmEmail`, `exportRetentionDays`, `signedOffGraceDays`, `auditRetentionDays`.
+ * ClinikoMigrate), `alarmEmail`, `exportRetentionDays`, `signedOffGraceDays`, `auditRetentionDays`, `maxConcurrentRuns`
+ * (runs at once; default 10).
  */
 export function createApp(props: AppProps = {}): App {
   const app = new App(props);
@@ -33,6 +34,7 @@ export function createApp(props: AppProps = {}): App {
     ...(number('exportRetentionDays') ? { exportRetentionDays: number('exportRetentionDays') } : {}),
     ...(number('signedOffGraceDays') ? { signedOffGraceDays: number('signedOffGraceDays') } : {}),
     ...(number('auditRetentionDays') ? { auditRetentionDays: number('auditRetentionDays') } : {}),
+    ...(number('maxConcurrentRuns') ? { maxConcurrentRuns: number('maxConcurrentRuns') } : {}),
     env: { region, ...(process.env.CDK_DEFAULT_ACCOUNT ? { account: process.env.CDK_DEFAULT_ACCOUNT } : {}) },
   });
   Tags.of(stack).add('cliniko-migrate:data-region', region);

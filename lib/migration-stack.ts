@@ -7,14 +7,20 @@ import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { StateMachine } from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
 import { DEFAULT_AUDIT_RETENTION_DAYS } from '../src/core/environment.js';
-import { addFunctions, WRITER_TIMEOUT } from './constructs/functions.js';
+import { addFunctions, DEFAULT_MAX_CONCURRENT_RUNS, WRITER_TIMEOUT } from './constructs/functions.js';
 import { addMonitoring } from './constructs/monitoring.js';
 import { addQueues } from './constructs/queues.js';
 import { addStateMachine } from './constructs/state-machine.js';
 import { addStatusBackups, addStorage } from './constructs/storage.js';
 import { acknowledgeNagFindings } from './nag-acknowledgements.js';
 
-export { secretPrefix, writerConcurrency } from './constructs/functions.js';
+export {
+  DEFAULT_MAX_CONCURRENT_RUNS,
+  MAPPERS_PER_RUN,
+  mapperReservedConcurrency,
+  secretPrefix,
+  writerConcurrency,
+} from './constructs/functions.js';
 
 export interface MigrationStackProps extends StackProps {
   /** Clinics that get a Secrets Manager secret for their Cliniko API keys. */
@@ -35,6 +41,11 @@ export interface MigrationStackProps extends StackProps {
   readonly logRetention?: RetentionDays;
   /** An address that receives the alarms. */
   readonly alarmEmail?: string;
+  /**
+   * Runs (executions) at once in this stack (default 10): a further export waits in the run-start
+   * queue until one ends. The mappers' reserved concurrency is sized from it.
+   */
+  readonly maxConcurrentRuns?: number;
 }
 
 /**
@@ -70,9 +81,16 @@ export class MigrationStack extends Stack {
       clinics: props.clinics ?? [],
       clinicKeys: props.clinicKeys,
       clinikoRateLimit: props.clinikoRateLimit ?? 200,
+      maxConcurrentRuns: props.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS,
       auditRetentionDays: props.auditRetentionDays ?? DEFAULT_AUDIT_RETENTION_DAYS,
     });
-    const stateMachine = addStateMachine(this, { key, bucket, functions, logRetention });
+    const stateMachine = addStateMachine(this, {
+      key,
+      bucket,
+      functions,
+      logRetention,
+      maxConcurrentRuns: props.maxConcurrentRuns ?? DEFAULT_MAX_CONCURRENT_RUNS,
+    });
     this.alarmTopic = addMonitoring(this, {
       key,
       stateMachine,
@@ -104,5 +122,8 @@ export class MigrationStack extends Stack {
     });
     new CfnOutput(this, 'StatusTableName', { value: table.tableName });
     new CfnOutput(this, 'StateMachineArn', { value: stateMachine.stateMachineArn });
+    // `redrive --stack` moves a run's dead letters back to the writers
+    new CfnOutput(this, 'WriteQueueUrl', { value: writeQueue.queueUrl });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: deadLetterQueue.queueUrl });
   }
 }

@@ -6,6 +6,9 @@ import { UsageError } from './errors.js';
 export interface DeployedStack {
   readonly bucket: string;
   readonly table: string;
+  /** The write queue and its dead-letter queue (stacks deployed before `redrive` have neither). */
+  readonly writeQueueUrl?: string;
+  readonly deadLetterQueueUrl?: string;
 }
 
 /** Reads the stack's outputs in `aws`'s region with its profile; UsageError (exit 2) when unreadable. */
@@ -27,5 +30,10 @@ export async function deployedStack(name: string, aws: AwsTarget): Promise<Deplo
   const table = outputs.StatusTableName;
   if (!bucket || !table)
     throw new UsageError(`--stack ${name}: the stack has no BucketName and StatusTableName outputs`);
-  return { bucket, table };
+  return {
+    bucket,
+    table,
+    ...(outputs.WriteQueueUrl ? { writeQueueUrl: outputs.WriteQueueUrl } : {}),
+    ...(outputs.DeadLetterQueueUrl ? { deadLetterQueueUrl: outputs.DeadLetterQueueUrl } : {}),
+  };
 }

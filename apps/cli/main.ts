@@ -14,11 +14,13 @@ import { ApprovalError, DEFAULT_STATE_DIR } from './local-registry.js';
 import {
   ApproveOptions,
   GenerateOptions,
+  RedriveOptions,
   RollbackOptions,
   RunIdOptions,
   RunOptions,
   SandboxOptions,
 } from './options.js';
+import { redriveCommand } from './redrive-command.js';
 import { rollbackCommand } from './rollback-command.js';
 import { runCommand } from './run-command.js';
 import { parseDuration, sandboxCommand } from './sandbox-command.js';
@@ -329,6 +331,36 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     )
     .action(async (runId: string, options: unknown) => {
       onCode(await rollbackCommand(runId, stackFlags(RollbackOptions.parse(options)), out));
+    });
+
+  program
+    .command('redrive')
+    .summary("send a live run's dead-lettered writes again, once the cause is fixed")
+    .description(
+      "Sends a live run's dead-lettered write commands (records Cliniko did not take after every retry) back to the writers, then makes the run's report again so it and `status` count them. Fix the cause first (Cliniko down, a key revoked, a refused value fixed in Cliniko). Running it again writes nothing twice: each record is looked for in Cliniko before it is created. On this machine the run's dead letters are kept in the state folder and written with the same export and Cliniko (CLINIKO_API_KEY) as the run; with --stack, the stack's dead-letter queue (only this run's messages).",
+    )
+    .argument('<runId>', 'the live run whose dead letters to send again')
+    .addOption(stateDirOption())
+    .addOption(stackOption())
+    .addOption(regionOption())
+    .addOption(profileOption())
+    .addOption(
+      new Option(
+        '--wait-minutes <n>',
+        'with --stack: how long to wait for the writers before remaking the report',
+      )
+        .argParser(whole(1))
+        .default(30),
+    )
+    .addHelpText(
+      'after',
+      examples(
+        'cliniko-migrate redrive run-0123abcd… --state-dir .cliniko-migrate',
+        'cliniko-migrate redrive run-0123abcd… --stack ClinikoMigrate --profile clinic',
+      ),
+    )
+    .action(async (runId: string, options: unknown) => {
+      onCode(await redriveCommand(runId, stackFlags(RedriveOptions.parse(options)), out));
     });
 
   return program;

@@ -53,3 +53,5 @@ export const RollbackOptions = RunIdOptions.extend({
   region: z.string().optional(),
 });
 export type RollbackOptions = z.infer<typeof RollbackOptions>;
+export const RedriveOptions = RunIdOptions.extend({ waitMinutes: z.number().int().positive() });
+export type RedriveOptions = z.infer<typeof RedriveOptions>;

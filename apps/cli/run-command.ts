@@ -21,6 +21,7 @@ import {
 } from './local-registry.js';
 import type { RunOptions } from './options.js';
 import { runProgress } from './progress.js';
+import { keepDeadLetters } from './redrive-command.js';
 import {
   chooseSandbox,
   fmt,
@@ -221,6 +222,9 @@ export async function runCommand(
       reportDir: dirname(result.files.json),
       account,
     });
+    // the run's queues are gone with it: its dead letters are kept for `redrive`
+    if (values.stateDir || !connection.sandbox)
+      await keepDeadLetters(stateDir, result.runId, result.deadLetterBodies ?? []);
     summarise(result.report, result.files, out, {
       config,
       keys: connection.credentials.apiKeys.length,
@@ -228,6 +232,10 @@ export async function runCommand(
     if (connection.sandbox)
       out(
         'This run went into an embedded Cliniko sandbox that is gone now: nothing was written to a real Cliniko account.',
+      );
+    if (result.deadLetterBodies?.length && (values.stateDir || !connection.sandbox))
+      out(
+        `${result.deadLetterBodies.length} records were dead-lettered: once the cause is fixed, cliniko-migrate redrive ${result.runId}${values.stateDir ? ` --state-dir ${values.stateDir}` : ''}`,
       );
     if (result.report.status === 'blocked') printBlocked(result.report, out);
     else if (mode === 'dry-run' && result.report.status !== 'failed')

@@ -5,7 +5,11 @@ import { parseAt } from '../../src/core/boundary.js';
 import type { Handler } from './run-local-types.js';
 import { lambdaContext } from './sqs-poller.js';
 
-const Setup = z.object({ handlerUrl: z.string(), functionName: z.string() });
+const Setup = z.object({
+  handlerUrl: z.string(),
+  functionName: z.string(),
+  limits: z.object({ timeoutSeconds: z.number(), memoryMb: z.number() }).optional(),
+});
 const Invocation = z.object({ id: z.number(), input: z.unknown() });
 
 /**
@@ -20,7 +24,7 @@ export async function serve(port: MessagePort | null, data: unknown): Promise<vo
   const mod = (await import(setup.handlerUrl)) as { handler: Handler };
   port.on('message', (message: unknown) => {
     const { id, input } = parseAt('handler thread invocation', Invocation, message);
-    mod.handler(input, lambdaContext(setup.functionName)).then(
+    mod.handler(input, lambdaContext(setup.functionName, setup.limits)).then(
       (output) => port.postMessage({ id, output }),
       (err: unknown) =>
         port.postMessage({

@@ -1,6 +1,8 @@
 import { Worker } from 'node:worker_threads';
 import { z } from 'zod';
+import { LAMBDA_ERRORS } from '../../src/core/aws-limits.js';
 import { parseAt } from '../../src/core/boundary.js';
+import { type FunctionLimits, LambdaLimitError } from './function-limits.js';
 
 /** Where each of the local runner's threads starts (thread-entry.mjs registers tsx there). */
 export const THREAD_ENTRY = new URL('./thread-entry.mjs', import.meta.url);
@@ -39,35 +41,69 @@ export class ThreadedHandlerError extends Error {
 /**
  * Starts a thread running the handler exported as `handler` by `handlerPath` (relative to the
  * repository root, as the stack's handler metadata names it), with a Lambda context named
- * `functionName`.
+ * `functionName`. With `limits`, the thread's heap is held to the function's MemorySize (V8's
+ * old generation, `resourceLimits.maxOldGenerationSizeMb`): a handler that outgrows it fails every
+ * invocation under way with `Runtime.OutOfMemory`, as Lambda fails one whose sandbox ran out, and
+ * a fresh thread takes the next (Lambda starts a new sandbox). The thread hosts the function's
+ * concurrent invocations together, so the bound is stricter than AWS's one sandbox per invocation.
  */
-export function startHandlerThread(handlerPath: string, functionName: string): HandlerThread {
-  const worker = new Worker(THREAD_ENTRY, {
-    // Given, not inherited: under a test runner `process.env` may be a copy the thread never sees.
-    env: { ...process.env },
-    workerData: {
-      module: new URL('./handler-thread-serve.ts', import.meta.url).href,
-      data: { handlerUrl: new URL(`../../${handlerPath}`, import.meta.url).href, functionName },
-    },
-  });
+export function startHandlerThread(
+  handlerPath: string,
+  functionName: string,
+  limits?: FunctionLimits,
+): HandlerThread {
   const pending = new Map<number, { resolve(v: unknown): void; reject(e: unknown): void }>();
   let next = 0;
   let stopped: Error | undefined;
+  let stopping = false;
   const failAll = (err: Error) => {
-    stopped = err;
     for (const p of pending.values()) p.reject(err);
     pending.clear();
   };
-  worker.on('message', (message: unknown) => {
-    const reply = parseAt('handler thread reply', Reply, message);
-    const p = pending.get(reply.id);
-    pending.delete(reply.id);
-    if (!p) return;
-    if ('error' in reply) p.reject(new ThreadedHandlerError(reply.error.name, reply.error.message));
-    else p.resolve(reply.output);
-  });
-  worker.on('error', (err) => failAll(err));
-  worker.on('exit', (code) => failAll(new Error(`the ${functionName} thread stopped (exit ${code})`)));
+  const spawn = (): Worker => {
+    const w = new Worker(THREAD_ENTRY, {
+      // Given, not inherited: under a test runner `process.env` may be a copy the thread never sees.
+      env: { ...process.env },
+      workerData: {
+        module: new URL('./handler-thread-serve.ts', import.meta.url).href,
+        data: {
+          handlerUrl: new URL(`../../${handlerPath}`, import.meta.url).href,
+          functionName,
+          ...(limits ? { limits } : {}),
+        },
+      },
+      ...(limits ? { resourceLimits: { maxOldGenerationSizeMb: limits.memoryMb } } : {}),
+    });
+    w.on('message', (message: unknown) => {
+      const reply = parseAt('handler thread reply', Reply, message);
+      const p = pending.get(reply.id);
+      pending.delete(reply.id);
+      if (!p) return;
+      if ('error' in reply) p.reject(new ThreadedHandlerError(reply.error.name, reply.error.message));
+      else p.resolve(reply.output);
+    });
+    w.on('error', (err) => {
+      if ((err as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' && !stopping) {
+        failAll(
+          new LambdaLimitError(
+            LAMBDA_ERRORS.outOfMemory,
+            `${functionName} ran out of its ${limits?.memoryMb ?? '?'} MB (Runtime exited: out of memory)`,
+          ),
+        );
+        worker = spawn();
+        return;
+      }
+      stopped = err;
+      failAll(err);
+    });
+    w.on('exit', (code) => {
+      if (w !== worker) return;
+      stopped = new Error(`the ${functionName} thread stopped (exit ${code})`);
+      failAll(stopped);
+    });
+    return w;
+  };
+  let worker = spawn();
   return {
     invoke: (input) =>
       new Promise((resolve, reject) => {
@@ -77,6 +113,7 @@ export function startHandlerThread(handlerPath: string, functionName: string): H
         worker.postMessage({ id, input });
       }),
     stop: async () => {
+      stopping = true;
       await worker.terminate();
     },
   };

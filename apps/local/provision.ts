@@ -62,6 +62,9 @@ export async function provision(
     const attributes: Record<string, string> = {
       VisibilityTimeout: String(options.visibilityTimeoutSeconds),
     };
+    // the emulator then refuses a longer message as SQS does (InvalidParameterValue)
+    const maxSize = r.Properties?.MaximumMessageSize;
+    if (typeof maxSize === 'number') attributes.MaximumMessageSize = String(maxSize);
     if (redrive) {
       const target = refs[`${redrive.deadLetterTargetArn['Fn::GetAtt'][0]}.Arn`];
       attributes.RedrivePolicy = JSON.stringify({

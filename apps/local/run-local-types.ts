@@ -44,6 +44,11 @@ export interface LocalRunOptions {
    * state payload, …): other parts of the local runtime feed theirs into the same meter.
    */
   readonly meter?: LimitsMeter;
+  /**
+   * Re-sends a finished run's dead-lettered commands (`runId`, `bodies` as its result gave them)
+   * instead of starting a run, then makes its report again (redrive-local.ts).
+   */
+  readonly redrive?: { readonly runId: string; readonly bodies: readonly string[] };
 }
 
 /**
@@ -79,6 +84,21 @@ export interface LocalRunResult {
   readonly deadLetters: number;
   /** The run's executions (more than one when it carried on in fresh ones), with their history. */
   readonly executions: readonly ExecutionFigures[];
+  /** The run's figures against AWS's limits: each function's longest invocation, the largest message and batch the writers received. */
+  readonly limits?: LocalLimitFigures;
+  /** The run's dead-lettered message bodies, taken out of its queue before the queue ended. */
+  readonly deadLetterBodies?: readonly string[];
+}
+
+export interface LocalLimitFigures {
+  /** Milliseconds, by the function's logical id. */
+  readonly longestInvocationMs: Record<string, number>;
+  /** Bytes and records, as the writers' event source received them. */
+  readonly writeQueue: {
+    readonly largestMessageBytes: number;
+    readonly largestBatchBytes: number;
+    readonly largestBatchRecords: number;
+  };
 }
 
 export type Handler = (event: unknown, context: Context) => Promise<unknown>;

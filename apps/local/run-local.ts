@@ -14,8 +14,10 @@ import { writeReportFiles } from '../../src/report/report-files.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { startEmulators } from './emulators.js';
 import { runExecutions } from './execution.js';
+import { InvocationFigures, withinTimeout } from './function-limits.js';
 import { type HandlerThread, startHandlerThread } from './handler-thread.js';
 import { provision } from './provision.js';
+import { drainDeadLetters, redriveLocal } from './redrive-local.js';
 import {
   type Handler,
   type LocalRunOptions,
@@ -75,6 +77,8 @@ export async function runLocal(
       [ENV.rateLimitWindowMs]: String(options.rateLimitWindowMs ?? 60_000),
       [ENV.batchSize]: String(options.batchSize ?? 500),
       [ENV.maxTokenWaitMs]: '2000',
+      // local queues come back in seconds: a failed write's backoff starts at one
+      [ENV.writeRetryBaseSeconds]: '1',
       // one process hosts every writer: the token buckets live in it, not in the status table
       [ENV.rateLimitStore]: 'process',
       ...(options.clinikoRetry
@@ -117,7 +121,7 @@ export async function runLocal(
     const handlers = new Map<string, Handler>();
     for (const f of functions) {
       if (f.handlerPath.includes('/map-batch/')) {
-        const thread = startHandlerThread(f.handlerPath, f.logicalId);
+        const thread = startHandlerThread(f.handlerPath, f.logicalId, f.limits);
         threads.push(thread);
         handlers.set(f.logicalId, (input) => thread.invoke(input));
         continue;
@@ -129,7 +133,7 @@ export async function runLocal(
     }
     const writer = functions.find((f) => f.handlerPath.includes('/write/'));
     const writerHandler = writer ? (handlers.get(writer.logicalId) as WriterHandler) : undefined;
-    if (!writerHandler) throw new Error('the stack has no writer function');
+    if (!writer || !writerHandler) throw new Error('the stack has no writer function');
     const [, mapping] = resourcesOf(template, 'AWS::Lambda::EventSourceMapping')[0] ?? [];
     const props = (mapping?.Properties ?? {}) as { BatchSize?: number; FunctionResponseTypes?: string[] };
     const wrapped = options.wrapWriter ? options.wrapWriter(writerHandler) : writerHandler;
@@ -146,12 +150,22 @@ export async function runLocal(
       concurrency: options.writerConcurrency ?? Math.max(4, options.credentials.apiKeys.length),
       visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 5,
       handler: wrapped as never,
+      functionName: writer.logicalId,
+      limits: writer.limits,
       ...(options.onWriterInvoke ? { onInvoke: options.onWriterInvoke } : {}),
     });
     stopPoller = () => poller.stop();
+    const figures = () => {
+      const { longestInvocationMs, ...queue } = poller.figures();
+      return {
+        longestInvocationMs: { ...invocations.longestMs(), [writer.logicalId]: longestInvocationMs },
+        writeQueue: queue,
+      };
+    };
 
     const definition = stateMachineDefinition(template, local);
     let runId = '';
+    const invocations = new InvocationFigures();
     const byArn = new Map(functions.map((f) => [functionArn(f.logicalId, local), f.logicalId]));
     const overrides: Record<string, (input: unknown) => Promise<unknown>> = {};
     const stateMachineArn = `arn:aws:states:${local.region}:${local.account}:stateMachine:${LOCAL_STACK}`;
@@ -167,8 +181,13 @@ export async function runLocal(
       if (!handler)
         throw new Error(`state ${task.name} calls ${task.resource}, which is not a local function`);
       const run = options.wrapTask ? options.wrapTask(task.name, handler) : handler;
+      // held to the function's timeout as Lambda holds it (function-limits.ts)
+      const limits = functions.find((f) => f.logicalId === logicalId)?.limits;
       overrides[task.name] = async (input) => {
-        const step = run(input, lambdaContext(logicalId ?? task.name));
+        const name = logicalId ?? task.name;
+        const step = limits
+          ? withinTimeout(name, limits, () => run(input, lambdaContext(name, limits)), invocations)
+          : run(input, lambdaContext(name));
         stepsInFlight.add(step);
         const output = await step.finally(() => stepsInFlight.delete(step));
         const checked = output as { phase?: string; byEntity?: LocalRunStatus['byEntity'] };
@@ -186,6 +205,22 @@ export async function runLocal(
         return output;
       };
     }
+
+    // A redrive runs no execution: the run's dead letters go back to its writers (redrive-local.ts).
+    const reportFn = functions.find((f) => f.handlerPath.includes('/report/'));
+    const reportHandler = reportFn && handlers.get(reportFn.logicalId);
+    if (options.redrive && reportHandler)
+      return await redriveLocal({
+        redrive: options.redrive,
+        clinicId,
+        bucket: local.bucket,
+        writeQueueUrl: local.writeQueueUrl,
+        deadLetterQueueUrl: local.deadLetterQueueUrl,
+        report: reportHandler,
+        s3,
+        dir: outDir(options.redrive.runId),
+        stopWriters: () => poller.stop(),
+      });
 
     // Each local run is a new run (on AWS, a new upload is a new object version).
     const start = runStartFor({ bucket: local.bucket, key, etag: `${size}-${Date.now()}` });
@@ -250,7 +285,14 @@ export async function runLocal(
       // Report itself could not run: the report is written here, so a failed run still has one.
       const report = stoppedRunReport(runId, options, failure);
       const written = await writeReportFiles(dir, report);
-      return { runId, report, files: written, deadLetters: 0, executions: executed.executions };
+      return {
+        runId,
+        report,
+        files: written,
+        deadLetters: 0,
+        executions: executed.executions,
+        limits: figures(),
+      };
     }
     await writeFile(files.json, reportText);
     await writeFile(files.csv, await fetch('problems.csv'));
@@ -271,6 +313,11 @@ export async function runLocal(
       files,
       deadLetters: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0),
       executions: executed.executions,
+      limits: figures(),
+      // the queues end with the run: its dead letters are handed over for a later redrive
+      deadLetterBodies: Number(dlq.Attributes?.ApproximateNumberOfMessages ?? 0)
+        ? await drainDeadLetters(local.deadLetterQueueUrl)
+        : [],
     };
   } finally {
     await stopPoller?.();

@@ -5,6 +5,8 @@ import {
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { utf8Bytes } from '../../src/core/aws-limits.js';
+import { type FunctionLimits, InvocationFigures, withinTimeout } from './function-limits.js';
 
 /**
  * The Lambda event source mapping for SQS, on one machine: workers receive batches, invoke the
@@ -24,16 +26,32 @@ export interface PollerOptions {
   readonly visibilityTimeoutSeconds: number;
   /** Called after each invocation with its duration (handler time is paid for). */
   readonly onInvoke?: (ms: number, records: number) => void;
+  /**
+   * The function's Timeout and MemorySize: an invocation still running at its timeout fails
+   * (`Sandbox.Timedout`) and its whole batch comes back, as on AWS. Absent: 60 s.
+   */
+  readonly limits?: FunctionLimits;
+  /** Its name in the figures and the Lambda context (default `Writer`). */
+  readonly functionName?: string;
 }
 
-export function lambdaContext(functionName: string): Context {
-  const deadline = Date.now() + 60_000;
+/** What a poller saw: the largest message and batch it received, its longest invocation. */
+export interface PollerFigures {
+  readonly largestMessageBytes: number;
+  readonly largestBatchBytes: number;
+  readonly largestBatchRecords: number;
+  readonly longestInvocationMs: number;
+}
+
+/** A Lambda context whose remaining time and memory are the function's (60 s and 512 MB if not given). */
+export function lambdaContext(functionName: string, limits?: FunctionLimits): Context {
+  const deadline = Date.now() + (limits?.timeoutSeconds ?? 60) * 1000;
   return {
     callbackWaitsForEmptyEventLoop: false,
     functionName,
     functionVersion: '$LATEST',
     invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
+    memoryLimitInMB: String(limits?.memoryMb ?? 512),
     awsRequestId: crypto.randomUUID(),
     logGroupName: `/aws/lambda/${functionName}`,
     logStreamName: 'local',
@@ -44,8 +62,12 @@ export function lambdaContext(functionName: string): Context {
   };
 }
 
-export function startPoller(options: PollerOptions): { stop(): Promise<void> } {
+export function startPoller(options: PollerOptions): { stop(): Promise<void>; figures(): PollerFigures } {
   const sqs = new SQSClient({});
+  const functionName = options.functionName ?? 'Writer';
+  const limits = options.limits ?? { timeoutSeconds: 60, memoryMb: 512 };
+  const invocations = new InvocationFigures();
+  const seen = { largestMessageBytes: 0, largestBatchBytes: 0, largestBatchRecords: 0 };
   let running = true;
   const worker = async () => {
     while (running) {
@@ -62,6 +84,13 @@ export function startPoller(options: PollerOptions): { stop(): Promise<void> } {
         .catch(() => ({ Messages: [] }));
       const messages = res.Messages ?? [];
       if (!messages.length || !running) continue;
+      const sizes = messages.map((m) => utf8Bytes(String(m.Body ?? '')));
+      seen.largestMessageBytes = Math.max(seen.largestMessageBytes, ...sizes);
+      seen.largestBatchBytes = Math.max(
+        seen.largestBatchBytes,
+        sizes.reduce((n, s) => n + s, 0),
+      );
+      seen.largestBatchRecords = Math.max(seen.largestBatchRecords, messages.length);
       const event: SQSEvent = {
         Records: messages.map((m) => ({
           messageId: String(m.MessageId),
@@ -104,7 +133,12 @@ export function startPoller(options: PollerOptions): { stop(): Promise<void> } {
       const started = performance.now();
       let failed: Set<string>;
       try {
-        const response = await options.handler(event, lambdaContext('Writer'));
+        const response = await withinTimeout(
+          functionName,
+          limits,
+          () => options.handler(event, lambdaContext(functionName, limits)),
+          invocations,
+        );
         const ids = (response?.batchItemFailures ?? []).map((f) => f.itemIdentifier);
         const known = new Set(event.Records.map((r) => r.messageId));
         // as Lambda does: an empty or unknown identifier fails the whole batch
@@ -135,5 +169,6 @@ export function startPoller(options: PollerOptions): { stop(): Promise<void> } {
       running = false;
       await Promise.all(workers);
     },
+    figures: () => ({ ...seen, longestInvocationMs: invocations.longestMs()[functionName] ?? 0 }),
   };
 }

@@ -1,6 +1,7 @@
 import { App } from 'aws-cdk-lib';
 import { HANDLER_METADATA } from '../../lib/constructs/migration-function.js';
 import { MigrationStack } from '../../lib/migration-stack.js';
+import type { FunctionLimits } from './function-limits.js';
 
 /**
  * The deployed stack's template, synthesized in process (assets not bundled: the local runner
@@ -84,6 +85,8 @@ export interface LocalFunction {
   readonly logicalId: string;
   readonly handlerPath: string;
   readonly environment: Record<string, string>;
+  /** Its Timeout and MemorySize as deployed: the local runtime holds its invocations to them. */
+  readonly limits: FunctionLimits;
 }
 
 export function functionsOf(template: Template, names: LocalNames): LocalFunction[] {
@@ -96,6 +99,11 @@ export function functionsOf(template: Template, names: LocalNames): LocalFunctio
         ((r.Properties?.Environment as Record<string, Json> | undefined)?.Variables as Json) ?? {},
         names,
       ) as Record<string, string>,
+      // Lambda's defaults when the template leaves them out: 3 s and 128 MB
+      limits: {
+        timeoutSeconds: Number(r.Properties?.Timeout ?? 3),
+        memoryMb: Number(r.Properties?.MemorySize ?? 128),
+      },
     }));
 }
 

@@ -25,6 +25,7 @@ let cached: ReturnType<typeof build> | undefined;
 function build() {
   const env = lambdaEnvironment();
   const dynamo = new DynamoDBClient({});
+  const blobs = new S3BlobStore();
   return {
     env,
     store: dynamoStatusStore(env.statusTable, dynamo, env.auditRetentionDays),
@@ -33,11 +34,15 @@ function build() {
       env.rateLimitStore === 'process'
         ? new InMemoryBucketStore()
         : new DynamoBucketStore(env.statusTable, dynamo),
-    blobs: new S3BlobStore(),
+    blobs,
     secrets: new SecretsManagerSource(env.secretPrefix),
     queue: () => {
       if (!env.writeQueueUrl) throw new Error(`environment variable ${ENV.writeQueueUrl} is not set`);
-      return new SqsCommandQueue(env.writeQueueUrl);
+      return new SqsCommandQueue(
+        env.writeQueueUrl,
+        undefined,
+        env.bucket ? { bucket: env.bucket, blobs } : undefined,
+      );
     },
     profile: loadProfile('gensolve'),
     now: () => new Date(),

@@ -68,6 +68,7 @@ function clean(fields: SafeFields): Record<string, unknown> {
 export type LogMessage =
   | 'run started'
   | 'duplicate event: run already started'
+  | 'run waits for a free slot'
   | 'preflight'
   | 'reconcile'
   | 'plan'

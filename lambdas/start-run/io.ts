@@ -17,3 +17,8 @@ export const ObjectCreatedEvent = z.object({
     requester: z.string().optional(),
   }),
 });
+
+/** The run-start queue's SQS event as StartRun reads it: each body an ObjectCreatedEvent. */
+export const RunStartMessages = z.object({
+  Records: z.array(z.object({ body: z.string(), eventSource: z.literal('aws:sqs') })).min(1),
+});

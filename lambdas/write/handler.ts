@@ -64,8 +64,10 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
 
   const record = async (message: SQSRecord): Promise<void> => {
     let cmd: WriteCommand;
+    // a command too long for a message was kept in the bucket: its message says where
+    const body = queue ? await queue.bodyOf(message.body) : message.body;
     try {
-      cmd = parseWriteMessage(message.body);
+      cmd = parseWriteMessage(body);
     } catch (err) {
       // No retry makes it readable: it is reported failed and ends in the dead-letter queue.
       log.warn('write message refused', { code: 'MALFORMED_WRITE_MESSAGE', error: errorName(err) });
@@ -127,11 +129,32 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
   try {
     // A batch's records at once: each waits on its own key's bucket (its lane), so a batch that
     // spans several keys keeps them all busy, and Cliniko's latency is not paid one record at a time.
-    return await processPartialResponse(event, record, new BatchProcessor(EventType.SQS), {
+    const response = await processPartialResponse(event, record, new BatchProcessor(EventType.SQS), {
       context,
       processInParallel: true,
     });
+    // A failed record comes back after a backoff that grows with its receives, not after the
+    // queue's visibility timeout (sized for the writer's slowest batch).
+    const failed = new Set(response.batchItemFailures.map((f) => f.itemIdentifier));
+    await queue?.retryLater(
+      event.Records.filter((r) => failed.has(r.messageId)).map((r) => ({
+        receiptHandle: r.receiptHandle,
+        seconds: retryDelaySeconds(
+          Number(r.attributes.ApproximateReceiveCount ?? 1),
+          rt.env.writeRetryBaseSeconds,
+        ),
+      })),
+    );
+    return response;
   } finally {
     for (const [runId, clients] of used) await flushRequests(runId, clients, seen);
   }
 };
+
+/**
+ * Seconds before a write that failed on its `receiveCount`-th receive comes back: `baseSeconds`
+ * doubled at each receive, at most 15 minutes (after maxReceiveCount receives it is dead-lettered).
+ */
+export function retryDelaySeconds(receiveCount: number, baseSeconds: number): number {
+  return Math.min(900, baseSeconds * 2 ** Math.max(0, receiveCount - 1));
+}

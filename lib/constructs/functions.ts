@@ -6,6 +6,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
+import { LAMBDA_LIMITS } from '../../src/core/aws-limits.js';
 import { ENV } from '../../src/core/environment.js';
 import { ALL_FONT_FILES, fontPath, NOTE_FONTS_DIR_ENV } from '../../src/documents/fonts.js';
 import { MigrationFunction, type MigrationFunctionProps } from './migration-function.js';
@@ -22,8 +23,33 @@ export function writerConcurrency(clinics: readonly string[], keys: readonly num
   return Math.min(1000, Math.max(2, total));
 }
 
-/** The writer Lambda's timeout; the write queue's visibility timeout follows it. */
-export const WRITER_TIMEOUT = Duration.seconds(60);
+/**
+ * Batches mapped at once in one run (each phase's Distributed Map's MaxConcurrency; a run maps one
+ * phase at a time).
+ */
+export const MAPPERS_PER_RUN = 10;
+
+/** Runs at once in a stack unless the deployment says otherwise (`-c maxConcurrentRuns=N`). */
+export const DEFAULT_MAX_CONCURRENT_RUNS = 10;
+
+/**
+ * The mappers' reserved concurrency: every run the stack lets run at once maps up to
+ * {@link MAPPERS_PER_RUN} batches, so they never throttle one another nor are throttled by other
+ * functions of the account (Lambda's 1,000 by default), and never take more than that.
+ */
+export function mapperReservedConcurrency(maxConcurrentRuns: number): number {
+  return MAPPERS_PER_RUN * maxConcurrentRuns;
+}
+
+/**
+ * The writer Lambda's timeout, Lambda's longest (15 min), for its slowest record: an attachment
+ * whose storage POST may take `UPLOAD_TIMEOUT_MS` (120 s, src/cliniko/upload.ts) and is repeated by the client up
+ * to five times after a transient failure (each after a presign of at most 30 s and a backoff):
+ * about 13 minutes, then the create and its re-find. A batch's ten records run at once, so a batch
+ * lasts as long as its slowest record. The write queue's visibility timeout follows it (six times);
+ * a failed record comes back sooner, after its own backoff (lambdas/write/handler.ts).
+ */
+export const WRITER_TIMEOUT = Duration.seconds(LAMBDA_LIMITS.maxTimeoutSeconds);
 
 export interface FunctionsProps {
   readonly key: Key;
@@ -39,6 +65,8 @@ export interface FunctionsProps {
   readonly clinikoRateLimit: number;
   /** Days the status table keeps runs, outcomes and the id map. */
   readonly auditRetentionDays: number;
+  /** Runs at once in the stack: the mappers' reserved concurrency follows it. */
+  readonly maxConcurrentRuns: number;
 }
 
 /** The pipeline's Lambda functions (one per folder of `lambdas/`) and the clinics' key secrets. */
@@ -78,7 +106,7 @@ export function addFunctions(stack: Stack, props: FunctionsProps): Functions {
     description: string,
     timeout: Duration,
     memorySize?: number,
-    extra?: Pick<MigrationFunctionProps, 'files' | 'environment'>,
+    extra?: Pick<MigrationFunctionProps, 'files' | 'environment' | 'reservedConcurrentExecutions'>,
   ) =>
     new MigrationFunction(stack, id, {
       name,
@@ -121,6 +149,7 @@ export function addFunctions(stack: Stack, props: FunctionsProps): Functions {
     {
       files: { folder: 'fonts', paths: ALL_FONT_FILES.map((f) => fontPath(f)) },
       environment: { [NOTE_FONTS_DIR_ENV]: '/var/task/fonts' },
+      reservedConcurrentExecutions: mapperReservedConcurrency(props.maxConcurrentRuns),
     },
   );
   const writer = fn('Writer', 'write', 'Writes records to Cliniko within its rate limit', WRITER_TIMEOUT);

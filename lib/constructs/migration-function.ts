@@ -39,6 +39,8 @@ export interface MigrationFunctionProps {
   readonly deadLetterQueue?: IQueue;
   /** Files the code reads at run time (fonts), copied into the bundle's `folder`. */
   readonly files?: { readonly folder: string; readonly paths: readonly string[] };
+  /** Instances reserved for it (and at most that many at once). */
+  readonly reservedConcurrentExecutions?: number;
 }
 
 /**
@@ -65,6 +67,9 @@ export class MigrationFunction extends NodejsFunction {
       timeout: props.timeout,
       memorySize: props.memorySize ?? 512,
       ...(props.deadLetterQueue ? { deadLetterQueue: props.deadLetterQueue } : {}),
+      ...(props.reservedConcurrentExecutions
+        ? { reservedConcurrentExecutions: props.reservedConcurrentExecutions }
+        : {}),
       tracing: Tracing.ACTIVE,
       loggingFormat: LoggingFormat.JSON,
       logGroup,

@@ -1,6 +1,7 @@
 import { Duration, type Stack } from 'aws-cdk-lib';
 import type { Key } from 'aws-cdk-lib/aws-kms';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { SQS_LIMITS } from '../../src/core/aws-limits.js';
 
 export interface QueuesProps {
   readonly key: Key;
@@ -28,6 +29,9 @@ export function addQueues(stack: Stack, props: QueuesProps): Queues {
     enforceSSL: true,
     // AWS: at least six times the function's timeout, so a slow batch is not delivered twice.
     visibilityTimeout: Duration.seconds(props.writerTimeout.toSeconds() * 6),
+    // Held to 256 KiB (not SQS's 1 MiB quota) so the queue and its consumers agree on one limit;
+    // a longer command is kept in the bucket (src/adapters/aws/sqs-command-queue.ts).
+    maxMessageSizeBytes: SQS_LIMITS.maxMessageBytes,
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
   });
   return { writeQueue, deadLetterQueue };

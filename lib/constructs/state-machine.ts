@@ -1,14 +1,16 @@
 import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
 import { Rule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Key } from 'aws-cdk-lib/aws-kms';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { DefinitionBody, LogLevel, StateMachine, StateMachineType } from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 import { ENV } from '../../src/core/environment.js';
-import type { Functions } from './functions.js';
+import { type Functions, MAPPERS_PER_RUN } from './functions.js';
 import { MigrationFunction } from './migration-function.js';
 import { pipelineDefinition } from './pipeline-definition.js';
 import { addDeadLetterQueue } from './queues.js';
@@ -19,14 +21,25 @@ export interface StateMachineProps {
   readonly bucket: Bucket;
   readonly functions: Functions;
   readonly logRetention: RetentionDays;
+  /** Runs at once: StartRun leaves a further export waiting in the run-start queue. */
+  readonly maxConcurrentRuns: number;
 }
+
+/**
+ * How long an export waiting for a free run slot waits between looks (the run-start queue's
+ * visibility timeout), and how many looks it gets before it is dead-lettered (SQS's most,
+ * 1,000): about ten days of waiting.
+ */
+export const RUN_START_RETRY = { visibility: Duration.minutes(15), maxReceiveCount: 1000 } as const;
 
 /**
  * Adds the Step Functions state machine (pipeline-definition.ts: Preflight, Reconcile, Plan, the
  * phases of MapBatch, CheckPhase, Report), logging every transition but never its data (errors
  * could quote a row), and what starts it: an EventBridge rule on objects created under `exports/`
- * invoking StartRun (retried 4 times, then kept in its dead-letter queue). Added to the stack
- * itself so the logical ids stay those of deployed stacks.
+ * puts the event in the run-start queue, which StartRun reads one event at a time. With
+ * `maxConcurrentRuns` executions running, StartRun leaves the event in the queue to look again
+ * later ({@link RUN_START_RETRY}): a hundred exports at once wait their turn instead of failing
+ * on Lambda throttling. Added to the stack itself so the logical ids stay those of deployed stacks.
  */
 export function addStateMachine(stack: Stack, props: StateMachineProps): StateMachine {
   const { key, bucket, functions, logRetention } = props;
@@ -38,14 +51,19 @@ export function addStateMachine(stack: Stack, props: StateMachineProps): StateMa
   const stateMachine = new StateMachine(stack, 'Pipeline', {
     stateMachineType: StateMachineType.STANDARD,
     definitionBody: DefinitionBody.fromChainable(
-      pipelineDefinition(new Construct(stack, 'Steps'), {
-        preflight: functions.preflight,
-        reconcile: functions.reconcile,
-        plan: functions.plan,
-        mapBatch: functions.mapBatch,
-        checkPhase: functions.checkPhase,
-        report: functions.report,
-      }),
+      pipelineDefinition(
+        new Construct(stack, 'Steps'),
+        {
+          preflight: functions.preflight,
+          reconcile: functions.reconcile,
+          plan: functions.plan,
+          mapBatch: functions.mapBatch,
+          checkPhase: functions.checkPhase,
+          report: functions.report,
+        },
+        // the mappers' reserved concurrency is this times the runs at once (functions.ts)
+        { mapConcurrency: MAPPERS_PER_RUN },
+      ),
     ),
     tracingEnabled: true,
     // Every state transition is logged, its data never: errors could quote a row.
@@ -64,18 +82,39 @@ export function addStateMachine(stack: Stack, props: StateMachineProps): StateMa
     ],
   });
 
+  // An export's event waits here for a free run slot; one that never gets one is kept, not lost.
+  const runStarts = new Queue(stack, 'RunStarts', {
+    encryption: QueueEncryption.KMS,
+    encryptionMasterKey: key,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+    visibilityTimeout: RUN_START_RETRY.visibility,
+    deadLetterQueue: {
+      queue: addDeadLetterQueue(stack, 'StartRunDeadLetters', key),
+      maxReceiveCount: RUN_START_RETRY.maxReceiveCount,
+    },
+  });
   const startRun = new MigrationFunction(stack, 'StartRun', {
     name: 'start-run',
-    description: 'Starts a run for an export that lands in the bucket, once per object version',
+    description:
+      'Starts a run for an export that lands in the bucket, once per object version, when a run slot is free',
     timeout: Duration.seconds(30),
     memorySize: 256,
-    environment: { [ENV.stateMachineArn]: stateMachine.stateMachineArn },
+    environment: {
+      [ENV.stateMachineArn]: stateMachine.stateMachineArn,
+      [ENV.maxConcurrentRuns]: String(props.maxConcurrentRuns),
+    },
     key,
     logRetention,
-    // Invoked asynchronously by EventBridge: an event it could not handle is kept, not lost.
-    deadLetterQueue: addDeadLetterQueue(stack, 'StartRunDeadLetters', key),
+    // One at a time: two starts never both see the last free slot.
+    reservedConcurrentExecutions: 1,
   });
   stateMachine.grantStartExecution(startRun);
+  // counts the running executions: ListExecutions on this state machine only
+  startRun.addToRolePolicy(
+    new PolicyStatement({ actions: ['states:ListExecutions'], resources: [stateMachine.stateMachineArn] }),
+  );
+  startRun.addEventSource(new SqsEventSource(runStarts, { batchSize: 1, maxConcurrency: 2 }));
   new Rule(stack, 'ExportLanded', {
     description: 'An export under exports/ starts a dry run; its .approved marker starts the live run',
     eventPattern: {
@@ -83,7 +122,7 @@ export function addStateMachine(stack: Stack, props: StateMachineProps): StateMa
       detailType: ['Object Created'],
       detail: { bucket: { name: [bucket.bucketName] }, object: { key: [{ prefix: 'exports/' }] } },
     },
-    targets: [new LambdaFunction(startRun, { retryAttempts: 4 })],
+    targets: [new SqsQueue(runStarts, { retryAttempts: 4 })],
   });
   return stateMachine;
 }

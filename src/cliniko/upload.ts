@@ -17,6 +17,9 @@ export interface AttachmentUpload {
   readonly processingTimeoutMs?: number;
 }
 
+/** Longest a file's storage POST may take (the writer's timeout is sized from it). */
+export const UPLOAD_TIMEOUT_MS = 120_000;
+
 /** How the storage POST reaches the network: the client's transport, user agent and timeout. */
 export interface StorageConnection {
   readonly transport: Transport;
@@ -76,7 +79,7 @@ export async function postToStorage(
         'User-Agent': connection.userAgent,
       },
       body,
-      timeoutMs: Math.max(connection.timeoutMs, 120_000),
+      timeoutMs: Math.max(connection.timeoutMs, UPLOAD_TIMEOUT_MS),
     });
   } catch (err) {
     fileStream.destroy();

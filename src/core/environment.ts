@@ -11,6 +11,8 @@ export const ENV = {
   writeQueueUrl: 'WRITE_QUEUE_URL',
   secretPrefix: 'CLINIKO_SECRET_PREFIX',
   stateMachineArn: 'STATE_MACHINE_ARN',
+  /** Runs at once in the stack: StartRun leaves a further export waiting until one ends. */
+  maxConcurrentRuns: 'MAX_CONCURRENT_RUNS',
   rateLimitFraction: 'CLINIKO_RATE_LIMIT_FRACTION',
   rateLimitPerMinute: 'CLINIKO_RATE_LIMIT_PER_MINUTE',
   rateLimitWindowMs: 'CLINIKO_RATE_LIMIT_WINDOW_MS',
@@ -27,6 +29,8 @@ export const ENV = {
    * through the status table) or `process` (one process hosts every writer, as a local run does).
    */
   rateLimitStore: 'CLINIKO_RATE_LIMIT_STORE',
+  /** Seconds before a failed write message comes back the first time (doubled at each receive). */
+  writeRetryBaseSeconds: 'WRITE_RETRY_BASE_SECONDS',
 } as const;
 
 /** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
@@ -48,6 +52,7 @@ const LambdaEnvironmentSchema = z
   .object({
     [ENV.statusTable]: z.string({ error: 'is not set' }).min(1, 'is not set'),
     [ENV.writeQueueUrl]: text,
+    [ENV.bucket]: text,
     [ENV.secretPrefix]: text,
     [ENV.rateLimitPerMinute]: number(wholeAbove0),
     [ENV.rateLimitWindowMs]: number(wholeAbove0),
@@ -58,11 +63,14 @@ const LambdaEnvironmentSchema = z
     [ENV.clinikoMaxAttempts]: number(wholeAbove0),
     [ENV.clinikoRetryBaseMs]: number(msAtLeast0),
     [ENV.auditRetentionDays]: number(wholeAbove0),
+    [ENV.writeRetryBaseSeconds]: number(wholeAbove0),
     [ENV.rateLimitStore]: z.preprocess(absentIfEmpty, z.enum(['dynamodb', 'process']).optional()),
   })
   .transform((e) => ({
     statusTable: e[ENV.statusTable],
     writeQueueUrl: e[ENV.writeQueueUrl],
+    /** The stack's bucket: where write commands too long for an SQS message are kept. */
+    bucket: e[ENV.bucket],
     secretPrefix: e[ENV.secretPrefix] ?? 'cliniko-migrate/',
     rateLimitPerMinute: e[ENV.rateLimitPerMinute] ?? 200,
     rateLimitWindowMs: e[ENV.rateLimitWindowMs] ?? 60_000,
@@ -76,6 +84,8 @@ const LambdaEnvironmentSchema = z
     clinikoRetryBaseMs: e[ENV.clinikoRetryBaseMs],
     auditRetentionDays: e[ENV.auditRetentionDays] ?? DEFAULT_AUDIT_RETENTION_DAYS,
     rateLimitStore: e[ENV.rateLimitStore] ?? 'dynamodb',
+    /** A failed write comes back after 30 s, 60 s, 120 s… (at most 15 min), not the queue's 90 min. */
+    writeRetryBaseSeconds: e[ENV.writeRetryBaseSeconds] ?? 30,
   }));
 
 export type LambdaEnvironment = z.output<typeof LambdaEnvironmentSchema>;
@@ -88,16 +98,23 @@ export function lambdaEnvironment(env: Record<string, string | undefined> = proc
   return parseAt('environment', LambdaEnvironmentSchema, env);
 }
 
-/** The StartRun Lambda's environment: only the state machine it starts. */
+/** The StartRun Lambda's environment: the state machine it starts, and how many runs at once (default 10). */
 export function startRunEnvironment(env: Record<string, string | undefined> = process.env): {
   readonly stateMachineArn: string;
+  readonly maxConcurrentRuns: number;
 } {
   const parsed = parseAt(
     'environment',
-    z.object({ [ENV.stateMachineArn]: z.string({ error: 'is not set' }).min(1, 'is not set') }),
+    z.object({
+      [ENV.stateMachineArn]: z.string({ error: 'is not set' }).min(1, 'is not set'),
+      [ENV.maxConcurrentRuns]: number(wholeAbove0),
+    }),
     env,
   );
-  return { stateMachineArn: parsed[ENV.stateMachineArn] };
+  return {
+    stateMachineArn: parsed[ENV.stateMachineArn],
+    maxConcurrentRuns: parsed[ENV.maxConcurrentRuns] ?? 10,
+  };
 }
 
 /** A variable's value; throws when it is unset or empty. */

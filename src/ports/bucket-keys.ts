@@ -26,6 +26,8 @@ export const keys = {
    * ItemReader: a phase's batch keys, or the resources Reconcile reads.
    */
   manifest: (runId: string, name: string) => `work/${runId}/manifests/${name}.json`,
+  /** A write command too long for an SQS message, kept for the writer (its message points here). */
+  spilledCommand: (runId: string, name: string) => `work/${runId}/messages/${name}.json`,
   /** The treatment note templates Plan found in the notes table (native notes). */
   templates: (runId: string) => `work/${runId}/templates.json`,
   report: (clinicId: string, runId: string, file: string) => `reports/${clinicId}/${runId}/${file}`,

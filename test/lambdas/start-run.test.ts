@@ -1,4 +1,9 @@
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  ExecutionAlreadyExists,
+  ListExecutionsCommand,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -20,7 +25,21 @@ const event = (key: string, version = 'v1') =>
 
 beforeEach(() => {
   sfn.reset();
+  sfn.on(ListExecutionsCommand).resolves({ executions: [] });
 });
+
+/** The event as the run-start queue delivers it to StartRun. */
+const queued = (key: string) => ({
+  Records: [{ messageId: 'm1', body: JSON.stringify(event(key)), eventSource: 'aws:sqs' }],
+});
+const running = (n: number) =>
+  Array.from({ length: n }, (_, i) => ({
+    executionArn: `arn:e${i}`,
+    stateMachineArn: 'arn:sm',
+    name: `run-${i}`,
+    status: 'RUNNING' as const,
+    startDate: new Date(),
+  }));
 
 describe('start-run', () => {
   it('starts a dry run named after the object and its version', async () => {
@@ -40,6 +59,23 @@ describe('start-run', () => {
       key: 'exports/clinic-7/gensolve 2026.zip',
       startedBy: '123456789012',
     });
+  });
+
+  it('starts a run from the run-start queue while a run slot is free', async () => {
+    process.env.MAX_CONCURRENT_RUNS = '3';
+    sfn.on(ListExecutionsCommand).resolves({ executions: running(2) });
+    sfn.on(StartExecutionCommand).resolves({ executionArn: 'arn:x' });
+    expect(await handler(queued('exports/clinic-7/a.zip'))).toMatchObject({ started: true });
+    expect(sfn).toHaveReceivedCommandWith(ListExecutionsCommand, { statusFilter: 'RUNNING', maxResults: 3 });
+    delete process.env.MAX_CONCURRENT_RUNS;
+  });
+
+  it('leaves the export waiting in the queue (RunsAtCapacity, nothing started) while every run slot is taken', async () => {
+    process.env.MAX_CONCURRENT_RUNS = '3';
+    sfn.on(ListExecutionsCommand).resolves({ executions: running(3) });
+    await expect(handler(queued('exports/clinic-7/a.zip'))).rejects.toMatchObject({ name: 'RunsAtCapacity' });
+    expect(sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+    delete process.env.MAX_CONCURRENT_RUNS;
   });
 
   it('treats a duplicate event as already started, not as a failure', async () => {

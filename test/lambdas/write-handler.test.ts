@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   BatchGetCommand,
   DynamoDBDocumentClient,
@@ -159,8 +159,13 @@ describe('writer handler', () => {
       ...second,
       body: JSON.stringify({ ...ok, sourceId: 'C6', payload: { kind: 'patient' } }),
     };
+    sqs.on(ChangeMessageVisibilityBatchCommand).resolves({});
     const result = await handler({ Records: [first, malformed] }, context);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'm1' }]);
+    // the failed message comes back after its backoff (30 s at its first receive), not the queue's 90 min
+    expect(sqs.commandCalls(ChangeMessageVisibilityBatchCommand).map((c) => c.args[0].input.Entries)).toEqual(
+      [[{ Id: '0', ReceiptHandle: 'h1', VisibilityTimeout: 30 }]],
+    );
     const outcomes = ddb
       .commandCalls(UpdateCommand)
       .map((c) => c.args[0].input.ExpressionAttributeValues?.[':o'])

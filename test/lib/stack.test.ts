@@ -3,7 +3,13 @@ import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks, HIPAASecurityChecks } from 'cdk-nag';
 import { LOCAL_STACK, stateMachineDefinition, synthTemplate } from '../../apps/local/template.js';
-import { MigrationStack, writerConcurrency } from '../../lib/migration-stack.js';
+import {
+  DEFAULT_MAX_CONCURRENT_RUNS,
+  MAPPERS_PER_RUN,
+  MigrationStack,
+  mapperReservedConcurrency,
+  writerConcurrency,
+} from '../../lib/migration-stack.js';
 
 function synth() {
   const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
@@ -344,5 +350,74 @@ describe("the writers' concurrency", () => {
     });
     expect(writerConcurrency(['solo'])).toBe(2);
     expect(writerConcurrency(['a', 'b', 'c'], [8, 8, 8])).toBe(24);
+  });
+});
+
+describe('concurrency and fairness across runs', () => {
+  type Fn = { Properties: Record<string, unknown>; Metadata?: Record<string, unknown> };
+  const fnOf = (t: Template, folder: string) =>
+    Object.entries(t.findResources('AWS::Lambda::Function')).find(
+      ([, f]) => (f as Fn).Metadata?.['cliniko-migrate:handler'] === `lambdas/${folder}/handler.ts`,
+    ) as [string, Fn];
+
+  it('lets the writer outlive its slowest upload (15 min), the queue hold messages 6× that, and 256 KiB a message', () => {
+    const [, writer] = fnOf(template, 'write');
+    expect(writer.Properties.Timeout).toBe(900);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      VisibilityTimeout: 5400,
+      MaximumMessageSize: 262_144,
+      RedrivePolicy: Match.objectLike({ maxReceiveCount: 5 }),
+    });
+  });
+
+  it('bounds the runs at once: an export waits in the run-start queue, one StartRun at a time looks for a free slot', () => {
+    const [startRunId, startRun] = fnOf(template, 'start-run');
+    expect(startRun.Properties).toMatchObject({
+      ReservedConcurrentExecutions: 1,
+      Environment: { Variables: expect.objectContaining({ MAX_CONCURRENT_RUNS: '10' }) },
+    });
+    const queues = template.findResources('AWS::SQS::Queue');
+    const [runStartsId] =
+      Object.entries(queues).find(([id]) => id.startsWith('RunStarts')) ?? ([] as unknown as [string]);
+    expect(runStartsId).toBeDefined();
+    // about ten days of looks, fifteen minutes apart, before an export is dead-lettered
+    expect(queues[runStartsId]?.Properties).toMatchObject({
+      VisibilityTimeout: 900,
+      RedrivePolicy: expect.objectContaining({ maxReceiveCount: 1000 }),
+    });
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: startRunId },
+      EventSourceArn: { 'Fn::GetAtt': [runStartsId, 'Arn'] },
+      BatchSize: 1,
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [runStartsId, 'Arn'] } })],
+    });
+  });
+
+  it('reserves the mappers a lane per batch each allowed run maps at once, and maps no more than that per run', () => {
+    const [, mapBatch] = fnOf(template, 'map-batch');
+    expect(mapBatch.Properties.ReservedConcurrentExecutions).toBe(
+      MAPPERS_PER_RUN * DEFAULT_MAX_CONCURRENT_RUNS,
+    );
+    const definition = stateMachineDefinition(synthTemplate(), {
+      region: 'us-east-1',
+      account: '1',
+      refs: {},
+    });
+    const maps = Object.values(
+      definition.States as Record<string, { Type: string; MaxConcurrency?: number }>,
+    ).filter((s) => s.Type === 'Map');
+    expect(maps.length).toBeGreaterThan(0);
+    for (const m of maps) expect(m.MaxConcurrency).toBeLessThanOrEqual(MAPPERS_PER_RUN);
+
+    const app = new App({ context: { 'aws:cdk:bundling-stacks': [] } });
+    const four = Template.fromStack(new MigrationStack(app, 'Four', { maxConcurrentRuns: 4 }));
+    expect(fnOf(four, 'map-batch')[1].Properties.ReservedConcurrentExecutions).toBe(
+      mapperReservedConcurrency(4),
+    );
+    expect(fnOf(four, 'start-run')[1].Properties).toMatchObject({
+      Environment: { Variables: expect.objectContaining({ MAX_CONCURRENT_RUNS: '4' }) },
+    });
   });
 });
