@@ -14,6 +14,7 @@ describe('the Lambda environment, parsed once at cold start', () => {
     expect(env).toEqual({
       statusTable: 'status',
       writeQueueUrl: undefined,
+      bucket: undefined,
       secretPrefix: 'cliniko-migrate/',
       rateLimitPerMinute: 200,
       rateLimitWindowMs: 60_000,
@@ -24,6 +25,7 @@ describe('the Lambda environment, parsed once at cold start', () => {
       clinikoRetryBaseMs: undefined,
       auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
       rateLimitStore: 'dynamodb',
+      writeRetryBaseSeconds: 30,
     });
   });
 
@@ -75,8 +77,14 @@ describe('the Lambda environment, parsed once at cold start', () => {
     expect(attempt).toThrow(/STATUS_TABLE: is not set/);
   });
 
-  it('StartRun needs only its state machine', () => {
-    expect(startRunEnvironment({ STATE_MACHINE_ARN: 'arn:sm' })).toEqual({ stateMachineArn: 'arn:sm' });
+  it('StartRun needs only its state machine (ten runs at once unless told)', () => {
+    expect(startRunEnvironment({ STATE_MACHINE_ARN: 'arn:sm' })).toEqual({
+      stateMachineArn: 'arn:sm',
+      maxConcurrentRuns: 10,
+    });
+    expect(startRunEnvironment({ STATE_MACHINE_ARN: 'arn:sm', MAX_CONCURRENT_RUNS: '3' })).toMatchObject({
+      maxConcurrentRuns: 3,
+    });
     expect(() => startRunEnvironment({})).toThrow('environment refused: STATE_MACHINE_ARN: is not set');
   });
 });
