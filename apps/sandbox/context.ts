@@ -31,7 +31,7 @@ export interface SandboxContext {
    */
   commit(req: FastifyRequest, reply: FastifyReply, status: number, body?: unknown): FastifyReply;
   /** Answers a list: `q[]` filters, hidden archived/cancelled rows, sorting, paging (CLINIKO_API.md §1.6-§1.8). */
-  list(req: FastifyRequest, reply: FastifyReply, spec: ResourceSpec, records: Rec[]): unknown;
+  list(req: FastifyRequest, reply: FastifyReply, spec: ResourceSpec, records: readonly Rec[]): unknown;
 }
 
 /** Cliniko's 422 answer: `{message: 'Validation Failed', errors: {field: message}}` (CLINIKO_API.md §1.10). */

@@ -78,6 +78,16 @@ export async function checkPhase(input: CheckPhaseInput, deps: CheckPhaseDeps): 
   const idleBefore = previous.idleChecks ?? input.idleChecks ?? 0;
   if (finished >= enqueued) return { ...base, done: true, deadLettered: 0, idleChecks: 0 };
   const outstanding = await deps.queue.outstanding();
+  if (outstanding === 0) {
+    // The counters fall short only where a writer stopped between a result and its count: with
+    // nothing left to write, the results themselves are counted (once, not at every check).
+    const settled = await deps.store.settleWriteTotals(input.runId);
+    const exact = Object.values(settled).reduce(
+      (n, t) => n + (t ? t.created + t.alreadyPresent + t.updated + t.failed : 0),
+      0,
+    );
+    if (exact >= enqueued) return { ...base, finished: exact, done: true, deadLettered: 0, idleChecks: 0 };
+  }
   const idleChecks = outstanding === 0 ? idleBefore + 1 : 0;
   if (idleChecks >= 2) return { ...base, done: true, deadLettered: enqueued - finished, idleChecks };
   return { ...base, done: false, deadLettered: 0, idleChecks };

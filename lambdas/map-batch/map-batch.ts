@@ -15,8 +15,8 @@ import type { IdMap, IdMapEntry } from '../../src/ports/id-map.js';
 import type { BatchCounts, OutcomeStore, RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo, RunStore } from '../../src/ports/runs.js';
 import type { WriteLedger } from '../../src/ports/write-ledger.js';
-import { AccountPatientRefs, DuplicateIndex } from '../../src/reconcile/duplicates.js';
-import { accountKeys } from '../../src/reconcile/resources.js';
+import { accountPatients as readAccountPatients } from '../../src/reconcile/account-patients.js';
+import { type AccountPatientRef, DuplicateIndex } from '../../src/reconcile/duplicates.js';
 import { AidCollector } from '../../src/report/approval-aids.js';
 import { ArchiveEntries, type ArchiveEntry, entryKey } from '../../src/source/archive.js';
 import type { SourceProfile } from '../../src/source/profile.js';
@@ -52,8 +52,8 @@ const accountCache = new Map<string, DuplicateIndex>();
 async function accountPatients(deps: MapBatchDeps, run: RunInfo): Promise<DuplicateIndex> {
   let index = accountCache.get(run.runId);
   if (!index) {
-    const list =
-      (await deps.blobs.getJson(run.bucket, accountKeys.patients(run.runId), AccountPatientRefs)) ?? [];
+    const list: AccountPatientRef[] = [];
+    for await (const p of readAccountPatients(deps.blobs, run.bucket, run.runId)) list.push(p);
     index = new DuplicateIndex(list);
     accountCache.set(run.runId, index);
   }

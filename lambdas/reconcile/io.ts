@@ -9,13 +9,21 @@ export const ReconcileInput = z
   .readonly();
 export type ReconcileInput = z.output<typeof ReconcileInput>;
 
-/** What reading one resource from the account found (src/reconcile/resources.ts ReconcileOutput). */
+/**
+ * What reconciling one resource found so far (src/reconcile/resources.ts ReconcileOutput), and
+ * whether it is done: the state machine calls the step again, with this as its input, until it is.
+ */
 export const ReconcileOutput = z
   .object({
+    runId: z.string().min(1),
     resource: z.literal(RECONCILE_ORDER),
+    done: z.boolean(),
+    /** Invocations so far, this one included. */
+    invocations: count,
     read: count,
     requests: count,
     notInCliniko: count,
     found: count,
   })
   .readonly();
+export type ReconcileOutput = z.output<typeof ReconcileOutput>;

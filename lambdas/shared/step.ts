@@ -8,13 +8,18 @@ import { parseAt } from '../../src/core/boundary.js';
  * state, so a step never passes on what the next one would refuse. The same handler runs on AWS
  * and in the local runner.
  */
+/** What a step reads of the Lambda context: the time left before its timeout (ms). */
+export interface StepContext {
+  getRemainingTimeInMillis?(): number;
+}
+
 export function stepHandler<I extends z.ZodType, O extends z.ZodType>(
   step: string,
   schemas: { readonly input: I; readonly output: O },
-  run: (input: z.output<I>) => Promise<z.input<O>>,
-): (event: unknown) => Promise<z.output<O>> {
-  return async (event) => {
+  run: (input: z.output<I>, context?: StepContext) => Promise<z.input<O>>,
+): (event: unknown, context?: StepContext) => Promise<z.output<O>> {
+  return async (event, context) => {
     const input = parseAt(`${step} input`, schemas.input, event);
-    return parseAt(`${step} output`, schemas.output, await run(input));
+    return parseAt(`${step} output`, schemas.output, await run(input, context));
   };
 }

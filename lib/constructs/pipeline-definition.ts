@@ -183,8 +183,21 @@ export function pipelineDefinition(
     maxConcurrency: 1,
     resultPath: JsonPath.DISCARD,
   });
+  // A resource of a large account takes several invocations, each ending well before its timeout
+  // with a checkpoint in the bucket: the resource is invoked again until it answers done. (The
+  // answer goes beside the item, not over it: the local emulator nests a ResultPath of "$".)
+  const reconcileResource = invoke(
+    'ReconcileResource',
+    fns.reconcile,
+    { 'runId.$': '$.runId', 'resource.$': '$.resource' },
+    '$.reconciled',
+  );
   reconcileAll.itemProcessor(
-    invoke('ReconcileResource', fns.reconcile, { 'runId.$': '$.runId', 'resource.$': '$.resource' }, '$'),
+    reconcileResource.next(
+      new Choice(scope, 'ResourceReconciled')
+        .when(Condition.booleanEquals('$.reconciled.done', false), reconcileResource)
+        .otherwise(new Succeed(scope, 'ResourceDone')),
+    ),
   );
   reconcileAll.next(plan);
   catchInto(preflight, 'Preflight');

@@ -33,6 +33,15 @@ export interface IdMap {
   putIdMap(scope: string, entity: CountedEntity, sourceId: string, entry: IdMapEntry): Promise<void>;
   /** Every record of an entity the clinic's runs have written (for records missing from an export). */
   listIdMap(scope: string, entity: CountedEntity): AsyncIterable<{ sourceId: string; entry: IdMapEntry }>;
+  /**
+   * One page of listIdMap, to carry on from in a later invocation: at most `limit` items read
+   * (written records among them), and the opaque cursor of the next page (absent after the last).
+   */
+  listIdMapPage(
+    scope: string,
+    entity: CountedEntity,
+    page: { readonly cursor?: string; readonly limit: number },
+  ): Promise<{ records: { sourceId: string; entry: IdMapEntry }[]; cursor?: string }>;
   /** Notes a follow-up request done (see IdMapEntry.steps), so a retry does not repeat it. */
   addIdMapStep(scope: string, entity: CountedEntity, sourceId: string, step: string): Promise<void>;
   /** Forgets a record's id (it is no longer in the account: reconciliation, rollback). */

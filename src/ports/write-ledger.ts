@@ -44,8 +44,18 @@ export interface WriteLedger {
   recordWrite(runId: string, result: WriteResult): Promise<void>;
   /** Notes the latest error of a record that will be retried (shown if it ends in the dead-letter queue). */
   noteAttempt(runId: string, entity: CountedEntity, sourceId: string, reason: string): Promise<void>;
-  /** Per entity, how many records each outcome counted (each record once). */
+  /**
+   * Per entity, how many records each outcome counted (each record once), from counters: a read
+   * of fixed cost whatever the run's size. Never more than the exact totals; fewer only when a
+   * writer stopped between recording a result and counting it (settleWriteTotals is exact).
+   */
   writeTotals(runId: string): Promise<WriteTotals>;
+  /**
+   * The exact totals, counted from every record's result (each record once, as first counted):
+   * reads every result of the run, so it is for when the counters fall short with nothing left
+   * to write, not for polling.
+   */
+  settleWriteTotals(runId: string): Promise<WriteTotals>;
   /** Every write result, and the last error of records still being retried (no outcome yet). */
   listWrites(runId: string): AsyncIterable<LedgerEntry>;
 }

@@ -223,9 +223,7 @@ export const ReconcileSummary = z.object({
   notInCliniko: z.number(),
   found: z.number(),
 });
-/** Cliniko ids of one resource found live in the account. */
-export const LiveIds = z.array(z.string());
-
+/** What reconciliation of one resource found, as the Report step reads it back. */
 export interface ReconcileOutput {
   readonly resource: ResourceName;
   /** Records of the resource read from the account (archived ones included). */
@@ -237,9 +235,11 @@ export interface ReconcileOutput {
   readonly found: number;
 }
 
-/** Where reconciliation leaves what later steps read: the account's patients, each resource's figures. */
+/**
+ * Where reconciliation leaves what later steps read: the index of the account's live patients
+ * (account-patients.ts), each resource's figures once it is done.
+ */
 export const accountKeys = {
   patients: (runId: string) => `work/${runId}/account/patients.json`,
   summary: (runId: string, name: ResourceName) => `work/${runId}/account/${name}.summary.json`,
-  liveIds: (runId: string, name: ResourceName) => `work/${runId}/account/${name}.ids.json`,
 };

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { parseAt } from '../../core/boundary.js';
 import { type Claims, type Findings, type IdMap, IdMapEntry } from '../../ports/id-map.js';
@@ -6,6 +6,9 @@ import { ifCondition, type StatusTable } from './status-table.js';
 
 /** An ID item holding a written record (an item holding only a claim has no clinikoId). */
 const IdMapItem = z.intersection(z.object({ sourceId: z.string() }), IdMapEntry);
+
+/** Where a page of the id map carries on: the key DynamoDB returned as LastEvaluatedKey. */
+const StartKey = z.object({ pk: z.string(), sk: z.string() });
 
 /** A FOUND item: what a run's reconciliation found under a natural key. */
 const FoundItem = z.object({ clinikoId: z.string(), runId: z.string() });
@@ -34,6 +37,31 @@ export function dynamoIdMap(table: StatusTable): IdMap & Claims & Findings {
     async *listIdMap(scope, entity) {
       for await (const i of table.query(`CLINIC#${scope}`, `ID#${entity}#`))
         if (i.clinikoId) yield idMapItem(scope, i);
+    },
+
+    async listIdMapPage(scope, entity, page) {
+      const start = page.cursor
+        ? parseAt(
+            `id map cursor of CLINIC#${scope}/ID#${entity}#`,
+            StartKey,
+            JSON.parse(Buffer.from(page.cursor, 'base64url').toString('utf8')),
+          )
+        : undefined;
+      const res = await table.doc.send(
+        new QueryCommand({
+          TableName: table.name,
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+          ExpressionAttributeValues: { ':pk': `CLINIC#${scope}`, ':prefix': `ID#${entity}#` },
+          ExclusiveStartKey: start,
+          Limit: page.limit,
+          ConsistentRead: true,
+        }),
+      );
+      const records = (res.Items ?? []).filter((i) => i.clinikoId).map((i) => idMapItem(scope, i));
+      const next = res.LastEvaluatedKey
+        ? Buffer.from(JSON.stringify(res.LastEvaluatedKey)).toString('base64url')
+        : undefined;
+      return next ? { records, cursor: next } : { records };
     },
 
     async putIdMap(scope, entity, sourceId, entry): Promise<void> {

@@ -3,8 +3,14 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { parseAt } from '../../core/boundary.js';
 import { CountedEntity } from '../../core/entities.js';
-import { LedgerEntry, WRITE_OUTCOMES, type WriteLedger, type WriteTotals } from '../../ports/write-ledger.js';
-import { ifCondition, type StatusTable } from './status-table.js';
+import {
+  LedgerEntry,
+  WRITE_OUTCOMES,
+  type WriteLedger,
+  WriteOutcome,
+  type WriteTotals,
+} from '../../ports/write-ledger.js';
+import type { StatusTable } from './status-table.js';
 
 /**
  * An OUT item: recordWrite sets every attribute, null where the result has none (an update
@@ -18,13 +24,24 @@ const OutItem = z.preprocess(
   LedgerEntry,
 );
 
-/** A DONE item: one shard's counters of an entity, by outcome (absent until first counted). */
+/**
+ * A DONE item: one shard's counters of an entity, by outcome (absent until first counted). Its
+ * size is fixed: it holds counters only, never the ids it counted (an `ids` set left by an older
+ * version is ignored).
+ */
 const DoneItem = z.object({
   entity: CountedEntity,
   created: z.number().default(0),
   alreadyPresent: z.number().default(0),
   updated: z.number().default(0),
   failed: z.number().default(0),
+});
+
+/** What settleWriteTotals reads of an OUT item: the outcome it was counted as (absent: not yet). */
+const CountedItem = z.object({
+  entity: CountedEntity,
+  counted: WriteOutcome.optional(),
+  outcome: WriteOutcome.optional(),
 });
 
 /** Counter items per entity: spreads a busy run's counting over partitions. */
@@ -36,19 +53,29 @@ function shardOf(sourceId: string): number {
 
 /**
  * The write ledger on the status table: items `RUN#<run>/OUT#<entity>#<id>` (a record's result,
- * or its last error while retried) and `RUN#<run>/DONE#<entity>#<shard>` (counters whose set of
- * counted ids makes every record count once).
+ * or its last error while retried; its `counted` attribute is the record's count marker) and
+ * `RUN#<run>/DONE#<entity>#<shard>` (counters). Every item keeps a fixed size whatever the run's
+ * size, so a record costs the same write units in a run of ten records or of millions.
+ *
+ * Counted once without a growing set: the OUT update sets `counted` only where it is absent and
+ * returns the value it replaced, so of every report of a record (redelivery, concurrent writers)
+ * exactly one sees it new, and only that one adds to a counter. DynamoDB's single-item updates are
+ * atomic, so this holds under any concurrency. A writer stopped between the two updates (a
+ * timeout, a crash) leaves a record marked but not added: the counters are then short, never
+ * over, and settleWriteTotals counts the marks themselves.
  */
 export function dynamoWriteLedger(table: StatusTable): WriteLedger {
   return {
     async recordWrite(runId, result): Promise<void> {
-      await table.doc.send(
+      const marked = await table.doc.send(
         new UpdateCommand({
           TableName: table.name,
           Key: { pk: `RUN#${runId}`, sk: `OUT#${result.entity}#${result.sourceId}` },
           UpdateExpression:
-            'SET entity = :e, sourceId = :s, outcome = :o, clinikoId = :c, reason = :r, code = :code, #file = :file, #row = :row, field = :field, #at = if_not_exists(#at, :at), expiresAt = :x',
+            'SET entity = :e, sourceId = :s, outcome = :o, clinikoId = :c, reason = :r, code = :code, #file = :file, #row = :row, field = :field, #at = if_not_exists(#at, :at), expiresAt = :x, counted = if_not_exists(counted, :o)',
           ExpressionAttributeNames: { '#at': 'at', '#file': 'file', '#row': 'row' },
+          // the old `counted` comes back only when the record had been counted before
+          ReturnValues: 'UPDATED_OLD',
           ExpressionAttributeValues: {
             ':at': new Date().toISOString(),
             ':x': table.expiresAt(),
@@ -64,24 +91,15 @@ export function dynamoWriteLedger(table: StatusTable): WriteLedger {
           },
         }),
       );
-      // Counted once: the id joins the shard's set in the same update that adds to the counter.
-      await ifCondition(() =>
-        table.doc.send(
-          new UpdateCommand({
-            TableName: table.name,
-            Key: { pk: `RUN#${runId}`, sk: `DONE#${result.entity}#${shardOf(result.sourceId)}` },
-            UpdateExpression: 'ADD #ids :id, #outcome :one SET entity = :e, expiresAt = :x',
-            ConditionExpression: 'attribute_not_exists(#ids) OR NOT contains(#ids, :sid)',
-            ExpressionAttributeNames: { '#ids': 'ids', '#outcome': result.outcome },
-            ExpressionAttributeValues: {
-              ':id': new Set([result.sourceId]),
-              ':sid': result.sourceId,
-              ':one': 1,
-              ':e': result.entity,
-              ':x': table.expiresAt(),
-            },
-          }),
-        ),
+      if (marked.Attributes?.counted !== undefined) return;
+      await table.doc.send(
+        new UpdateCommand({
+          TableName: table.name,
+          Key: { pk: `RUN#${runId}`, sk: `DONE#${result.entity}#${shardOf(result.sourceId)}` },
+          UpdateExpression: 'ADD #outcome :one SET entity = :e, expiresAt = :x',
+          ExpressionAttributeNames: { '#outcome': result.outcome },
+          ExpressionAttributeValues: { ':one': 1, ':e': result.entity, ':x': table.expiresAt() },
+        }),
       );
     },
 
@@ -110,6 +128,20 @@ export function dynamoWriteLedger(table: StatusTable): WriteLedger {
         const t = totals[done.entity] ?? { created: 0, alreadyPresent: 0, updated: 0, failed: 0 };
         totals[done.entity] = t;
         for (const k of WRITE_OUTCOMES) t[k] += done[k];
+      }
+      return totals;
+    },
+
+    async settleWriteTotals(runId) {
+      const totals: WriteTotals = {};
+      for await (const item of table.query(`RUN#${runId}`, 'OUT#')) {
+        const out = parseAt(`status table write result item RUN#${runId}/OUT#`, CountedItem, item);
+        // an item an older version counted in its DONE sets has an outcome and no mark
+        const counted = out.counted ?? out.outcome;
+        if (!counted) continue;
+        const t = totals[out.entity] ?? { created: 0, alreadyPresent: 0, updated: 0, failed: 0 };
+        totals[out.entity] = t;
+        t[counted]++;
       }
       return totals;
     },

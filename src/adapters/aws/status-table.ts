@@ -22,8 +22,10 @@ import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../core/environment.js';
  *   RUN#<run>   REC#<entity>#<source id>   a record's outcome as its mapper saw it        dynamo-outcomes.ts
  *   CLINIC#<c>  ID#<entity>#<source id>    the id map: Cliniko id, hash, steps; claims    dynamo-id-map.ts
  *   CLINIC#<c>  FOUND#<resource>#<key>     a record reconciliation found (natural key)    dynamo-id-map.ts
- *   RUN#<run>   OUT#<entity>#<source id>   a record's write result (last error if retried) dynamo-write-ledger.ts
- *   RUN#<run>   DONE#<entity>#<shard>      exact write counters (the set of counted ids)  dynamo-write-ledger.ts
+ *   RUN#<run>   OUT#<entity>#<source id>   a record's write result and count mark          dynamo-write-ledger.ts
+ *   RUN#<run>   DONE#<entity>#<shard>      write counters by outcome (numbers only)       dynamo-write-ledger.ts
+ * Every item has a size bounded whatever the run's size (test/adapters/item-size.test.ts
+ * measures it): anything that grows with the records is one item per record, never a set.
  *   (<c> is the scope: the clinic in one Cliniko account, `<clinic>@<shard>-<account id>`)
  */
 /** One put or delete of a batch write, as the document client takes it. */
