@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dryRunBench } from './dry-run.js';
 import { keysBench } from './keys.js';
+import { largeExportBench } from './large-export.js';
 import { notesBench } from './notes.js';
 import { pipelineBench } from './pipeline.js';
 import { rateLimitBench } from './rate-limit.js';
@@ -14,6 +15,7 @@ const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   notes: notesBench,
   upload: uploadBench,
   keys: keysBench,
+  'large-export': largeExportBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));
