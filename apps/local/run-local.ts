@@ -76,8 +76,12 @@ export async function runLocal(
 function localFailure(err: unknown): Error {
   const first = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
   const sdk = err as { name?: string; $metadata?: unknown };
-  if (err instanceof Error && sdk.$metadata !== undefined)
-    return new Error(`the local AWS emulators failed (${sdk.name ?? 'Error'}: ${first})`);
+  if (err instanceof Error && sdk.$metadata !== undefined) {
+    // the SDK wraps a failed connection in words of its own; the cause is what the operator needs
+    const cause = first.replace(/^AWS SDK error wrapper for (Error: )?/, '');
+    const named = sdk.name && sdk.name !== 'Error' ? `${sdk.name}: ` : '';
+    return new Error(`the local AWS emulators failed (${named}${cause})`);
+  }
   return new Error(first);
 }
 
