@@ -218,7 +218,14 @@ export async function startS3Front(upstreamPort: number): Promise<S3Front> {
   const server: Server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://localhost');
     // path-style: /<bucket>/<key>; the SDK encodes each key segment
-    const resource = decodeURIComponent(url.pathname).replace(/^\//, '');
+    let resource: string;
+    try {
+      resource = decodeURIComponent(url.pathname).replace(/^\//, '');
+    } catch {
+      // not a key this front serves (malformed escapes): fauxqs answers it as S3 would
+      forward(req, res, upstreamPort);
+      return;
+    }
     const path = files.get(resource);
     if (path && (req.method === 'PUT' || req.method === 'DELETE')) files.delete(resource);
     const plainRead =
