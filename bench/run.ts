@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { awsLimitsBench } from './aws-limits.js';
 import { dryRunBench } from './dry-run.js';
 import { keysBench } from './keys.js';
+import { largeExportBench } from './large-export.js';
 import { notesBench } from './notes.js';
 import { pipelineBench } from './pipeline.js';
 import { rateLimitBench } from './rate-limit.js';
@@ -16,6 +17,7 @@ const BENCHES: Record<string, () => Promise<Record<string, number>>> = {
   upload: uploadBench,
   keys: keysBench,
   'aws-limits': awsLimitsBench,
+  'large-export': largeExportBench,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith('-'));

@@ -10,6 +10,7 @@ export async function generateCommand(values: GenerateOptions, out: (line: strin
     years: values.years,
     seed: values.seed,
     messy: !values.clean,
+    ...(values.documentsMb !== undefined ? { documentsMb: values.documentsMb } : {}),
   });
   const rows = Object.entries(summary.rows).map(([k, v]) => `${k} ${v.toLocaleString('en-US')}`);
   out(`Wrote ${values.out} in ${((Date.now() - started) / 1000).toFixed(1)} s: ${rows.join(', ')}.`);

@@ -207,8 +207,20 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
       'no deliberately malformed rows (by default some rows are messy, as real exports are)',
       false,
     )
+    .addOption(
+      new Option(
+        '--documents-mb <n>',
+        'megabytes of letters and uploads, of realistic sizes (50 KB to 40 MB, PDF/JPEG/PNG-looking bytes); their number follows from it (default: a few hundred bytes each, 10 of each per 100 patients)',
+      ).argParser(whole(0)),
+    )
     .addOption(new Option('--out <file>', 'the zip to write').makeOptionMandatory())
-    .addHelpText('after', examples('cliniko-migrate generate --patients 500 --years 3 --out export.zip'))
+    .addHelpText(
+      'after',
+      examples(
+        'cliniko-migrate generate --patients 500 --years 3 --out export.zip',
+        'cliniko-migrate generate --patients 2000 --documents-mb 1024 --out export-1gb.zip',
+      ),
+    )
     .action(async (options: unknown) => {
       onCode(await generateCommand(GenerateOptions.parse(options), out));
     });

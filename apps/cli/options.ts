@@ -21,6 +21,7 @@ export const GenerateOptions = z.object({
   seed: z.number().int().nonnegative(),
   out: z.string(),
   clean: z.boolean(),
+  documentsMb: z.number().int().nonnegative().optional(),
 });
 export type GenerateOptions = z.infer<typeof GenerateOptions>;
 

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+import { documentStream, kindOf } from './document-bytes.js';
 import { csvLine, dmy } from './export-zip.js';
 import type { Generation } from './generation.js';
 import { LAST, uploadName } from './vocabulary.js';
@@ -49,18 +51,33 @@ export function* uploadRows(g: Generation): Generator<string> {
   }
 }
 
-/** The letters' and uploads' files, by their usual names (a row naming a missing or escaping path has none). */
-export function* documentFiles(g: Generation): Generator<{ name: string; bytes: Buffer }> {
-  for (let i = 1; i <= g.letters; i++)
-    yield {
-      name: `GensolveExport/Letters/letter-${i}.pdf`,
-      bytes: Buffer.from(`%PDF-1.4\n% letter ${i}\n${'Letter body. '.repeat(20)}\n%%EOF\n`),
-    };
-  for (let i = 1; i <= g.uploads; i++)
-    yield {
-      name: `GensolveExport/Uploads/${uploadName(i)}`,
-      bytes: Buffer.from(`upload ${i} ${'x'.repeat(200)}`),
-    };
+/**
+ * The letters' and uploads' files, by their usual names (a row naming a missing or escaping path
+ * has none): a few hundred bytes each, or with a byte budget (`documentsMb`), each of its drawn
+ * size as a stream of PDF-, JPEG- or PNG-looking bytes, generated as the zip reads it.
+ */
+export function* documentFiles(
+  g: Generation,
+): Generator<{ name: string; bytes: Buffer } | { name: string; stream: Readable; size: number }> {
+  const sized = g.documentBytes;
+  for (let i = 1; i <= g.letters; i++) {
+    const name = `GensolveExport/Letters/letter-${i}.pdf`;
+    const size = sized?.letters[i - 1];
+    if (size !== undefined) yield { name, stream: documentStream('pdf', size, `${g.seed}:${name}`), size };
+    else
+      yield {
+        name,
+        bytes: Buffer.from(`%PDF-1.4\n% letter ${i}\n${'Letter body. '.repeat(20)}\n%%EOF\n`),
+      };
+  }
+  for (let i = 1; i <= g.uploads; i++) {
+    const file = uploadName(i);
+    const name = `GensolveExport/Uploads/${file}`;
+    const size = sized?.uploads[i - 1];
+    const kind = kindOf(file);
+    if (size !== undefined) yield { name, stream: documentStream(kind, size, `${g.seed}:${name}`), size };
+    else yield { name, bytes: Buffer.from(`upload ${i} ${'x'.repeat(200)}`) };
+  }
 }
 
 /** Invoices.csv and Payments.csv: financial tables the migration leaves out and reports. */

@@ -78,6 +78,14 @@ export class ExportZip {
     this.zip.addBuffer(bytes, name, { mtime: new Date(this.mtime) });
   }
 
+  /**
+   * A file of `size` bytes read from `stream` as the zip is written, stored as it is (documents are
+   * scans and PDFs, already compressed, as in real exports): never held whole.
+   */
+  addStream(name: string, stream: Readable, size: number): void {
+    this.zip.addReadStream(stream, name, { mtime: new Date(this.mtime), compress: false, size });
+  }
+
   /** Ends the zip and writes it to `outPath`. */
   async write(outPath: string): Promise<void> {
     this.zip.end();

@@ -51,7 +51,9 @@ export async function generateExport(outPath: string, options: GenerateOptions):
   zip.addTable('GensolveExport/ClinicalNotes.csv', () => clinicalNoteRows(g));
   zip.addTable('GensolveExport/Letters.csv', () => letterRows(g));
   zip.addTable('GensolveExport/Uploads.csv', () => uploadRows(g));
-  for (const file of documentFiles(g)) zip.addFile(file.name, file.bytes);
+  for (const file of documentFiles(g))
+    if ('stream' in file) zip.addStream(file.name, file.stream, file.size);
+    else zip.addFile(file.name, file.bytes);
   zip.addTable('GensolveExport/Invoices.csv', () => invoiceRows(g));
   zip.addTable('GensolveExport/Payments.csv', () => paymentRows(g));
   await zip.write(outPath);

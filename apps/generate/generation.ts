@@ -1,4 +1,5 @@
 import { seededRandom } from '../../src/core/random.js';
+import { documentSizes } from './document-bytes.js';
 
 export interface GenerateOptions {
   readonly patients: number;
@@ -8,8 +9,14 @@ export interface GenerateOptions {
   readonly appointmentsPerPatient?: number;
   /** Set false for a clean export (tests of exact counts use the messy default). */
   readonly messy?: boolean;
-  /** Letters and uploads per 100 patients (default 10 each). */
+  /** Letters and uploads per 100 patients (default 10 each); ignored with `documentsMb`. */
   readonly documentsPer100?: number;
+  /**
+   * Megabytes (MiB) of document files, spread over letters (50 KB to 1 MB) and uploads (50 KB to
+   * 40 MB) of realistic, incompressible bytes; their number follows from the budget. Without it,
+   * each document is a few hundred bytes.
+   */
+  readonly documentsMb?: number;
 }
 
 /**
@@ -27,6 +34,10 @@ export interface Generation {
   readonly referrers: number;
   readonly letters: number;
   readonly uploads: number;
+  /** With `documentsMb`: each letter's and upload's file size in bytes (index 0 is LT1 / U1). */
+  readonly documentBytes?: { readonly letters: readonly number[]; readonly uploads: readonly number[] };
+  /** The seed, for what is drawn apart from the tables' source (documents' bytes). */
+  readonly seed: number;
   /** The export's last day (epoch ms, UTC midnight) and the history before it (ms). */
   readonly end: number;
   readonly span: number;
@@ -48,7 +59,11 @@ export function generation(options: GenerateOptions): Generation {
   const years = options.years ?? 3;
   const messy = options.messy ?? true;
   const n = options.patients;
-  const letters = Math.max(1, Math.round((n * (options.documentsPer100 ?? 10)) / 100));
+  const seed = options.seed ?? 1;
+  const documentBytes =
+    options.documentsMb === undefined ? undefined : documentSizes(options.documentsMb * 1024 ** 2, seed);
+  const letters =
+    documentBytes?.letters.length ?? Math.max(1, Math.round((n * (options.documentsPer100 ?? 10)) / 100));
   const end = Date.UTC(2026, 9, 31);
   const span = years * 365 * 86_400_000;
   const rows: Record<string, number> = {};
@@ -60,7 +75,9 @@ export function generation(options: GenerateOptions): Generation {
     employers: Math.max(3, Math.round(n / 50)),
     referrers: Math.max(3, Math.round(n / 40)),
     letters,
-    uploads: letters,
+    uploads: documentBytes?.uploads.length ?? letters,
+    ...(documentBytes ? { documentBytes } : {}),
+    seed,
     end,
     span,
     rows,

@@ -5,6 +5,7 @@ import { interceptLocalhostDns } from 'fauxqs';
 import { z } from 'zod';
 import { parseAt } from '../../src/core/boundary.js';
 import { THREAD_ENTRY } from './handler-thread.js';
+import { startS3Front } from './s3-front.js';
 
 /** What the emulators' thread answers once dynalite and fauxqs listen. */
 const EmulatorPorts = z.object({ dynamoPort: z.number(), fauxqsPort: z.number() });
@@ -27,6 +28,11 @@ export interface Emulators {
   /** Stacks by name, with their outputs (`BucketName`, `StatusTableName`), as DescribeStacks answers. */
   readonly stacks: Map<string, Record<string, string>>;
   readonly env: Record<string, string>;
+  /**
+   * Makes the object `bucket`/`key` the file at `path`, read in place (s3-front.ts): the export,
+   * whatever its size, is never put into fauxqs nor held in memory.
+   */
+  serveFile(bucket: string, key: string, path: string): void;
   stop(): Promise<void>;
 }
 
@@ -160,6 +166,10 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
     thread.once('exit', (code) => reject(new Error(`the emulators thread stopped (exit ${code})`)));
   });
   thread.removeAllListeners('error').removeAllListeners('exit');
+  let threadExited = false;
+  thread.once('exit', () => {
+    threadExited = true;
+  });
   // Should the emulators fail later, the steps' calls to them fail and the run ends in a report
   // naming the step; the thread's own error is said here rather than ending the process.
   thread.on('error', (err) => process.emitWarning(`the local AWS emulators failed: ${err.message}`));
@@ -169,9 +179,10 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
   const stacks = new Map<string, Record<string, string>>();
   const cloudFormationHttp = cloudFormationServer(stacks);
   const cloudFormationPort = await listen(cloudFormationHttp);
+  const s3Front = await startS3Front(ports.fauxqsPort);
   const endpoints = {
     dynamodb: `http://127.0.0.1:${ports.dynamoPort}`,
-    s3: `http://s3.localhost:${ports.fauxqsPort}`,
+    s3: s3Front.url,
     sqs: `http://sqs.us-east-1.localhost:${ports.fauxqsPort}`,
     secretsManager: `http://127.0.0.1:${secretsPort}`,
     cloudFormation: `http://127.0.0.1:${cloudFormationPort}`,
@@ -181,7 +192,7 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
-    AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${ports.fauxqsPort}`,
+    AWS_ENDPOINT_URL_S3: s3Front.url,
     AWS_ENDPOINT_URL_SQS: endpoints.sqs,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: endpoints.secretsManager,
     AWS_ENDPOINT_URL_CLOUDFORMATION: endpoints.cloudFormation,
@@ -193,14 +204,18 @@ export async function startEmulators(options: { statePath?: string } = {}): Prom
     secrets,
     stacks,
     env,
+    serveFile: (bucket, key, path) => s3Front.serveFile(bucket, key, path),
     stop: async () => {
-      // dynalite closes its store on disk before the thread ends
-      const stopped = new Promise<void>((resolve) => {
-        thread.once('message', () => resolve());
-        thread.once('exit', () => resolve());
-      });
-      thread.postMessage('stop');
-      await stopped;
+      await s3Front.close();
+      // dynalite closes its store on disk before the thread ends (a thread that failed has ended)
+      if (!threadExited) {
+        const stopped = new Promise<void>((resolve) => {
+          thread.once('message', () => resolve());
+          thread.once('exit', () => resolve());
+        });
+        thread.postMessage('stop');
+        await stopped;
+      }
       await thread.terminate();
       await new Promise<void>((r) => secretsHttp.close(() => r()));
       await new Promise<void>((r) => cloudFormationHttp.close(() => r()));

@@ -1,5 +1,4 @@
 import './polyfills.js';
-import { createReadStream } from 'node:fs';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -48,8 +47,49 @@ export * from './run-local-types.js';
  * at local emulators; a local SQS event source for the writers. Nothing here is a copy of what
  * runs on AWS: it is the same definition and the same code, wired locally. The run's report
  * files are written under `outDir(runId)`; errors: RunInterrupted when `options.signal` stops it.
+ * Any other failure (the local emulators failing to start or to answer, a step of the machinery
+ * here throwing) ends the run with a report too: status `failed`, one EXECUTION_FAILED problem
+ * whose message is the failure's first line, the way a failed execution ends (stopped-run.ts).
  */
 export async function runLocal(
+  options: LocalRunOptions,
+  outDir: (runId: string) => string,
+): Promise<LocalRunResult> {
+  let runId = '';
+  const watched: LocalRunOptions = {
+    ...options,
+    onStatus: (status) => {
+      runId = status.runId;
+      return options.onStatus?.(status);
+    },
+  };
+  try {
+    return await runPipeline(watched, outDir);
+  } catch (err) {
+    if (err instanceof RunInterrupted) throw err;
+    // Before the run has its id (the emulators did not start): an id of this attempt, so the
+    // report has a folder of its own.
+    const id = runId || `run-local-${Date.now().toString(36)}`;
+    const report = stoppedRunReport(id, options, localFailure(err));
+    const files = await writeReportFiles(outDir(id), report);
+    return { runId: id, report, files, deadLetters: 0 };
+  }
+}
+
+/** A failure as the operator's one line says it: AWS SDK errors name the local service that failed. */
+function localFailure(err: unknown): Error {
+  const first = (err instanceof Error ? err.message : String(err)).split('\n')[0] ?? '';
+  const sdk = err as { name?: string; $metadata?: unknown };
+  if (err instanceof Error && sdk.$metadata !== undefined) {
+    // the SDK wraps a failed connection in words of its own; the cause is what the operator needs
+    const cause = first.replace(/^AWS SDK error wrapper for (Error: )?/, '');
+    const named = sdk.name && sdk.name !== 'Error' ? `${sdk.name}: ` : '';
+    return new Error(`the local AWS emulators failed (${named}${cause})`);
+  }
+  return new Error(first);
+}
+
+async function runPipeline(
   options: LocalRunOptions,
   outDir: (runId: string) => string,
 ): Promise<LocalRunResult> {
@@ -97,14 +137,8 @@ export async function runLocal(
     const s3 = new S3Client({ forcePathStyle: true });
     const key = `exports/${clinicId}/${basename(options.exportZip)}`;
     const size = (await stat(options.exportZip)).size;
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: local.bucket,
-        Key: key,
-        Body: createReadStream(options.exportZip),
-        ContentLength: size,
-      }),
-    );
+    // Read in place from disk by the handlers' range requests, never put whole into the emulator.
+    emulators.serveFile(local.bucket, key, options.exportZip);
     if (options.configJson)
       await s3.send(
         new PutObjectCommand({

@@ -1,15 +1,27 @@
 import { PassThrough, type Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   S3Client,
+  UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import type { z } from 'zod';
 import { BoundaryError, parseAt } from '../../core/boundary.js';
 import type { BlobStore } from '../../ports/blobs.js';
 import type { ByteSource } from '../../source/archive.js';
+
+/**
+ * Bodies above this many bytes are put in parts of this size (8 MiB, the SDK's own default part
+ * size; S3's minimum part is 5 MiB). One PutObject would do on S3 (up to 5 GB), but not on an
+ * S3-compatible store with a smaller request limit (the local emulator's is 11 MiB), and a large
+ * report or entry list must not end a run there.
+ */
+export const PART_BYTES = 8 * 1024 ** 2;
 
 /** The bucket as the pipeline uses it: JSON working files, report files, and exports read by range. */
 export class S3BlobStore implements BlobStore {
@@ -51,15 +63,58 @@ export class S3BlobStore implements BlobStore {
   }
 
   async putText(bucket: string, key: string, text: string, contentType: string): Promise<void> {
+    if (text.length * 3 > PART_BYTES) {
+      await this.putBytes(bucket, key, Buffer.from(text, 'utf8'), contentType);
+      return;
+    }
     await this.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: key, Body: text, ContentType: contentType }),
     );
   }
 
   async putBytes(bucket: string, key: string, bytes: Uint8Array, contentType: string): Promise<void> {
+    if (bytes.byteLength > PART_BYTES) {
+      await this.putInParts(bucket, key, bytes, contentType);
+      return;
+    }
     await this.s3.send(
       new PutObjectCommand({ Bucket: bucket, Key: key, Body: bytes, ContentType: contentType }),
     );
+  }
+
+  /** A multipart upload of `bytes` in {@link PART_BYTES} parts; aborted (no parts left billed) on failure. */
+  private async putInParts(bucket: string, key: string, bytes: Uint8Array, contentType: string) {
+    const { UploadId } = await this.s3.send(
+      new CreateMultipartUploadCommand({ Bucket: bucket, Key: key, ContentType: contentType }),
+    );
+    try {
+      const parts: { ETag: string; PartNumber: number }[] = [];
+      for (let at = 0, n = 1; at < bytes.byteLength; at += PART_BYTES, n++) {
+        const part = await this.s3.send(
+          new UploadPartCommand({
+            Bucket: bucket,
+            Key: key,
+            UploadId,
+            PartNumber: n,
+            Body: bytes.subarray(at, at + PART_BYTES),
+          }),
+        );
+        parts.push({ ETag: part.ETag ?? '', PartNumber: n });
+      }
+      await this.s3.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: bucket,
+          Key: key,
+          UploadId,
+          MultipartUpload: { Parts: parts },
+        }),
+      );
+    } catch (err) {
+      await this.s3
+        .send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: key, UploadId }))
+        .catch(() => undefined);
+      throw err;
+    }
   }
 
   async tag(bucket: string, key: string, tags: Record<string, string>): Promise<void> {
