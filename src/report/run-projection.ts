@@ -217,6 +217,8 @@ export interface RunProjection {
   readonly pricesRead: string;
   /** The same run at 1, 4 and 8 keys (and at `keys`). */
   readonly atKeys: readonly KeysProjection[];
+  /** The export's size the projection counted (bytes), when it was known. */
+  readonly exportBytes?: number;
 }
 
 export interface ProjectionInput {
@@ -262,7 +264,7 @@ export function projectRun(input: ProjectionInput): RunProjection {
     .sort((a, b) => a - b)
     .map((k) => (k === main.keys ? main : at(k)))
     .map((p) => ({ keys: p.keys, minutes: p.minutes, executions: p.executions, cost: p.cost.total }));
-  return { ...main, atKeys };
+  return { ...main, atKeys, ...(input.exportBytes !== undefined ? { exportBytes: input.exportBytes } : {}) };
 }
 
 function projectAtKeys(input: ProjectionInput, keysWanted: number): Omit<RunProjection, 'atKeys'> {
@@ -470,13 +472,15 @@ export function duration(minutes: number): string {
 }
 
 /**
- * One line for the terminal: "On AWS: ≈ 217,530 Cliniko requests, 18 h 53 min at 1 key (4 h 43 min
- * at 4, 2 h 22 min at 8), 1 Step Functions execution, ≈ $1.63 a run in ap-southeast-2."
+ * One line for the terminal, after the live estimate's: "On AWS: 1 Step Functions execution,
+ * ≈ $1.52 a run at 1 key ($1.51 at 4, $1.51 at 8) in ap-southeast-2 (us-east-1 list prices of
+ * 2026-12-04)."
  */
 export function projectionLine(p: RunProjection): string {
   const others = p.atKeys
     .filter((k) => k.keys !== p.keys)
-    .map((k) => `${duration(k.minutes)} at ${k.keys}`)
+    .map((k) => `${usd(k.cost)} at ${k.keys}`)
     .join(', ');
-  return `On AWS: ≈ ${p.requests.toLocaleString('en-US')} Cliniko requests, ${duration(p.minutes)} at ${p.keys} key${p.keys === 1 ? '' : 's'}${others ? ` (${others})` : ''}, ${p.executions} Step Functions execution${p.executions === 1 ? '' : 's'}, ≈ ${usd(p.cost.total)} a run in ${p.region}${p.regionalPrices ? '' : ' (us-east-1 list prices)'}.`;
+  const prices = p.regionalPrices ? `prices of ${p.pricesRead}` : `us-east-1 list prices of ${p.pricesRead}`;
+  return `On AWS: ${p.executions} Step Functions execution${p.executions === 1 ? '' : 's'}, ≈ ${usd(p.cost.total)} a run at ${p.keys} key${p.keys === 1 ? '' : 's'}${others ? ` (${others})` : ''} in ${p.region} (${prices}).`;
 }

@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
+import { summarise } from '../../apps/cli/run-steps.js';
+import { parseConfig } from '../../src/config/migration-config.js';
 import { emptyEntities } from '../../src/core/entities.js';
 import { AWS_PRICE_SOURCES, AWS_PRICES, type AwsPrices, pricesFor } from '../../src/report/aws-prices.js';
 import { estimateLive } from '../../src/report/live-estimate.js';
+import { reportHtml } from '../../src/report/report-page.js';
 import {
   costOf,
   duration,
@@ -9,7 +12,9 @@ import {
   projectionLine,
   projectRun,
   STACK_SHAPE,
+  usd,
 } from '../../src/report/run-projection.js';
+import type { RunReport } from '../../src/report/run-report.js';
 
 /** A clinic as the issue describes one: 15 appointments, 5 notes per patient, a few letters and uploads. */
 const clinic = (patients: number) => {
@@ -129,5 +134,69 @@ describe('what the clinic reads', () => {
     expect(duration(45)).toBe('45 min');
     expect(duration(18 * 60 + 53)).toBe('18 h 53 min');
     expect(duration(15 * 24 * 60 + 18 * 60)).toBe('15 days 18 h');
+  });
+});
+
+describe('the dry run tells the clinic', () => {
+  const report = (mode: RunReport['mode'], keys: number): RunReport => ({
+    runId: 'r1',
+    mode,
+    status: 'succeeded',
+    source: { system: 'gensolve', file: 'x.zip', sha256: 'ab'.repeat(32) },
+    startedAt: '2026-12-01T00:00:00.000Z',
+    finishedAt: '2026-12-01T00:01:00.000Z',
+    entities: clinic(10_000),
+    excluded: {},
+    problems: [],
+    cliniko: { requests: 12, byStatus: {}, keys, target: 'sandbox' },
+    summary: { rowsRead: 1, errors: 0, warnings: 0, infos: 0, seconds: 60 },
+    ...(mode === 'dry-run'
+      ? {
+          projection: projectRun({
+            planned: clinic(10_000),
+            config: { clinicalNotes: 'pdf-per-patient' },
+            keys,
+            region: 'eu-west-2',
+          }),
+        }
+      : {}),
+  });
+
+  it("on its page: time, executions and cost at 1, 4 and 8 keys, the configured keys marked, and the prices' date", () => {
+    const r = report('dry-run', 4);
+    const p = r.projection as NonNullable<RunReport['projection']>;
+    const html = reportHtml(r);
+    const section = html.slice(html.indexOf('<h2 id="projection">'), html.indexOf('<h2>Not transferable'));
+    const rows = [
+      ...section.matchAll(
+        /<tr( class="chosen")?><td>(\d+)[^<]*<\/td><td class="n">([^<]+)<\/td><td class="n">(\d+)<\/td><td class="n">([^<]+)<\/td>/g,
+      ),
+    ];
+    expect(rows.map((m) => [m[2], m[3], m[4], m[5], !!m[1]])).toEqual(
+      p.atKeys.map((k) => [
+        String(k.keys),
+        duration(k.minutes),
+        String(k.executions),
+        usd(k.cost),
+        k.keys === 4,
+      ]),
+    );
+    expect(section).toContain(p.pricesRead);
+    expect(section).toContain('eu-west-2');
+    expect(reportHtml(report('live', 4))).not.toContain('id="projection"');
+  });
+
+  it('in the terminal, after the live estimate', () => {
+    const lines: string[] = [];
+    const r = report('dry-run', 1);
+    summarise(r, { json: 'a', csv: 'b', html: 'c' }, (l) => lines.push(l), {
+      config: parseConfig({}),
+      keys: 1,
+    });
+    const at = lines.findIndex((l) => l.startsWith('On AWS:'));
+    expect(lines[at - 1]).toMatch(/^A live run: /);
+    const p = r.projection as NonNullable<RunReport['projection']>;
+    expect(lines[at]).toContain(`≈ ${usd(p.cost.total)} a run at 1 key`);
+    expect(lines[at]).toContain(`${p.executions} Step Functions execution`);
   });
 });
