@@ -175,14 +175,18 @@ function projectionSection(report: RunReport): string {
         `<tr${k.keys === p.keys ? ' class="chosen"' : ''}><td>${k.keys}${k.keys === p.keys ? ' (configured)' : ''}</td><td class="n">${esc(runDuration(k.minutes))}</td><td class="n">${k.executions.toLocaleString('en-US')}</td><td class="n">${esc(usd(k.cost))}</td></tr>`,
     )
     .join('');
-  const parts = SERVICES.map(([k, name]) => `${name} ${usd(p.cost[k])}`).join(', ');
+  // the services of a cent or more, dearest first: below that a breakdown is noise
+  const parts = SERVICES.filter(([k]) => p.cost[k] >= 0.01)
+    .sort(([a], [b]) => p.cost[b] - p.cost[a])
+    .map(([k, name]) => `${name} ${usd(p.cost[k])}`)
+    .join(', ');
   const prices = p.regionalPrices
     ? `${esc(p.region)}'s prices of ${esc(p.pricesRead)}`
     : `us-east-1's list prices of ${esc(p.pricesRead)} (for ${esc(p.region)})`;
   return `<h2 id="projection">The live run on AWS: how long, and what it costs</h2>
-<p>Going live takes about ${fig(p.requests, 'projection.requests')} Cliniko requests. Cliniko allows 200 a minute per key (per Cliniko user), so the keys decide how long the run takes; what is requested and stored stays the same. AWS charges for the run itself at ${prices}, in US dollars; the stack's monthly charges (its key, the clinic's secret, alarms) are not included.</p>
+<p>Going live takes about ${fig(p.requests, 'projection.requests')} Cliniko requests. Cliniko allows 200 a minute per key (per Cliniko user), so the keys decide how long the run takes; what is requested and stored stays the same. The AWS cost is the run's own, in US dollars at ${prices}; the stack's monthly charges (its key, the clinic's secret, alarms) are not included.</p>
 <table><thead><tr><th>keys</th><th>time</th><th>Step Functions executions</th><th>AWS cost of the run</th></tr></thead><tbody>${rows}</tbody></table>
-<p>At ${p.keys} key${p.keys === 1 ? '' : 's'}: ${esc(parts)}.</p>`;
+${parts ? `<p>At ${p.keys} key${p.keys === 1 ? '' : 's'}: ${esc(parts)}.</p>` : ''}`;
 }
 
 export function reportHtml(report: RunReport): string {

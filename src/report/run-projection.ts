@@ -453,9 +453,9 @@ export function costOf(usage: RunUsage, prices: AwsPrices): CostBreakdown {
   return { ...parts, total: Object.values(parts).reduce((a, b) => a + b, 0) };
 }
 
-/** Money as a clinic reads it: "$0.42", "$12", "$1,250". */
+/** Money as a clinic reads it: "$0.42", "$12", "$1,250", "less than a cent". */
 export function usd(amount: number): string {
-  if (amount < 0.01) return 'under $0.01';
+  if (amount < 0.01) return 'less than a cent';
   if (amount < 10) return `$${amount.toFixed(2)}`;
   return `$${Math.round(amount).toLocaleString('en-US')}`;
 }
@@ -482,5 +482,5 @@ export function projectionLine(p: RunProjection): string {
     .map((k) => `${usd(k.cost)} at ${k.keys}`)
     .join(', ');
   const prices = p.regionalPrices ? `prices of ${p.pricesRead}` : `us-east-1 list prices of ${p.pricesRead}`;
-  return `On AWS: ${p.executions} Step Functions execution${p.executions === 1 ? '' : 's'}, ≈ ${usd(p.cost.total)} a run at ${p.keys} key${p.keys === 1 ? '' : 's'}${others ? ` (${others})` : ''} in ${p.region} (${prices}).`;
+  return `On AWS: ${p.executions} Step Functions execution${p.executions === 1 ? '' : 's'}, ${p.cost.total < 0.01 ? '' : '≈ '}${usd(p.cost.total)} a run at ${p.keys} key${p.keys === 1 ? '' : 's'}${others ? ` (${others})` : ''} in ${p.region} (${prices}).`;
 }

@@ -182,6 +182,12 @@ describe('the dry run tells the clinic', () => {
       ]),
     );
     expect(section).toContain(p.pricesRead);
+    // the services of a cent or more, dearest first
+    const listed = [...(section.match(/At 4 keys: ([^<]*)\./)?.[1] ?? '').matchAll(/\$([\d.,]+)/g)].map((m) =>
+      Number((m[1] ?? '').replace(/,/g, '')),
+    );
+    expect(listed.length).toBe(Object.entries(p.cost).filter(([k, v]) => k !== 'total' && v >= 0.01).length);
+    expect(listed).toEqual([...listed].sort((a, b) => b - a));
     expect(section).toContain('eu-west-2');
     expect(reportHtml(report('live', 4))).not.toContain('id="projection"');
   });
