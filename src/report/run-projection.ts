@@ -250,6 +250,28 @@ export function pollsForPhase(seconds: number, bounds: StackShape['waitSeconds']
   }
 }
 
+/**
+ * The most checks one execution makes: the phases' checks follow one another in an execution
+ * until a phase reaches `perExecution` of its own checks and the run carries on in a fresh
+ * execution, which goes on with that phase's next checks (and the phases after it).
+ */
+export function largestExecutionPolls(phasePolls: readonly number[], perExecution: number): number {
+  let current = 0;
+  let largest = 0;
+  for (const polls of phasePolls) {
+    let left = polls;
+    let first = true;
+    while (left > 0) {
+      const chunk = Math.min(left, perExecution);
+      current = first ? current + chunk : chunk;
+      largest = Math.max(largest, current);
+      left -= chunk;
+      first = false;
+    }
+  }
+  return largest;
+}
+
 const KEY_COUNTS = [1, 4, 8] as const;
 
 /**
@@ -327,8 +349,10 @@ function projectAtKeys(input: ProjectionInput, keysWanted: number): Omit<RunProj
   const resources = RECONCILE_ORDER.length;
   const mapChildExecutions = batches + resources;
   const largestExecutionPollEvents =
-    Math.max(0, ...phases.map((ph) => Math.min(ph.polls, stack.pollsPerExecution))) *
-    stack.historyEventsPerPoll;
+    largestExecutionPolls(
+      phases.map((ph) => ph.polls),
+      stack.pollsPerExecution,
+    ) * stack.historyEventsPerPoll;
   const minutes = live.minutes;
 
   const stateTransitions =

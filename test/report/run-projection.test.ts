@@ -8,6 +8,8 @@ import { reportHtml } from '../../src/report/report-page.js';
 import {
   costOf,
   duration,
+  largestExecutionPolls,
+  PROJECTED_PHASES,
   pollsForPhase,
   projectionLine,
   projectRun,
@@ -106,13 +108,22 @@ describe("a dry run's projection of its live run on AWS", () => {
     const expected = 1 + big.phases.reduce((n, ph) => n + Math.floor(Math.max(0, ph.polls - 1) / 50), 0);
     expect(split.executions).toBe(expected);
     expect(split.executions).toBeGreaterThan(1);
-    expect(split.largestExecutionPollEvents).toBe(50 * STACK_SHAPE.historyEventsPerPoll);
+    // an execution's checks are bounded by the constant, not by the clinic's size
+    const bound = PROJECTED_PHASES.length * 50 * STACK_SHAPE.historyEventsPerPoll;
+    expect(split.largestExecutionPollEvents).toBeLessThanOrEqual(bound);
+    expect(run(800_000, 1, { stack: few }).largestExecutionPollEvents).toBeLessThanOrEqual(bound);
+    expect(run(800_000, 1, { stack: few }).executions).toBeGreaterThan(split.executions);
     expect(run(1_000).executions).toBe(1);
   });
 });
 
 describe('checks of a phase', () => {
   const bounds = STACK_SHAPE.waitSeconds;
+  it('counts the checks of consecutive phases in one execution until one carries on in a fresh one', () => {
+    expect(largestExecutionPolls([3, 4, 5], 100)).toBe(12);
+    expect(largestExecutionPolls([3, 250, 5], 100)).toBe(103);
+    expect(largestExecutionPolls([3, 250, 80], 100)).toBe(130);
+  });
   it('checks a short phase once or twice, and a long one about hourly', () => {
     expect(pollsForPhase(5, bounds)).toBe(1);
     expect(pollsForPhase(25, bounds)).toBe(2);
