@@ -7,6 +7,7 @@ import type { MigrationConfig } from '../../src/config/migration-config.js';
 import { arrivalsLine, atKeys } from '../../src/mapping/arrivals.js';
 import { estimateLive, liveEstimateLine } from '../../src/report/live-estimate.js';
 import { writeReportFiles } from '../../src/report/report-files.js';
+import { projectionLine, projectRun } from '../../src/report/run-projection.js';
 import { blockingReasons, type RunReport } from '../../src/report/run-report.js';
 import { openArchive } from '../../src/source/archive.js';
 import { checkIsExport, checkRefusals } from '../../src/source/export-checks.js';
@@ -186,6 +187,7 @@ export function summarise(
   if (report.arrivals) out(arrivalsLine(report.arrivals));
   if (report.mode === 'dry-run' && estimate)
     out(liveEstimateLine(estimateLive(report.entities, estimate.config, estimate.keys)));
+  if (report.mode === 'dry-run' && report.projection) out(projectionLine(report.projection));
   out(`Report: ${files.json}`);
   out(`Problems: ${files.csv}`);
   out(`Page: ${files.html}`);
@@ -220,12 +222,21 @@ export async function inProcessDryRun(
       },
       onProgress: progressPrinter(out),
     });
-    const files = await writeReportFiles(resolve(values.out ?? `out/${report.runId}`), {
+    // The keys are known once connected: the figures that depend on them are restated at them.
+    const atConnectedKeys: RunReport = {
       ...report,
       cliniko: { ...report.cliniko, keys: connection?.keys ?? 1 },
       ...(report.arrivals ? { arrivals: atKeys(report.arrivals, connection?.keys ?? 1) } : {}),
-    });
-    summarise(report, files, out, { config, keys: connection?.keys ?? 1 });
+      projection: projectRun({
+        planned: report.entities,
+        config,
+        keys: connection?.keys ?? 1,
+        region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+        exportBytes: report.projection?.exportBytes,
+      }),
+    };
+    const files = await writeReportFiles(resolve(values.out ?? `out/${report.runId}`), atConnectedKeys);
+    summarise(atConnectedKeys, files, out, { config, keys: connection?.keys ?? 1 });
     // Registered like a pipeline dry run, so it can be looked up and approved.
     if (report.source.sha256) {
       const at = new Date().toISOString();

@@ -8,6 +8,7 @@ export const handler = stepHandler('Report', { input: ReportInput, output: Repor
   const make = clinikoFor();
   const out = await writeReport(event, {
     ...rt,
+    region: process.env.AWS_REGION,
     cliniko: async (run) => make(await rt.secrets.credentials(run.clinicId), 0, run.clinikoUsers[0]),
   });
   log.info('report', { runId: event.runId, status: out.status, failed: out.failed });

@@ -28,6 +28,7 @@ import { type AidsSnapshot, approvalAids } from '../../src/report/approval-aids.
 import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
 import { busyWeekInCliniko } from '../../src/report/busy-week.js';
 import { reportHtml, withChecklist } from '../../src/report/report-files.js';
+import { projectRun } from '../../src/report/run-projection.js';
 import { blockingReasons, problemsCsv, type RunReport } from '../../src/report/run-report.js';
 import { dateOrderProblems } from '../../src/source/export-checks.js';
 import type { ReportInput, ReportOutput } from './io.js';
@@ -56,6 +57,8 @@ export interface ReportDeps {
   readonly now: () => Date;
   /** Reads the busiest week back from Cliniko after a live run. */
   readonly cliniko?: (run: RunInfo) => Promise<ClinikoClient>;
+  /** The stack's AWS region (the Lambda's AWS_REGION): the dry run's projected cost is priced in it. */
+  readonly region?: string | undefined;
 }
 
 /** A problem of the whole run (not of a row): the export's key stands for the file, row 0. */
@@ -318,6 +321,16 @@ export async function buildReport(
       exportDate: run.manifest?.exportedAt ?? run.startedAt,
       keys: run.clinikoUsers.length,
     }),
+    ...(run.mode === 'dry-run'
+      ? {
+          projection: projectRun({
+            planned: entities,
+            config: run.config,
+            keys: run.clinikoUsers.length,
+            region: deps.region,
+          }),
+        }
+      : {}),
     approvalAids: aids,
     reconciliation,
     cliniko: {

@@ -1,9 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { stat } from 'node:fs/promises';
 import type { ClinikoClient } from '../cliniko/client.js';
 import type { MigrationConfig } from '../config/migration-config.js';
 import type * as M from '../core/canonical.js';
 import { arrivalCosts } from '../mapping/arrivals.js';
 import { approvalAids } from '../report/approval-aids.js';
+import { projectRun } from '../report/run-projection.js';
 import { blockingReasons, type RunReport } from '../report/run-report.js';
 import type { SourceProfile } from '../source/profile.js';
 import { type ClinikoReferenceData, type ScanProgress, scanExport } from './scan-export.js';
@@ -21,6 +23,8 @@ export interface DryRunOptions {
     practitioners: M.Practitioner[];
   }) => Promise<ClinikoClient>;
   readonly keys?: number;
+  /** AWS region the live run would run in, for its projected cost (default: aws-prices.ts's). */
+  readonly region?: string;
   readonly target?: string;
   readonly runId?: string;
   readonly onProgress?: (progress: ScanProgress) => void;
@@ -64,6 +68,10 @@ export async function dryRun(exportPath: string, options: DryRunOptions): Promis
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
   const finished = now();
+  const exportBytes = await stat(exportPath).then(
+    (s) => (s.isFile() ? s.size : undefined),
+    () => undefined,
+  );
   const count = (s: string) => result.problems.filter((p) => p.severity === s).length;
   return {
     runId: options.runId ?? newRunId(started, result.source.sha256),
@@ -84,6 +92,13 @@ export async function dryRun(exportPath: string, options: DryRunOptions): Promis
       setting: options.config.markArrivals,
       exportDate: result.manifest?.exportedAt ?? started.toISOString(),
       keys: options.keys ?? 1,
+    }),
+    projection: projectRun({
+      planned: result.entities,
+      config: options.config,
+      keys: options.keys ?? 1,
+      region: options.region,
+      exportBytes,
     }),
     cliniko: {
       requests: client?.counter.total ?? 0,

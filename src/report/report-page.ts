@@ -3,6 +3,7 @@ import { followUpChecklist } from './checklist.js';
 import { aidsSection } from './page-aids.js';
 import { SCRIPT, STYLE } from './page-assets.js';
 import { duration, esc, fig, isLive, movedField, movedLabel, plainDateTime, zoneWords } from './page-text.js';
+import { duration as runDuration, usd } from './run-projection.js';
 import type { RunReport } from './run-report.js';
 
 /**
@@ -153,6 +154,41 @@ function arrivalsSection(report: RunReport): string {
 <table><thead><tr><th>setting</th><th>appointments</th><th>requests</th><th>time</th></tr></thead><tbody>${rows}</tbody></table>`;
 }
 
+const SERVICES = [
+  ['dynamodb', 'DynamoDB'],
+  ['lambda', 'Lambda'],
+  ['s3', 'S3'],
+  ['logs', 'CloudWatch Logs'],
+  ['sqs', 'SQS'],
+  ['stepFunctions', 'Step Functions'],
+  ['kms', 'KMS'],
+  ['secretsManager', 'Secrets Manager'],
+] as const;
+
+/** A dry run's live run on AWS: how long at 1, 4 and 8 keys, how many executions, what it costs. */
+function projectionSection(report: RunReport): string {
+  const p = report.projection;
+  if (!p) return '';
+  const rows = p.atKeys
+    .map(
+      (k) =>
+        `<tr${k.keys === p.keys ? ' class="chosen"' : ''}><td>${k.keys}${k.keys === p.keys ? ' (configured)' : ''}</td><td class="n">${esc(runDuration(k.minutes))}</td><td class="n">${k.executions.toLocaleString('en-US')}</td><td class="n">${esc(usd(k.cost))}</td></tr>`,
+    )
+    .join('');
+  // the services of a cent or more, dearest first: below that a breakdown is noise
+  const parts = SERVICES.filter(([k]) => p.cost[k] >= 0.01)
+    .sort(([a], [b]) => p.cost[b] - p.cost[a])
+    .map(([k, name]) => `${name} ${usd(p.cost[k])}`)
+    .join(', ');
+  const prices = p.regionalPrices
+    ? `${esc(p.region)}'s prices of ${esc(p.pricesRead)}`
+    : `us-east-1's list prices of ${esc(p.pricesRead)} (for ${esc(p.region)})`;
+  return `<h2 id="projection">The live run on AWS: how long, and what it costs</h2>
+<p>Going live takes about ${fig(p.requests, 'projection.requests')} Cliniko requests. Cliniko allows 200 a minute per key (per Cliniko user), so the keys decide how long the run takes; what is requested and stored stays the same. The AWS cost is the run's own, in US dollars at ${prices}; the stack's monthly charges (its key, the clinic's secret, alarms) are not included.</p>
+<table><thead><tr><th>keys</th><th>time</th><th>Step Functions executions</th><th>AWS cost of the run</th></tr></thead><tbody>${rows}</tbody></table>
+${parts ? `<p>At ${p.keys} key${p.keys === 1 ? '' : 's'}: ${esc(parts)}.</p>` : ''}`;
+}
+
 export function reportHtml(report: RunReport): string {
   const e = report.entities;
   const sum = (f: (c: EntityCounts) => number) => ENTITY_KEYS.reduce((s, k) => s + f(e[k]), 0);
@@ -205,6 +241,7 @@ ${countsTable(report)}
 <ol class="checklist">${checklist}</ol>
 ${aidsSection(report)}
 ${arrivalsSection(report)}
+${projectionSection(report)}
 <h2>Not transferable (counted, not migrated)</h2>
 ${excludedTable}
 ${problemsSection(report)}

@@ -2,6 +2,7 @@ import type { EntityCounts, EntityKey } from '../core/entities.js';
 import type { Problem } from '../core/problem.js';
 import type { ArrivalCosts } from '../mapping/arrivals.js';
 import type { ApprovalAids } from './approval-aids.js';
+import type { RunProjection } from './run-projection.js';
 
 export interface ChecklistItem {
   readonly item: string;
@@ -39,6 +40,12 @@ export interface RunReport {
   };
   /** What each `markArrivals` setting costs in requests and time at the configured keys. */
   readonly arrivals?: ArrivalCosts;
+  /**
+   * A dry run's live run on AWS (issue 22): Cliniko requests, duration, Step Functions executions
+   * and the AWS cost of the run per service, at the configured keys and at 1, 4 and 8 (USD, at the
+   * stack's region's prices, see run-projection.ts and aws-prices.ts).
+   */
+  readonly projection?: RunProjection;
   /**
    * What the Cliniko account already held, read before writing (issue 11), per resource: records
    * read, requests spent, cached ids no longer in the account, records adopted by natural key.
