@@ -19,6 +19,9 @@ export const CASE_NAMES = [
   '09-phone-excel-float-damage',
   '11-attachment-filename-special-chars',
   '17-zero-byte-document',
+  '26-case-colliding-document-paths',
+  '29-duplicate-header-names',
+  '30-phone-two-numbers-extension',
 ] as const;
 
 export interface CaseRun {
