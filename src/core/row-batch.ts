@@ -15,6 +15,14 @@ export const RowBatch = z.object({
         fieldCountMismatch: z.number().int().optional(),
         strayQuoteFields: z.array(z.string()).readonly().optional(),
         unterminatedQuote: z.object({ field: z.string(), lines: z.number().int() }).optional(),
+        columnConflicts: z
+          .array(
+            z
+              .object({ field: z.string(), kept: z.string(), others: z.array(z.string()).readonly() })
+              .readonly(),
+          )
+          .readonly()
+          .optional(),
       }),
     )
     .readonly(),

@@ -19,6 +19,17 @@ export interface SourceRow {
    * column the quote opened in, `lines` the physical lines left unread.
    */
   readonly unterminatedQuote?: { readonly field: string; readonly lines: number };
+  /**
+   * Columns named twice whose copies hold different values in this row (issue 25): `field` is the
+   * header as written, `kept` the value read (the first copy holding one), `others` the rest.
+   */
+  readonly columnConflicts?: readonly ColumnConflict[];
+}
+
+export interface ColumnConflict {
+  readonly field: string;
+  readonly kept: string;
+  readonly others: readonly string[];
 }
 
 export interface TableHeader {
@@ -69,14 +80,24 @@ export async function* readTable(
       onHeader({ file, encoding, mapping, headerFields: header });
       return;
     }
+    const names = header;
+    const conflicts: ColumnConflict[] = [];
+    const { copies } = mapping;
+    /** A column's value: the first of its copies that holds one (a later copy is often empty). */
+    const valueAt = (index: number): string => {
+      const first = (fields[index] ?? '').trim();
+      const more = copies.get(index);
+      if (!more) return first;
+      const held = [first, ...more.map((i) => (fields[i] ?? '').trim())].filter((v) => v !== '');
+      const [kept = '', ...rest] = held;
+      const others = [...new Set(rest.filter((v) => v.normalize('NFC') !== kept.normalize('NFC')))];
+      if (others.length) conflicts.push({ field: names[index] ?? `field ${index + 1}`, kept, others });
+      return kept;
+    };
     const values: Record<string, string> = {};
     for (const column of Object.keys(spec.columns)) values[column] = '';
-    for (const [index, column] of mapping.indexToColumn) values[column] = (fields[index] ?? '').trim();
-    const extra = mapping.unknown.map(({ index, header: h }) => ({
-      header: h,
-      value: (fields[index] ?? '').trim(),
-    }));
-    const names = header;
+    for (const [index, column] of mapping.indexToColumn) values[column] = valueAt(index);
+    const extra = mapping.unknown.map(({ index, header: h }) => ({ header: h, value: valueAt(index) }));
     ready.push({
       row: record,
       values,
@@ -85,6 +106,7 @@ export async function* readTable(
       ...(r.strayQuoteFields.length
         ? { strayQuoteFields: r.strayQuoteFields.map((i) => names[i] ?? `field ${i + 1}`) }
         : {}),
+      ...(conflicts.length ? { columnConflicts: conflicts } : {}),
     });
   };
   try {

@@ -135,13 +135,23 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
   };
 }
 
-/** A record whose field count differs from the header's, and fields holding an undoubled quote. */
+/**
+ * A record whose field count differs from the header's, columns named twice whose copies differ,
+ * and fields holding an undoubled quote.
+ */
 function reportRecordDamage(p: RowProblems, row: SourceRow): void {
   if (row.fieldCountMismatch !== undefined) {
     p.warn(
       '',
       'FIELD_COUNT',
       `record has ${row.fieldCountMismatch} fields where the header has a different number; check for a broken quote`,
+    );
+  }
+  for (const c of row.columnConflicts ?? []) {
+    p.warn(
+      c.field,
+      'DUPLICATE_COLUMN_CONFLICT',
+      `${c.field} is named more than once in the header and its copies differ in this row: "${c.kept}" is kept, ${c.others.map((o) => `"${o}"`).join(', ')} left out`,
     );
   }
   for (const field of row.strayQuoteFields ?? []) {

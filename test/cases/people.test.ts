@@ -113,3 +113,25 @@ caseSuite(
   },
   vitest,
 );
+
+caseSuite(
+  '29-duplicate-header-names',
+  (get) => {
+    it('keeps the copy of a column named twice that holds a value, and names the column', async () => {
+      const { client, live } = get();
+      const named = live.report.problems
+        .filter((p) => p.code === 'DUPLICATE_COLUMN')
+        .map((p) => `${p.file}:${p.field}:${p.severity}`)
+        .sort();
+      expect(named).toEqual(['Clients.csv:Email:warning', 'Clients.csv:Notes:warning']);
+      const byRef = new Map((await client.listPatients()).map((p) => [p.old_reference_id, p]));
+      const kept = (ref: string) => {
+        const p = byRef.get(ref) as Record<string, unknown> | undefined;
+        return [p?.email, p?.notes];
+      };
+      expect(kept('C1')).toEqual(['aroha@example.com', 'Prefers afternoons']);
+      expect(kept('C2')).toEqual(['tama@example.com', 'Knee replacement 2019']);
+    });
+  },
+  vitest,
+);
