@@ -23,6 +23,18 @@ export const RowBatch = z.object({
           )
           .readonly()
           .optional(),
+        cleanedFields: z
+          .array(
+            z
+              .object({
+                field: z.string(),
+                removed: z.array(z.string()).readonly(),
+                replaced: z.array(z.string()).readonly(),
+              })
+              .readonly(),
+          )
+          .readonly()
+          .optional(),
       }),
     )
     .readonly(),
