@@ -324,3 +324,24 @@ export function parsePhoneCell(text: string): PhoneCell {
   }
   return { numbers, extensions, remarks, unreadable };
 }
+
+const SEVERAL = /\s*(?:[;,|\n]|\s(?:or|and|&)\s)\s*/i;
+const SEVERAL_WITH_SLASH = /\s*(?:[/;,|\n]|\s(?:or|and|&)\s)\s*/i;
+
+/**
+ * The values a cell holds when it holds several of one kind (issue 25): the cell is split at `;`,
+ * `,`, `|`, a line break, ` or `, ` and `, ` & ` (and `/` when `slash`, which dates use inside a
+ * value), and counts as several only when there are two pieces or more and every one is valid by
+ * `isValid`. Undefined otherwise (a valid single value, or damage of another kind).
+ */
+export function severalValues(
+  text: string,
+  isValid: (piece: string) => boolean,
+  options: { readonly slash: boolean },
+): string[] | undefined {
+  const pieces = text
+    .split(options.slash ? SEVERAL_WITH_SLASH : SEVERAL)
+    .map((p) => p.trim())
+    .filter(Boolean);
+  return pieces.length > 1 && pieces.every(isValid) ? pieces : undefined;
+}

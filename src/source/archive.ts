@@ -67,13 +67,25 @@ export function safeEntryPath(raw: string): string | undefined {
   return parts.join('/');
 }
 
-/** Strips one top-level folder when every entry sits inside it. */
+/**
+ * Strips the folders every entry sits inside (`GensolveExport/`, or `Users/jo/Desktop/GensolveExport/`
+ * from a zip made with full paths): the export's root is where its entries part. Run after the
+ * files operating systems add are set aside, which would otherwise look like a second folder.
+ */
 function stripCommonRoot(paths: string[]): (p: string) => string {
-  const tops = new Set(paths.map((p) => (p.includes('/') ? p.split('/')[0] : '')));
-  if (tops.size !== 1) return (p) => p;
-  const [top] = [...tops];
-  if (!top) return (p) => p;
-  return (p) => p.slice(top.length + 1);
+  let prefix = '';
+  for (;;) {
+    const tops = new Set(
+      paths.map((p) => {
+        const rest = p.slice(prefix.length);
+        return rest.includes('/') ? rest.split('/')[0] : '';
+      }),
+    );
+    const [top] = [...tops];
+    if (tops.size !== 1 || !top) break;
+    prefix += `${top}/`;
+  }
+  return (p) => p.slice(prefix.length);
 }
 
 /**

@@ -1,5 +1,12 @@
 import type * as M from '../core/canonical.js';
-import { type LocalDate, parseBoolean, parseDate, parseDateTime, parsePhoneCell } from '../core/values.js';
+import {
+  type LocalDate,
+  parseBoolean,
+  parseDate,
+  parseDateTime,
+  parsePhoneCell,
+  severalValues,
+} from '../core/values.js';
 import type { SourceRow } from '../source/csv.js';
 import { looksLikeMojibake } from '../source/encoding.js';
 import type { RowContext } from './row-context.js';
@@ -30,8 +37,25 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
     return value;
   };
   const optional = (column: string): string | undefined => (v[column] ? v[column] : undefined);
-  const date = (column: string, isRequired: boolean): LocalDate | undefined => {
+  /**
+   * A cell holding several values of its kind (`severalValues`) keeps the first, with a warning
+   * naming the others; the value itself otherwise.
+   */
+  const firstOf = (column: string, isValid: (piece: string) => boolean): string => {
     const raw = v[column] ?? '';
+    if (!raw || isValid(raw)) return raw;
+    const several = severalValues(raw, isValid, { slash: false });
+    if (!several) return raw;
+    const [first = '', ...others] = several;
+    p.warn(
+      column,
+      'SEVERAL_VALUES',
+      `${column} "${raw}" holds ${several.length} values; ${first} is kept, ${others.join(', ')} left out`,
+    );
+    return first;
+  };
+  const date = (column: string, isRequired: boolean): LocalDate | undefined => {
+    const raw = firstOf(column, (x) => parseDate(x, ctx.profile.dateOrder).ok);
     if (raw === '') {
       if (isRequired) p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
       return undefined;
@@ -47,7 +71,7 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
   };
   /** A date-time column: the time is `HH:mm` when the value has one that is not midnight. */
   const dateTime = (column: string, isRequired: boolean): { date: LocalDate; time?: string } | undefined => {
-    const raw = v[column] ?? '';
+    const raw = firstOf(column, (x) => parseDateTime(x, ctx.profile.dateOrder).ok);
     if (raw === '') {
       if (isRequired) p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
       return undefined;

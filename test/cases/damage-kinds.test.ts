@@ -45,6 +45,7 @@ exportSuite(
           name: `${p.first_name} ${p.last_name}`,
           email: p.email,
           occupation: p.occupation ?? null,
+          born: p.date_of_birth ?? null,
           phones: (p.patient_phone_numbers ?? []).map(digits).sort(),
         };
       };
@@ -52,18 +53,21 @@ exportSuite(
         name: 'Aroha Parata',
         email: 'aroha@example.com',
         occupation: 'Teacher',
+        born: '1964-10-23',
         phones: ['Home 093794321', 'Mobile 021781300'],
       });
       expect(view('C2')).toEqual({
         name: 'Tama Walker',
         email: 'tama@example.com',
         occupation: 'Nurse',
+        born: '1978-07-16',
         phones: ['Mobile 0215559876', 'Mobile 0275551234', 'Work 045551000'],
       });
       expect(view('C3')).toEqual({
         name: 'Mere Tane',
         email: 'mere@example.com',
         occupation: null,
+        born: '1990-02-02',
         phones: ['Mobile 6421781302'],
       });
       const [referrer, ...others] = await client.listContacts();

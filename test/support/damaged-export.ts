@@ -27,7 +27,7 @@ export const DAMAGED_FILES: ExportFiles = {
   }),
   'Clients.csv': csv(
     'ClientId,FirstName,LastName,DateOfBirth,Email,MobilePhone,HomePhone,WorkPhone,Occupation,E-mail,Occupation',
-    `C1,Aroha,Parata,23/10/1964,aroha@example.com${ZWSP},021${NBSP}781${NBSP}300,09 379 4321 x 12,,Teacher,,`,
+    `C1,Aroha,Parata,23/10/1964 or 24/10/1964,aroha@example.com${ZWSP},021${NBSP}781${NBSP}300,09 379 4321 x 12,,Teacher,,`,
     `C2,Ta\u00ADma,Walker\u200F,16/07/1978,tama@example.com; tama.w@example.org,027 555 1234 or 021 555 9876,,04 555 1000 (reception),Nurse,tama@example.com,Midwife`,
     `C3${ZWSP},Mere,Tane,02/02/1990,Mere Tane <mere@example.com>,+64 21 781 302,,,,,`,
   ),
@@ -88,6 +88,7 @@ export const damagedSeed = (): SandboxSeed =>
 export const NAMED = [
   'Clients.csv:1:Email:DUPLICATE_COLUMN',
   'Clients.csv:1:Occupation:DUPLICATE_COLUMN',
+  'Clients.csv:2:DateOfBirth:SEVERAL_VALUES',
   'Clients.csv:2:Email:INVISIBLE_CHARACTER',
   'Clients.csv:2:MobilePhone:SPACE_NORMALISED',
   'Clients.csv:2:HomePhone:PHONE_EXTENSION',
