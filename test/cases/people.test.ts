@@ -157,7 +157,9 @@ caseSuite(
       const phones = new Map(
         (await client.listPatients()).map((p) => [
           p.old_reference_id,
-          (p.patient_phone_numbers ?? []).map((n) => `${n.phone_type} ${(n.number ?? '').replace(/\D/g, '')}`).sort(),
+          (p.patient_phone_numbers ?? [])
+            .map((n) => `${n.phone_type} ${(n.number ?? '').replace(/\D/g, '')}`)
+            .sort(),
         ]),
       );
       expect(phones.get('C1')).toEqual(['Mobile 021781300', 'Mobile 0275551234', 'Work 093794321']);
