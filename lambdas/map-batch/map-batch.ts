@@ -18,7 +18,7 @@ import type { WriteLedger } from '../../src/ports/write-ledger.js';
 import { accountPatients as readAccountPatients } from '../../src/reconcile/account-patients.js';
 import { type AccountPatientRef, DuplicateIndex } from '../../src/reconcile/duplicates.js';
 import { AidCollector } from '../../src/report/approval-aids.js';
-import { ArchiveEntries, type ArchiveEntry, entryKey } from '../../src/source/archive.js';
+import { ArchiveEntries, EntryIndex } from '../../src/source/archive.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { commandFor } from './commands.js';
 import type { MapBatchInput, MapBatchOutput } from './io.js';
@@ -34,13 +34,13 @@ export interface MapBatchDeps {
   readonly renderPdf?: typeof renderNotesPdf;
 }
 
-const entriesCache = new Map<string, Map<string, ArchiveEntry>>();
+const entriesCache = new Map<string, EntryIndex>();
 
-async function entries(deps: MapBatchDeps, run: RunInfo): Promise<Map<string, ArchiveEntry>> {
+async function entries(deps: MapBatchDeps, run: RunInfo): Promise<EntryIndex> {
   let index = entriesCache.get(run.runId);
   if (!index) {
     const list = (await deps.blobs.getJson(run.bucket, keys.entries(run.runId), ArchiveEntries)) ?? [];
-    index = new Map(list.map((e) => [entryKey(e.path), e]));
+    index = new EntryIndex(list);
     entriesCache.set(run.runId, index);
   }
   return index;
@@ -187,9 +187,7 @@ async function mapLoaded(
     : [none, none, none];
   const duplicates = entity === 'patients' ? await accountPatients(deps, run) : undefined;
   const documentIndex =
-    entity === 'letters' || entity === 'fileUploads'
-      ? await entries(deps, run)
-      : new Map<string, ArchiveEntry>();
+    entity === 'letters' || entity === 'fileUploads' ? await entries(deps, run) : new EntryIndex([]);
 
   const outcomeOf = (o: RecordOutcome | undefined) =>
     o ? (o.outcome === 'failed' ? 'invalid' : o.outcome) : undefined;
@@ -200,10 +198,7 @@ async function mapLoaded(
     practitioner: (id) => run.practitioners[id],
     appointmentType: (id) => typeOutcomes.get(id)?.outcome === 'planned',
     defaultTimeZone: run.defaultTimeZone,
-    entry: (path) => {
-      const entry = documentIndex.get(entryKey(path));
-      return entry ? { path: entry.path, size: entry.size } : undefined;
-    },
+    entry: (path) => documentIndex.match(path),
   });
   const evidence = new DateOrderEvidence();
   const exportDate = exportDateOf(run.manifest?.exportedAt);

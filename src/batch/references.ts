@@ -1,5 +1,5 @@
 import type { RowOutcome } from '../core/problem.js';
-import { safeEntryPath } from '../source/archive.js';
+import { type EntryMatch, safeEntryPath } from '../source/archive.js';
 import type { LocationRef, PractitionerRef, References } from '../translate/builders.js';
 
 /**
@@ -15,8 +15,8 @@ export interface ReferenceSources {
   readonly location?: (sourceId: string) => LocationRef | undefined;
   readonly practitioner?: (sourceId: string) => PractitionerRef | undefined;
   readonly appointmentType?: (sourceId: string) => boolean;
-  /** Finds an export entry by a path already made safe: undefined when the export lacks it. */
-  readonly entry?: (safePath: string) => { path: string; size: number } | undefined;
+  /** Finds an export entry by a path already made safe (`EntryIndex.match`). */
+  readonly entry?: (safePath: string) => EntryMatch;
 }
 
 /**
@@ -33,8 +33,8 @@ export function references(sources: ReferenceSources): References {
     defaultTimeZone: sources.defaultTimeZone,
     document: (path) => {
       const safe = safeEntryPath(path);
-      if (safe === undefined) return 'escapes';
-      return sources.entry?.(safe);
+      if (safe === undefined) return { kind: 'escapes' };
+      return sources.entry?.(safe) ?? { kind: 'missing' };
     },
   };
 }

@@ -294,10 +294,7 @@ async function scan(archivePath: string, archive: ExportArchive, options: ScanOp
     practitioner: (id) => prac.refs.get(id),
     appointmentType: (id) => typeIds.has(id),
     defaultTimeZone: locs.defaultTimeZone,
-    entry: (path) => {
-      const entry = archive.find(path);
-      return entry ? { path: entry.path, size: entry.size } : undefined;
-    },
+    entry: (path) => archive.match(path),
   });
   const run: BatchRun = {
     config,

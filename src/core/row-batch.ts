@@ -15,6 +15,26 @@ export const RowBatch = z.object({
         fieldCountMismatch: z.number().int().optional(),
         strayQuoteFields: z.array(z.string()).readonly().optional(),
         unterminatedQuote: z.object({ field: z.string(), lines: z.number().int() }).optional(),
+        columnConflicts: z
+          .array(
+            z
+              .object({ field: z.string(), kept: z.string(), others: z.array(z.string()).readonly() })
+              .readonly(),
+          )
+          .readonly()
+          .optional(),
+        cleanedFields: z
+          .array(
+            z
+              .object({
+                field: z.string(),
+                removed: z.array(z.string()).readonly(),
+                replaced: z.array(z.string()).readonly(),
+              })
+              .readonly(),
+          )
+          .readonly()
+          .optional(),
       }),
     )
     .readonly(),

@@ -27,9 +27,14 @@ export interface RejectedEntry {
 export interface ExportArchive {
   readonly entries: readonly ArchiveEntry[];
   readonly rejected: readonly RejectedEntry[];
+  /** Paths (as stored) of the files operating systems add to a folder or zip: never read. */
+  readonly ignored: readonly string[];
+  /** Opens an entry by its path as listed in `entries` (or the one entry `match` finds for it). */
   open(path: string): Promise<Readable>;
-  /** Case-insensitive lookup of an entry by its path. */
+  /** The one entry a path names (`match`), or undefined when none or several do. */
   find(path: string): ArchiveEntry | undefined;
+  /** What a path names among the entries: see `EntryIndex.match`. */
+  match(path: string): EntryMatch;
   close(): Promise<void>;
 }
 
@@ -62,26 +67,134 @@ export function safeEntryPath(raw: string): string | undefined {
   return parts.join('/');
 }
 
-/** Strips one top-level folder when every entry sits inside it. */
+/**
+ * Strips the folders every entry sits inside (`GensolveExport/`, or `Users/jo/Desktop/GensolveExport/`
+ * from a zip made with full paths): the export's root is where its entries part. Run after the
+ * files operating systems add are set aside, which would otherwise look like a second folder.
+ */
 function stripCommonRoot(paths: string[]): (p: string) => string {
-  const tops = new Set(paths.map((p) => (p.includes('/') ? p.split('/')[0] : '')));
-  if (tops.size !== 1) return (p) => p;
-  const [top] = [...tops];
-  if (!top) return (p) => p;
-  return (p) => p.slice(top.length + 1);
+  let prefix = '';
+  for (;;) {
+    const tops = new Set(
+      paths.map((p) => {
+        const rest = p.slice(prefix.length);
+        return rest.includes('/') ? rest.split('/')[0] : '';
+      }),
+    );
+    const [top] = [...tops];
+    if (tops.size !== 1 || !top) break;
+    prefix += `${top}/`;
+  }
+  return (p) => p.slice(prefix.length);
 }
 
 /**
- * The key two names of one file share: Unicode normalised (a zip re-made on a Mac stores `é` as
- * `e` + U+0301) and case folded (archives compare names case-insensitively, FORMAT.md: Archive).
- * Separators are made `/` by `safeEntryPath` before this.
+ * The loosened key of a path: Unicode normalised (a zip re-made on a Mac stores `é` as `e` +
+ * U+0301) and case folded (FORMAT.md: Archive). Two entries may share it (a case-sensitive store
+ * holds `Scan.pdf` and `scan.pdf`), so it finds an entry only through `EntryIndex.match`, which
+ * accepts it only when it is the only candidate. Separators are made `/` by `safeEntryPath` first.
  */
 export function entryKey(path: string): string {
   return path.normalize('NFC').toLowerCase().normalize('NFC');
 }
 
-function indexed(entries: ArchiveEntry[]): Map<string, ArchiveEntry> {
-  return new Map(entries.map((e) => [entryKey(e.path), e]));
+/**
+ * What a path names among an export's entries: `found` when one entry has exactly that path, or
+ * else when exactly one has it loosely (`entryKey`); `ambiguous` when several do, with their paths
+ * (`Uploads/Scan.pdf` and `Uploads/scan.pdf` are two patients' files on a case-sensitive store);
+ * `missing` when none does. Separators are made `/` (`safeEntryPath`) before either comparison.
+ */
+export type EntryMatch =
+  | { readonly kind: 'found'; readonly entry: ArchiveEntry }
+  | { readonly kind: 'ambiguous'; readonly candidates: readonly string[] }
+  | { readonly kind: 'missing' };
+
+/**
+ * The one lookup of an export's entries by path, for tables and documents alike (issue 25): an
+ * exact match first; a loosened one (case, Unicode normalisation) only when it is the only
+ * candidate, so a file is never swapped for another that differs only in those.
+ */
+export class EntryIndex {
+  private readonly exact = new Map<string, ArchiveEntry[]>();
+  private readonly loose = new Map<string, ArchiveEntry[]>();
+
+  constructor(entries: readonly ArchiveEntry[]) {
+    for (const e of entries) {
+      push(this.exact, e.path, e);
+      push(this.loose, entryKey(e.path), e);
+    }
+  }
+
+  /** `path` as a FilePath cell or a table name gives it; unsafe paths are `missing` here. */
+  match(path: string): EntryMatch {
+    const safe = safeEntryPath(path);
+    if (safe === undefined || safe === '') return { kind: 'missing' };
+    const same = this.exact.get(safe) ?? this.loose.get(entryKey(safe)) ?? [];
+    const [only, ...more] = same;
+    if (!only) return { kind: 'missing' };
+    if (more.length) return { kind: 'ambiguous', candidates: same.map((e) => e.path) };
+    return { kind: 'found', entry: only };
+  }
+
+  find(path: string): ArchiveEntry | undefined {
+    const m = this.match(path);
+    return m.kind === 'found' ? m.entry : undefined;
+  }
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
+}
+
+/**
+ * Folders and files that operating systems add to a folder, or to a zip made from one: macOS
+ * Finder's `__MACOSX/` resource forks and `._*` AppleDouble files, `.DS_Store`, Spotlight and
+ * Trash folders; Windows Explorer's `Thumbs.db`, `desktop.ini`, `$RECYCLE.BIN`; KDE's `.directory`.
+ * They are no part of the export wherever they sit, and would otherwise look like a second
+ * top-level folder. Compared without case (Windows names are case-insensitive).
+ */
+const OS_FOLDERS = new Set(
+  [
+    '__macosx',
+    '.spotlight-v100',
+    '.trashes',
+    '.fseventsd',
+    '.temporaryitems',
+    '.appledouble',
+    '.appledb',
+    '.appledesktop',
+    '$recycle.bin',
+    'system volume information',
+  ].map((n) => n.toLowerCase()),
+);
+const OS_FILES = new Set([
+  '.ds_store',
+  'thumbs.db',
+  'ehthumbs.db',
+  'desktop.ini',
+  '.directory',
+  '.localized',
+  'icon\r',
+]);
+
+/**
+ * The kind of file an operating system added that a (safe, `/`-separated) entry path is, as the
+ * report names it (`__MACOSX/`, `._*`, `.DS_Store`…), or undefined when it is part of the export.
+ */
+export function osJunkKind(path: string): string | undefined {
+  const parts = path.split('/');
+  const name = parts.at(-1) ?? '';
+  const folder = parts.slice(0, -1).find((f) => OS_FOLDERS.has(f.toLowerCase()));
+  if (folder !== undefined) return `${folder}/`;
+  if (name.startsWith('._')) return '._*';
+  return OS_FILES.has(name.toLowerCase()) ? name : undefined;
+}
+
+/** Whether a (safe, `/`-separated) entry path is a file an operating system added. */
+export function isOsJunk(path: string): boolean {
+  return osJunkKind(path) !== undefined;
 }
 
 /**
@@ -150,24 +263,25 @@ export async function listFolderFiles(root: string): Promise<{ full: string; rel
 }
 
 async function openFolder(root: string): Promise<ExportArchive> {
-  const files = await listFolderFiles(root);
+  const all = await listFolderFiles(root);
+  const ignored = all.filter((f) => isOsJunk(f.rel)).map((f) => f.rel);
+  const files = all.filter((f) => !isOsJunk(f.rel));
   const strip = stripCommonRoot(files.map((f) => f.rel));
   const byPath = new Map<string, string>();
   const entries = files.map((f) => {
     const p = strip(f.rel);
-    byPath.set(entryKey(p), f.full);
+    byPath.set(p, f.full);
     return { path: p, size: f.size };
   });
-  const index = indexed(entries);
+  const index = new EntryIndex(entries);
   return {
     entries,
     rejected: [],
-    find: (p) => {
-      const safe = safeEntryPath(p);
-      return safe === undefined ? undefined : index.get(entryKey(safe));
-    },
+    ignored,
+    find: (p) => index.find(p),
+    match: (p) => index.match(p),
     open: async (p) => {
-      const full = byPath.get(entryKey(p));
+      const full = byPath.get(p) ?? byPath.get(index.find(p)?.path ?? '');
       if (!full) throw new ArchiveError(`no entry ${p}`);
       return createReadStream(full);
     },
@@ -214,6 +328,7 @@ async function readZip(path: string, zip: yauzl.ZipFile, limits: ArchiveLimits):
     zip.readEntry();
   });
   const rejected: RejectedEntry[] = [];
+  const ignored: string[] = [];
   const safe: { entry: yauzl.Entry; path: string }[] = [];
   let total = 0;
   for (const entry of raw) {
@@ -222,6 +337,10 @@ async function readZip(path: string, zip: yauzl.ZipFile, limits: ArchiveLimits):
     const p = safeEntryPath(name);
     if (p === undefined || p === '') {
       rejected.push({ rawPath: name, reason: 'escapes-archive' });
+      continue;
+    }
+    if (isOsJunk(p)) {
+      ignored.push(p);
       continue;
     }
     total += entry.uncompressedSize;
@@ -244,20 +363,20 @@ async function readZip(path: string, zip: yauzl.ZipFile, limits: ArchiveLimits):
   const byPath = new Map<string, yauzl.Entry>();
   const entries = safe.map((s) => {
     const p = strip(s.path);
-    byPath.set(entryKey(p), s.entry);
+    // a path stored twice: the first copy is the one `open` reads (`match` calls it ambiguous)
+    if (!byPath.has(p)) byPath.set(p, s.entry);
     return { path: p, size: s.entry.uncompressedSize };
   });
-  const index = indexed(entries);
+  const index = new EntryIndex(entries);
   return {
     entries,
     rejected,
-    find: (p) => {
-      const s = safeEntryPath(p);
-      return s === undefined ? undefined : index.get(entryKey(s));
-    },
+    ignored,
+    find: (p) => index.find(p),
+    match: (p) => index.match(p),
     open: (p) =>
       new Promise((resolve, reject) => {
-        const entry = byPath.get(entryKey(p));
+        const entry = byPath.get(p) ?? byPath.get(index.find(p)?.path ?? '');
         if (!entry) return reject(new ArchiveError(`no entry ${p}`));
         zip.openReadStream(entry, (err, stream) =>
           err || !stream ? reject(err ?? new ArchiveError(`cannot read ${p}`)) : resolve(stream),

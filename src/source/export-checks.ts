@@ -4,7 +4,7 @@ import { stat } from 'node:fs/promises';
 import { tableKey } from '../core/entities.js';
 import type { Problem } from '../core/problem.js';
 import type { DateOrderEvidence } from '../core/values.js';
-import type { ExportArchive } from './archive.js';
+import { type ExportArchive, osJunkKind } from './archive.js';
 import { readTable } from './csv.js';
 import type { Manifest } from './manifest.js';
 import type { SourceProfile, TableSpec } from './profile.js';
@@ -70,7 +70,10 @@ export function checkIsExport(profile: SourceProfile, archive: ExportArchive, na
     );
 }
 
-/** Problems about the archive itself: unsafe entries, and CSV files the profile does not know. */
+/**
+ * Problems about the archive itself: unsafe entries, files operating systems added (counted in one
+ * info problem, `OS_FILES_IGNORED`), and CSV files the profile does not know.
+ */
 export function archiveProblems(archive: ExportArchive, profile: SourceProfile): Problem[] {
   const problems: Problem[] = archive.rejected.map((r) => ({
     entity: 'export',
@@ -82,6 +85,20 @@ export function archiveProblems(archive: ExportArchive, profile: SourceProfile):
     severity: 'error' as const,
     message: `"${r.rawPath}" points outside the export; it was not read`,
   }));
+  if (archive.ignored.length) {
+    const n = archive.ignored.length;
+    const names = [...new Set(archive.ignored.map((p) => osJunkKind(p) ?? p))];
+    problems.push({
+      entity: 'export',
+      sourceId: '',
+      file: '',
+      row: 0,
+      field: '',
+      code: 'OS_FILES_IGNORED',
+      severity: 'info',
+      message: `${n} file${n === 1 ? '' : 's'} an operating system added to the export (${names.slice(0, 5).join(', ')}${names.length > 5 ? ', …' : ''}) ignored`,
+    });
+  }
   const known = new Set(
     [...profile.tables.flatMap((t) => t.files), ...profile.excluded, 'manifest.json'].map((f) =>
       f.toLowerCase(),

@@ -57,6 +57,12 @@ export interface HeaderMapping {
   readonly missingRequired: readonly string[];
   /** Headers the profile does not know, in file order (sections, for clinical notes). */
   readonly unknown: readonly { readonly index: number; readonly header: string }[];
+  /**
+   * Columns named twice or more (issue 25): the first copy's index → the later copies' indexes.
+   * Profile columns (an alias counts as the same name) and, where unknown columns are content
+   * (`sectionsFromUnknownColumns`), unknown ones alike; later copies appear nowhere else.
+   */
+  readonly copies: ReadonlyMap<number, readonly number[]>;
 }
 
 export function mapHeader(header: readonly string[], spec: TableSpec): HeaderMapping {
@@ -68,16 +74,33 @@ export function mapHeader(header: readonly string[], spec: TableSpec): HeaderMap
     }
   }
   const indexToColumn = new Map<number, string>();
-  const taken = new Set<string>();
+  const first = new Map<string, number>();
+  const copies = new Map<number, number[]>();
   const unknown: { index: number; header: string }[] = [];
+  const copyOf = (key: string, index: number): boolean => {
+    const at = first.get(key);
+    if (at === undefined) {
+      first.set(key, index);
+      return false;
+    }
+    copies.set(at, [...(copies.get(at) ?? []), index]);
+    return true;
+  };
   header.forEach((raw, index) => {
     const column = lookup.get(normaliseHeader(raw));
-    if (column && !taken.has(column)) {
-      indexToColumn.set(index, column);
-      taken.add(column);
+    if (column) {
+      if (!copyOf(`column:${column}`, index)) indexToColumn.set(index, column);
     } else if (raw.trim() !== '') {
+      // an ignored column named twice loses nothing; a section named twice would lose text
+      if (spec.sectionsFromUnknownColumns && copyOf(`section:${normaliseHeader(raw)}`, index)) return;
       unknown.push({ index, header: raw.trim() });
     }
   });
-  return { indexToColumn, missingRequired: spec.required.filter((c) => !taken.has(c)), unknown };
+  const taken = new Set(indexToColumn.values());
+  return {
+    indexToColumn,
+    missingRequired: spec.required.filter((c) => !taken.has(c)),
+    unknown,
+    copies,
+  };
 }

@@ -5,7 +5,8 @@ import type { TableSpec } from './profile.js';
 
 /**
  * The whole-file part of reading a table, which must see every row: missing required columns,
- * unknown columns (listed once), and keys repeated further down (the first row wins). Rows that
+ * columns named twice (a warning each), unknown columns (listed once), and keys repeated further
+ * down (the first row wins). Rows that
  * survive are handed on, one at a time, to be processed in place or in batches elsewhere.
  */
 export type SplitEvent =
@@ -43,6 +44,20 @@ export async function* splitTable(
         code: 'MISSING_COLUMN',
         severity: 'error',
         message: `${file} has no ${missing} column, which is required; its rows cannot be read`,
+      });
+    }
+    for (const [first, later] of h.mapping.copies) {
+      const name = h.headerFields[first] ?? `field ${first + 1}`;
+      const at = [first, ...later].map((i) => i + 1).join(', ');
+      report({
+        entity,
+        sourceId: '',
+        file,
+        row: 1,
+        field: name,
+        code: 'DUPLICATE_COLUMN',
+        severity: 'warning',
+        message: `${file} names ${name} ${later.length + 1} times (columns ${at}); each row keeps the first copy that holds a value, and a row whose copies differ is reported`,
       });
     }
     if (h.mapping.unknown.length && !spec.sectionsFromUnknownColumns) {

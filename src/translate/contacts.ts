@@ -24,7 +24,7 @@ export function buildContact(kind: M.Contact['kind'], row: SourceRow, ctx: RowCo
   const key = kind === 'employer' ? 'EmployerId' : kind === 'referrer' ? 'ReferrerId' : 'DebtorId';
   const { p, v, required, optional, email, phone, address, sourceId } = readRow(ctx, row, key);
   required(key);
-  const phones = [phone('Phone', 'Work'), phone('Fax', 'Fax')].filter((x): x is M.Phone => x !== undefined);
+  const phones = [...phone('Phone', 'Work'), ...phone('Fax', 'Fax')];
   let record: M.Contact;
   if (kind === 'employer') {
     record = compact({

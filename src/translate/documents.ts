@@ -51,17 +51,26 @@ export function buildDocument(
   let found: { path: string; size: number } | undefined;
   if (rawPath) {
     const doc = ctx.refs.document(rawPath);
-    if (doc === 'escapes')
+    if (doc.kind === 'escapes')
       p.error(
         'FilePath',
         'PATH_ESCAPES_ARCHIVE',
         `FilePath "${rawPath}" points outside the export; it is never read`,
       );
-    else if (!doc) p.error('FilePath', 'FILE_MISSING', `FilePath "${rawPath}" is not in the export`);
+    else if (doc.kind === 'missing')
+      p.error('FilePath', 'FILE_MISSING', `FilePath "${rawPath}" is not in the export`);
+    // Files that differ only in case or normalisation can be two patients' (issue 25): guessing
+    // one could attach another patient's file, so none is uploaded.
+    else if (doc.kind === 'ambiguous')
+      p.error(
+        'FilePath',
+        'FILE_AMBIGUOUS',
+        `FilePath "${rawPath}" matches no file exactly and ${doc.candidates.length} files loosely (${doc.candidates.join(', ')}); none is uploaded (fix the path to name one exactly)`,
+      );
     // An empty attachment helps no one and hides that the file was lost before the export.
-    else if (doc.size === 0)
+    else if (doc.entry.size === 0)
       p.error('FilePath', 'FILE_EMPTY', `FilePath "${rawPath}": the file is empty (0 bytes); not uploaded`);
-    else found = doc;
+    else found = doc.entry;
   }
   if (p.invalid || !found) return p.result<M.Document>(undefined);
   const record = compact({

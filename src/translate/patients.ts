@@ -102,9 +102,7 @@ export function buildPatient(row: SourceRow, ctx: RowContext): RowResult<M.Patie
     dateOfBirth: dob ? formatDate(dob) : undefined,
     sex: sex ?? undefined,
     email: email('Email'),
-    phones: [phone('MobilePhone', 'Mobile'), phone('HomePhone', 'Home'), phone('WorkPhone', 'Work')].filter(
-      (x): x is M.Phone => x !== undefined,
-    ),
+    phones: [...phone('MobilePhone', 'Mobile'), ...phone('HomePhone', 'Home'), ...phone('WorkPhone', 'Work')],
     address: address(),
     occupation: optional('Occupation'),
     employerSourceId,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import type { MigrationConfig } from '../config/migration-config.js';
 import type { RowOutcome } from '../core/problem.js';
 import type { DateOrderEvidence, LocalDate } from '../core/values.js';
+import type { EntryMatch } from '../source/archive.js';
 import type { SourceProfile } from '../source/profile.js';
 
 /**
@@ -40,8 +41,11 @@ export interface References {
   appointmentType(sourceId: string): boolean;
   /** The zone of rows without a (known) location. */
   readonly defaultTimeZone: string;
-  /** Looks a document up in the archive: undefined when missing, 'escapes' for unsafe paths. */
-  document(path: string): { path: string; size: number } | 'escapes' | undefined;
+  /**
+   * Looks a document up in the archive (`EntryIndex.match`: exact, else the only loose match);
+   * `escapes` for a path that points outside the export, which is never searched for.
+   */
+  document(path: string): EntryMatch | { readonly kind: 'escapes' };
 }
 
 export interface RowContext {

@@ -1,5 +1,12 @@
 import type * as M from '../core/canonical.js';
-import { type LocalDate, parseBoolean, parseDate, parseDateTime } from '../core/values.js';
+import {
+  type LocalDate,
+  parseBoolean,
+  parseDate,
+  parseDateTime,
+  parsePhoneCell,
+  severalValues,
+} from '../core/values.js';
 import type { SourceRow } from '../source/csv.js';
 import { looksLikeMojibake } from '../source/encoding.js';
 import type { RowContext } from './row-context.js';
@@ -30,8 +37,25 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
     return value;
   };
   const optional = (column: string): string | undefined => (v[column] ? v[column] : undefined);
-  const date = (column: string, isRequired: boolean): LocalDate | undefined => {
+  /**
+   * A cell holding several values of its kind (`severalValues`) keeps the first, with a warning
+   * naming the others; the value itself otherwise.
+   */
+  const firstOf = (column: string, isValid: (piece: string) => boolean): string => {
     const raw = v[column] ?? '';
+    if (!raw || isValid(raw)) return raw;
+    const several = severalValues(raw, isValid, { slash: false });
+    if (!several) return raw;
+    const [first = '', ...others] = several;
+    p.warn(
+      column,
+      'SEVERAL_VALUES',
+      `${column} "${raw}" holds ${several.length} values; ${first} is kept, ${others.join(', ')} left out`,
+    );
+    return first;
+  };
+  const date = (column: string, isRequired: boolean): LocalDate | undefined => {
+    const raw = firstOf(column, (x) => parseDate(x, ctx.profile.dateOrder).ok);
     if (raw === '') {
       if (isRequired) p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
       return undefined;
@@ -47,7 +71,7 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
   };
   /** A date-time column: the time is `HH:mm` when the value has one that is not midnight. */
   const dateTime = (column: string, isRequired: boolean): { date: LocalDate; time?: string } | undefined => {
-    const raw = v[column] ?? '';
+    const raw = firstOf(column, (x) => parseDateTime(x, ctx.profile.dateOrder).ok);
     if (raw === '') {
       if (isRequired) p.error(column, 'REQUIRED_MISSING', `${column} is required but empty`);
       return undefined;
@@ -73,9 +97,21 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
     p.warn(column, 'INVALID_BOOLEAN', `${column} ${parsed.reason}; left out`);
     return undefined;
   };
+  /**
+   * An e-mail address. A cell holding several (`a@x.nz; b@y.nz`, `a@x.nz or b@y.nz`) or one with
+   * words beside it (`Aroha <a@x.nz>`, `a@x.nz (work)`) keeps its first address, with a warning
+   * naming the rest: a Cliniko patient or contact has one e-mail (CLINIKO_API.md, patients).
+   */
   const email = (column: string): string | undefined => {
     const value = optional(column);
-    if (value && !EMAIL.test(value)) {
+    if (!value || EMAIL.test(value)) return value;
+    const pieces = value
+      .split(/\s*(?:[;,/|&]|\s(?:or|and)\s)\s*|\s+/i)
+      .map((x) => x.replace(/^(?:mailto:)?[<("'[]*|[>)"'\].,;:]*$/gi, ''))
+      .filter(Boolean);
+    const found = pieces.filter((x) => EMAIL.test(x));
+    const [first] = found;
+    if (!first) {
       p.warn(
         column,
         'INVALID_EMAIL',
@@ -83,22 +119,66 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
       );
       return undefined;
     }
-    return value;
+    const others = pieces.filter((x) => x !== first);
+    if (found.length > 1)
+      p.warn(
+        column,
+        'SEVERAL_VALUES',
+        `${column} "${value}" holds ${found.length} e-mail addresses; ${first} is kept, ${others.join(', ')} left out (Cliniko keeps one)`,
+      );
+    else
+      p.warn(
+        column,
+        'EXTRA_TEXT',
+        `${column} "${value}": ${first} is kept, "${others.join(' ')}" beside it left out`,
+      );
+    return first;
   };
-  const phone = (column: string, type: M.Phone['type']): M.Phone | undefined => {
+  /**
+   * A phone cell (`parsePhoneCell`): every number in it is stored as its own number of `type`
+   * (Cliniko's `patient_phone_numbers` and contacts' `phone_numbers` are lists, CLINIKO_API.md),
+   * never run together; an extension or words beside a number are left out with a warning, as is
+   * a cell a spreadsheet damaged or that holds no number.
+   */
+  const phone = (column: string, type: M.Phone['type']): M.Phone[] => {
     const value = optional(column);
-    if (!value) return undefined;
+    if (!value) return [];
     const damage = spreadsheetDamage(value);
     if (damage) {
       p.warn(column, 'INVALID_PHONE', `${column} "${value}" ${damage}; left out`);
-      return undefined;
+      return [];
     }
-    const digits = value.replace(/\D/g, '');
-    if (digits.length < 5 || /[^\d\s+().\-/xXext#*]/.test(value)) {
+    const cell = parsePhoneCell(value);
+    const [first] = cell.numbers;
+    if (!first) {
       p.warn(column, 'INVALID_PHONE', `${column} "${value}" is not a phone number; left out`);
-      return undefined;
+      return [];
     }
-    return { type, number: value };
+    if (cell.numbers.length > 1)
+      p.warn(
+        column,
+        'SEVERAL_VALUES',
+        `${column} "${value}" holds ${cell.numbers.length} phone numbers; each is stored as its own ${type} number (${cell.numbers.join(', ')})`,
+      );
+    if (cell.extensions.length)
+      p.warn(
+        column,
+        'PHONE_EXTENSION',
+        `${column} "${value}": extension ${cell.extensions.join(', ')} left out (a Cliniko phone number has no extension); ${cell.numbers.join(', ')} stored`,
+      );
+    if (cell.remarks.length)
+      p.warn(
+        column,
+        'EXTRA_TEXT',
+        `${column} "${value}": ${cell.remarks.map((r) => `"${r}"`).join(', ')} is not part of a phone number; left out`,
+      );
+    if (cell.unreadable.length)
+      p.warn(
+        column,
+        'INVALID_PHONE',
+        `${column} "${value}": ${cell.unreadable.map((r) => `"${r}"`).join(', ')} is not a phone number; left out (${cell.numbers.join(', ')} stored)`,
+      );
+    return cell.numbers.map((number) => ({ type, number }));
   };
   /** An optional value a spreadsheet may have turned into a number (post codes, numbers to dial). */
   const digitsOnly = (column: string): string | undefined => {
@@ -135,13 +215,41 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
   };
 }
 
-/** A record whose field count differs from the header's, and fields holding an undoubled quote. */
+/**
+ * A record whose field count differs from the header's, cells the one text cleaning changed
+ * (`cleanText`, in the reader), columns named twice whose copies differ, and fields holding an
+ * undoubled quote.
+ */
 function reportRecordDamage(p: RowProblems, row: SourceRow): void {
   if (row.fieldCountMismatch !== undefined) {
     p.warn(
       '',
       'FIELD_COUNT',
       `record has ${row.fieldCountMismatch} fields where the header has a different number; check for a broken quote`,
+    );
+  }
+  for (const c of row.cleanedFields ?? []) {
+    // Removed characters change the stored text (an address that looked valid was not); spaces
+    // made plain do not, but the cell is still named.
+    if (c.removed.length)
+      p.warn(
+        c.field,
+        'INVISIBLE_CHARACTER',
+        `${c.field} held characters nobody sees (${c.removed.join(', ')}); removed${c.replaced.length ? `, and ${c.replaced.join(', ')} made a plain space or line break` : ''}`,
+      );
+    else
+      p.add(
+        'info',
+        c.field,
+        'SPACE_NORMALISED',
+        `${c.field} held ${c.replaced.join(', ')}; made a plain space or line break`,
+      );
+  }
+  for (const c of row.columnConflicts ?? []) {
+    p.warn(
+      c.field,
+      'DUPLICATE_COLUMN_CONFLICT',
+      `${c.field} is named more than once in the header and its copies differ in this row: "${c.kept}" is kept, ${c.others.map((o) => `"${o}"`).join(', ')} left out`,
     );
   }
   for (const field of row.strayQuoteFields ?? []) {

@@ -75,6 +75,8 @@ describe('RowBatch', () => {
       fieldCountMismatch: 9,
       strayQuoteFields: ['Subjective'],
       unterminatedQuote: { field: 'Plan', lines: 4 },
+      columnConflicts: [{ field: 'Email', kept: 'a@example.com', others: ['b@example.com'] }],
+      cleanedFields: [{ field: 'Email', removed: ['U+200B zero-width space'], replaced: [] }],
     };
     const batch = { table: 'ClinicalNotes', file: 'ClinicalNotes.csv', rows: [row] };
     expect(RowBatch.parse(JSON.parse(JSON.stringify(batch)))).toEqual(batch);

@@ -61,3 +61,29 @@ caseSuite(
   },
   vitest,
 );
+
+caseSuite(
+  '26-case-colliding-document-paths',
+  (get) => {
+    it('gives each patient her own file: an exact path wins, a lone case-insensitive match is found', async () => {
+      const { client, live, sandbox } = get();
+      expect(live.report.problems.filter((p) => p.severity === 'error')).toEqual([]);
+      expect(live.report.entities.fileUploads).toMatchObject({ source: 3, created: 3, failed: 0 });
+      const refOf = new Map((await client.listPatients()).map((p) => [String(p.id), p.old_reference_id]));
+      const { readFileSync } = await import('node:fs');
+      const held = sandbox.state
+        .all('patient_attachments')
+        .map(
+          (a) =>
+            `${refOf.get(String(a.patient_id))} ${readFileSync(String(a.storage_path), 'utf8').match(/%([\w-]+)\n%%EOF/)?.[1]}`,
+        )
+        .sort();
+      expect(held).toEqual([
+        'C1 knee-scan-of-C1-Aroha',
+        'C1 referral-C1',
+        'C2 shoulder-scan-of-C2-Tama-different-bytes',
+      ]);
+    });
+  },
+  vitest,
+);

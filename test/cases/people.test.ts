@@ -113,3 +113,59 @@ caseSuite(
   },
   vitest,
 );
+
+caseSuite(
+  '29-duplicate-header-names',
+  (get) => {
+    it('keeps the copy of a column named twice that holds a value, and names the column', async () => {
+      const { client, live } = get();
+      const named = live.report.problems
+        .filter((p) => p.code === 'DUPLICATE_COLUMN')
+        .map((p) => `${p.file}:${p.field}:${p.severity}`)
+        .sort();
+      expect(named).toEqual(['Clients.csv:Email:warning', 'Clients.csv:Notes:warning']);
+      const byRef = new Map((await client.listPatients()).map((p) => [p.old_reference_id, p]));
+      const kept = (ref: string) => {
+        const p = byRef.get(ref) as Record<string, unknown> | undefined;
+        return [p?.email, p?.notes];
+      };
+      expect(kept('C1')).toEqual(['aroha@example.com', 'Prefers afternoons']);
+      expect(kept('C2')).toEqual(['tama@example.com', 'Knee replacement 2019']);
+    });
+  },
+  vitest,
+);
+
+caseSuite(
+  '30-phone-two-numbers-extension',
+  (get) => {
+    it('stores each number of a cell on its own, never glued to another or to an extension', async () => {
+      const { client, live } = get();
+      const named = new Set(
+        live.report.problems
+          .filter((p) => p.severity === 'warning')
+          .map((p) => `${p.file}:${p.row}:${p.field}`),
+      );
+      for (const cell of [
+        'Clients.csv:2:MobilePhone',
+        'Clients.csv:2:WorkPhone',
+        'Clients.csv:3:MobilePhone',
+        'Clients.csv:3:HomePhone',
+      ])
+        expect([cell, named.has(cell)]).toEqual([cell, true]);
+      expect([...named].filter((c) => c.startsWith('Clients.csv:4:'))).toEqual([]);
+      const phones = new Map(
+        (await client.listPatients()).map((p) => [
+          p.old_reference_id,
+          (p.patient_phone_numbers ?? [])
+            .map((n) => `${n.phone_type} ${(n.number ?? '').replace(/\D/g, '')}`)
+            .sort(),
+        ]),
+      );
+      expect(phones.get('C1')).toEqual(['Mobile 021781300', 'Mobile 0275551234', 'Work 093794321']);
+      expect(phones.get('C2')).toEqual(['Home 093794322', 'Home 093794323', 'Mobile 021781301']);
+      expect(phones.get('C3')).toEqual(['Mobile 6421781302']);
+    });
+  },
+  vitest,
+);

@@ -20,6 +20,7 @@ import { openArchive } from '../../src/source/archive.js';
 import { readManifest } from '../../src/source/manifest.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { CASE_NAMES, CASES_DIR } from '../support/cases.js';
+import { damagedSeed, writeDamagedZip } from '../support/damaged-export.js';
 import { tempDir } from '../support/exports.js';
 import { clientFor, withSandbox } from '../support/sandbox.js';
 
@@ -214,6 +215,14 @@ describe('the dry run and MapBatch share one batch core', () => {
     expect(pipeline.outcomes).toEqual(scan.outcomes);
     expect(pipeline.problems).toEqual(scan.problems);
   }, 120_000);
+
+  it('decide every row of an export with every kind of issue 25 damage alike', async () => {
+    const { scan, pipeline } = await bothPaths(await writeDamagedZip(), damagedSeed());
+    expect(scan.problems.length).toBeGreaterThan(20);
+    expect(pipeline.counts).toEqual(scan.counts);
+    expect(pipeline.outcomes).toEqual(scan.outcomes);
+    expect(pipeline.problems).toEqual(scan.problems);
+  }, 60_000);
 
   it.each(CASE_NAMES)(
     'decide every row of the real-world case %s alike',

@@ -19,6 +19,9 @@ export const CASE_NAMES = [
   '09-phone-excel-float-damage',
   '11-attachment-filename-special-chars',
   '17-zero-byte-document',
+  '26-case-colliding-document-paths',
+  '29-duplicate-header-names',
+  '30-phone-two-numbers-extension',
 ] as const;
 
 export interface CaseRun {
@@ -29,12 +32,27 @@ export interface CaseRun {
   readonly live: LocalRunResult;
 }
 
+/** An export to run as an operator would: its zip and the sandbox seed of its clinic's account. */
+export interface ExportUnderTest {
+  readonly zip: string;
+  readonly seed: SandboxSeed;
+}
+
+export const caseExport = (name: string): ExportUnderTest => ({
+  zip: join(CASES_DIR, name, 'export.zip'),
+  seed: JSON.parse(readFileSync(join(CASES_DIR, name, 'seed.json'), 'utf8')) as SandboxSeed,
+});
+
 /**
  * Runs one case as an operator would: the export's zip through the local pipeline, first as a dry
  * run, then live, into a sandbox seeded with the case's `seed.json`.
  */
 export async function runCase(name: string): Promise<CaseRun> {
-  const seed = JSON.parse(readFileSync(join(CASES_DIR, name, 'seed.json'), 'utf8')) as SandboxSeed;
+  return runExport(name, caseExport(name));
+}
+
+/** Runs an export dry, then live, into a sandbox seeded for it (`label` names its output folder). */
+export async function runExport(label: string, { zip, seed }: ExportUnderTest): Promise<CaseRun> {
   const apiKey = seed.users?.[0]?.api_key ?? '';
   const sandbox = await startSandbox({
     shard: apiKey.split('-').pop() ?? 'au1',
@@ -42,11 +60,11 @@ export async function runCase(name: string): Promise<CaseRun> {
     attachmentProcessingMs: 10,
     seed,
   });
-  const out = await tempDir(`case-${name}-`);
+  const out = await tempDir(`case-${label}-`);
   const run = (mode: 'dry-run' | 'live') =>
     runLocal(
       {
-        exportZip: join(CASES_DIR, name, 'export.zip'),
+        exportZip: zip,
         mode,
         credentials: { apiKeys: [apiKey], baseUrl: sandbox.baseUrl },
         rateLimitPerMinute: 100_000,
@@ -76,19 +94,31 @@ export const where = (p: Problem) => `${p.file}:${p.row}:${p.field}:${p.code}:${
 export function caseSuite(
   name: (typeof CASE_NAMES)[number],
   tests: (get: () => CaseRun) => void,
-  vitest: {
-    describe: (name: string, fn: () => void) => void;
-    it: (name: string, fn: () => Promise<void> | void) => void;
-    beforeAll: (fn: () => Promise<void>, timeout?: number) => void;
-    afterAll: (fn: () => Promise<void>) => void;
-    expect: typeof import('@jest/globals').expect;
-  },
+  vitest: SuiteFunctions,
+): void {
+  exportSuite(name, async () => caseExport(name), tests, vitest);
+}
+
+type SuiteFunctions = {
+  describe: (name: string, fn: () => void) => void;
+  it: (name: string, fn: () => Promise<void> | void) => void;
+  beforeAll: (fn: () => Promise<void>, timeout?: number) => void;
+  afterAll: (fn: () => Promise<void>) => void;
+  expect: typeof import('@jest/globals').expect;
+};
+
+/** `caseSuite` for any export: built by `build` before the suite runs it dry, then live. */
+export function exportSuite(
+  name: string,
+  build: () => Promise<ExportUnderTest>,
+  tests: (get: () => CaseRun) => void,
+  vitest: SuiteFunctions,
 ): void {
   const { describe, it, beforeAll, afterAll, expect } = vitest;
   describe(name, () => {
     let run: CaseRun | undefined;
     beforeAll(async () => {
-      run = await runCase(name);
+      run = await runExport(name, await build());
     }, 180_000);
     afterAll(async () => {
       await run?.sandbox.close();
