@@ -72,7 +72,7 @@ export async function runLocal(
     const id = runId || `run-local-${Date.now().toString(36)}`;
     const report = stoppedRunReport(id, options, localFailure(err));
     const files = await writeReportFiles(outDir(id), report);
-    return { runId: id, report, files, deadLetters: 0 };
+    return { runId: id, report, files, deadLetters: 0, executions: [] };
   }
 }
 

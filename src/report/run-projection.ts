@@ -56,7 +56,7 @@ export type ProjectedPhase = (typeof PROJECTED_PHASES)[number];
  * state machine's constant of the same name; a check is {@link HISTORY_EVENTS_PER_POLL} events of
  * the execution's 25,000).
  */
-export const POLLS_PER_EXECUTION = 1000;
+export const POLLS_PER_EXECUTION = 100;
 /** History events of one check: Wait entered/exited, the CheckPhase task's five, the Choice's two. */
 export const HISTORY_EVENTS_PER_POLL = 9;
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { POLLS_PER_EXECUTION } from '../../lib/constructs/pipeline-definition.js';
 import { MigrationStack } from '../../lib/migration-stack.js';
 import { PHASES } from '../../src/batch/row-processing.js';
 import { ENV, lambdaEnvironment } from '../../src/core/environment.js';
@@ -16,6 +17,10 @@ describe('the run projection follows the stack it costs', () => {
     const found = functions.filter(([logicalId]) => new RegExp(`^${id}[0-9A-F]{8}$`).test(logicalId));
     expect(found).toHaveLength(1);
     expect(found[0]?.[1].Properties?.MemorySize).toBe(STACK_SHAPE.memoryMb[name]);
+  });
+
+  it('carries a run on in a fresh execution after as many checks as the state machine does', () => {
+    expect(STACK_SHAPE.pollsPerExecution).toBe(POLLS_PER_EXECUTION);
   });
 
   it("has the pipeline's phases, in their order, and Plan's batch size", () => {
