@@ -1,4 +1,5 @@
 import { checkPhase } from '../../lambdas/check-phase/check-phase.js';
+import { ReconcileInput, ReconcileOutput } from '../../lambdas/reconcile/io.js';
 import { PHASES, type Phase } from '../../src/batch/row-processing.js';
 import { LimitsMeter } from '../../src/core/aws-limits.js';
 import { keys } from '../../src/ports/bucket-keys.js';
@@ -69,13 +70,20 @@ export async function simulateRun(clinic: SimulatedClinic): Promise<SimulatedRun
         return { runId, ok: true, mode: 'live', failures: [], duplicationRisk: 0, reconcileManifest };
       };
     else if (name === 'ReconcileResource')
-      tasks[name] = async (input) => ({
-        resource: (input as { resource: string }).resource,
-        read: 0,
-        requests: 0,
-        notInCliniko: 0,
-        found: 0,
-      });
+      // Parsed by the step's own schema, so the simulation breaks when the step's answer changes.
+      tasks[name] = async (input) => {
+        const item = ReconcileInput.parse(input);
+        return ReconcileOutput.parse({
+          runId: item.runId,
+          resource: item.resource,
+          done: true,
+          invocations: 1,
+          read: 0,
+          requests: 0,
+          notInCliniko: 0,
+          found: 0,
+        });
+      };
     else if (name === 'Plan')
       tasks[name] = async () => {
         const out: Record<string, unknown> = { runId };
