@@ -4,11 +4,11 @@ import { AWS_PRICES_READ, DEFAULT_PRICE_REGION, pricesFor } from '../src/report/
 import { duration, projectRun, STACK_SHAPE, usd } from '../src/report/run-projection.js';
 
 /**
- * The README's "what a clinic of each size should expect" table, from the run projection
+ * The "what a clinic of each size should expect" table of docs/DEPLOY-AWS.md, from the run projection
  * (src/report/run-projection.ts), never typed by hand:
  *
  *   npx tsx tools/projection-table.ts             prints it
- *   npx tsx tools/projection-table.ts --write     rewrites it in README.md (between its markers)
+ *   npx tsx tools/projection-table.ts --write     rewrites it in docs/DEPLOY-AWS.md (between its markers)
  */
 
 /** Patients of the clinics the table shows. */
@@ -89,15 +89,15 @@ export function projectionTable(region = DEFAULT_PRICE_REGION): string {
 export function withTable(text: string, table: string): string {
   const start = text.indexOf(START);
   const end = text.indexOf(END);
-  if (start < 0 || end < start) throw new Error(`README.md has no ${START} … ${END} markers`);
+  if (start < 0 || end < start) throw new Error(`docs/DEPLOY-AWS.md has no ${START} … ${END} markers`);
   return `${text.slice(0, start + START.length)}\n${table}\n${text.slice(end)}`;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const table = projectionTable();
   if (process.argv.includes('--write')) {
-    const readme = new URL('../README.md', import.meta.url);
-    writeFileSync(readme, withTable(readFileSync(readme, 'utf8'), table));
-    console.log('README.md: projection table rewritten');
+    const guide = new URL('../docs/DEPLOY-AWS.md', import.meta.url);
+    writeFileSync(guide, withTable(readFileSync(guide, 'utf8'), table));
+    console.log('docs/DEPLOY-AWS.md: projection table rewritten');
   } else console.log(table);
 }

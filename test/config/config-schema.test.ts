@@ -5,17 +5,15 @@ import { CONFIG_SCHEMA_PATH, configSchemaText } from '../../src/config/config-sc
 import { parseConfig } from '../../src/config/migration-config.js';
 
 const SAMPLE = new URL('../../samples/migration.json', import.meta.url);
-const README = new URL('../../README.md', import.meta.url);
+const CONFIGURATION = new URL('../../docs/CONFIGURATION.md', import.meta.url);
 
 const published = () => JSON.parse(readFileSync(CONFIG_SCHEMA_PATH, 'utf8')) as Record<string, unknown>;
 const validator = () => new Ajv2020({ allErrors: true, strict: false }).compile(published());
 
-/** The ```json blocks of the README's migration.json section: each a whole configuration. */
-function readmeExamples(): unknown[] {
-  const text = readFileSync(README, 'utf8');
-  const start = text.indexOf('\n## Configuration (migration.json)');
-  const end = text.indexOf('\n## ', start + 1);
-  return [...text.slice(start, end).matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1] ?? ''));
+/** The ```json blocks of docs/CONFIGURATION.md: each a whole configuration. */
+function documentedExamples(): unknown[] {
+  const text = readFileSync(CONFIGURATION, 'utf8');
+  return [...text.matchAll(/```json\n([\s\S]*?)```/g)].map((m) => JSON.parse(m[1] ?? ''));
 }
 
 describe('the JSON Schema of migration.json', () => {
@@ -31,8 +29,8 @@ describe('the JSON Schema of migration.json', () => {
     expect(parseConfig(sample).clinicalNotes).toBe('pdf-per-patient');
   });
 
-  it('accepts every example of the README, as zod does, one per practitioner policy', () => {
-    const examples = readmeExamples();
+  it('accepts every example of docs/CONFIGURATION.md, as zod does, one per practitioner policy', () => {
+    const examples = documentedExamples();
     const validate = validator();
     for (const example of examples) {
       expect({ example, errors: validate(example) ? [] : validate.errors }).toEqual({ example, errors: [] });

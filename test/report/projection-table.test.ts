@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { projectionTable, typicalClinic, withTable } from '../../tools/projection-table.js';
 
-describe("the README's table of what a clinic of each size should expect", () => {
-  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+describe("docs/DEPLOY-AWS.md's table of what a clinic of each size should expect", () => {
+  const readme = readFileSync(new URL('../../docs/DEPLOY-AWS.md', import.meta.url), 'utf8');
 
   it('is the one the projection makes today (regenerate: npm run projection -- --write)', () => {
     expect(withTable(readme, projectionTable())).toBe(readme);
