@@ -229,7 +229,7 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .command('sandbox')
     .summary('serve the Cliniko sandbox alone on 127.0.0.1')
     .description(
-      'Starts the Cliniko sandbox server on 127.0.0.1 and prints its base URL; it serves the API under /v1 as CLINIKO_API.md describes. Ctrl-C stops it.',
+      'Starts the Cliniko sandbox server on 127.0.0.1 and prints its base URL; it serves the API under /v1 as Cliniko's API documentation describes. Ctrl-C stops it.',
     )
     .addOption(new Option('--port <n>', 'TCP port (0 picks a free one)').argParser(whole(0)).default(4010))
     .option('--shard <shard>', 'the Cliniko shard the API keys name (au1, uk2, …)', 'au1')
@@ -256,7 +256,7 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
       '--seed <file>',
       'JSON of what a clinic creates by hand: users (with api_key), businesses, practitioners (default: one admin user, one business)',
     )
-    .option('--api-key <key>', "the first seeded user's API key (default: the README's sandbox key)")
+    .option('--api-key <key>', "the first seeded user's API key (default: the sandbox key in docs/ARCHITECTURE.md)")
     .option('--state <file>', 'keep the sandbox data in this JSON file between starts (default: in memory)')
     .addHelpText(
       'after',

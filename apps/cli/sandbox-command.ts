@@ -68,7 +68,7 @@ export async function sandboxCommand(values: SandboxOptions, out: (line: string)
     `API keys of seeded users: ${keys.join(', ') || 'none'}; rate limit ${values.rateLimit} per ${values.rateWindow / 1000} s.`,
   );
   if (!values.seed && !values.apiKey)
-    out('Default sandbox key: see README (Cliniko sandbox). Ctrl-C stops the server.');
+    out('Default sandbox key: see docs/ARCHITECTURE.md (The Cliniko sandbox). Ctrl-C stops the server.');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

@@ -53,7 +53,7 @@ export function checkIsExport(profile: SourceProfile, archive: ExportArchive, na
     .filter((t) => t !== patients)
     .slice(0, 3)
     .map((t) => t.files[0])
-    .join(', ')} and the rest (see FORMAT.md)`;
+    .join(', ')} and the rest (see docs/EXPORT-FORMAT.md)`;
   if (!archive.entries.length) throw new ExportRefusedError(`${name} is empty: ${expected}.`);
   const present = profile.tables.filter((t) => t.files.some((f) => archive.find(f)));
   if (!present.length) {
