@@ -229,7 +229,7 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .command('sandbox')
     .summary('serve the Cliniko sandbox alone on 127.0.0.1')
     .description(
-      'Starts the Cliniko sandbox server on 127.0.0.1 and prints its base URL; it serves the API under /v1 as Cliniko's API documentation describes. Ctrl-C stops it.',
+      'Starts the Cliniko sandbox server on 127.0.0.1 and prints its base URL; it serves the API under /v1 as the Cliniko API documentation describes. Ctrl-C stops it.',
     )
     .addOption(new Option('--port <n>', 'TCP port (0 picks a free one)').argParser(whole(0)).default(4010))
     .option('--shard <shard>', 'the Cliniko shard the API keys name (au1, uk2, …)', 'au1')
