@@ -256,7 +256,10 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
       '--seed <file>',
       'JSON of what a clinic creates by hand: users (with api_key), businesses, practitioners (default: one admin user, one business)',
     )
-    .option('--api-key <key>', "the first seeded user's API key (default: the sandbox key in docs/ARCHITECTURE.md)")
+    .option(
+      '--api-key <key>',
+      "the first seeded user's API key (default: the sandbox key in docs/ARCHITECTURE.md)",
+    )
     .option('--state <file>', 'keep the sandbox data in this JSON file between starts (default: in memory)')
     .addHelpText(
       'after',
