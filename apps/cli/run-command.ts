@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { readReferenceTables } from '../../src/batch/scan-export.js';
+import { readReferenceTables } from '../../src/batch/reference-tables.js';
 import { type ClinikoAccount, describeAccount, identifyAccount } from '../../src/cliniko/account.js';
 import { loadConfig } from '../../src/config/migration-config.js';
 import { ENTITY_KEYS } from '../../src/core/entities.js';

@@ -5,8 +5,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { z } from 'zod';
 import { resetRuntime, runtime } from '../../lambdas/shared/runtime.js';
 import { runStartFor } from '../../lambdas/start-run/start-run.js';
-import { secretPrefix } from '../../lib/migration-stack.js';
-import { ENV } from '../../src/core/environment.js';
+import { ENV, secretPrefix } from '../../src/core/environment.js';
 import { NOTE_FONTS_DIR_ENV } from '../../src/documents/fonts.js';
 import { keys } from '../../src/ports/bucket-keys.js';
 import { writeReportFiles } from '../../src/report/report-files.js';

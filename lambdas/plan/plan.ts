@@ -18,9 +18,10 @@ import type { SourceProfile } from '../../src/source/profile.js';
 import { findTable, splitTable } from '../../src/source/split-table.js';
 import type { PhaseManifest, PlanInput, PlanOutput } from './io.js';
 
+/** The ports Plan uses, no more: a test double of them is typed by them (`satisfies`), never cast. */
 export interface PlanDeps {
-  readonly blobs: BlobStore;
-  readonly store: RunStore & OutcomeStore;
+  readonly blobs: Pick<BlobStore, 'putJson' | 'byteSource'>;
+  readonly store: Pick<RunStore & OutcomeStore, 'getRun' | 'putBatchCounts' | 'updateRunStatus'>;
   readonly profile: SourceProfile;
   readonly batchSize?: number;
 }
@@ -183,7 +184,7 @@ export class Partitioner {
     private readonly file: string,
     tableBytes: number,
     private readonly batchSize: number,
-    private readonly blobs: BlobStore,
+    private readonly blobs: Pick<BlobStore, 'putJson'>,
   ) {
     this.count = Math.max(1, Math.min(10_000, Math.ceil(tableBytes / PARTITION_BYTES)));
   }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import { z } from 'zod';
-import { readReferenceTables } from '../../src/batch/scan-export.js';
+import { readReferenceTables } from '../../src/batch/reference-tables.js';
 import {
   AccountMismatchError,
   type ClinikoAccount,

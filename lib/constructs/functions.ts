@@ -7,12 +7,12 @@ import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { Queue } from 'aws-cdk-lib/aws-sqs';
 import { LAMBDA_LIMITS } from '../../src/core/aws-limits.js';
-import { ENV } from '../../src/core/environment.js';
+import { ENV, secretPrefix } from '../../src/core/environment.js';
 import { ALL_FONT_FILES, fontPath, NOTE_FONTS_DIR_ENV } from '../../src/documents/fonts.js';
 import { MigrationFunction, type MigrationFunctionProps } from './migration-function.js';
 
-/** Secrets are named from the stack and the clinic: `cliniko-migrate/<stack>/<clinicId>`. */
-export const secretPrefix = (stackName: string) => `cliniko-migrate/${stackName}/`;
+// The stack, the CLI and the local runtime name secrets alike: the rule lives in src/core.
+export { secretPrefix } from '../../src/core/environment.js';
 
 /**
  * Writers at once: one per API key of the clinics deployed (each writer takes its batch of ten

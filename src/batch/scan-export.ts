@@ -2,7 +2,7 @@ import { basename } from 'node:path';
 import type { MigrationConfig } from '../config/migration-config.js';
 import type * as M from '../core/canonical.js';
 import { type EntityCounts, type EntityKey, emptyEntities } from '../core/entities.js';
-import type { Problem, RowOutcome, RowResult } from '../core/problem.js';
+import type { Problem, RowOutcome } from '../core/problem.js';
 import { DateOrderEvidence, exportDateOf } from '../core/values.js';
 import type { RecordOutcome } from '../ports/outcomes.js';
 import { AidCollector, type AidsSnapshot } from '../report/approval-aids.js';
@@ -24,8 +24,8 @@ import {
 import { type Manifest, readManifest } from '../source/manifest.js';
 import type { SourceProfile, TableSpec } from '../source/profile.js';
 import { findTable, splitTable } from '../source/split-table.js';
-import * as B from '../translate/builders.js';
 import { type BatchRun, type MappedRow, type MapRowsInput, mapRows } from './map-rows.js';
+import { readReferenceTables } from './reference-tables.js';
 import { references } from './references.js';
 import { type PlannedRecord, TABLES, type TableName } from './row-processing.js';
 
@@ -91,65 +91,6 @@ export interface ScanResult {
   readonly needsMigratedType: boolean;
   /** What the approval aids are built from. */
   readonly aids: AidsSnapshot;
-}
-
-/** Reads the reference tables (locations, practitioners): they are matched, not migrated. */
-export async function readReferenceTables(
-  archive: ExportArchive,
-  profile: SourceProfile,
-  config: MigrationConfig,
-  report: (p: Problem) => void,
-): Promise<{
-  locations: M.Location[];
-  practitioners: M.Practitioner[];
-  rowOf: Map<string, number>;
-  files: { locations: string; practitioners: string };
-}> {
-  const evidence = new DateOrderEvidence();
-  const noRefs = references({ defaultTimeZone: 'UTC' });
-  const rowOf = new Map<string, number>();
-  const read = async <T extends { sourceId: string }>(
-    name: string,
-    prefix: string,
-    build: (row: SourceRow, ctx: B.RowContext) => RowResult<T>,
-  ) => {
-    const t = profile.tables.find((x) => x.name === name);
-    const file = t ? findTable(archive, t) : undefined;
-    const out: T[] = [];
-    if (!t || !file) {
-      report({
-        entity: name,
-        sourceId: '',
-        file: t?.files[0] ?? name,
-        row: 0,
-        field: '',
-        code: 'TABLE_MISSING',
-        severity: 'info',
-        message: `${t?.files[0] ?? name} is not in the export`,
-      });
-      return { out, file: t?.files[0] ?? name };
-    }
-    const ctx: B.RowContext = { file, entity: name, profile, config, refs: noRefs, evidence };
-    for await (const event of splitTable(archive, file, t, name, report)) {
-      if (event.kind === 'duplicate') report(event.problem);
-      if (event.kind !== 'row') continue;
-      const result = build(event.row, ctx);
-      for (const p of result.problems) report(p);
-      if (result.record) {
-        out.push(result.record);
-        rowOf.set(`${prefix}:${result.record.sourceId}`, event.row.row);
-      }
-    }
-    return { out, file };
-  };
-  const locations = await read('locations', 'L', B.buildLocation);
-  const practitioners = await read('practitioners', 'P', B.buildPractitioner);
-  return {
-    locations: locations.out,
-    practitioners: practitioners.out,
-    rowOf,
-    files: { locations: locations.file, practitioners: practitioners.file },
-  };
 }
 
 export async function scanExport(archivePath: string, options: ScanOptions): Promise<ScanResult> {

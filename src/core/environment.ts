@@ -34,6 +34,12 @@ export const ENV = {
 } as const;
 
 /** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
+/**
+ * Secrets are named from the stack and the clinic: `cliniko-migrate/<stack>/<clinicId>`. Here, not
+ * in the CDK stack, so the local runtime and the CLI name them without importing lib/.
+ */
+export const secretPrefix = (stackName: string) => `cliniko-migrate/${stackName}/`;
+
 export const DEFAULT_AUDIT_RETENTION_DAYS = 2557;
 
 /** An unset or empty variable is absent (CloudFormation cannot leave one out of a shared map). */

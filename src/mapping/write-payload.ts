@@ -156,6 +156,17 @@ export const WriteCommandSchema = z.object({
   refind: z.boolean().optional(),
   waitingSince: z.iso.datetime({ offset: true }).optional(),
 });
+/**
+ * What a writer is asked to do: everything it needs, Cliniko ids of references included. The type
+ * is the schema's output, so the command MapBatch sends and the one the writer parses cannot drift.
+ * `scope`: the clinic in one Cliniko account (where the record's id is kept); `keyIndex`: which of
+ * the run's keys writes it (`pinnedKey`: must be that key, a treatment note's author); `refind`: an
+ * earlier attempt may have created the record; `waitingSince`: ISO 8601, an attachment waited on.
+ */
+export type WriteCommand = Readonly<Omit<z.output<typeof WriteCommandSchema>, 'payload'>> & {
+  /** The typed body (WritePayload): the schema checks its shape loosely where a message enters. */
+  readonly payload: WritePayload;
+};
 export type WriteCommandMessage = z.output<typeof WriteCommandSchema>;
 
 /** A message the writer cannot act on: no retry will make it readable (it goes to the DLQ). */

@@ -6,7 +6,7 @@ import { type ClinikoConnection, connectCliniko } from '../../apps/cli/cliniko-c
 import { documentStream } from '../../apps/generate/document-bytes.js';
 import { ExportZip } from '../../apps/generate/export-zip.js';
 import { type LocalRunResult, runLocal } from '../../apps/local/run-local.js';
-import { readReferenceTables } from '../../src/batch/scan-export.js';
+import { readReferenceTables } from '../../src/batch/reference-tables.js';
 import { loadConfig } from '../../src/config/migration-config.js';
 import { openArchive } from '../../src/source/archive.js';
 import { loadProfile } from '../../src/source/profile.js';

@@ -4,9 +4,8 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { generateExport } from '../../apps/generate/generate-export.js';
-import { plan } from '../../lambdas/plan/plan.js';
+import { type PlanDeps, plan } from '../../lambdas/plan/plan.js';
 import { parseConfig } from '../../src/config/migration-config.js';
-import type { BlobStore } from '../../src/ports/blobs.js';
 import type { RunInfo } from '../../src/ports/runs.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { tempDir } from '../support/exports.js';
@@ -31,12 +30,12 @@ async function phasesFor(clinicalNotes: string) {
       size: (await stat(zip)).size,
       readRange: (start: number, end: number): Readable => createReadStream(zip, { start, end: end - 1 }),
     }),
-  } as unknown as BlobStore;
+  } satisfies PlanDeps['blobs'];
   const store = {
     getRun: async () => run,
     putBatchCounts: async () => undefined,
     updateRunStatus: async () => undefined,
-  } as never;
+  } satisfies PlanDeps['store'];
   const out = await plan({ runId: 'r1' }, { blobs, store, profile: loadProfile() });
   // The batch keys reach the Maps from the manifests Plan wrote, never inline.
   const read = (m: { batches: number; manifest: string }) => {
