@@ -1,6 +1,6 @@
 import { type MappedBatch, mapRows } from '../../src/batch/map-rows.js';
 import { nativeNoteWrites } from '../../src/batch/native-notes.js';
-import { contactKey, MIGRATED_TYPE_ID } from '../../src/batch/payload.js';
+import { contactKey, MIGRATED_TYPE_ID, type WrittenIds } from '../../src/batch/payload.js';
 import { references } from '../../src/batch/references.js';
 import { type TableName, tableInfo } from '../../src/batch/row-processing.js';
 import { nativeNotes } from '../../src/config/migration-config.js';
@@ -11,7 +11,7 @@ import { templateName } from '../../src/mapping/treatment-notes.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
 import { batchName, keys, MIGRATED_TYPE_BATCH, TEMPLATES_BATCH } from '../../src/ports/bucket-keys.js';
 import type { CommandQueue, WriteCommand } from '../../src/ports/command-queue.js';
-import type { IdMap, IdMapEntry } from '../../src/ports/id-map.js';
+import type { Findings, IdMap } from '../../src/ports/id-map.js';
 import type { BatchCounts, OutcomeStore, RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo, RunStore } from '../../src/ports/runs.js';
 import type { WriteLedger } from '../../src/ports/write-ledger.js';
@@ -21,13 +21,14 @@ import { AidCollector } from '../../src/report/approval-aids.js';
 import { ArchiveEntries, EntryIndex } from '../../src/source/archive.js';
 import type { SourceProfile } from '../../src/source/profile.js';
 import { commandFor } from './commands.js';
+import { settleDry } from './dry-settle.js';
 import type { MapBatchInput, MapBatchOutput } from './io.js';
 import { notePdfs } from './note-pdfs.js';
 import { mapMigratedType, mapTemplates } from './support-batches.js';
 
 export interface MapBatchDeps {
   readonly blobs: BlobStore;
-  readonly store: RunStore & OutcomeStore & IdMap & WriteLedger;
+  readonly store: RunStore & OutcomeStore & IdMap & Findings & WriteLedger;
   readonly queue: CommandQueue;
   readonly profile: SourceProfile;
   /** Renders a notes PDF (tests put a failing one in). */
@@ -124,10 +125,13 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
   await deps.blobs.putJson(run.bucket, keys.problems(run.runId, batchName(input.batchKey)), problems);
   if (commands.length) await deps.queue.send(commands);
   const live = run.mode === 'live';
+  // A dry run's planned rows decided as the live writer will (create, update, present).
+  const settled = live ? undefined : await settleDry(run, mapped, mapped.ids, deps);
   const batchCounts: BatchCounts = {
     entity,
     ...counts,
-    planned: live ? counts.planned - counts.enqueued : counts.planned,
+    planned: live ? counts.planned - counts.enqueued : counts.planned - (settled?.alreadyPresent ?? 0),
+    ...(settled ? { alreadyPresent: settled.alreadyPresent, updated: settled.updated } : {}),
   };
   await deps.store.putBatchCounts(run.runId, input.batchKey, batchCounts, mapped.evidence);
   if (archive)
@@ -157,6 +161,7 @@ async function mapLoaded(
     aids: ReturnType<AidCollector['snapshot']>;
     evidence: ReturnType<DateOrderEvidence['snapshot']>;
     patients: Map<string, RecordOutcome>;
+    ids: WrittenIds;
   }
 > {
   const entity = tableInfo(table).entity;
@@ -174,17 +179,15 @@ async function mapLoaded(
     ]),
     deps.store.getOutcomes(run.runId, 'appointmentTypes', values('AppointmentTypeId')),
   ]);
-  const none = new Map<string, IdMapEntry>();
-  const [patientIds, contactIds, typeIds] = live
-    ? await Promise.all([
-        deps.store.getIdMap(run.scope, 'patients', clientIds),
-        deps.store.getIdMap(run.scope, 'contacts', referrers),
-        Promise.all([
-          deps.store.getIdMap(run.scope, 'appointmentTypes', values('AppointmentTypeId')),
-          deps.store.getIdMap(run.scope, 'migratedAppointmentType', [MIGRATED_TYPE_ID]),
-        ]).then(([types, migrated]) => new Map([...types, ...migrated])),
-      ])
-    : [none, none, none];
+  // A dry run reads the same id map (reads only): its duplicate check and settle decide as live.
+  const [patientIds, contactIds, typeIds] = await Promise.all([
+    deps.store.getIdMap(run.scope, 'patients', clientIds),
+    deps.store.getIdMap(run.scope, 'contacts', referrers),
+    Promise.all([
+      deps.store.getIdMap(run.scope, 'appointmentTypes', values('AppointmentTypeId')),
+      deps.store.getIdMap(run.scope, 'migratedAppointmentType', [MIGRATED_TYPE_ID]),
+    ]).then(([types, migrated]) => new Map([...types, ...migrated])),
+  ]);
   const duplicates = entity === 'patients' ? await accountPatients(deps, run) : undefined;
   const documentIndex =
     entity === 'letters' || entity === 'fileUploads' ? await entries(deps, run) : new EntryIndex([]);
@@ -229,7 +232,13 @@ async function mapLoaded(
         }
       : {}),
   });
-  return { ...mapped, aids: aids.snapshot(), evidence: evidence.snapshot(), patients: patientOutcomes };
+  const ids: WrittenIds = {
+    patient: (id: string) => patientIds.get(id)?.clinikoId,
+    referrer: (id: string) => contactIds.get(contactKey('referrer', id))?.clinikoId,
+    appointmentType: (id: string) => typeIds.get(id)?.clinikoId,
+    isDoctor: (id: string) => contactOutcomes.get(contactKey('referrer', id))?.typeCode === 1,
+  };
+  return { ...mapped, aids: aids.snapshot(), evidence: evidence.snapshot(), patients: patientOutcomes, ids };
 }
 
 /** A batch's rows: a partition's are in its part files. */

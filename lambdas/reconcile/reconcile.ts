@@ -311,7 +311,8 @@ async function matchPartition(ctx: Context, cp: ReconcileCheckpoint): Promise<vo
   const found: { key: string; clinikoId: string }[] = [];
   for (const [id, r] of records)
     if (r.live && r.key && !referenced.has(id)) found.push({ key: r.key, clinikoId: id });
-  if (run.mode === 'live' && found.length) await deps.store.putFound(run.scope, res.name, run.runId, found);
+  // Kept in a dry run too (under its own run id, which no writer serves): its settle adopts as live.
+  if (found.length) await deps.store.putFound(run.scope, res.name, run.runId, found);
   cp.found += found.length;
   await deps.blobs.putJson(run.bucket, checkpointKeys.problems(run.runId, res.name, p), problems);
   cp.joinPartition++;

@@ -164,6 +164,8 @@ export async function buildReport(
     c.skipped += counts.skipped;
     c.invalid += counts.invalid;
     c.failed += counts.failed;
+    c.alreadyPresent += counts.alreadyPresent ?? 0;
+    c.updated += counts.updated ?? 0;
     enqueued[counts.entity] = (enqueued[counts.entity] ?? 0) + counts.enqueued;
     if (!batchKey.startsWith('plan:'))
       problems.push(

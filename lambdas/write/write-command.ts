@@ -1,3 +1,4 @@
+import { decideWrite } from '../../src/batch/write-decision.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoValidationError, failureKind } from '../../src/cliniko/errors.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
@@ -55,15 +56,22 @@ export async function writeCommand(
     let steps: readonly string[];
     let outcome: WriteResult['outcome'];
     const link = cmd.payload.kind === 'patient' ? cmd.payload.link : undefined;
-    const adopted = existing || link ? undefined : found;
     let entryRunId = existing?.runId ?? cmd.runId;
     let note: Pick<WriteResult, 'code' | 'reason' | 'file' | 'row' | 'field'> | undefined;
-    if (existing) {
+    // The same decision a dry run's settle makes (src/batch/write-decision.ts), so it counts alike.
+    const decision = decideWrite({
+      entity: cmd.entity,
+      hash: cmd.hash,
+      runId: cmd.runId,
+      ...(existing ? { written: existing } : {}),
+      ...(link ? { link } : {}),
+      ...(found ? { found } : {}),
+    });
+    if (existing && decision.action !== 'create') {
       clinikoId = existing.clinikoId;
       steps = existing.steps;
-      outcome = existing.runId === cmd.runId ? 'created' : 'alreadyPresent';
-      if (outcome === 'alreadyPresent' && existing.updatedIn === cmd.runId) outcome = 'updated';
-      else if (outcome === 'alreadyPresent' && changed(existing, cmd)) {
+      outcome = decision.action === 'update' ? 'updated' : decision.action;
+      if (decision.action === 'update') {
         // A later export changed the record: Cliniko gets the new content (an update is idempotent).
         note = await update(cmd, client, clinikoId);
         await deps.store.putIdMap(cmd.scope, cmd.entity, cmd.sourceId, {
@@ -72,15 +80,14 @@ export async function writeCommand(
           updatedIn: cmd.runId,
           at: deps.now().toISOString(),
         });
-        outcome = 'updated';
       }
-    } else if (link || adopted) {
+    } else if (decision.action === 'alreadyPresent') {
       // Either `existingPatients: "link"` adopts the clinic's own Cliniko patient (given the source
       // id when it has none, so a later run finds it), or reconciliation found the record in the
       // account under its natural key: adopted, never created twice.
       if (link?.setReference && cmd.payload.kind === 'patient')
         await client.setPatientReference(link.clinikoId, cmd.payload.body.old_reference_id);
-      clinikoId = link?.clinikoId ?? adopted ?? '';
+      clinikoId = decision.clinikoId;
       steps = ADOPTED_STEPS;
       outcome = 'alreadyPresent';
       entryRunId = FOUND_IN_CLINIKO;
@@ -272,20 +279,6 @@ async function followUps(
 
 function membersOf(cmd: WriteCommand): readonly string[] | undefined {
   return cmd.payload.kind === 'attachment' ? cmd.payload.members : undefined;
-}
-
-/**
- * Patients, contacts and appointments whose content hash differs from the one written. A hash
- * left empty (a patient found in Cliniko, not written by us) is never overwritten.
- */
-function changed(existing: IdMapEntry, cmd: WriteCommand): boolean {
-  const kind = cmd.payload.kind;
-  return (
-    (kind === 'patient' || kind === 'contact' || kind === 'appointment') &&
-    existing.hash !== '' &&
-    cmd.hash !== '' &&
-    existing.hash !== cmd.hash
-  );
 }
 
 /**

@@ -21,6 +21,7 @@ import {
 } from './payload.js';
 import { probableDuplicate } from './probable-duplicate.js';
 import {
+  type MappedBody,
   type MappingIds,
   PLACEHOLDER_IDS,
   type PlannedRecord,
@@ -66,6 +67,16 @@ export interface MappedRow {
   readonly key: string;
   readonly outcome: 'planned' | 'skipped' | 'invalid' | 'failed';
   readonly planned?: PlannedRecord;
+  /**
+   * A dry run's planned row, for its settle (write-decision.ts): the body it was mapped to (the
+   * natural key reconciliation finds it by) and the account's patient it links to, if any.
+   */
+  readonly dry?: {
+    readonly sourceId: string;
+    readonly hash: string;
+    readonly mapped?: MappedBody;
+    readonly link?: { readonly clinikoId: string };
+  };
 }
 
 /** Counts of one batch's rows (BatchCounts without the entity). */
@@ -190,7 +201,13 @@ export function mapRows(input: MapRowsInput): MappedBatch {
       });
     if (!written) {
       out.counts.planned++;
-      out.rows.push({ row: row.row, key, outcome: 'planned', planned });
+      out.rows.push({
+        row: row.row,
+        key,
+        outcome: 'planned',
+        planned,
+        dry: { sourceId, hash, ...(mapped ? { mapped } : {}), ...(link ? { link } : {}) },
+      });
       out.outcomes.push(plannedOutcome);
       // The dry run says which native notes have no author's key, as the live run will.
       const problem =

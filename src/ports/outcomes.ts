@@ -17,6 +17,9 @@ export const BatchCounts = z
     enqueued: z.number(),
     /** Records that could not be enqueued because a parent was not written. */
     failed: z.number(),
+    /** A dry run's planned rows the live run finds present (updated included), and would update. */
+    alreadyPresent: z.number().optional(),
+    updated: z.number().optional(),
   })
   .readonly();
 export type BatchCounts = z.output<typeof BatchCounts>;

@@ -22,11 +22,14 @@ const PREFLIGHT_REQUESTS = 10;
 export const PER_KEY_PER_MINUTE = 200 * 0.96;
 
 export function estimateLive(
-  planned: Record<EntityKey, Pick<EntityCounts, 'planned'>>,
+  planned: Record<EntityKey, Pick<EntityCounts, 'planned'> & Partial<Pick<EntityCounts, 'updated'>>>,
   config: Pick<MigrationConfig, 'clinicalNotes'>,
   keys: number,
 ): LiveEstimate {
   const p = (k: EntityKey) => planned[k].planned;
+  // An update (a record changed since an earlier run wrote it, write-decision.ts): one request,
+  // an appointment two (its patient is read first, write-command.ts). Present records cost none.
+  const u = (k: EntityKey) => planned[k].updated ?? 0;
   const notes = p('clinicalNotes');
   const mode: string = config.clinicalNotes;
   const pdfs = mode === 'pdf-per-note' ? notes : mode === 'native' ? 0 : Math.min(notes, p('patients'));
@@ -38,7 +41,10 @@ export function estimateLive(
       p('appointmentTypes') +
       p('appointments') +
       native +
-      4 * (pdfs + p('letters') + p('fileUploads')),
+      4 * (pdfs + p('letters') + p('fileUploads')) +
+      u('patients') +
+      u('contacts') +
+      2 * u('appointments'),
   );
   const k = Math.max(1, keys);
   return {

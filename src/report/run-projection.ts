@@ -222,7 +222,7 @@ export interface RunProjection {
 }
 
 export interface ProjectionInput {
-  readonly planned: Record<EntityKey, Pick<EntityCounts, 'planned'>>;
+  readonly planned: Record<EntityKey, Pick<EntityCounts, 'planned'> & Partial<Pick<EntityCounts, 'updated'>>>;
   readonly config: Pick<MigrationConfig, 'clinicalNotes'>;
   readonly keys: number;
   /** AWS region of the stack (prices); default aws-prices.ts DEFAULT_PRICE_REGION. */
