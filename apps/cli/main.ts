@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
+import { isMainThread } from 'node:worker_threads';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { z } from 'zod';
 import { ApiKeyError } from '../../src/cliniko/api-key.js';
@@ -390,6 +391,10 @@ export async function main(
   argv: string[],
   out: (line: string) => void = (l) => console.log(l),
 ): Promise<number> {
+  // Owner-only files (0600) and folders (0700) for all the CLI creates: state folders, the status
+  // table's database files (written by its storage library, so only the umask reaches them),
+  // reports (issue 23: they were 644/755, readable by every account on the machine).
+  if (isMainThread) process.umask(0o077);
   let code = 0;
   const program = buildProgram(out, (c) => {
     code = c;

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { keyLabel } from '../../src/cliniko/api-key.js';
+import { userKeyLabel } from '../../src/cliniko/api-key.js';
 import { parseFaults } from '../sandbox/faults.js';
 import { defaultSeed, type SandboxSeed } from '../sandbox/seed.js';
 import { startSandbox } from '../sandbox/server.js';
@@ -62,7 +62,7 @@ export async function sandboxCommand(values: SandboxOptions, out: (line: string)
     seed,
     ...(values.state ? { stateFile: values.state } : {}),
   });
-  const keys = (seed.users ?? []).flatMap((u) => (u.api_key ? [keyLabel(u.api_key)] : []));
+  const keys = (seed.users ?? []).flatMap((u) => (u.api_key ? [userKeyLabel(u.api_key, u)] : []));
   out(`Cliniko sandbox (shard ${shard}) serving ${sandbox.baseUrl}`);
   out(
     `API keys of seeded users: ${keys.join(', ') || 'none'}; rate limit ${values.rateLimit} per ${values.rateWindow / 1000} s.`,

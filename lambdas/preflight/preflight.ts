@@ -8,7 +8,7 @@ import {
   identifyAccount,
   stateScope,
 } from '../../src/cliniko/account.js';
-import { keyLabel } from '../../src/cliniko/api-key.js';
+import { userKeyLabel } from '../../src/cliniko/api-key.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
 import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
@@ -76,6 +76,8 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     const refsFromExport = await readReferenceTables(archive, deps.profile, config, (p) => problems.push(p));
 
     const users: string[] = [];
+    /** Each key as the audit trail shows it: its user's name and a hash prefix. */
+    const labels: string[] = [];
     // Native notes are authored by the practitioner of the key that writes them (§2.11): whose is each key?
     const native = config.clinicalNotes === 'native' || config.clinicalNotes === 'native+pdf';
     const keyPractitioners: (string | null)[] = [];
@@ -93,6 +95,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
         throw owner.reason;
       }
       users.push(owner.value.user.id);
+      labels.push(userKeyLabel(credentials.apiKeys[i] ?? '', owner.value.user));
       if (native) keyPractitioners.push(owner.value.practitioner?.id ?? null);
     }
     const client = clients[0] ?? deps.cliniko(credentials, 0);
@@ -166,7 +169,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
       ...clinicName(businesses, locs.defaultBusinessId),
       clinikoUsers: users,
       ...(native ? { keyPractitioners } : {}),
-      keyLabels: credentials.apiKeys.map(keyLabel),
+      keyLabels: labels,
       ...(input.approvalKey ? { approvalKey: input.approvalKey } : {}),
       target: client.baseUrl,
     };

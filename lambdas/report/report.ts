@@ -6,6 +6,7 @@ import {
   type EntityKey,
   emptyEntities,
   isSupportEntity,
+  type SupportEntity,
 } from '../../src/core/entities.js';
 import type { Problem } from '../../src/core/problem.js';
 import { Problems } from '../../src/core/problem.js';
@@ -180,6 +181,9 @@ export async function buildReport(
   const lastErrors = new Map<string, string>();
   /** Kept for audit.csv, so the writes are listed once. */
   const audit: AuditWrite[] = [];
+  const supportRecords: Partial<
+    Record<SupportEntity, { created: number; alreadyPresent: number; failed: number }>
+  > = {};
   for await (const w of deps.store.listWrites(run.runId)) {
     const key = `${w.entity}#${w.sourceId}`;
     if (w.outcome === undefined) {
@@ -194,7 +198,14 @@ export async function buildReport(
       ...(w.clinikoId ? { clinikoId: w.clinikoId } : {}),
       ...(w.at ? { at: w.at } : {}),
     });
-    if (isSupportEntity(w.entity)) continue;
+    if (isSupportEntity(w.entity)) {
+      const s = supportRecords[w.entity] ?? { created: 0, alreadyPresent: 0, failed: 0 };
+      supportRecords[w.entity] = s;
+      if (w.outcome === 'created') s.created++;
+      else if (w.outcome === 'failed') s.failed++;
+      else s.alreadyPresent++;
+      continue;
+    }
     const c = entities[w.entity];
     if (w.outcome === 'created') c.created++;
     else if (w.outcome === 'alreadyPresent') c.alreadyPresent++;
@@ -317,6 +328,7 @@ export async function buildReport(
     timeZone: run.defaultTimeZone,
     entities,
     excluded: run.excluded ?? {},
+    ...(Object.keys(supportRecords).length ? { supportRecords } : {}),
     problems,
     arrivals: arrivalCosts(mergeAttended(aidSnapshots.map((a) => a.attendedByDay)), {
       setting: run.config.markArrivals,

@@ -1,7 +1,7 @@
 import type { MigrationConfig } from '../config/migration-config.js';
 import type { Patient } from '../core/canonical.js';
 import type { Problem } from '../core/problem.js';
-import type { DuplicateIndex } from '../reconcile/duplicates.js';
+import { DuplicateIndex } from '../reconcile/duplicates.js';
 
 /**
  * An export patient that matches a Cliniko patient not written under its source id (issue 11;
@@ -22,11 +22,11 @@ export function probableDuplicate(
   const found = index.candidates(patient);
   const [first] = found;
   if (!first) return undefined;
+  // Each candidate names what it shares with this patient: only what was compared and agreed.
   const who = found
-    .map((c) =>
-      c.oldReferenceId
-        ? `Cliniko patient ${c.id} (written under source id ${c.oldReferenceId})`
-        : `Cliniko patient ${c.id} (entered in Cliniko)`,
+    .map(
+      (c) =>
+        `Cliniko patient ${c.id} (${c.oldReferenceId ? `written under source id ${c.oldReferenceId}` : 'entered in Cliniko'}; same ${DuplicateIndex.matchedOn(patient, c)})`,
     )
     .join(', ');
   const base = { entity: 'patients', sourceId: patient.sourceId, file, row, field: 'ClientId' };
@@ -37,7 +37,7 @@ export function probableDuplicate(
         ...base,
         code: 'PROBABLE_DUPLICATE_CREATED',
         severity: 'warning',
-        message: `probably the same patient as ${who}: same name and date of birth${patient.email ? ', e-mail' : ''}; created as a new patient anyway ("existingPatients": "create"). Appointments already in Cliniko stay under their patient`,
+        message: `probably the same patient as ${who}; created as a new patient anyway ("existingPatients": "create"). Appointments already in Cliniko stay under their patient`,
       },
     };
   if (mode === 'link' && found.length === 1)
@@ -57,7 +57,7 @@ export function probableDuplicate(
       ...base,
       code: 'PROBABLE_DUPLICATE',
       severity: 'warning',
-      message: `probably the same patient as ${who}: same name and date of birth${patient.email ? ', e-mail' : ''}; not created, and its appointments, notes and documents are held back. Set "existingPatients" to "link" to adopt it or "create" to create a new patient`,
+      message: `probably the same patient as ${who}; not created, and its appointments, notes and documents are held back. Set "existingPatients" to "link" to adopt it or "create" to create a new patient`,
     },
   };
 }

@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Cliniko API keys carry their shard as a suffix after the last hyphen (`…-au2`).
  * A key without a hyphen is an old key and belongs to `au1`.
@@ -11,12 +13,33 @@ export class ApiKeyError extends Error {
 export interface ParsedApiKey {
   readonly key: string;
   readonly shard: string;
-  /** What may be shown to an operator: never more than the last four characters. */
+  /** What may be shown to an operator (`keyLabel`): a hash prefix, never part of the key. */
   readonly label: string;
 }
 
+/**
+ * How a key is shown where its user is not known: `sha256:` and the first 8 hex digits of the
+ * key's SHA-256 (an operator checks one with `printf %s "$KEY" | sha256sum`). The last four
+ * characters used before are the shard suffix (`-au1`) of every Cliniko key, so they told no two
+ * keys apart (issue 23); 32 bits of a hash do, and reveal nothing of the key.
+ */
 export function keyLabel(key: string): string {
-  return key.length <= 4 ? '…' : `…${key.slice(-4)}`;
+  return `sha256:${createHash('sha256').update(key).digest('hex').slice(0, 8)}`;
+}
+
+/**
+ * How a key is shown once Cliniko has said whose it is (`GET /user`): the user's name, and the
+ * hash prefix of `keyLabel` (one user may hold several keys). E.g. `Hana Ruru (sha256:1a2b3c4d)`.
+ */
+export function userKeyLabel(
+  key: string,
+  user: { readonly first_name: string; readonly last_name: string },
+): string {
+  const name = [user.first_name, user.last_name]
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .join(' ');
+  return name ? `${name} (${keyLabel(key)})` : keyLabel(key);
 }
 
 export function parseApiKey(raw: string): ParsedApiKey {

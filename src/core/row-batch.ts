@@ -13,6 +13,7 @@ export const RowBatch = z.object({
         values: z.record(z.string(), z.string()),
         extra: z.array(z.object({ header: z.string(), value: z.string() }).readonly()).readonly(),
         fieldCountMismatch: z.number().int().optional(),
+        headerFieldCount: z.number().int().optional(),
         strayQuoteFields: z.array(z.string()).readonly().optional(),
         unterminatedQuote: z.object({ field: z.string(), lines: z.number().int() }).optional(),
         columnConflicts: z

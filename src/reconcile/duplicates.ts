@@ -73,6 +73,22 @@ export class DuplicateIndex {
     });
   }
 
+  /**
+   * What an export patient and one of its `candidates` share, as a message says it: name and date
+   * of birth always; the e-mail and a phone number only where both hold one and they agree (a
+   * Cliniko patient without an e-mail matched on name and birth date alone, and says so).
+   */
+  static matchedOn(
+    patient: Pick<Patient, 'email' | 'phones'>,
+    candidate: Pick<AccountPatientRef, 'email' | 'phones'>,
+  ): string {
+    const shared = ['name', 'date of birth'];
+    if (patient.email && candidate.email) shared.push('e-mail');
+    const theirs = candidate.phones.map(lastDigits).filter((p) => p.length >= 6);
+    if (patient.phones.some((p) => theirs.includes(lastDigits(p.number)))) shared.push('phone number');
+    return `${shared.slice(0, -1).join(', ')} and ${shared.at(-1)}`;
+  }
+
   /** Whether the account holds a patient written under this source id (the patient's own match). */
   hasReference(sourceId: string): boolean {
     return this.references.has(sourceId);

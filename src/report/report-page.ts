@@ -1,4 +1,10 @@
-import { ENTITY_KEYS, type EntityCounts, type EntityKey } from '../core/entities.js';
+import {
+  ENTITY_KEYS,
+  type EntityCounts,
+  type EntityKey,
+  isSupportEntity,
+  type SupportEntity,
+} from '../core/entities.js';
 import { followUpChecklist } from './checklist.js';
 import { aidsSection } from './page-aids.js';
 import { SCRIPT, STYLE } from './page-assets.js';
@@ -237,6 +243,7 @@ Export <code>${esc(report.source.file)}</code> (sha256 <code>${esc(report.source
 <h2>By entity</h2>
 ${chart(report)}
 ${countsTable(report)}
+${supportLine(report)}
 <h2>Next steps</h2>
 <ol class="checklist">${checklist}</ol>
 ${aidsSection(report)}
@@ -248,4 +255,38 @@ ${problemsSection(report)}
 <section class="sign-off"><h2>Sign-off</h2><p>Checked and approved by:</p><p>Role:</p><p>Signature and date:</p></section>
 <script>${SCRIPT}</script>
 </body></html>`;
+}
+
+/** What each support record is, as the clinic sees it in Cliniko. */
+const SUPPORT_WORDS: Record<SupportEntity, [string, string]> = {
+  migratedAppointmentType: ['"Migrated appointment" type', '"Migrated appointment" types'],
+  treatmentNoteTemplates: ['treatment note template', 'treatment note templates'],
+  notesArchive: ['notes archive PDF', 'notes archive PDFs'],
+};
+
+/**
+ * Records written without a source row of their own (issue 23: the fallback appointment type was
+ * in Cliniko but not in the report), one sentence under the counts table; empty when there are none.
+ */
+function supportLine(report: RunReport): string {
+  const parts: string[] = [];
+  for (const [entity, c] of Object.entries(report.supportRecords ?? {})) {
+    if (!isSupportEntity(entity) || !c) continue;
+    const [one, many] = SUPPORT_WORDS[entity];
+    const made = [
+      c.created
+        ? `${fig(c.created, `supportRecords.${entity}.created`)} ${esc(c.created === 1 ? one : many)} created`
+        : '',
+      c.alreadyPresent
+        ? `${fig(c.alreadyPresent, `supportRecords.${entity}.alreadyPresent`)} ${esc(c.alreadyPresent === 1 ? one : many)} already in Cliniko`
+        : '',
+      c.failed
+        ? `${fig(c.failed, `supportRecords.${entity}.failed`)} ${esc(c.failed === 1 ? one : many)} failed`
+        : '',
+    ].filter(Boolean);
+    parts.push(...made);
+  }
+  return parts.length
+    ? `<p id="support-records">Also written, without a row of the export: ${parts.join(', ')}.</p>`
+    : '';
 }

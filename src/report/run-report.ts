@@ -1,4 +1,4 @@
-import type { EntityCounts, EntityKey } from '../core/entities.js';
+import type { EntityCounts, EntityKey, SupportEntity } from '../core/entities.js';
 import type { Problem } from '../core/problem.js';
 import type { ArrivalCosts } from '../mapping/arrivals.js';
 import type { ApprovalAids } from './approval-aids.js';
@@ -22,6 +22,18 @@ export interface RunReport {
   readonly timeZone?: string;
   readonly entities: Record<EntityKey, EntityCounts>;
   readonly excluded: Record<string, number>;
+  /**
+   * Records the run wrote that no source row stands for (the "Migrated appointment" type, native
+   * notes' templates, the notes archive PDF), by outcome: counted apart so `entities` keeps
+   * `source = planned + …`, yet every record the run created is in the report (issue 23: the
+   * report said 5 appointment types where Cliniko held 6).
+   */
+  readonly supportRecords?: Partial<
+    Record<
+      SupportEntity,
+      { readonly created: number; readonly alreadyPresent: number; readonly failed: number }
+    >
+  >;
   readonly problems: readonly Problem[];
   readonly cliniko: {
     readonly requests: number;

@@ -13,6 +13,8 @@ export interface SourceRow {
   readonly extra: readonly { readonly header: string; readonly value: string }[];
   /** Number of fields the record had, when it differs from the header's. */
   readonly fieldCountMismatch?: number;
+  /** The header's number of fields, given with `fieldCountMismatch`. */
+  readonly headerFieldCount?: number;
   /** Header names of fields holding a quote that was neither doubled nor closing (kept as text). */
   readonly strayQuoteFields?: readonly string[];
   /**
@@ -130,7 +132,9 @@ export async function* readTable(
       row: record,
       values,
       extra,
-      ...(fields.length !== header.length ? { fieldCountMismatch: fields.length } : {}),
+      ...(fields.length !== header.length
+        ? { fieldCountMismatch: fields.length, headerFieldCount: header.length }
+        : {}),
       ...(r.strayQuoteFields.length
         ? { strayQuoteFields: r.strayQuoteFields.map((i) => names[i] ?? `field ${i + 1}`) }
         : {}),

@@ -222,11 +222,18 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
  */
 function reportRecordDamage(p: RowProblems, row: SourceRow): void {
   if (row.fieldCountMismatch !== undefined) {
-    p.warn(
-      '',
-      'FIELD_COUNT',
-      `record has ${row.fieldCountMismatch} fields where the header has a different number; check for a broken quote`,
-    );
+    const header = row.headerFieldCount;
+    const fields = `record has ${row.fieldCountMismatch} fields where the header has ${header ?? 'a different number'}`;
+    // More fields than the header: some text sits past the columns it belongs to, and which field
+    // moved cannot be told, so the row is held back (fewer fields only leave the last ones empty).
+    // A broken quote already holds the row back with its own error (BROKEN_QUOTES, below).
+    if (header !== undefined && row.fieldCountMismatch > header && !row.strayQuoteFields?.length)
+      p.error(
+        '',
+        'FIELD_COUNT',
+        `${fields}; held back so no value lands in the wrong field (check for an unquoted comma or a broken quote, fix the row and export again)`,
+      );
+    else p.warn('', 'FIELD_COUNT', `${fields}; check for a broken quote`);
   }
   for (const c of row.cleanedFields ?? []) {
     // Removed characters change the stored text (an address that looked valid was not); spaces

@@ -73,6 +73,7 @@ describe('RowBatch', () => {
       values: { NoteId: 'N2' },
       extra: [{ header: 'Subjective', value: 'said "ok' }],
       fieldCountMismatch: 9,
+      headerFieldCount: 8,
       strayQuoteFields: ['Subjective'],
       unterminatedQuote: { field: 'Plan', lines: 4 },
       columnConflicts: [{ field: 'Email', kept: 'a@example.com', others: ['b@example.com'] }],

@@ -7,6 +7,7 @@ import dynalite from 'dynalite';
 import { NO_FAULTS } from '../../apps/sandbox/faults.js';
 import type { Sandbox } from '../../apps/sandbox/server.js';
 import { startSandbox } from '../../apps/sandbox/server.js';
+import { keyLabel } from '../../src/cliniko/api-key.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
 import { clinicSeed } from '../support/sandbox.js';
 import { keylessEnv, spawnCli } from '../support/spawn-cli.js';
@@ -143,7 +144,7 @@ describe('approval binds the export, the configuration and the Cliniko account',
     expect(approved.code).toBe(0);
     expect(approved.out).toContain('by Jo Manager');
     expect(approved.out).toContain('clinicalNotes pdf-per-patient');
-    expect(approved.out).toContain(`Cliniko au1 at ${account.baseUrl} with key …-au1`);
+    expect(approved.out).toContain(`Cliniko au1 at ${account.baseUrl} with key ${keyLabel(KEY)}`);
     const live = /^ {2}(cliniko-migrate run .+)$/m.exec(approved.out)?.[1] ?? '';
     expect(live).toBe(
       `cliniko-migrate run ${join(home, 'export.zip')} --config ${join(home, 'migration.json')} --mode live --require-approval --state-dir ${join(home, 'state')}`,

@@ -1,5 +1,13 @@
+import { createHash } from 'node:crypto';
 import { describe, expect, it } from '@jest/globals';
-import { ApiKeyError, keyLabel, parseApiKey, redactKeys, resolveBaseUrl } from '../../src/cliniko/api-key.js';
+import {
+  ApiKeyError,
+  keyLabel,
+  parseApiKey,
+  redactKeys,
+  resolveBaseUrl,
+  userKeyLabel,
+} from '../../src/cliniko/api-key.js';
 
 describe('parseApiKey', () => {
   it('takes the shard from the suffix after the last hyphen', () => {
@@ -35,9 +43,22 @@ describe('parseApiKey', () => {
 });
 
 describe('redaction', () => {
-  it('shows at most the last four characters', () => {
-    expect(keyLabel('abcdefghij-au1')).toBe('…-au1');
-    expect(keyLabel('abc')).toBe('…');
+  it('labels a key by a hash prefix that tells keys of one shard apart and holds none of the key', () => {
+    const a = keyLabel('abcdefghij-au1');
+    const b = keyLabel('klmnopqrst-au1');
+    expect(a).toMatch(/^sha256:[0-9a-f]{8}$/);
+    expect(a).toBe(`sha256:${createHash('sha256').update('abcdefghij-au1').digest('hex').slice(0, 8)}`);
+    expect(a).not.toBe(b);
+    expect(a).not.toContain('au1');
+  });
+
+  it("labels a key by its user's name where Cliniko said whose it is", () => {
+    expect(userKeyLabel('abcdefghij-au1', { first_name: 'Hana', last_name: 'Ruru' })).toBe(
+      `Hana Ruru (${keyLabel('abcdefghij-au1')})`,
+    );
+    expect(userKeyLabel('abcdefghij-au1', { first_name: ' ', last_name: '' })).toBe(
+      keyLabel('abcdefghij-au1'),
+    );
   });
 
   it('removes the key, its body and its Basic header from a text', () => {
