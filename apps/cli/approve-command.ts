@@ -1,6 +1,7 @@
 import { ENTITY_KEYS } from '../../src/core/entities.js';
+import { clinicTime } from '../../src/core/time-zone.js';
 import { configSummary } from './approval-binding.js';
-import { type Approval, LocalRegistry, stateDirOf } from './local-registry.js';
+import { type Approval, LocalRegistry, stateDirOf, zoneOf } from './local-registry.js';
 import type { ApproveOptions } from './options.js';
 
 /**
@@ -26,7 +27,7 @@ export async function approveCommand(
   const registry = new LocalRegistry(stateDir);
   const approval = await registry.approve(runId, by);
   out(
-    `Approved dry run ${runId} of ${approval.exportFile} (sha256 ${approval.sha256.slice(0, 12)}…) by ${by}.`,
+    `Approved dry run ${runId} of ${approval.exportFile} (sha256 ${approval.sha256.slice(0, 12)}…) by ${by} on ${clinicTime(approval.approvedAt, zoneOf(approval))}.`,
   );
   // Sign-off is the clinic's call, but it should see what it signs off on.
   const entities = (await registry.getRun(runId))?.entities;

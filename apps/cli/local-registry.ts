@@ -2,8 +2,10 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { z } from 'zod';
 import type { ClinikoAccount } from '../../src/cliniko/account.js';
 import type { EntityCounts, EntityKey } from '../../src/core/entities.js';
+import { machineTimeZone } from '../../src/core/time-zone.js';
 import type { ConfigBinding, TargetBinding } from './approval-binding.js';
 
 /**
@@ -35,6 +37,8 @@ export interface LocalRunRecord {
   readonly reportDir?: string;
   /** The Cliniko account the run read and wrote (its approvals and state belong to it). */
   readonly account?: ClinikoAccount;
+  /** The clinic's IANA zone, as the run resolved it: `status` and `approve` show times in it. */
+  readonly timeZone?: string;
 }
 
 /** The arguments that locate a run's inputs, as absolute paths. */
@@ -56,6 +60,8 @@ export interface Approval {
   readonly target?: TargetBinding;
   readonly invocation?: RunInvocation;
   readonly account?: ClinikoAccount;
+  /** The clinic's IANA zone, the dry run's: `approvedAt` is shown in it. */
+  readonly timeZone?: string;
 }
 
 export class ApprovalError extends Error {
@@ -108,6 +114,7 @@ export class LocalRegistry {
       ...(run.target ? { target: run.target } : {}),
       ...(run.invocation ? { invocation: run.invocation } : {}),
       ...(run.account ? { account: run.account } : {}),
+      ...(run.timeZone ? { timeZone: run.timeZone } : {}),
     };
     await writeJson(join(this.dir, 'approvals', `${run.sha256}.json`), approval);
     return approval;
@@ -140,6 +147,28 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   } catch (err) {
     if ((err as { code?: string }).code === 'ENOENT') return undefined;
     throw err;
+  }
+}
+
+/**
+ * The zone a run's times are shown in: the clinic's as the run resolved it (or as migration.json
+ * set it), else this machine's; either way the time names its zone.
+ */
+export function zoneOf(r: {
+  readonly timeZone?: string | undefined;
+  readonly config?: ConfigBinding;
+}): string {
+  if (r.timeZone) return r.timeZone;
+  const configured = r.config?.fields.timeZone;
+  const zone = configured ? z.string().safeParse(safeJson(configured)) : undefined;
+  return zone?.success ? zone.data : machineTimeZone();
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
   }
 }
 

@@ -1,4 +1,5 @@
 import cliProgress from 'cli-progress';
+import { displayName } from '../../src/core/entities.js';
 
 /**
  * Progress an operator can plan by (issue 15, CONTRACT.md §1 `run`): on a terminal a bar per phase
@@ -17,8 +18,11 @@ export interface RunProgress {
   line(text: string): void;
   /** The pipeline's counts, sampled as it polls each phase. */
   status(sample: RunStatusSample): void;
-  /** Ends the bars before the summary is printed. */
-  stop(): void;
+  /**
+   * Ends the bars before the summary is printed. A run that finished fills its last bar; an
+   * interrupted one (Ctrl-C) leaves every bar at the records really done, and says it stopped.
+   */
+  stop(how?: 'finished' | 'interrupted'): void;
 }
 
 export interface ProgressOptions {
@@ -76,6 +80,9 @@ export function runProgress(options: ProgressOptions): RunProgress {
   let lastPlain = 0;
   let bars: cliProgress.MultiBar | undefined;
   let bar: cliProgress.SingleBar | undefined;
+  let stopped = false;
+  /** The last sample's records, done of queued: what an interrupted run really did. */
+  let last: { done: number; total: number } | undefined;
 
   const counts = (s: RunStatusSample) => {
     let done = 0;
@@ -116,6 +123,7 @@ export function runProgress(options: ProgressOptions): RunProgress {
       if (!sample.phase) return;
       const at = now();
       const { done, total } = counts(sample);
+      last = { done, total };
       if (sample.requests !== undefined) requests.add(at, sample.requests);
       const newPhase = sample.phase !== phase;
       if (newPhase) {
@@ -127,7 +135,7 @@ export function runProgress(options: ProgressOptions): RunProgress {
       // Over less than half a minute the limiter's small burst reads as more than the limit a
       // minute allows (Cliniko counts whole minutes): the rate is shown once it covers 30 s.
       const payload = {
-        phase: phase.padEnd(16),
+        phase: displayName(phase).padEnd(16),
         rate: requests.span() >= 30_000 ? fmt(requests.perMinute()) : '…',
         limit: fmt(options.limitPerMinute),
         finish: done >= total && total > 0 ? 'done' : eta(done, total) || 'estimating',
@@ -149,12 +157,18 @@ export function runProgress(options: ProgressOptions): RunProgress {
       if (newPhase || announce || (!finished && at - lastPlain >= every)) {
         lastPlain = at;
         options.out(
-          `  ${phase}: ${fmt(done)}/${fmt(total)} records, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, about ${payload.finish} left`}`,
+          `  ${displayName(phase)}: ${fmt(done)}/${fmt(total)} records, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, about ${payload.finish} left`}`,
         );
       }
     },
-    stop() {
-      bar?.update(bar.getTotal(), { finish: 'done' });
+    stop(how = 'finished') {
+      if (stopped) return;
+      stopped = true;
+      if (how === 'interrupted') {
+        if (bar) bar.update({ finish: 'stopped' });
+        else if (phase && last)
+          options.out(`  ${displayName(phase)}: ${fmt(last.done)}/${fmt(last.total)} records, stopped`);
+      } else bar?.update(bar.getTotal(), { finish: 'done' });
       bars?.stop();
     },
   };

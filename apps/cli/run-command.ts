@@ -3,7 +3,8 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { readReferenceTables } from '../../src/batch/reference-tables.js';
 import { type ClinikoAccount, describeAccount, identifyAccount } from '../../src/cliniko/account.js';
 import { loadConfig } from '../../src/config/migration-config.js';
-import { ENTITY_KEYS } from '../../src/core/entities.js';
+import { displayName, ENTITY_KEYS } from '../../src/core/entities.js';
+import { clinicTime } from '../../src/core/time-zone.js';
 import { openArchive } from '../../src/source/archive.js';
 import { checkIsExport, checkRefusals } from '../../src/source/export-checks.js';
 import { readManifest } from '../../src/source/manifest.js';
@@ -18,6 +19,7 @@ import {
   type LocalRunRecord,
   type RunInvocation,
   sha256Of,
+  zoneOf,
 } from './local-registry.js';
 import type { RunOptions } from './options.js';
 import { runProgress } from './progress.js';
@@ -109,7 +111,7 @@ export async function runCommand(
         );
       refuseUnlessBound(approval, { ...bindings, account });
       out(
-        `Approved: dry run ${approval.runId}, signed off by ${approval.approvedBy} at ${approval.approvedAt}.`,
+        `Approved: dry run ${approval.runId}, signed off by ${approval.approvedBy} on ${clinicTime(approval.approvedAt, zoneOf(approval))}.`,
       );
     }
     const startedAt = new Date().toISOString();
@@ -126,6 +128,7 @@ export async function runCommand(
       invocation,
       ...bindings,
       account,
+      ...(config.timeZone ? { timeZone: config.timeZone } : {}),
     });
     const recordInterrupted = async (extra: Partial<LocalRunRecord> = {}) => {
       if (!record) return;
@@ -187,7 +190,7 @@ export async function runCommand(
       (runId) => resolve(values.out ?? `out/${runId}`),
     ).catch(async (err: unknown) => {
       if (!(err instanceof RunInterrupted)) throw err;
-      progress.stop();
+      progress.stop('interrupted');
       if (!record && err.runId) record = base(err.runId);
       await recordInterrupted({
         ...(err.phase ? { phase: err.phase } : {}),
@@ -195,7 +198,7 @@ export async function runCommand(
       });
       const written = Object.entries(err.byEntity)
         .filter(([, e]) => e.enqueued > 0)
-        .map(([entity, e]) => `${entity} ${fmt(e.finished)}/${fmt(e.enqueued)}`);
+        .map(([entity, e]) => `${displayName(entity)} ${fmt(e.finished)}/${fmt(e.enqueued)}`);
       console.error(
         `cliniko-migrate: ${interrupt.firedBy}: run ${record?.runId ?? '(not started)'} stopped and recorded interrupted${written.length ? ` (written so far: ${written.join(', ')})` : ''}. ${resumeHint()}`,
       );
@@ -221,6 +224,7 @@ export async function runCommand(
       entities: result.report.entities,
       reportDir: dirname(result.files.json),
       account,
+      ...(result.report.timeZone ? { timeZone: result.report.timeZone } : {}),
     });
     // the run's queues are gone with it: its dead letters are kept for `redrive`
     if (values.stateDir || !connection.sandbox)

@@ -4,6 +4,7 @@ import { dryRun } from '../../src/batch/dry-run.js';
 import type { ScanProgress } from '../../src/batch/scan-export.js';
 import { type ClinikoAccount, describeAccount, identifyAccount } from '../../src/cliniko/account.js';
 import type { MigrationConfig } from '../../src/config/migration-config.js';
+import { displayName } from '../../src/core/entities.js';
 import { arrivalsLine, atKeys } from '../../src/mapping/arrivals.js';
 import { estimateLive, liveEstimateLine } from '../../src/report/live-estimate.js';
 import { writeReportFiles } from '../../src/report/report-files.js';
@@ -179,7 +180,7 @@ export function summarise(
 ): void {
   out('');
   printEntityTable(report.entities, out);
-  const excluded = Object.entries(report.excluded).map(([k, n]) => `${k} ${fmt(n)}`);
+  const excluded = Object.entries(report.excluded).map(([k, n]) => `${displayName(k)} ${fmt(n)}`);
   if (excluded.length) out(`not transferable (counted, not migrated): ${excluded.join(', ')}`);
   out(
     `${fmt(report.summary.errors)} errors, ${fmt(report.summary.warnings)} warnings, ${fmt(report.summary.infos)} notes; ${fmt(report.cliniko.requests)} Cliniko requests; ${report.summary.seconds.toFixed(1)} s.`,
@@ -250,6 +251,7 @@ export async function inProcessDryRun(
         updatedAt: at,
         entities: report.entities,
         reportDir: dirname(files.json),
+        ...(report.timeZone ? { timeZone: report.timeZone } : {}),
         invocation: {
           exportPath,
           ...(values.config ? { configPath: resolve(values.config) } : {}),

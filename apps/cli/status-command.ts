@@ -1,6 +1,8 @@
 import { describeAccount } from '../../src/cliniko/account.js';
-import { printEntityTable } from './entity-table.js';
-import { ApprovalError, LocalRegistry, type LocalRunRecord, stateDirOf } from './local-registry.js';
+import { displayName } from '../../src/core/entities.js';
+import { clinicTime } from '../../src/core/time-zone.js';
+import { nameColumnWidth, printEntityTable } from './entity-table.js';
+import { ApprovalError, LocalRegistry, type LocalRunRecord, stateDirOf, zoneOf } from './local-registry.js';
 import type { RunIdOptions } from './options.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -47,21 +49,23 @@ function processAlive(pid: number): boolean {
 export function printStatus(r: LocalRunRecord, out: (line: string) => void): void {
   const state = shownState(r);
   out(
-    `Run ${r.runId}: ${r.mode} of ${r.exportFile}, ${state}${r.phase && state === 'running' ? ` (phase ${r.phase})` : ''}${state === 'interrupted' && r.phase ? ` during ${r.phase}` : ''}`,
+    `Run ${r.runId}: ${r.mode} of ${r.exportFile}, ${state}${r.phase && state === 'running' ? ` (phase ${displayName(r.phase)})` : ''}${state === 'interrupted' && r.phase ? ` during ${displayName(r.phase)}` : ''}`,
   );
   if (state === 'interrupted')
     out(
       'It stopped before it finished: run the same command again to resume (written records are not written twice).',
     );
-  out(`started ${r.startedAt}, last update ${r.updatedAt}`);
+  const zone = zoneOf(r);
+  out(`started ${clinicTime(r.startedAt, zone)}, last update ${clinicTime(r.updatedAt, zone)}`);
   if (r.account) out(`Cliniko account ${describeAccount(r.account)}`);
   if (r.entities) {
     printEntityTable(r.entities, out);
   } else if (r.progress) {
-    out('entity            written   queued');
+    const width = nameColumnWidth(Object.keys(r.progress));
+    out(`${'entity'.padEnd(width)}${'written'.padStart(9)}${'queued'.padStart(9)}`);
     for (const [key, p] of Object.entries(r.progress))
       if (p.enqueued > 0)
-        out(`${key.padEnd(16)}${fmt(p.finished).padStart(9)}${fmt(p.enqueued).padStart(9)}`);
+        out(`${displayName(key).padEnd(width)}${fmt(p.finished).padStart(9)}${fmt(p.enqueued).padStart(9)}`);
   } else out('nothing written yet');
   if (r.reportDir) out(`Report: ${r.reportDir}`);
 }

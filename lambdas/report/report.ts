@@ -9,7 +9,7 @@ import {
   type SupportEntity,
 } from '../../src/core/entities.js';
 import type { Problem } from '../../src/core/problem.js';
-import { Problems } from '../../src/core/problem.js';
+import { Problems, sortProblems } from '../../src/core/problem.js';
 import { DateOrderEvidence } from '../../src/core/values.js';
 import { arrivalCosts, mergeAttended } from '../../src/mapping/arrivals.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
@@ -329,7 +329,7 @@ export async function buildReport(
     entities,
     excluded: run.excluded ?? {},
     ...(Object.keys(supportRecords).length ? { supportRecords } : {}),
-    problems,
+    problems: sortProblems(problems),
     arrivals: arrivalCosts(mergeAttended(aidSnapshots.map((a) => a.attendedByDay)), {
       setting: run.config.markArrivals,
       exportDate: run.manifest?.exportedAt ?? run.startedAt,
@@ -374,9 +374,10 @@ export async function buildReport(
 }
 
 export async function writeReport(input: ReportInput, deps: ReportDeps): Promise<ReportOutput> {
-  const { report, output, run, audit } = await buildReport(input, deps);
+  const { report: built, output, run, audit } = await buildReport(input, deps);
+  const report = withChecklist(built);
   const at = (file: string) => keys.report(input.clinicId, input.runId, file);
-  await deps.blobs.putJson(input.bucket, at('report.json'), withChecklist(report));
+  await deps.blobs.putJson(input.bucket, at('report.json'), report);
   await deps.blobs.putText(
     input.bucket,
     at('problems.csv'),

@@ -91,3 +91,45 @@ export const isSupportEntity = (entity: string): entity is SupportEntity =>
 /** What a run counts and writes: the report's entities and the support records beside them. */
 export const CountedEntity = z.enum([...ENTITY_KEYS, ...SUPPORT_ENTITIES]);
 export type CountedEntity = EntityKey | SupportEntity;
+
+/**
+ * What a person reads for each entity, everywhere one is named to them (`status`, the progress,
+ * the report page): Cliniko's own words for its records, and the export's for what has none.
+ */
+export const DISPLAY_NAMES: Readonly<Record<CountedEntity, string>> = {
+  patients: 'Patients',
+  contacts: 'Contacts',
+  appointmentTypes: 'Appointment types',
+  appointments: 'Appointments',
+  clinicalNotes: 'Clinical notes',
+  letters: 'Letters',
+  fileUploads: 'File uploads',
+  migratedAppointmentType: 'Migrated appointment type',
+  treatmentNoteTemplates: 'Treatment note templates',
+  notesArchive: 'Notes archive (PDF)',
+};
+
+/** Problems also name what is not counted: the export itself, its locations and practitioners, the run. */
+const OTHER_NAMES: Readonly<Record<string, string>> = {
+  export: 'Export',
+  locations: 'Locations',
+  practitioners: 'Practitioners',
+  run: 'Run',
+  businesses: 'Businesses',
+};
+const NAMES = new Map<string, string>([...Object.entries(DISPLAY_NAMES), ...Object.entries(OTHER_NAMES)]);
+
+/**
+ * The display name of an entity key (`migratedAppointmentType` → `Migrated appointment type`); a
+ * key this list does not know yet is spelled out from its words, never shown as code.
+ */
+export function displayName(key: string): string {
+  const known = NAMES.get(key);
+  if (known) return known;
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .trim()
+    .toLowerCase();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}

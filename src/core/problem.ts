@@ -26,3 +26,20 @@ export interface RowResult<T> {
   readonly record?: T;
   readonly problems: readonly Problem[];
 }
+
+const SEVERITY_ORDER: Readonly<Record<Severity, number>> = { error: 0, warning: 1, info: 2 };
+
+/**
+ * Problems in the order a person works through them (issue 26): errors, then warnings, then
+ * notes; within a severity by file (the run's own problems, with no file, first) and row, and
+ * otherwise as they were found. Returns a new array; the input is not changed.
+ */
+export function sortProblems<P extends Problem>(problems: readonly P[]): P[] {
+  // Array.prototype.sort is stable: problems equal in all three keep the order they were found in.
+  return [...problems].sort(
+    (a, b) =>
+      SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity] ||
+      (a.file < b.file ? -1 : a.file > b.file ? 1 : 0) ||
+      a.row - b.row,
+  );
+}

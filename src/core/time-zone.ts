@@ -115,3 +115,83 @@ export function localToUtc(date: LocalDate, time: LocalTime, zone: string): UtcR
 export function toUtcString(d: Date): string {
   return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
 }
+
+/**
+ * English locales tried in turn for a zone's abbreviation: ICU names a zone's abbreviation only
+ * in the locales where it is in common use (NZDT in en-NZ, AEST in en-AU, EST in en-US); elsewhere
+ * it falls back to `GMT+13`.
+ */
+const ABBREVIATION_LOCALES = [
+  'en-US',
+  'en-GB',
+  'en-NZ',
+  'en-AU',
+  'en-CA',
+  'en-IE',
+  'en-IN',
+  'en-ZA',
+  'en-SG',
+];
+const nameFormatters = new Map<string, Intl.DateTimeFormat>();
+
+function zoneName(zone: string, locale: string, at: Date): string {
+  const key = `${locale}|${zone}`;
+  let f = nameFormatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' });
+    nameFormatters.set(key, f);
+  }
+  return f.formatToParts(at).find((p) => p.type === 'timeZoneName')?.value ?? '';
+}
+
+/** `NZDT`, `AEST`, `BST`; `UTC+5:30` where no English locale has a name for the zone's offset. */
+export function zoneAbbreviation(zone: string, at: Date): string {
+  let fallback = '';
+  for (const locale of ABBREVIATION_LOCALES) {
+    const name = zoneName(zone, locale, at);
+    if (name && !/^(GMT|UTC)[+\-−]/.test(name)) return name;
+    fallback ||= name;
+  }
+  return fallback.replace(/^GMT/, 'UTC');
+}
+
+const wallFormatters = new Map<string, Intl.DateTimeFormat>();
+/** Month names spelled here: ICU's short English names differ between versions (`Sep`, `Sept`). */
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** The zone of the machine the command runs on: what a time is read in when the clinic's is unknown. */
+export function machineTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/**
+ * An instant as a person at the clinic reads it, in `zone` and naming it, so it cannot be taken
+ * for another zone's: `4 Dec 2026, 14:05 NZDT (Pacific/Auckland)`. `at` is a Date or an ISO 8601
+ * instant; text that is not an instant, or a zone Intl does not know, is returned as given (an
+ * ISO instant stays readable, if not local). Every time the CLI, messages and report show a
+ * person is written by this function (issue 26).
+ */
+export function clinicTime(at: Date | string, zone: string): string {
+  const when = typeof at === 'string' ? new Date(at) : at;
+  if (Number.isNaN(when.getTime())) return String(at);
+  let f = wallFormatters.get(zone);
+  try {
+    if (!f) {
+      f = new Intl.DateTimeFormat('en-GB', {
+        timeZone: zone,
+        day: 'numeric',
+        month: 'numeric',
+        year: 'numeric',
+        hour: '2-digit',
+        minute: '2-digit',
+        hourCycle: 'h23',
+      });
+      wallFormatters.set(zone, f);
+    }
+  } catch {
+    return typeof at === 'string' ? at : toUtcString(at);
+  }
+  const parts = f.formatToParts(when);
+  const get = (type: string) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${Number(get('day'))} ${MONTHS[Number(get('month')) - 1] ?? get('month')} ${get('year')}, ${get('hour')}:${get('minute')} ${zoneAbbreviation(zone, when)} (${zone})`;
+}

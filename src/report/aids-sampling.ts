@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { clinicTime } from '../core/time-zone.js';
 
 /**
  * Deterministic samples for the approval aids: the records whose source ids hash lowest, so the
@@ -71,28 +72,7 @@ export function weekOf(localDate: string): string {
   return monday;
 }
 
-const zoneFormats = new Map<string, Intl.DateTimeFormat>();
-/** `utc` as a wall clock in `zone` with its abbreviation (`2024-05-13 14:00 NZST (Pacific/Auckland)`); `utc` when the zone is unknown. */
+/** `utc` as the clinic reads it in `zone` (`13 May 2024, 14:00 NZST (Pacific/Auckland)`); see {@link clinicTime}. */
 export function inZone(utc: string, zone: string): string {
-  try {
-    let f = zoneFormats.get(zone);
-    if (!f) {
-      f = new Intl.DateTimeFormat('en-CA', {
-        timeZone: zone,
-        year: 'numeric',
-        month: '2-digit',
-        day: '2-digit',
-        hour: '2-digit',
-        minute: '2-digit',
-        hourCycle: 'h23',
-        timeZoneName: 'short',
-      });
-      zoneFormats.set(zone, f);
-    }
-    const parts = f.formatToParts(new Date(utc));
-    const get = (t: string) => parts.find((p) => p.type === t)?.value ?? '';
-    return `${get('year')}-${get('month')}-${get('day')} ${get('hour')}:${get('minute')} ${get('timeZoneName')} (${zone})`;
-  } catch {
-    return utc;
-  }
+  return clinicTime(utc, zone);
 }

@@ -1,4 +1,4 @@
-import { ENTITY_KEYS } from '../core/entities.js';
+import { displayName, ENTITY_KEYS } from '../core/entities.js';
 import type { ChecklistItem, RunReport } from './run-report.js';
 
 /** What the clinic does after the run: Cliniko set-up the API cannot do, and what did not move. */
@@ -24,7 +24,7 @@ export function followUpChecklist(report: RunReport): ChecklistItem[] {
   if (excluded.length)
     list.push({
       item: 'Keep the financial records of the old system',
-      detail: `Not transferable to Cliniko: ${excluded.map(([k, count]) => `${k} ${n(count)}`).join(', ')} rows. Keep an export or read-only access to the old system for them (and for ACC claims).`,
+      detail: `Not transferable to Cliniko: ${excluded.map(([k, count]) => `${displayName(k)} ${n(count)}`).join(', ')} rows. Keep an export or read-only access to the old system for them (and for ACC claims).`,
     });
   const failed = ENTITY_KEYS.reduce((s, k) => s + e[k].failed, 0);
   if (failed)

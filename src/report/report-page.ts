@@ -1,10 +1,13 @@
 import {
+  DISPLAY_NAMES,
+  displayName,
   ENTITY_KEYS,
   type EntityCounts,
   type EntityKey,
   isSupportEntity,
   type SupportEntity,
 } from '../core/entities.js';
+import { sortProblems } from '../core/problem.js';
 import { followUpChecklist } from './checklist.js';
 import { aidsSection } from './page-aids.js';
 import { SCRIPT, STYLE } from './page-assets.js';
@@ -17,15 +20,7 @@ import type { RunReport } from './run-report.js';
  * clinic manager reads: what moved and what did not, a bar per entity, the problems with filters,
  * what was not transferable, and what to do next.
  */
-const LABELS: Record<EntityKey, string> = {
-  patients: 'Patients',
-  contacts: 'Contacts',
-  appointmentTypes: 'Appointment types',
-  appointments: 'Appointments',
-  clinicalNotes: 'Clinical notes',
-  letters: 'Letters',
-  fileUploads: 'File uploads',
-};
+const LABELS: Readonly<Record<EntityKey, string>> = DISPLAY_NAMES;
 
 /** The segments of an entity's bar, in the order they are drawn; `moved` is named by the mode. */
 const SEGMENTS = [
@@ -125,15 +120,15 @@ function countsTable(report: RunReport): string {
 }
 
 function problemsSection(report: RunReport): string {
-  const shown = report.problems.slice(0, PAGE_PROBLEMS);
+  const shown = sortProblems(report.problems).slice(0, PAGE_PROBLEMS);
   const entities = [...new Set(report.problems.map((p) => p.entity))].sort();
   const rows = shown
     .map(
       (p) =>
-        `<tr class="problem ${esc(p.severity)}" data-entity="${esc(p.entity)}" data-severity="${esc(p.severity)}"><td>${esc(p.severity)}</td><td>${esc(p.entity)}</td><td>${esc(p.sourceId)}</td><td>${esc(p.file)}</td><td>${p.row || ''}</td><td>${esc(p.field)}</td><td><code>${esc(p.code)}</code></td><td>${esc(p.message)}</td></tr>`,
+        `<tr class="problem ${esc(p.severity)}" data-entity="${esc(p.entity)}" data-severity="${esc(p.severity)}"><td>${esc(p.severity)}</td><td>${esc(displayName(p.entity))}</td><td>${esc(p.sourceId)}</td><td>${esc(p.file)}</td><td>${p.row || ''}</td><td>${esc(p.field)}</td><td><code>${esc(p.code)}</code></td><td>${esc(p.message)}</td></tr>`,
     )
     .join('');
-  const options = entities.map((e) => `<option value="${esc(e)}">${esc(e)}</option>`).join('');
+  const options = entities.map((e) => `<option value="${esc(e)}">${esc(displayName(e))}</option>`).join('');
   return `<h2 id="problems">Problems (${fig(report.problems.length, 'problems.#')})</h2>
 <form class="filters" onsubmit="return false">
 <label>Entity <select id="filter-entity"><option value="">all</option>${options}</select></label>
@@ -215,7 +210,7 @@ export function reportHtml(report: RunReport): string {
     .join('');
   const excluded = Object.entries(report.excluded);
   const excludedTable = excluded.length
-    ? `<table><thead><tr><th>Table</th><th>Rows</th></tr></thead><tbody>${excluded.map(([k, n]) => `<tr><td>${esc(k)}</td><td>${fig(n, `excluded.${k}`)}</td></tr>`).join('')}</tbody></table>`
+    ? `<table><thead><tr><th>Table</th><th>Rows</th></tr></thead><tbody>${excluded.map(([k, n]) => `<tr><td>${esc(displayName(k))}</td><td>${fig(n, `excluded.${k}`)}</td></tr>`).join('')}</tbody></table>`
     : '<p>None: the export held no financial tables.</p>';
   const checklist = followUpChecklist(report)
     .map((c) => `<li><b>${esc(c.item)}.</b> ${esc(c.detail)}</li>`)

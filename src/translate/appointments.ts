@@ -1,6 +1,6 @@
 import type * as M from '../core/canonical.js';
 import type { RowResult } from '../core/problem.js';
-import { localToUtc, toUtcString } from '../core/time-zone.js';
+import { clinicTime, localToUtc, toUtcString } from '../core/time-zone.js';
 import { formatDate, type LocalDate, type LocalTime, parseTime, parseWholeNumber } from '../core/values.js';
 import type { SourceRow } from '../source/csv.js';
 import type { RowContext } from './row-context.js';
@@ -174,13 +174,13 @@ function startInZone(
     p.warn(
       'StartTime',
       'DST_GAP',
-      `${localStart} does not exist in ${zone} (clocks went forward); moved later by the gap to ${toUtcString(start.utc)}`,
+      `${localStart} does not exist in ${zone} (clocks went forward); moved later by the gap to ${clinicTime(start.utc, zone)}`,
     );
   } else if (start.adjustment === 'overlap') {
     p.warn(
       'StartTime',
       'DST_OVERLAP',
-      `${localStart} happened twice in ${zone} (clocks went back); the earlier one, ${toUtcString(start.utc)}, is used`,
+      `${localStart} happened twice in ${zone} (clocks went back); the earlier one, ${clinicTime(start.utc, zone)}, is used`,
     );
   }
   return { start: start.utc, localStart };

@@ -1,3 +1,4 @@
+import { Writable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import { duration, runProgress } from '../../apps/cli/progress.js';
 
@@ -41,12 +42,12 @@ describe('progress when not on a terminal', () => {
     // 2 milestones, patients start, ~10 in 5 minutes, patients done, appointments start
     expect(lines.length).toBeGreaterThanOrEqual(14);
     expect(lines.length).toBeLessThanOrEqual(16);
-    expect(lines).toContain('  patients: 500/500 records, 200 requests/min (limit 200), done');
-    const middle = lines.find((l) => l.startsWith('  patients: 250/500'));
+    expect(lines).toContain('  Patients: 500/500 records, 200 requests/min (limit 200), done');
+    const middle = lines.find((l) => l.startsWith('  Patients: 250/500'));
     expect(middle).toMatch(/200 requests\/min \(limit 200\), about (2|3) min left$/);
-    expect(lines.at(-1)).toMatch(/^ {2}appointments: 0\/10 records/);
+    expect(lines.at(-1)).toMatch(/^ {2}Appointments: 0\/10 records/);
     // the first lines, before the rate covers half a minute, give no rate rather than a burst's
-    expect(lines.find((l) => l.startsWith('  patients: 0/500'))).toMatch(/ … requests\/min \(limit 200\)/);
+    expect(lines.find((l) => l.startsWith('  Patients: 0/500'))).toMatch(/ … requests\/min \(limit 200\)/);
   });
 
   it('never reads the burst at the start of a run as a rate above the limit', () => {
@@ -73,5 +74,56 @@ describe('progress when not on a terminal', () => {
     expect(duration(30)).toBe('under a minute');
     expect(duration(56 * 60)).toBe('56 min');
     expect(duration(125 * 60)).toBe('2 h 5 min');
+  });
+});
+
+/** A terminal the bars draw on: what was written to it, as text. */
+function fakeTerminal() {
+  let written = '';
+  const stream = Object.assign(
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        written += chunk.toString();
+        done();
+      },
+    }),
+    { isTTY: true, columns: 160 },
+  );
+  return { stream, text: () => written };
+}
+
+describe('progress when a run is interrupted (Ctrl-C)', () => {
+  it('on a terminal leaves the bar at the records really written, not at 100%', () => {
+    const screen = fakeTerminal();
+    const progress = runProgress({
+      tty: true,
+      out: () => {},
+      limitPerMinute: 200,
+      stream: screen.stream,
+      now: () => 0,
+    });
+    progress.status({ phase: 'migratedAppointmentType', byEntity: { x: { enqueued: 1, finished: 1 } } });
+    progress.status({ phase: 'patients', byEntity: { patients: { enqueued: 500, finished: 120 } } });
+    progress.stop('interrupted');
+    const text = screen.text();
+    expect(text).toContain('Migrated appointment type');
+    expect(text).toMatch(/Patients\s+\|[█░]+\| 120\/500 records .*ETA stopped/);
+    expect(text).not.toContain('500/500');
+  });
+
+  it('in plain lines says where it stopped, and a finished run still ends at its total', () => {
+    const { progress, lines, at } = plainProgress();
+    at(1_000);
+    progress.status({ phase: 'appointments', byEntity: { appointments: { enqueued: 40, finished: 17 } } });
+    progress.stop('interrupted');
+    progress.stop();
+    expect(lines.at(-1)).toBe('  Appointments: 17/40 records, stopped');
+    expect(lines.some((l) => l.includes('40/40'))).toBe(false);
+
+    const screen = fakeTerminal();
+    const finished = runProgress({ tty: true, out: () => {}, limitPerMinute: 200, stream: screen.stream });
+    finished.status({ phase: 'patients', byEntity: { patients: { enqueued: 10, finished: 9 } } });
+    finished.stop();
+    expect(screen.text()).toMatch(/10\/10 records .*ETA done/);
   });
 });

@@ -70,7 +70,7 @@ describe('cliniko-migrate redrive', () => {
 
       const status = await cli('status', runId, '--state-dir', stateDir);
       expect(status.out).toMatch(/succeeded/);
-      expect(status.out).toMatch(/patients\s+2\s/);
+      expect(status.out).toMatch(/Patients\s+2\s/);
 
       // nothing left: a second redrive says so and writes nothing
       const again = await cli('redrive', runId, '--state-dir', stateDir);

@@ -125,7 +125,7 @@ describe('dry run, sign-off, live run, delta run', () => {
     const status = await cli('status', r.runId, '--state-dir', stateDir);
     expect(status.code).toBe(0);
     expect(status.out).toMatch(/live of export\.zip, succeeded/);
-    expect(status.out).toMatch(/patients\s+20\s+0\s+20/);
+    expect(status.out).toMatch(/Patients\s+20\s+0\s+20/);
   });
 
   it('an approval covers only the export it was given: a changed export is refused', async () => {

@@ -260,9 +260,13 @@ describe('row outcomes of FORMAT.md', () => {
       severity: 'warning',
       field: 'StartTime',
     });
-    expect(problem(r, 'DST_GAP')[0]?.message).toContain('2024-09-28T14:30:00Z');
+    expect(problem(r, 'DST_GAP')[0]?.message).toContain(
+      'moved later by the gap to 29 Sep 2024, 03:30 NZDT (Pacific/Auckland)',
+    );
     expect(problem(r, 'DST_OVERLAP')[0]).toMatchObject({ sourceId: 'A2' });
-    expect(problem(r, 'DST_OVERLAP')[0]?.message).toContain('2024-04-06T15:30:00Z');
+    expect(problem(r, 'DST_OVERLAP')[0]?.message).toContain(
+      'the earlier one, 7 Apr 2024, 02:30 AEDT (Australia/Sydney), is used',
+    );
     expect(r.entities.appointments.planned).toBe(3);
   });
 

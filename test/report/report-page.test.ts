@@ -182,7 +182,7 @@ describe('report.html in Chromium', () => {
     const text = (await page.locator('body').textContent()) ?? '';
     expect(text).toContain('Created in Cliniko');
     expect(text).toContain('Finish setting up appointment types in Cliniko');
-    expect(text).toMatch(/invoices\s*340/);
+    expect(text).toMatch(/Invoices\s*340/);
     // the problem text is shown as text, never run as markup
     expect(await page.locator('tr.problem b').count()).toBe(0);
     expect(requests.every((u) => u.startsWith('file:'))).toBe(true);
