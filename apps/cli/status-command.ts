@@ -1,6 +1,13 @@
+import { z } from 'zod';
 import { describeAccount } from '../../src/cliniko/account.js';
 import { printEntityTable } from './entity-table.js';
-import { ApprovalError, LocalRegistry, type LocalRunRecord, stateDirOf } from './local-registry.js';
+import {
+  ApprovalError,
+  LocalRegistry,
+  type LocalRunRecord,
+  processAlive,
+  stateDirOf,
+} from './local-registry.js';
 import type { RunIdOptions } from './options.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -34,13 +41,50 @@ export function shownState(r: LocalRunRecord, alive = processAlive): LocalRunRec
   return r.state === 'running' && r.pid !== undefined && !alive(r.pid) ? 'interrupted' : r.state;
 }
 
-function processAlive(pid: number): boolean {
+/**
+ * A run's pieces as one phrase each, oldest first (`started 2026-03-02 09:15:04`), in the clinic's
+ * time zone when its configuration names one (else UTC, said so): a run interrupted and resumed
+ * stays one run (issue 23). A `running` record whose process is gone adds the interruption it could
+ * not record, at its last update.
+ */
+export function runCourse(r: LocalRunRecord, state = shownState(r)): string[] {
+  const pieces = [...(r.pieces ?? [{ event: 'started' as const, at: r.startedAt }])];
+  if (state === 'interrupted' && pieces.at(-1)?.event !== 'interrupted')
+    pieces.push({ event: 'interrupted', at: r.updatedAt });
+  const zone = clinicZone(r);
+  return pieces.map((p) => `${p.event} ${wallClock(p.at, zone)}`);
+}
+
+function clinicZone(r: LocalRunRecord): string | undefined {
+  const field = r.config?.fields.timeZone;
+  if (!field) return undefined;
+  const parsed = z.string().safeParse(JSON.parse(field));
+  return parsed.success ? parsed.data : undefined;
+}
+
+/** `2026-03-02 09:15:04 Pacific/Auckland`: ISO 8601 read in a zone (UTC when none). */
+function wallClock(iso: string, zone: string | undefined): string {
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
   try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as { code?: string }).code === 'EPERM';
+    const parts = Object.fromEntries(
+      new Intl.DateTimeFormat('en-CA', {
+        timeZone: zone ?? 'UTC',
+        year: 'numeric',
+        month: '2-digit',
+        day: '2-digit',
+        hour: '2-digit',
+        minute: '2-digit',
+        second: '2-digit',
+        hourCycle: 'h23',
+      })
+        .formatToParts(at)
+        .map((p) => [p.type, p.value]),
+    );
+    return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}:${parts.second} ${zone ?? 'UTC'}`;
+  } catch {
+    // a zone this Node does not know: the instant as recorded
+    return iso;
   }
 }
 
@@ -54,6 +98,8 @@ export function printStatus(r: LocalRunRecord, out: (line: string) => void): voi
       'It stopped before it finished: run the same command again to resume (written records are not written twice).',
     );
   out(`started ${r.startedAt}, last update ${r.updatedAt}`);
+  const course = runCourse(r, state);
+  if (course.length > 1) out(`Course: ${course.join(', ')}`);
   if (r.account) out(`Cliniko account ${describeAccount(r.account)}`);
   if (r.entities) {
     printEntityTable(r.entities, out);
