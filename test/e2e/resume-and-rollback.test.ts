@@ -11,7 +11,7 @@ import { spawnCli } from '../support/spawn-cli.js';
 
 /**
  * Issue 23, as an operator meets it, no mocks: a live run stopped with Ctrl-C and started again
- * with the same command is one run (one id, one report, one rollback of everything it wrote); a
+ * with the same command is one run (one id, one report, one rollback of everything it wrote):
  * the rollback of the resumed run covers both of its parts.
  */
 const KEY = 'ResumeRunKey00000000000000001-au1';
@@ -127,5 +127,18 @@ describe('a resumed run stays one run', () => {
     expect(preview.code).toBe(0);
     const types = sandbox.state.count('appointment_types');
     expect(preview.out).toContain(`would archive ${3 * PATIENTS + types};`);
+    // every rollback keeps its own report, numbered: a second leaves the first in place
+    const firstReport = readFileSync(join(outDir, 'rollback-1.json'), 'utf8');
+    const again = await cli(
+      'rollback',
+      runId,
+      '--dry-run',
+      '--state-dir',
+      stateDir,
+      '--cliniko-url',
+      sandbox.baseUrl,
+    );
+    expect(again.out).toContain(join(outDir, 'rollback-2.json'));
+    expect(readFileSync(join(outDir, 'rollback-1.json'), 'utf8')).toBe(firstReport);
   }, 400_000);
 });
