@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { ClinikoAccount } from '../../src/cliniko/account.js';
@@ -39,6 +39,16 @@ export interface LocalRunRecord {
   readonly account?: ClinikoAccount;
   /** The clinic's IANA zone, as the run resolved it: `status` and `approve` show times in it. */
   readonly timeZone?: string;
+  /**
+   * The run's course, oldest first: started, then interrupted and resumed as often as it was, then
+   * finished (issue 23: a resumed run is the same run, under the same id). ISO 8601 UTC.
+   */
+  readonly pieces?: readonly RunPiece[];
+}
+
+export interface RunPiece {
+  readonly event: 'started' | 'interrupted' | 'resumed' | 'finished';
+  readonly at: string;
 }
 
 /** The arguments that locate a run's inputs, as absolute paths. */
@@ -82,6 +92,41 @@ export class LocalRegistry {
 
   async getRun(runId: string): Promise<LocalRunRecord | undefined> {
     return readJson<LocalRunRecord>(this.runPath(runId));
+  }
+
+  /**
+   * The run that the same command, given again, resumes (issue 23): the latest run of this export
+   * (sha256) in this mode, into this Cliniko account with this configuration, that stopped before it
+   * finished (recorded `interrupted`, or `running` while its process is gone: killed). Undefined
+   * when there is none; a run that finished, failed or was blocked is never resumed.
+   */
+  async resumableRun(
+    match: Pick<LocalRunRecord, 'mode' | 'sha256'> & {
+      readonly account: ClinikoAccount;
+      readonly configSha256: string;
+    },
+    alive: (pid: number) => boolean = processAlive,
+  ): Promise<LocalRunRecord | undefined> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.dir, 'runs'));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return undefined;
+      throw err;
+    }
+    const candidates: LocalRunRecord[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.json')) continue;
+      const r = await readJson<LocalRunRecord>(join(this.dir, 'runs', name));
+      if (!r || r.mode !== match.mode || r.sha256 !== match.sha256) continue;
+      if (r.config?.sha256 !== match.configSha256) continue;
+      if (r.account?.shard !== match.account.shard || r.account?.id !== match.account.id) continue;
+      const stopped =
+        r.state === 'interrupted' || (r.state === 'running' && r.pid !== undefined && !alive(r.pid));
+      if (stopped) candidates.push(r);
+    }
+    candidates.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
+    return candidates[0];
   }
 
   /** Signs a dry run off: only a dry run that finished, and only for the export it read. */
@@ -169,6 +214,16 @@ function safeJson(text: string): unknown {
     return JSON.parse(text);
   } catch {
     return undefined;
+  }
+}
+
+/** Whether a process is alive on this machine (EPERM: it is, but belongs to someone else). */
+export function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as { code?: string }).code === 'EPERM';
   }
 }
 

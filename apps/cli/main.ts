@@ -324,7 +324,7 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .command('rollback')
     .summary('archive in Cliniko what a live run created')
     .description(
-      "Archives in Cliniko every record a live run created, and nothing else, newest dependants first (treatment notes and attachments, appointments, patients, contacts, appointment types). A record changed in Cliniko after the run wrote it is left and listed unless --force. Running it again archives nothing more. Writes rollback.json and rollback.csv beside the run's report. The key (CLINIKO_API_KEY, or the clinic's secret with --stack) must belong to the run's Cliniko account.",
+      "Archives in Cliniko every record a live run created, and nothing else, newest dependants first (treatment notes and attachments, appointments, patients, contacts, appointment types). A record changed in Cliniko after the run wrote it is left and listed unless --force. Running it again archives nothing more. Writes rollback-<n>.json and rollback-<n>.csv beside the run's report (numbered, none overwritten). The key (CLINIKO_API_KEY, or the clinic's secret with --stack) must belong to the run's Cliniko account.",
     )
     .argument('<runId>', 'the live run to roll back')
     .addOption(stateDirOption())

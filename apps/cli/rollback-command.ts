@@ -26,7 +26,8 @@ export interface RollbackOptions {
  * `rollback <runId>` (CONTRACT.md §1): archives what a live run created, from this machine's
  * state (`--state-dir`, with the keys in CLINIKO_API_KEY(S)) or from a deployed stack (`--stack`,
  * with the clinic's keys from Secrets Manager). The keys must belong to the run's Cliniko account.
- * Writes rollback.json and rollback.csv beside the run's report. Exit 0 when nothing failed, 1
+ * Writes rollback-<n>.json and rollback-<n>.csv beside the run's report (n: 1 for the first rollback,
+ * then 2…; none overwritten). Exit 0 when nothing failed, 1
  * when a record could not be archived, 2 on unusable arguments or state.
  */
 export async function rollbackCommand(
@@ -132,10 +133,19 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
     where: stateDir,
     save: async (report) => {
       await mkdir(reportDir, { recursive: true });
-      const json = join(reportDir, 'rollback.json');
-      await writeFile(json, `${JSON.stringify(report, null, 2)}\n`);
-      await writeFile(join(reportDir, 'rollback.csv'), rollbackCsv(report));
-      return json;
+      // Every rollback keeps its own report, numbered, none overwritten (issue 23): `wx` refuses a
+      // name already taken, so the next number is tried.
+      for (let n = 1; ; n++) {
+        const json = join(reportDir, `rollback-${n}.json`);
+        try {
+          await writeFile(json, `${JSON.stringify(report, null, 2)}\n`, { flag: 'wx' });
+        } catch (err) {
+          if ((err as { code?: string }).code === 'EEXIST') continue;
+          throw err;
+        }
+        await writeFile(join(reportDir, `rollback-${n}.csv`), rollbackCsv(report));
+        return json;
+      }
     },
     close: async () => {
       dynamo.destroy();

@@ -18,6 +18,7 @@ import {
   LocalRegistry,
   type LocalRunRecord,
   type RunInvocation,
+  type RunPiece,
   sha256Of,
   zoneOf,
 } from './local-registry.js';
@@ -114,7 +115,19 @@ export async function runCommand(
         `Approved: dry run ${approval.runId}, signed off by ${approval.approvedBy} on ${clinicTime(approval.approvedAt, zoneOf(approval))}.`,
       );
     }
-    const startedAt = new Date().toISOString();
+    const now = new Date().toISOString();
+    // The same command after an interruption resumes that run, under its id (issue 23): one run,
+    // one report, one rollback. Only where its status table is kept (an embedded sandbox's is not).
+    const keepsState = Boolean(values.stateDir || !connection.sandbox);
+    const resumed = keepsState
+      ? await registry.resumableRun({ mode, sha256, account, configSha256: bindings.config.sha256 })
+      : undefined;
+    if (resumed)
+      out(
+        `Resuming run ${resumed.runId} (started ${clinicTime(resumed.startedAt, zoneOf(resumed))}, stopped ${clinicTime(resumed.updatedAt, zoneOf(resumed))}): records it wrote are not written again.`,
+      );
+    const startedAt = resumed?.startedAt ?? now;
+    const pieces = resumePieces(resumed, now);
     let record: LocalRunRecord | undefined;
     const base = (runId: string): LocalRunRecord => ({
       runId,
@@ -123,17 +136,26 @@ export async function runCommand(
       sha256,
       state: 'running',
       startedAt,
-      updatedAt: startedAt,
+      updatedAt: now,
       pid: process.pid,
       invocation,
       ...bindings,
       account,
       ...(config.timeZone ? { timeZone: config.timeZone } : {}),
+      pieces,
     });
     const recordInterrupted = async (extra: Partial<LocalRunRecord> = {}) => {
       if (!record) return;
       const { pid: _pid, ...rest } = record;
-      record = { ...rest, ...extra, state: 'interrupted', updatedAt: new Date().toISOString() };
+      const at = new Date().toISOString();
+      const course = rest.pieces ?? [];
+      record = {
+        ...rest,
+        ...extra,
+        state: 'interrupted',
+        updatedAt: at,
+        pieces: course.at(-1)?.event === 'interrupted' ? course : [...course, { event: 'interrupted', at }],
+      };
       await registry.putRun(record);
     };
     const resumeHint = () =>
@@ -172,9 +194,8 @@ export async function runCommand(
         rateLimitPerMinute: connection.sandbox ? sandboxLimit : 200,
         // The status table (and the clinic's id map) outlives the run, so a later export adds only
         // what is new; an embedded sandbox lives for one run, so its ids are not kept.
-        ...(values.stateDir || !connection.sandbox
-          ? { statePath: await prepareStateDir(join(stateDir, 'status-table')) }
-          : {}),
+        ...(keepsState ? { statePath: await prepareStateDir(join(stateDir, 'status-table')) } : {}),
+        ...(resumed ? { resumeRunId: resumed.runId } : {}),
         onProgress: (line) => progress.line(line),
         onStatus: async (status) => {
           progress.status(status);
@@ -212,23 +233,24 @@ export async function runCommand(
     progress.stop();
     const failedRecords = ENTITY_KEYS.reduce((n, k) => n + result.report.entities[k].failed, 0);
     const { pid: _pid, ...finished } = base(result.runId);
+    const finishedAt = new Date().toISOString();
     await registry.putRun({
       ...finished,
+      pieces: [...pieces, { event: 'finished', at: finishedAt }],
       state:
         result.report.status === 'failed' || result.report.status === 'blocked'
           ? result.report.status
           : failedRecords
             ? 'finished-with-failures'
             : 'succeeded',
-      updatedAt: new Date().toISOString(),
+      updatedAt: finishedAt,
       entities: result.report.entities,
       reportDir: dirname(result.files.json),
       account,
       ...(result.report.timeZone ? { timeZone: result.report.timeZone } : {}),
     });
     // the run's queues are gone with it: its dead letters are kept for `redrive`
-    if (values.stateDir || !connection.sandbox)
-      await keepDeadLetters(stateDir, result.runId, result.deadLetterBodies ?? []);
+    if (keepsState) await keepDeadLetters(stateDir, result.runId, result.deadLetterBodies ?? []);
     summarise(result.report, result.files, out, {
       config,
       keys: connection.credentials.apiKeys.length,
@@ -237,7 +259,7 @@ export async function runCommand(
       out(
         'This run went into an embedded Cliniko sandbox that is gone now: nothing was written to a real Cliniko account.',
       );
-    if (result.deadLetterBodies?.length && (values.stateDir || !connection.sandbox))
+    if (result.deadLetterBodies?.length && keepsState)
       out(
         `${result.deadLetterBodies.length} records were dead-lettered: once the cause is fixed, cliniko-migrate redrive ${result.runId}${values.stateDir ? ` --state-dir ${values.stateDir}` : ''}`,
       );
@@ -267,4 +289,16 @@ export async function runCommand(
       else await rm(dirname(zip), { recursive: true, force: true });
     }
   }
+}
+
+/**
+ * The course of a run this command starts or resumes: a new run starts now; a resumed one keeps its
+ * pieces, adds the interruption a killed process never recorded (at its last update), then resumes.
+ */
+export function resumePieces(resumed: LocalRunRecord | undefined, now: string): RunPiece[] {
+  if (!resumed) return [{ event: 'started', at: now }];
+  const course: RunPiece[] = [...(resumed.pieces ?? [{ event: 'started', at: resumed.startedAt }])];
+  if (course.at(-1)?.event !== 'interrupted') course.push({ event: 'interrupted', at: resumed.updatedAt });
+  course.push({ event: 'resumed', at: now });
+  return course;
 }

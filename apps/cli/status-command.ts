@@ -2,7 +2,14 @@ import { describeAccount } from '../../src/cliniko/account.js';
 import { displayName } from '../../src/core/entities.js';
 import { clinicTime } from '../../src/core/time-zone.js';
 import { nameColumnWidth, printEntityTable } from './entity-table.js';
-import { ApprovalError, LocalRegistry, type LocalRunRecord, stateDirOf, zoneOf } from './local-registry.js';
+import {
+  ApprovalError,
+  LocalRegistry,
+  type LocalRunRecord,
+  processAlive,
+  stateDirOf,
+  zoneOf,
+} from './local-registry.js';
 import type { RunIdOptions } from './options.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
@@ -36,14 +43,18 @@ export function shownState(r: LocalRunRecord, alive = processAlive): LocalRunRec
   return r.state === 'running' && r.pid !== undefined && !alive(r.pid) ? 'interrupted' : r.state;
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // EPERM: the process exists but belongs to someone else.
-    return (err as { code?: string }).code === 'EPERM';
-  }
+/**
+ * A run's pieces as one phrase each, oldest first (`started 2026-03-02 09:15:04`), in the clinic's
+ * time zone when its configuration names one (else UTC, said so): a run interrupted and resumed
+ * stays one run (issue 23). A `running` record whose process is gone adds the interruption it could
+ * not record, at its last update.
+ */
+export function runCourse(r: LocalRunRecord, state = shownState(r)): string[] {
+  const pieces = [...(r.pieces ?? [{ event: 'started' as const, at: r.startedAt }])];
+  if (state === 'interrupted' && pieces.at(-1)?.event !== 'interrupted')
+    pieces.push({ event: 'interrupted', at: r.updatedAt });
+  const zone = zoneOf(r);
+  return pieces.map((p) => `${p.event} ${clinicTime(p.at, zone)}`);
 }
 
 export function printStatus(r: LocalRunRecord, out: (line: string) => void): void {
@@ -57,6 +68,8 @@ export function printStatus(r: LocalRunRecord, out: (line: string) => void): voi
     );
   const zone = zoneOf(r);
   out(`started ${clinicTime(r.startedAt, zone)}, last update ${clinicTime(r.updatedAt, zone)}`);
+  const course = runCourse(r, state);
+  if (course.length > 1) out(`Course: ${course.join(', ')}`);
   if (r.account) out(`Cliniko account ${describeAccount(r.account)}`);
   if (r.entities) {
     printEntityTable(r.entities, out);

@@ -49,6 +49,13 @@ export interface LocalRunOptions {
    * instead of starting a run, then makes its report again (redrive-local.ts).
    */
   readonly redrive?: { readonly runId: string; readonly bodies: readonly string[] };
+  /**
+   * Resumes this interrupted run instead of starting a new one (issue 23): the pipeline runs again
+   * under the same run id, so the id map's entries of the run count as its own (`created`), its
+   * write ledger, report and rollback cover both parts, and Preflight keeps the run's start time.
+   * Needs `statePath` (the status table the run's first part wrote).
+   */
+  readonly resumeRunId?: string;
 }
 
 /**

@@ -255,16 +255,21 @@ async function runPipeline(
         stopWriters: () => poller.stop(),
       });
 
-    // Each local run is a new run (on AWS, a new upload is a new object version).
+    // Each local run is a new run (on AWS, a new upload is a new object version), unless it
+    // resumes one the operator interrupted: then it is that run, under its id.
     const start = runStartFor({ bucket: local.bucket, key, etag: `${size}-${Date.now()}` });
     if (!start) throw new Error(`${key} is not an export key`);
-    runId = start.name;
-    progress(`Run ${runId} (${options.mode}) on the local pipeline.`);
+    if (options.resumeRunId && !options.statePath)
+      throw new Error('a run is resumed from the status table it wrote: statePath is needed');
+    runId = options.resumeRunId ?? start.name;
+    progress(
+      `Run ${runId} (${options.mode}${options.resumeRunId ? ', resumed' : ''}) on the local pipeline.`,
+    );
     await options.onStatus?.({ runId });
     // A phase is checked every half second here, however long the wait AWS would take.
     const executed = await runExecutions({
       definition,
-      input: { ...start.input, mode: options.mode, startedBy: process.env.USER ?? 'local user' },
+      input: { ...start.input, runId, mode: options.mode, startedBy: process.env.USER ?? 'local user' },
       stateMachineArn,
       name: runId,
       tasks: overrides,

@@ -7,7 +7,7 @@ export interface SandboxOptions {
   readonly host?: string;
   /** The shard this sandbox stands for; keys with another suffix are refused (401). */
   readonly shard?: string;
-  /** Requests per window per user (Cliniko: 200 a minute). */
+  /** Requests per window per user (Cliniko: 200 a minute); 0 is no limit. */
   readonly rateLimit?: number;
   /** Window length; shorter windows keep the same ratio for quick benchmarks. */
   readonly rateWindowMs?: number;

@@ -148,6 +148,9 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
         ...n,
       });
 
+    // A resumed run (the same run id again, issue 23) keeps its start: what it created before it was
+    // interrupted stays its own for a re-find's and a rollback's "there before the run" test.
+    const earlier = await deps.store.getRun(input.runId).catch(() => undefined);
     const run: RunInfo = {
       runId: input.runId,
       clinicId: input.clinicId,
@@ -158,7 +161,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
       exportKey: input.key,
       exportFile: basename(input.key),
       sha256,
-      startedAt: deps.now().toISOString(),
+      startedAt: earlier?.startedAt ?? deps.now().toISOString(),
       startedBy: input.startedBy ?? 'unknown',
       config,
       ...(manifest ? { manifest } : {}),

@@ -392,7 +392,7 @@ describe('rollback', () => {
     expect(done.code).toBe(0);
     expect(done.out).toMatch(/archived 9; already archived 0; changed after the run \(left\) 1/);
     expect(done.out).toContain(edited.id);
-    const written = JSON.parse(readFileSync(join(outDir, 'rb-live', 'rollback.json'), 'utf8')) as {
+    const written = JSON.parse(readFileSync(join(outDir, 'rb-live', 'rollback-1.json'), 'utf8')) as {
       items: { resource: string; outcome: string; clinikoId: string }[];
     };
     // newest dependants first

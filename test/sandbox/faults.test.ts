@@ -51,6 +51,17 @@ describe('rate limit', () => {
     expect(res.headers.get('retry-after')).toBeNull();
   });
 
+  it('lets every request through at --rate-limit 0 ("no limit", as its help says)', async () => {
+    sandbox = await withSandbox({ rateLimit: 0, rateWindowMs: 60_000 });
+    const headers = {
+      Authorization: `Basic ${Buffer.from(`${TEST_KEY}:`).toString('base64')}`,
+      'User-Agent': 't (t@example.com)',
+    };
+    const statuses: number[] = [];
+    for (let i = 0; i < 250; i++) statuses.push((await fetch(`${sandbox.baseUrl}/user`, { headers })).status);
+    expect(statuses.filter((s) => s !== 200)).toEqual([]);
+  });
+
   it('meets the limit without 429s when the client shares a token bucket', async () => {
     sandbox = await withSandbox({ rateLimit: 20, rateWindowMs: 1000 });
     const limiter = new RateLimiter(new InMemoryBucketStore(), 'ada', { limit: 20, windowMs: 1000 });
