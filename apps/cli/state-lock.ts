@@ -66,6 +66,8 @@ export async function lockStateDir(stateDir: string, command: string): Promise<(
   try {
     release = await lockfile.lock(stateDir, options);
   } catch (err) {
+    // no such folder: nothing in it to share (the command says what is missing)
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return async () => {};
     if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
     const owner = await ownerOf(stateDir);
     if (!owner || owner.host !== hostname() || alive(owner.pid))
