@@ -4,7 +4,7 @@
 const LAYERS = [
   ['src/core'], // vocabulary every layer shares; imports nothing of ours
   ['src/source', 'src/config', 'src/cliniko'], // reading the export; migration.json; the Cliniko API client
-  ['src/translate', 'src/documents'], // rows to the canonical model; notes PDFs
+  ['src/translate', 'src/documents', 'src/lease'], // rows to the canonical model; notes PDFs; the account's lease
   ['src/resolve', 'src/mapping', 'src/ports'], // references; canonical to Cliniko bodies; the pipeline's ports
   ['src/report', 'src/reconcile'], // report files and aids; reading what the account holds
   ['src/batch', 'src/rollback'], // the one batch core (dry run and MapBatch); rollback

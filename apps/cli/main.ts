@@ -172,6 +172,12 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .addOption(stateDirOption())
     .option('--keep-work', "keep the working copy of an unpacked export's zip after the run", false)
     .option(
+      '--take-over',
+      'remove the lease of the run holding the Cliniko account (after a confirmation)',
+      false,
+    )
+    .option('--yes', 'confirm --take-over without asking', false)
+    .option(
       '--in-process',
       'dry run in one process without the pipeline (quick check of a big export)',
       false,
@@ -333,6 +339,12 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .addOption(profileOption())
     .option('--dry-run', 'list what would be archived, archive nothing', false)
     .option('--force', 'also archive records changed in Cliniko after the run wrote them', false)
+    .option(
+      '--take-over',
+      'remove the lease of the run holding the Cliniko account (after a confirmation)',
+      false,
+    )
+    .option('--yes', 'confirm --take-over without asking', false)
     .option(
       '--cliniko-url <url>',
       'Cliniko API base URL overriding https://api.<shard>.cliniko.com/v1 (as the run used)',

@@ -12,6 +12,8 @@ export const RunOptions = z.object({
   inProcess: z.boolean(),
   stateDir: z.string().optional(),
   keepWork: z.boolean(),
+  takeOver: z.boolean().default(false),
+  yes: z.boolean().default(false),
 });
 export type RunOptions = z.infer<typeof RunOptions>;
 
@@ -52,6 +54,8 @@ export const RollbackOptions = RunIdOptions.extend({
   force: z.boolean(),
   clinikoUrl: z.string().optional(),
   region: z.string().optional(),
+  takeOver: z.boolean().default(false),
+  yes: z.boolean().default(false),
 });
 export type RollbackOptions = z.infer<typeof RollbackOptions>;
 export const RedriveOptions = RunIdOptions.extend({ waitMinutes: z.number().int().positive() });

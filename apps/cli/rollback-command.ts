@@ -8,9 +8,11 @@ import type { RunStore } from '../../src/ports/runs.js';
 import type { ClinikoCredentials } from '../../src/ports/secrets.js';
 import type { WriteLedger } from '../../src/ports/write-ledger.js';
 import { type RollbackReport, rollback, rollbackCsv } from '../../src/rollback/rollback.js';
+import { takeOver, withAccountLease } from './account-lease.js';
 import { configuredKeys } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
 import { DEFAULT_STATE_DIR, LocalRegistry } from './local-registry.js';
+import { lockStateDir } from './state-lock.js';
 
 export interface RollbackOptions {
   readonly stateDir?: string;
@@ -20,6 +22,8 @@ export interface RollbackOptions {
   readonly clinikoUrl?: string;
   readonly region?: string;
   readonly profile?: string;
+  readonly takeOver?: boolean;
+  readonly yes?: boolean;
 }
 
 /**
@@ -39,9 +43,15 @@ export async function rollbackCommand(
     throw new UsageError('rollback reads a run from --state-dir or from --stack, not both');
   if (options.region && !options.stack)
     throw new UsageError("--region names the deployed stack's region: it goes with --stack");
-  const opened = options.stack
-    ? await openDeployed(options.stack, runId, options)
-    : await openLocal(resolve(options.stateDir ?? DEFAULT_STATE_DIR), runId, options.clinikoUrl);
+  const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+  const unlockState = options.stack ? async () => {} : await lockStateDir(stateDir, 'rollback');
+  const opened = await (options.stack
+    ? openDeployed(options.stack, runId, options)
+    : openLocal(stateDir, runId, options.clinikoUrl)
+  ).catch(async (err: unknown) => {
+    await unlockState();
+    throw err;
+  });
   try {
     const run = await opened.store.getRun(runId).catch(() => {
       throw new UsageError(`run ${runId} is not in ${opened.where}`);
@@ -63,19 +73,21 @@ export async function rollbackCommand(
     out(
       `${options.dryRun ? 'Dry run of the rollback (nothing is archived)' : 'Rollback'} of run ${runId} in Cliniko account ${describeAccount(run.account)}.`,
     );
-    const report = await rollback({
-      runId,
-      store: opened.store,
-      client,
-      dryRun: options.dryRun,
-      force: options.force,
-    });
+    const undo = () =>
+      rollback({ runId, store: opened.store, client, dryRun: options.dryRun, force: options.force });
+    // a rollback writes: it holds the account's lease as a live run does (a dry one needs none)
+    if (!options.dryRun && options.takeOver)
+      await takeOver(client, { yes: options.yes ?? false, timeZone: run.defaultTimeZone, out });
+    const report = options.dryRun
+      ? await undo()
+      : await withAccountLease(client, `rollback-of-${runId}`, run.defaultTimeZone, undo);
     const where = await opened.save(report);
     summarise(report, out);
     out(`Rollback report: ${where}`);
     return report.counts.failed ? 1 : 0;
   } finally {
     await opened.close();
+    await unlockState();
   }
 }
 

@@ -5,10 +5,12 @@ import { type ClinikoAccount, describeAccount, identifyAccount } from '../../src
 import { loadConfig } from '../../src/config/migration-config.js';
 import { displayName, ENTITY_KEYS } from '../../src/core/entities.js';
 import { clinicTime } from '../../src/core/time-zone.js';
+import { releaseLease } from '../../src/lease/account-lease.js';
 import { openArchive } from '../../src/source/archive.js';
 import { checkIsExport, checkRefusals } from '../../src/source/export-checks.js';
 import { readManifest } from '../../src/source/manifest.js';
 import { loadProfile } from '../../src/source/profile.js';
+import { refuseIfHeld, takeOver } from './account-lease.js';
 import { configBinding, targetBinding } from './approval-binding.js';
 import { connectCliniko } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
@@ -35,6 +37,7 @@ import {
   refuseUnlessBound,
   summarise,
 } from './run-steps.js';
+import { lockStateDir } from './state-lock.js';
 import { asZip } from './zip-folder.js';
 
 /** `run`: the options as CONTRACT.md §1 names them, parsed by `main`. */
@@ -83,10 +86,20 @@ export async function runCommand(
   );
   let zip: string | undefined;
   let stopProgress = () => {};
+  // one writer per Cliniko account (issue 23): refused here at once, decided in Preflight
+  let leaseRunId: string | undefined;
+  let unlockState = async () => {};
   const interrupt = new InterruptGuard();
   try {
     zip = await asZip(resolve(exportPath));
     const stateDir = resolve(values.stateDir ?? DEFAULT_STATE_DIR);
+    if (values.stateDir || !connection.sandbox)
+      unlockState = await lockStateDir(await prepareStateDir(stateDir), 'run');
+    if (mode === 'live') {
+      if (values.takeOver)
+        await takeOver(connection.client, { yes: values.yes, timeZone: config.timeZone, out });
+      await refuseIfHeld(connection.client, config.timeZone);
+    }
     const registry = new LocalRegistry(stateDir);
     const sha256 = await sha256Of(zip);
     const bindings = {
@@ -199,6 +212,7 @@ export async function runCommand(
         onProgress: (line) => progress.line(line),
         onStatus: async (status) => {
           progress.status(status);
+          leaseRunId = status.runId;
           record = {
             ...(record ?? base(status.runId)),
             updatedAt: new Date().toISOString(),
@@ -281,6 +295,10 @@ export async function runCommand(
   } finally {
     interrupt.disarm();
     stopProgress();
+    // a run stopped before its Report step (Ctrl-C, a failed emulator) leaves no lease behind
+    if (mode === 'live' && leaseRunId)
+      await releaseLease(connection.client, leaseRunId).catch(() => undefined);
+    await unlockState();
     await connection.close();
     // Working copies of the clinic's records do not outlive the run (the emulators keep theirs
     // in memory): an unpacked export's temporary zip goes, unless the operator keeps it.

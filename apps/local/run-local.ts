@@ -1,5 +1,6 @@
 import './polyfills.js';
 import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
@@ -120,6 +121,8 @@ async function runPipeline(
       [ENV.writeRetryBaseSeconds]: '1',
       // one process hosts every writer: the token buckets live in it, not in the status table
       [ENV.rateLimitStore]: 'process',
+      // the Cliniko account's lease names this machine as where the run is
+      [ENV.leaseWhere]: `${hostname()} (pid ${process.pid})`,
       ...(options.clinikoRetry
         ? {
             [ENV.clinikoMaxAttempts]: String(options.clinikoRetry.maxAttempts),

@@ -1,3 +1,4 @@
+import { keepLease } from '../shared/lease.js';
 import { log, runtime } from '../shared/runtime.js';
 import { stepHandler } from '../shared/step.js';
 import { checkPhase } from './check-phase.js';
@@ -9,6 +10,8 @@ export const handler = stepHandler(
   async (event) => {
     const rt = runtime();
     const out = await checkPhase(event, { store: rt.store, queue: rt.queue() });
+    // the account's lease lives through the wait before the next check
+    if (!out.done) await keepLease(event.runId, { always: true, waitSeconds: out.waitSeconds });
     log.info('phase check', {
       runId: event.runId,
       phase: out.phase,

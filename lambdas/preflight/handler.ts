@@ -1,4 +1,5 @@
 import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { takeLease } from '../shared/lease.js';
 import { clinikoFor, flushRequests, log, runtime } from '../shared/runtime.js';
 import { stepHandler } from '../shared/step.js';
 import { PreflightInput, PreflightOutput } from './io.js';
@@ -20,6 +21,7 @@ export const handler = stepHandler(
         used.add(c);
         return c;
       },
+      takeLease,
     });
     if (out.ok) await flushRequests(event.runId, used, seen);
     log.info('preflight', {

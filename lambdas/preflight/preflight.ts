@@ -14,6 +14,7 @@ import { ClinikoError } from '../../src/cliniko/errors.js';
 import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
 import { ApprovalMarker } from '../../src/core/approval.js';
 import type { Problem } from '../../src/core/problem.js';
+import { LeaseHeldError } from '../../src/lease/account-lease.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
 import { keys } from '../../src/ports/bucket-keys.js';
 import type { DryRunRegistry, RunInfo, RunStore } from '../../src/ports/runs.js';
@@ -33,6 +34,11 @@ export interface PreflightDeps {
   readonly cliniko: (credentials: ClinikoCredentials, keyIndex: number) => ClinikoClient;
   readonly profile: SourceProfile;
   readonly now: () => Date;
+  /**
+   * Takes the Cliniko account's lease for a live run (lambdas/shared/lease.ts `takeLease`), before
+   * the run is recorded and anything is written. @throws LeaseHeldError naming the holder.
+   */
+  readonly takeLease?: (client: ClinikoClient, run: RunInfo) => Promise<unknown>;
 }
 
 export async function preflight(input: PreflightInput, deps: PreflightDeps): Promise<PreflightOutput> {
@@ -176,6 +182,15 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
       ...(input.approvalKey ? { approvalKey: input.approvalKey } : {}),
       target: client.baseUrl,
     };
+    // One writer per account: a second live run is refused here, before its first write.
+    if (input.mode === 'live' && deps.takeLease) {
+      try {
+        await deps.takeLease(client, run);
+      } catch (err) {
+        if (err instanceof LeaseHeldError) return fail(err.message);
+        throw err;
+      }
+    }
     await deps.store.putRun(run);
     await deps.blobs.putJson(input.bucket, keys.problems(input.runId, 'preflight'), problems);
     // Reconcile's work reaches its Distributed Map from S3 (ItemReader), as the phases' batches do.

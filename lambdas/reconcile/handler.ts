@@ -1,4 +1,5 @@
 import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { keepLease } from '../shared/lease.js';
 import { clinikoFor, flushRequests, log, runtime } from '../shared/runtime.js';
 import { type StepContext, stepHandler } from '../shared/step.js';
 import { ReconcileInput, ReconcileOutput } from './io.js';
@@ -20,6 +21,7 @@ export const handler = stepHandler(
         cliniko: async (run) => {
           const c = make(await rt.secrets.credentials(run.clinicId), 0, run.clinikoUsers[0]);
           used.add(c);
+          await keepLease(run);
           return c;
         },
       },

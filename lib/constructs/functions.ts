@@ -99,6 +99,8 @@ export function addFunctions(stack: Stack, props: FunctionsProps): Functions {
     [ENV.rateLimitPerMinute]: String(props.clinikoRateLimit),
     [ENV.maxTokenWaitMs]: '2000',
     [ENV.auditRetentionDays]: String(props.auditRetentionDays),
+    // named in the Cliniko account's lease, so a second runner knows where the holder runs
+    [ENV.leaseWhere]: `AWS ${stack.stackName}`,
   };
   const fn = (
     id: string,

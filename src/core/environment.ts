@@ -31,6 +31,8 @@ export const ENV = {
   rateLimitStore: 'CLINIKO_RATE_LIMIT_STORE',
   /** Seconds before a failed write message comes back the first time (doubled at each receive). */
   writeRetryBaseSeconds: 'WRITE_RETRY_BASE_SECONDS',
+  /** Where the pipeline runs (`AWS <stack>`, or a host), named in the Cliniko account's lease. */
+  leaseWhere: 'CLINIKO_LEASE_WHERE',
 } as const;
 
 /** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
@@ -71,6 +73,7 @@ const LambdaEnvironmentSchema = z
     [ENV.auditRetentionDays]: number(wholeAbove0),
     [ENV.writeRetryBaseSeconds]: number(wholeAbove0),
     [ENV.rateLimitStore]: z.preprocess(absentIfEmpty, z.enum(['dynamodb', 'process']).optional()),
+    [ENV.leaseWhere]: text,
   })
   .transform((e) => ({
     statusTable: e[ENV.statusTable],
@@ -92,6 +95,8 @@ const LambdaEnvironmentSchema = z
     rateLimitStore: e[ENV.rateLimitStore] ?? 'dynamodb',
     /** A failed write comes back after 30 s, 60 s, 120 s… (at most 15 min), not the queue's 90 min. */
     writeRetryBaseSeconds: e[ENV.writeRetryBaseSeconds] ?? 30,
+    /** Absent: the host name (a Lambda's is its sandbox's; the stack sets `AWS <stack>`). */
+    leaseWhere: e[ENV.leaseWhere],
   }));
 
 export type LambdaEnvironment = z.output<typeof LambdaEnvironmentSchema>;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { ClinikoId, idFromLink, LinkObject } from '../cliniko/schemas.js';
 import type { CountedEntity } from '../core/entities.js';
+import { isLeaseMarker } from '../lease/account-lease.js';
 import type { WriteCommand } from '../ports/command-queue.js';
 
 /**
@@ -96,8 +97,9 @@ export const RESOURCES: readonly ReconciledResource[] = [
     collection: 'contacts',
     filters: ['archived_at:*'],
     entities: ['contacts'],
-    // as the client's findContact: names, company and e-mail
-    keyOfRecord: (r) => [r.first_name, r.last_name, r.company_name, r.email].map(norm).join('|'),
+    // as the client's findContact: names, company and e-mail; a lease marker is never a clinic's contact
+    keyOfRecord: (r) =>
+      isLeaseMarker(r) ? undefined : [r.first_name, r.last_name, r.company_name, r.email].map(norm).join('|'),
     keyOfCommand: (c) => {
       if (c.payload.kind !== 'contact') return undefined;
       const b = c.payload.body as Record<string, string | null | undefined>;

@@ -1,0 +1,78 @@
+import { hostname } from 'node:os';
+import type { ClinikoClient } from '../../src/cliniko/client.js';
+import {
+  acquireLease,
+  LEASE_RENEW_SECONDS,
+  LEASE_TTL_SECONDS,
+  type LeaseMarker,
+  releaseLease,
+  renewLease,
+} from '../../src/lease/account-lease.js';
+import type { RunInfo } from '../../src/ports/runs.js';
+import { clinikoFor, onRuntimeReset, runtime } from './runtime.js';
+
+/**
+ * The pipeline's hold on the Cliniko account (src/lease/account-lease.ts): Preflight takes it
+ * before a live run's first write, the steps that run while writes go on renew it, Report releases
+ * it. A dry run writes nothing and takes none. Where the run is (`AWS <stack>`, or a host) comes
+ * from CLINIKO_LEASE_WHERE.
+ */
+export function leaseWhere(): string {
+  return runtime().env.leaseWhere ?? hostname();
+}
+
+/** Preflight: takes the lease for a live run. @throws LeaseHeldError naming the holder. */
+export function takeLease(
+  client: ClinikoClient,
+  run: Pick<RunInfo, 'runId' | 'startedAt' | 'defaultTimeZone'>,
+): Promise<LeaseMarker> {
+  return acquireLease({
+    client,
+    owner: { runId: run.runId, startedAt: run.startedAt, where: leaseWhere() },
+    timeZone: run.defaultTimeZone,
+  });
+}
+
+/** When this container last renewed each run's lease (ms): a busy step renews at most every 5 min. */
+const renewedAt = new Map<string, number>();
+onRuntimeReset(() => renewedAt.clear());
+
+async function clientOf(run: Pick<RunInfo, 'clinicId' | 'clinikoUsers'>): Promise<ClinikoClient> {
+  const rt = runtime();
+  return clinikoFor()(await rt.secrets.credentials(run.clinicId), 0, run.clinikoUsers[0]);
+}
+
+/**
+ * Renews a live run's lease (`run`: its id, read from the status table when not given), at most
+ * every LEASE_RENEW_SECONDS from this container unless `always` (CheckPhase, whose next wait may be
+ * long: the marker then lives `waitSeconds` + LEASE_TTL_SECONDS). A dry run holds none.
+ * @throws LeaseLostError when another run holds the account now: the step fails and the run ends
+ *   in its failure report rather than writing beside another writer.
+ */
+export async function keepLease(
+  run: string | RunInfo,
+  options: { always?: boolean; waitSeconds?: number } = {},
+): Promise<void> {
+  const runId = typeof run === 'string' ? run : run.runId;
+  const now = Date.now();
+  const last = renewedAt.get(runId);
+  if (!options.always && last !== undefined && now - last < LEASE_RENEW_SECONDS * 1000) return;
+  const info = typeof run === 'string' ? await runtime().store.getRun(run) : run;
+  if (info.mode !== 'live') {
+    renewedAt.set(runId, Number.POSITIVE_INFINITY);
+    return;
+  }
+  await renewLease(await clientOf(info), {
+    runId,
+    startedAt: info.startedAt,
+    where: leaseWhere(),
+    ttlSeconds: LEASE_TTL_SECONDS + Math.ceil(options.waitSeconds ?? 0),
+  });
+  renewedAt.set(runId, now);
+}
+
+/** Report: releases a live run's lease, whatever its outcome (a dry run holds none). */
+export async function endLease(run: RunInfo): Promise<void> {
+  renewedAt.delete(run.runId);
+  if (run.mode === 'live') await releaseLease(await clientOf(run), run.runId);
+}
