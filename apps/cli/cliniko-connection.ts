@@ -6,6 +6,7 @@ import type * as M from '../../src/core/canonical.js';
 import { isValidTimeZone } from '../../src/core/time-zone.js';
 import type { ClinikoCredentials } from '../../src/ports/secrets.js';
 import { type Sandbox, startSandbox } from '../sandbox/server.js';
+import { keptSandbox, protect } from './sandbox-account.js';
 
 /**
  * Where a run's Cliniko is: a real account (CLINIKO_API_KEY, or CLINIKO_API_KEYS for several
@@ -19,6 +20,10 @@ export interface ClinikoConnection {
   readonly keys: number;
   readonly target: string;
   readonly sandbox?: Sandbox;
+  /** Where the embedded sandbox's account is kept between runs, if it is. */
+  readonly sandboxFile?: string;
+  /** The embedded sandbox is the account an earlier run left (not a new one). */
+  readonly sandboxKept?: boolean;
   close(): Promise<void>;
 }
 
@@ -43,6 +48,14 @@ export async function connectCliniko(options: {
   formerPractitioner?: boolean;
   /** Requests per minute per user the embedded sandbox allows (Cliniko: 200). */
   sandboxRateLimit?: number;
+  /**
+   * The file the embedded sandbox's account is kept in between runs (`sandboxAccountFile`): a run
+   * finds the account, and all it holds, as the last run left it. Without it the sandbox is new
+   * and gone when the run ends.
+   */
+  sandboxStateFile?: string;
+  /** Discard the kept sandbox account and start a new one (`run --sandbox --fresh`). */
+  freshSandbox?: boolean;
   env?: NodeJS.ProcessEnv;
 }): Promise<ClinikoConnection> {
   const env = options.env ?? process.env;
@@ -66,8 +79,11 @@ export async function connectCliniko(options: {
     };
     return { client, credentials, keys: keys.length, target: client.baseUrl, close: async () => {} };
   }
-  const apiKey = `${randomBytes(20).toString('hex')}-au1`;
+  const kept = await keptSandbox(options.sandboxStateFile, options.freshSandbox ?? false);
+  const apiKey = kept?.apiKey ?? `${randomBytes(20).toString('hex')}-au1`;
   const sandbox = await startSandbox({
+    ...(options.sandboxStateFile ? { stateFile: options.sandboxStateFile } : {}),
+    // Ignored when the account is kept: it is as the clinic (and the last run) left it.
     seed: {
       users: [
         {
@@ -107,7 +123,12 @@ export async function connectCliniko(options: {
     keys: 1,
     target: `embedded sandbox ${sandbox.baseUrl}`,
     sandbox,
-    close: () => sandbox.close(),
+    ...(options.sandboxStateFile ? { sandboxFile: options.sandboxStateFile } : {}),
+    ...(kept ? { sandboxKept: true } : {}),
+    close: async () => {
+      await sandbox.close();
+      if (options.sandboxStateFile) await protect(options.sandboxStateFile);
+    },
   };
 }
 

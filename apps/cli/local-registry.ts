@@ -1,17 +1,17 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { ClinikoAccount } from '../../src/cliniko/account.js';
 import type { EntityCounts, EntityKey } from '../../src/core/entities.js';
 import type { ConfigBinding, TargetBinding } from './approval-binding.js';
+import { resolveStateDir, stateDirNotice } from './state-dir.js';
 
 /**
  * What one machine remembers of its runs: each run's state and progress (for `status`, read
  * while the run goes on) and the dry runs the clinic signed off (for `approve` and
  * `run --mode live --require-approval`). Plain JSON files under the state folder.
  */
-export const DEFAULT_STATE_DIR = '.cliniko-migrate';
 
 export interface LocalRunRecord {
   readonly runId: string;
@@ -44,6 +44,8 @@ export interface RunInvocation {
   readonly stateDir: string;
   readonly clinikoUrl?: string;
   readonly sandbox: boolean;
+  /** The embedded sandbox's rate limit, when the run was given one other than the default. */
+  readonly sandboxRateLimit?: number;
 }
 
 export interface Approval {
@@ -76,6 +78,23 @@ export class LocalRegistry {
 
   async getRun(runId: string): Promise<LocalRunRecord | undefined> {
     return readJson<LocalRunRecord>(this.runPath(runId));
+  }
+
+  /** Every run this state folder remembers, newest start first (files it cannot read are passed over). */
+  async listRuns(): Promise<LocalRunRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.dir, 'runs'));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return [];
+      throw err;
+    }
+    const runs: LocalRunRecord[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const run = await readJson<LocalRunRecord>(join(this.dir, 'runs', name)).catch(() => undefined);
+      if (run?.runId && run.startedAt) runs.push(run);
+    }
+    return runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
   }
 
   /** Signs a dry run off: only a dry run that finished, and only for the export it read. */
@@ -143,7 +162,19 @@ async function readJson<T>(path: string): Promise<T | undefined> {
   }
 }
 
-/** The state folder a command uses: `--state-dir`, else `.cliniko-migrate/` in the working directory. */
+const noticed = new Set<string>();
+
+/**
+ * The state folder a command uses (`--state-dir`, CLINIKO_MIGRATE_STATE_DIR, a `.cliniko-migrate/`
+ * in the working directory, else the user's state folder: {@link resolveStateDir}), as an absolute
+ * path. A legacy folder is said so on stderr, once per process.
+ */
 export function stateDirOf(options: { readonly stateDir?: string | undefined }): string {
-  return resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+  const resolved = resolveStateDir(options.stateDir);
+  const notice = stateDirNotice(resolved);
+  if (notice && !noticed.has(resolved.dir)) {
+    noticed.add(resolved.dir);
+    console.error(notice);
+  }
+  return resolved.dir;
 }

@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describeAccount, identifyAccount } from '../../src/cliniko/account.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
@@ -10,7 +10,9 @@ import type { WriteLedger } from '../../src/ports/write-ledger.js';
 import { type RollbackReport, rollback, rollbackCsv } from '../../src/rollback/rollback.js';
 import { configuredKeys } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
-import { DEFAULT_STATE_DIR, LocalRegistry } from './local-registry.js';
+import { LocalRegistry, stateDirOf } from './local-registry.js';
+import { DEFAULT_SANDBOX_RATE_LIMIT } from './options.js';
+import { startKeptSandbox } from './sandbox-account.js';
 
 export interface RollbackOptions {
   readonly stateDir?: string;
@@ -20,6 +22,8 @@ export interface RollbackOptions {
   readonly clinikoUrl?: string;
   readonly region?: string;
   readonly profile?: string;
+  /** Roll back in the embedded sandbox account kept in the state folder (`run --sandbox`). */
+  readonly sandbox?: boolean;
 }
 
 /**
@@ -36,11 +40,15 @@ export async function rollbackCommand(
 ): Promise<number> {
   if (options.stack && options.stateDir)
     throw new UsageError('rollback reads a run from --state-dir or from --stack, not both');
+  if (options.stack && options.sandbox)
+    throw new UsageError(
+      'rollback acts in the embedded sandbox (--sandbox) or in a deployed stack (--stack), not both',
+    );
   if (options.region && !options.stack)
     throw new UsageError("--region names the deployed stack's region: it goes with --stack");
   const opened = options.stack
     ? await openDeployed(options.stack, runId, options)
-    : await openLocal(resolve(options.stateDir ?? DEFAULT_STATE_DIR), runId, options.clinikoUrl);
+    : await openLocal(stateDirOf(options), runId, options.clinikoUrl, options.sandbox ?? false);
   try {
     const run = await opened.store.getRun(runId).catch(() => {
       throw new UsageError(`run ${runId} is not in ${opened.where}`);
@@ -100,14 +108,30 @@ interface Opened {
 }
 
 /** This machine's state: the status table kept under the state folder (the run must have used it). */
-async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): Promise<Opened> {
+async function openLocal(
+  stateDir: string,
+  runId: string,
+  clinikoUrl: string | undefined,
+  sandbox: boolean,
+): Promise<Opened> {
   const record = await new LocalRegistry(stateDir).getRun(runId);
   if (!record) throw new UsageError(`no run ${runId} in ${stateDir} (is --state-dir the one the run used?)`);
-  const apiKeys = configuredKeys();
-  const baseUrl = clinikoUrl ?? process.env.CLINIKO_BASE_URL;
+  // A run into the embedded sandbox is rolled back in its kept account: with --sandbox, or
+  // when no key says otherwise.
+  const kept =
+    sandbox || (record.invocation?.sandbox === true && !configuredKeys().length && !clinikoUrl)
+      ? await startKeptSandbox(stateDir, record.invocation?.sandboxRateLimit ?? DEFAULT_SANDBOX_RATE_LIMIT)
+      : undefined;
+  const apiKeys = kept ? [kept.apiKey] : configuredKeys();
+  const baseUrl = kept?.sandbox.baseUrl ?? clinikoUrl ?? process.env.CLINIKO_BASE_URL;
   const { startEmulators } = await import('../local/emulators.js');
   const { dynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
-  const emulators = await startEmulators({ statePath: join(stateDir, 'status-table') });
+  const emulators = await startEmulators({ statePath: join(stateDir, 'status-table') }).catch(
+    async (err: unknown) => {
+      await kept?.close();
+      throw err;
+    },
+  );
   const dynamo = new DynamoDBClient({
     endpoint: emulators.endpoints.dynamodb,
     region: 'us-east-1',
@@ -117,6 +141,7 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
   const table = tables.find((t) => t.endsWith('-local'));
   if (!table) {
     await emulators.stop();
+    await kept?.close();
     throw new UsageError(
       `${stateDir} holds no status table: rollback needs a live run made with this --state-dir`,
     );
@@ -140,6 +165,7 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
     close: async () => {
       dynamo.destroy();
       await emulators.stop();
+      await kept?.close();
     },
   };
 }

@@ -13,13 +13,14 @@ import { connectCliniko } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
 import {
   ApprovalError,
-  DEFAULT_STATE_DIR,
   LocalRegistry,
   type LocalRunRecord,
   type RunInvocation,
   sha256Of,
+  stateDirOf,
 } from './local-registry.js';
 import type { RunOptions } from './options.js';
+import { DEFAULT_SANDBOX_RATE_LIMIT } from './options.js';
 import { runProgress } from './progress.js';
 import { keepDeadLetters } from './redrive-command.js';
 import {
@@ -32,6 +33,7 @@ import {
   refuseUnlessBound,
   summarise,
 } from './run-steps.js';
+import { sandboxAccountFile } from './sandbox-account.js';
 import { asZip } from './zip-folder.js';
 
 /** `run`: the options as CONTRACT.md §1 names them, parsed by `main`. */
@@ -60,8 +62,13 @@ export async function runCommand(
     await archive.close();
   }
   const useSandbox = chooseSandbox(values);
+  if (values.fresh && !useSandbox)
+    throw new UsageError('--fresh starts a new embedded sandbox account: it goes with --sandbox');
+  const stateDir = stateDirOf(values);
   const connection = await connectCliniko({
     sandbox: useSandbox,
+    sandboxStateFile: sandboxAccountFile(stateDir),
+    freshSandbox: values.fresh,
     ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
     exportRefs,
     clinicTimeZone: config.timeZone,
@@ -83,7 +90,6 @@ export async function runCommand(
   const interrupt = new InterruptGuard();
   try {
     zip = await asZip(resolve(exportPath));
-    const stateDir = resolve(values.stateDir ?? DEFAULT_STATE_DIR);
     const registry = new LocalRegistry(stateDir);
     const sha256 = await sha256Of(zip);
     const bindings = {
@@ -100,6 +106,9 @@ export async function runCommand(
       stateDir,
       ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
       sandbox: Boolean(connection.sandbox),
+      ...(connection.sandbox && sandboxLimit !== DEFAULT_SANDBOX_RATE_LIMIT
+        ? { sandboxRateLimit: sandboxLimit }
+        : {}),
     };
     if (mode === 'live' && values.requireApproval) {
       const approval = await registry.approvalFor(sha256);
@@ -168,10 +177,8 @@ export async function runCommand(
         credentials: connection.credentials,
         rateLimitPerMinute: connection.sandbox ? sandboxLimit : 200,
         // The status table (and the clinic's id map) outlives the run, so a later export adds only
-        // what is new; an embedded sandbox lives for one run, so its ids are not kept.
-        ...(values.stateDir || !connection.sandbox
-          ? { statePath: await prepareStateDir(join(stateDir, 'status-table')) }
-          : {}),
+        // what is new; the embedded sandbox's account is kept beside it, so its ids are kept too.
+        statePath: await prepareStateDir(join(stateDir, 'status-table')),
         onProgress: (line) => progress.line(line),
         onStatus: async (status) => {
           progress.status(status);
@@ -223,17 +230,16 @@ export async function runCommand(
       account,
     });
     // the run's queues are gone with it: its dead letters are kept for `redrive`
-    if (values.stateDir || !connection.sandbox)
-      await keepDeadLetters(stateDir, result.runId, result.deadLetterBodies ?? []);
+    await keepDeadLetters(stateDir, result.runId, result.deadLetterBodies ?? []);
     summarise(result.report, result.files, out, {
       config,
       keys: connection.credentials.apiKeys.length,
     });
     if (connection.sandbox)
       out(
-        'This run went into an embedded Cliniko sandbox that is gone now: nothing was written to a real Cliniko account.',
+        `This run went into the embedded Cliniko sandbox, ${describeAccount(account)}, kept in ${connection.sandboxFile ?? stateDir} for the next step (nothing was written to a real Cliniko account; --sandbox --fresh starts a new sandbox account).`,
       );
-    if (result.deadLetterBodies?.length && (values.stateDir || !connection.sandbox))
+    if (result.deadLetterBodies?.length)
       out(
         `${result.deadLetterBodies.length} records were dead-lettered: once the cause is fixed, cliniko-migrate redrive ${result.runId}${values.stateDir ? ` --state-dir ${values.stateDir}` : ''}`,
       );
