@@ -5,6 +5,7 @@ import { InMemoryBucketStore, RateLimiter } from '../../src/cliniko/rate-limiter
 import type * as M from '../../src/core/canonical.js';
 import { isValidTimeZone } from '../../src/core/time-zone.js';
 import type { ClinikoCredentials } from '../../src/ports/secrets.js';
+import { applySeed, type SandboxSeed } from '../sandbox/seed.js';
 import { type Sandbox, startSandbox } from '../sandbox/server.js';
 import { keptSandbox, protect } from './sandbox-account.js';
 
@@ -81,34 +82,36 @@ export async function connectCliniko(options: {
   }
   const kept = await keptSandbox(options.sandboxStateFile, options.freshSandbox ?? false);
   const apiKey = kept?.apiKey ?? `${randomBytes(20).toString('hex')}-au1`;
+  const seed = {
+    users: [
+      {
+        first_name: 'Migration',
+        last_name: 'Operator',
+        role: 'administrator' as const,
+        is_practitioner: false,
+        api_key: apiKey,
+      },
+    ],
+    businesses: sandboxBusinesses(options.exportRefs.locations, options.clinicTimeZone),
+    practitioners: [
+      ...options.exportRefs.practitioners.map((p) => ({
+        first_name: p.firstName,
+        last_name: p.lastName,
+        active: !p.inactive,
+      })),
+      ...(options.formerPractitioner
+        ? [{ first_name: 'Former', last_name: 'practitioner', active: true }]
+        : []),
+    ],
+  } satisfies SandboxSeed;
   const sandbox = await startSandbox({
     ...(options.sandboxStateFile ? { stateFile: options.sandboxStateFile } : {}),
-    // Ignored when the account is kept: it is as the clinic (and the last run) left it.
-    seed: {
-      users: [
-        {
-          first_name: 'Migration',
-          last_name: 'Operator',
-          role: 'administrator',
-          is_practitioner: false,
-          api_key: apiKey,
-        },
-      ],
-      businesses: sandboxBusinesses(options.exportRefs.locations, options.clinicTimeZone),
-      practitioners: [
-        ...options.exportRefs.practitioners.map((p) => ({
-          first_name: p.firstName,
-          last_name: p.lastName,
-          active: !p.inactive,
-        })),
-        ...(options.formerPractitioner
-          ? [{ first_name: 'Former', last_name: 'practitioner', active: true }]
-          : []),
-      ],
-    },
+    // Used only for a new account: a kept one is as the last run left it (topped up below).
+    seed,
     attachmentProcessingMs: 50,
     rateLimit: options.sandboxRateLimit ?? 200,
   });
+  if (kept) topUp(sandbox, seed);
   const client = new ClinikoClient({
     apiKey,
     baseUrl: sandbox.baseUrl,
@@ -130,6 +133,21 @@ export async function connectCliniko(options: {
       if (options.sandboxStateFile) await protect(options.sandboxStateFile);
     },
   };
+}
+
+/**
+ * Adds to a kept sandbox account the practitioners and businesses a later export names that it
+ * lacks (matched by name), as the clinic would set them up in Cliniko before that export's run;
+ * what the account holds already is left as it is.
+ */
+function topUp(sandbox: Sandbox, seed: Required<Pick<SandboxSeed, 'businesses' | 'practitioners'>>): void {
+  const named = (r: Record<string, unknown>) => `${String(r.first_name)} ${String(r.last_name)}`;
+  const practitioners = new Set(sandbox.state.all('practitioners').map(named));
+  const businesses = new Set(sandbox.state.all('businesses').map((b) => String(b.business_name)));
+  applySeed(sandbox.state, {
+    businesses: seed.businesses.filter((b) => !businesses.has(b.business_name)),
+    practitioners: seed.practitioners.filter((p) => !practitioners.has(named(p))),
+  });
 }
 
 /** One business per active location (all of them if none is active), in the location's zone. */

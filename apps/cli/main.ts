@@ -27,7 +27,7 @@ import { reportCommand } from './report-command.js';
 import { rollbackCommand } from './rollback-command.js';
 import { runCommand } from './run-command.js';
 import { parseDuration, sandboxCommand } from './sandbox-command.js';
-import { LEGACY_STATE_DIR, STATE_DIR_ENV, userStateDir } from './state-dir.js';
+import { LEGACY_STATE_DIR, STATE_DIR_ENV, USER_STATE_DIR_WORDS } from './state-dir.js';
 import { statusCommand } from './status-command.js';
 
 /** Unusable input or configuration: a message that names what to fix, and exit 2 (CONTRACT.md §1). */
@@ -82,7 +82,7 @@ const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ $
 const stateDirOption = () =>
   new Option(
     '--state-dir <dir>',
-    `folder holding this machine's runs, approvals and sandbox account (default: $${STATE_DIR_ENV}, else ${LEGACY_STATE_DIR}/ if the working directory has one, else ${userStateDir()})`,
+    `folder holding this machine's runs, approvals and sandbox account (default: $${STATE_DIR_ENV}, else ${LEGACY_STATE_DIR}/ if the working directory has one, else ${USER_STATE_DIR_WORDS})`,
   );
 /** Where the deployed stack is (README "Deploy": how the region is found). */
 const regionOption = () =>

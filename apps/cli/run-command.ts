@@ -237,7 +237,7 @@ export async function runCommand(
     });
     if (connection.sandbox)
       out(
-        `This run went into the embedded Cliniko sandbox, ${describeAccount(account)}, kept in ${connection.sandboxFile ?? stateDir} for the next step (nothing was written to a real Cliniko account; --sandbox --fresh starts a new sandbox account).`,
+        `${mode === 'live' ? 'This run wrote into' : 'This dry run read'} the embedded Cliniko sandbox, ${describeAccount(account)}, kept in ${connection.sandboxFile ?? stateDir} for the next step with --sandbox (no real Cliniko account was touched; --sandbox --fresh starts a new sandbox account).`,
       );
     if (result.deadLetterBodies?.length)
       out(

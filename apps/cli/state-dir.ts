@@ -8,6 +8,10 @@ export const STATE_DIR_ENV = 'CLINIKO_MIGRATE_STATE_DIR';
 /** The folder earlier versions kept in the working directory; still used where it is found. */
 export const LEGACY_STATE_DIR = '.cliniko-migrate';
 
+/** The user's state folder as help text names it, the same on every machine. */
+export const USER_STATE_DIR_WORDS =
+  '$XDG_STATE_HOME/cliniko-migrate, ~/.local/state/cliniko-migrate when that is unset';
+
 /** Where the state folder came from, so a command can say so when it is not the usual one. */
 export type StateDirSource = 'flag' | 'env' | 'legacy' | 'user';
 
