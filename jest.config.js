@@ -29,6 +29,8 @@ export default {
   // Temporary files go under one folder of the OS temp dir, removed when the run ends.
   globalSetup: '<rootDir>/test/support/jest/global-setup.js',
   globalTeardown: '<rootDir>/test/support/jest/global-teardown.js',
+  // Each test file's own CLI state folder (CLINIKO_MIGRATE_STATE_DIR).
+  setupFiles: ['<rootDir>/test/support/jest/state-dir.js'],
   // Contract and end-to-end tests start real servers; keep the two cores from thrashing.
   maxWorkers: 2,
   testTimeout: 30_000,

@@ -55,6 +55,7 @@ export function liveCommand(approval: Approval): string {
     '--state-dir',
     quote(inv.stateDir),
     ...(inv.sandbox ? ['--sandbox'] : []),
+    ...(inv.sandbox && inv.sandboxRateLimit ? ['--sandbox-rate-limit', String(inv.sandboxRateLimit)] : []),
     ...(inv.clinikoUrl ? ['--cliniko-url', quote(inv.clinikoUrl)] : []),
   ].join(' ');
 }

@@ -5,7 +5,9 @@ import { InMemoryBucketStore, RateLimiter } from '../../src/cliniko/rate-limiter
 import type * as M from '../../src/core/canonical.js';
 import { isValidTimeZone } from '../../src/core/time-zone.js';
 import type { ClinikoCredentials } from '../../src/ports/secrets.js';
+import { applySeed, type SandboxSeed } from '../sandbox/seed.js';
 import { type Sandbox, startSandbox } from '../sandbox/server.js';
+import { keptSandbox, protect } from './sandbox-account.js';
 
 /**
  * Where a run's Cliniko is: a real account (CLINIKO_API_KEY, or CLINIKO_API_KEYS for several
@@ -19,6 +21,10 @@ export interface ClinikoConnection {
   readonly keys: number;
   readonly target: string;
   readonly sandbox?: Sandbox;
+  /** Where the embedded sandbox's account is kept between runs, if it is. */
+  readonly sandboxFile?: string;
+  /** The embedded sandbox is the account an earlier run left (not a new one). */
+  readonly sandboxKept?: boolean;
   close(): Promise<void>;
 }
 
@@ -43,6 +49,14 @@ export async function connectCliniko(options: {
   formerPractitioner?: boolean;
   /** Requests per minute per user the embedded sandbox allows (Cliniko: 200). */
   sandboxRateLimit?: number;
+  /**
+   * The file the embedded sandbox's account is kept in between runs (`sandboxAccountFile`): a run
+   * finds the account, and all it holds, as the last run left it. Without it the sandbox is new
+   * and gone when the run ends.
+   */
+  sandboxStateFile?: string;
+  /** Discard the kept sandbox account and start a new one (`run --sandbox --fresh`). */
+  freshSandbox?: boolean;
   env?: NodeJS.ProcessEnv;
 }): Promise<ClinikoConnection> {
   const env = options.env ?? process.env;
@@ -66,33 +80,38 @@ export async function connectCliniko(options: {
     };
     return { client, credentials, keys: keys.length, target: client.baseUrl, close: async () => {} };
   }
-  const apiKey = `${randomBytes(20).toString('hex')}-au1`;
+  const kept = await keptSandbox(options.sandboxStateFile, options.freshSandbox ?? false);
+  const apiKey = kept?.apiKey ?? `${randomBytes(20).toString('hex')}-au1`;
+  const seed = {
+    users: [
+      {
+        first_name: 'Migration',
+        last_name: 'Operator',
+        role: 'administrator' as const,
+        is_practitioner: false,
+        api_key: apiKey,
+      },
+    ],
+    businesses: sandboxBusinesses(options.exportRefs.locations, options.clinicTimeZone),
+    practitioners: [
+      ...options.exportRefs.practitioners.map((p) => ({
+        first_name: p.firstName,
+        last_name: p.lastName,
+        active: !p.inactive,
+      })),
+      ...(options.formerPractitioner
+        ? [{ first_name: 'Former', last_name: 'practitioner', active: true }]
+        : []),
+    ],
+  } satisfies SandboxSeed;
   const sandbox = await startSandbox({
-    seed: {
-      users: [
-        {
-          first_name: 'Migration',
-          last_name: 'Operator',
-          role: 'administrator',
-          is_practitioner: false,
-          api_key: apiKey,
-        },
-      ],
-      businesses: sandboxBusinesses(options.exportRefs.locations, options.clinicTimeZone),
-      practitioners: [
-        ...options.exportRefs.practitioners.map((p) => ({
-          first_name: p.firstName,
-          last_name: p.lastName,
-          active: !p.inactive,
-        })),
-        ...(options.formerPractitioner
-          ? [{ first_name: 'Former', last_name: 'practitioner', active: true }]
-          : []),
-      ],
-    },
+    ...(options.sandboxStateFile ? { stateFile: options.sandboxStateFile } : {}),
+    // Used only for a new account: a kept one is as the last run left it (topped up below).
+    seed,
     attachmentProcessingMs: 50,
     rateLimit: options.sandboxRateLimit ?? 200,
   });
+  if (kept) topUp(sandbox, seed);
   const client = new ClinikoClient({
     apiKey,
     baseUrl: sandbox.baseUrl,
@@ -107,8 +126,28 @@ export async function connectCliniko(options: {
     keys: 1,
     target: `embedded sandbox ${sandbox.baseUrl}`,
     sandbox,
-    close: () => sandbox.close(),
+    ...(options.sandboxStateFile ? { sandboxFile: options.sandboxStateFile } : {}),
+    ...(kept ? { sandboxKept: true } : {}),
+    close: async () => {
+      await sandbox.close();
+      if (options.sandboxStateFile) await protect(options.sandboxStateFile);
+    },
   };
+}
+
+/**
+ * Adds to a kept sandbox account the practitioners and businesses a later export names that it
+ * lacks (matched by name), as the clinic would set them up in Cliniko before that export's run;
+ * what the account holds already is left as it is.
+ */
+function topUp(sandbox: Sandbox, seed: Required<Pick<SandboxSeed, 'businesses' | 'practitioners'>>): void {
+  const named = (r: Record<string, unknown>) => `${String(r.first_name)} ${String(r.last_name)}`;
+  const practitioners = new Set(sandbox.state.all('practitioners').map(named));
+  const businesses = new Set(sandbox.state.all('businesses').map((b) => String(b.business_name)));
+  applySeed(sandbox.state, {
+    businesses: seed.businesses.filter((b) => !businesses.has(b.business_name)),
+    practitioners: seed.practitioners.filter((p) => !practitioners.has(named(p))),
+  });
 }
 
 /** One business per active location (all of them if none is active), in the location's zone. */

@@ -1,19 +1,19 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { z } from 'zod';
 import type { ClinikoAccount } from '../../src/cliniko/account.js';
 import type { EntityCounts, EntityKey } from '../../src/core/entities.js';
 import { machineTimeZone } from '../../src/core/time-zone.js';
 import type { ConfigBinding, TargetBinding } from './approval-binding.js';
+import { resolveStateDir, stateDirNotice } from './state-dir.js';
 
 /**
  * What one machine remembers of its runs: each run's state and progress (for `status`, read
  * while the run goes on) and the dry runs the clinic signed off (for `approve` and
  * `run --mode live --require-approval`). Plain JSON files under the state folder.
  */
-export const DEFAULT_STATE_DIR = '.cliniko-migrate';
 
 export interface LocalRunRecord {
   readonly runId: string;
@@ -58,6 +58,8 @@ export interface RunInvocation {
   readonly stateDir: string;
   readonly clinikoUrl?: string;
   readonly sandbox: boolean;
+  /** The embedded sandbox's rate limit, when the run was given one other than the default. */
+  readonly sandboxRateLimit?: number;
 }
 
 export interface Approval {
@@ -94,6 +96,23 @@ export class LocalRegistry {
     return readJson<LocalRunRecord>(this.runPath(runId));
   }
 
+  /** Every run this state folder remembers, newest start first (files it cannot read are passed over). */
+  async listRuns(): Promise<LocalRunRecord[]> {
+    let names: string[];
+    try {
+      names = await readdir(join(this.dir, 'runs'));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ENOENT') return [];
+      throw err;
+    }
+    const runs: LocalRunRecord[] = [];
+    for (const name of names.filter((n) => n.endsWith('.json'))) {
+      const run = await readJson<LocalRunRecord>(join(this.dir, 'runs', name)).catch(() => undefined);
+      if (run?.runId && run.startedAt) runs.push(run);
+    }
+    return runs.sort((a, b) => (a.startedAt < b.startedAt ? 1 : a.startedAt > b.startedAt ? -1 : 0));
+  }
+
   /**
    * The run that the same command, given again, resumes (issue 23): the latest run of this export
    * (sha256) in this mode, into this Cliniko account with this configuration, that stopped before it
@@ -107,24 +126,15 @@ export class LocalRegistry {
     },
     alive: (pid: number) => boolean = processAlive,
   ): Promise<LocalRunRecord | undefined> {
-    let names: string[];
-    try {
-      names = await readdir(join(this.dir, 'runs'));
-    } catch (err) {
-      if ((err as { code?: string }).code === 'ENOENT') return undefined;
-      throw err;
-    }
-    const candidates: LocalRunRecord[] = [];
-    for (const name of names) {
-      if (!name.endsWith('.json')) continue;
-      const r = await readJson<LocalRunRecord>(join(this.dir, 'runs', name));
-      if (!r || r.mode !== match.mode || r.sha256 !== match.sha256) continue;
-      if (r.config?.sha256 !== match.configSha256) continue;
-      if (r.account?.shard !== match.account.shard || r.account?.id !== match.account.id) continue;
-      const stopped =
-        r.state === 'interrupted' || (r.state === 'running' && r.pid !== undefined && !alive(r.pid));
-      if (stopped) candidates.push(r);
-    }
+    const candidates = (await this.listRuns()).filter(
+      (r) =>
+        r.mode === match.mode &&
+        r.sha256 === match.sha256 &&
+        r.config?.sha256 === match.configSha256 &&
+        r.account?.shard === match.account.shard &&
+        r.account?.id === match.account.id &&
+        (r.state === 'interrupted' || (r.state === 'running' && r.pid !== undefined && !alive(r.pid))),
+    );
     candidates.sort((a, b) => (a.updatedAt < b.updatedAt ? 1 : a.updatedAt > b.updatedAt ? -1 : 0));
     return candidates[0];
   }
@@ -227,7 +237,19 @@ export function processAlive(pid: number): boolean {
   }
 }
 
-/** The state folder a command uses: `--state-dir`, else `.cliniko-migrate/` in the working directory. */
+const noticed = new Set<string>();
+
+/**
+ * The state folder a command uses (`--state-dir`, CLINIKO_MIGRATE_STATE_DIR, a `.cliniko-migrate/`
+ * in the working directory, else the user's state folder: {@link resolveStateDir}), as an absolute
+ * path. A legacy folder is said so on stderr, once per process.
+ */
 export function stateDirOf(options: { readonly stateDir?: string | undefined }): string {
-  return resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+  const resolved = resolveStateDir(options.stateDir);
+  const notice = stateDirNotice(resolved);
+  if (notice && !noticed.has(resolved.dir)) {
+    noticed.add(resolved.dir);
+    console.error(notice);
+  }
+  return resolved.dir;
 }

@@ -11,20 +11,24 @@ import { ExportRefusedError } from '../../src/source/export-checks.js';
 import { approveCommand } from './approve-command.js';
 import { UsageError } from './errors.js';
 import { generateCommand } from './generate-command.js';
-import { ApprovalError, DEFAULT_STATE_DIR } from './local-registry.js';
+import { ApprovalError } from './local-registry.js';
 import {
   ApproveOptions,
+  DEFAULT_SANDBOX_RATE_LIMIT,
   GenerateOptions,
   RedriveOptions,
   RollbackOptions,
   RunIdOptions,
   RunOptions,
   SandboxOptions,
+  StateDirOptions,
 } from './options.js';
 import { redriveCommand } from './redrive-command.js';
+import { reportCommand } from './report-command.js';
 import { rollbackCommand } from './rollback-command.js';
 import { runCommand } from './run-command.js';
 import { parseDuration, sandboxCommand } from './sandbox-command.js';
+import { LEGACY_STATE_DIR, STATE_DIR_ENV, USER_STATE_DIR_WORDS } from './state-dir.js';
 import { statusCommand } from './status-command.js';
 
 /** Unusable input or configuration: a message that names what to fix, and exit 2 (CONTRACT.md §1). */
@@ -79,7 +83,7 @@ const examples = (...lines: string[]) => `\nExamples:\n${lines.map((l) => `  $ $
 const stateDirOption = () =>
   new Option(
     '--state-dir <dir>',
-    `folder holding this machine's run records and approvals (default: ${DEFAULT_STATE_DIR}/ in the working directory)`,
+    `folder holding this machine's runs, approvals and sandbox account (default: $${STATE_DIR_ENV}, else ${LEGACY_STATE_DIR}/ if the working directory has one, else ${USER_STATE_DIR_WORDS})`,
   );
 /** Where the deployed stack is (README "Deploy": how the region is found). */
 const regionOption = () =>
@@ -158,12 +162,17 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
       '--cliniko-url <url>',
       'Cliniko API base URL overriding https://api.<shard>.cliniko.com/v1 (needs a key: CLINIKO_API_KEY)',
     )
-    .option('--sandbox', 'migrate into an embedded Cliniko sandbox seeded from the export', false)
+    .option(
+      '--sandbox',
+      'migrate into an embedded Cliniko sandbox account, kept in the state folder between runs (the first run seeds it from the export)',
+      false,
+    )
     .addOption(
       new Option('--sandbox-rate-limit <n>', "the embedded sandbox's requests per minute per user")
         .argParser(whole(1))
-        .default(200),
+        .default(DEFAULT_SANDBOX_RATE_LIMIT),
     )
+    .option('--fresh', 'with --sandbox: discard the kept sandbox account and start a new one', false)
     .option(
       '--require-approval',
       'refuse a live run unless a dry run of the same export was approved (`approve`)',
@@ -302,6 +311,22 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     });
 
   program
+    .command('report')
+    .summary("a run's summary and its report files, with report.html made again")
+    .description(
+      "Prints a finished run's summary (counts by entity, problems, Cliniko requests) and where its report files are, and makes report.html again from report.json with this version's page: for a report lost from the terminal, or to see one again after an upgrade. Without a run id, the run started last. Reads this machine's state folder.",
+    )
+    .argument('[runId]', 'the run id (run-…); default: the run started last')
+    .addOption(stateDirOption())
+    .addHelpText(
+      'after',
+      examples('cliniko-migrate report', 'cliniko-migrate report run-0123abcd… --state-dir ~/clinic-state'),
+    )
+    .action(async (runId: string | undefined, options: unknown) => {
+      onCode(await reportCommand(runId, StateDirOptions.parse(options), out));
+    });
+
+  program
     .command('approve')
     .summary('sign off a dry run so its live run may proceed')
     .description(
@@ -345,6 +370,11 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
       false,
     )
     .option('--yes', 'confirm --take-over without asking', false)
+    .option(
+      '--sandbox',
+      'roll back in the embedded sandbox account kept in the state folder (the default for a run made with --sandbox when no key is set)',
+      false,
+    )
     .option(
       '--cliniko-url <url>',
       'Cliniko API base URL overriding https://api.<shard>.cliniko.com/v1 (as the run used)',

@@ -1,5 +1,8 @@
 import { z } from 'zod';
 
+/** The embedded sandbox's requests per minute per user when `--sandbox-rate-limit` is not given (Cliniko's). */
+export const DEFAULT_SANDBOX_RATE_LIMIT = 200;
+
 /** Each command's options as commander hands them over, parsed before the command runs. */
 export const RunOptions = z.object({
   config: z.string().optional(),
@@ -8,6 +11,7 @@ export const RunOptions = z.object({
   clinikoUrl: z.string().optional(),
   sandbox: z.boolean(),
   sandboxRateLimit: z.number().int().positive(),
+  fresh: z.boolean().default(false),
   requireApproval: z.boolean(),
   inProcess: z.boolean(),
   stateDir: z.string().optional(),
@@ -40,6 +44,8 @@ export const SandboxOptions = z.object({
 });
 export type SandboxOptions = z.infer<typeof SandboxOptions>;
 
+export const StateDirOptions = z.object({ stateDir: z.string().optional() });
+
 export const RunIdOptions = z.object({
   stateDir: z.string().optional(),
   stack: z.string().optional(),
@@ -56,6 +62,7 @@ export const RollbackOptions = RunIdOptions.extend({
   region: z.string().optional(),
   takeOver: z.boolean().default(false),
   yes: z.boolean().default(false),
+  sandbox: z.boolean().default(false),
 });
 export type RollbackOptions = z.infer<typeof RollbackOptions>;
 export const RedriveOptions = RunIdOptions.extend({ waitMinutes: z.number().int().positive() });

@@ -6,8 +6,9 @@ import { ENTITY_KEYS } from '../../src/core/entities.js';
 import { configuredKeys } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
 import { ApprovalError, LocalRegistry, type LocalRunRecord, stateDirOf } from './local-registry.js';
-import type { RunIdOptions } from './options.js';
+import { DEFAULT_SANDBOX_RATE_LIMIT, type RunIdOptions } from './options.js';
 import { prepareStateDir } from './run-steps.js';
+import { startKeptSandbox } from './sandbox-account.js';
 import { printStatus } from './status-command.js';
 import { asZip } from './zip-folder.js';
 
@@ -89,14 +90,14 @@ async function redriveLocalRun(
   }
   const invocation = record.invocation;
   if (!invocation) throw new UsageError(`run ${runId} does not say which export and Cliniko it used`);
-  if (invocation.sandbox)
-    throw new UsageError(
-      `run ${runId} wrote into an embedded Cliniko sandbox that is gone: there is nothing to redrive into`,
-    );
-  const keys = configuredKeys();
+  // A run into the embedded sandbox is redriven into its account, kept in the state folder.
+  const kept = invocation.sandbox
+    ? await startKeptSandbox(stateDir, invocation.sandboxRateLimit ?? DEFAULT_SANDBOX_RATE_LIMIT)
+    : undefined;
+  const keys = kept ? [kept.apiKey] : configuredKeys();
   if (!keys.length)
     throw new UsageError('set CLINIKO_API_KEY (or CLINIKO_API_KEYS) to the keys the run used');
-  const baseUrl = invocation.clinikoUrl ?? process.env.CLINIKO_BASE_URL;
+  const baseUrl = kept?.sandbox.baseUrl ?? invocation.clinikoUrl ?? process.env.CLINIKO_BASE_URL;
   const userAgent = process.env.CLINIKO_USER_AGENT;
   out(`Redriving ${bodies.length} dead-lettered commands of run ${runId}…`);
   const zip = await asZip(resolve(invocation.exportPath));
@@ -132,6 +133,7 @@ async function redriveLocalRun(
     printStatus(updated, out);
     return left.length ? 1 : 0;
   } finally {
+    await kept?.close();
     if (zip !== resolve(invocation.exportPath)) await rm(dirname(zip), { recursive: true, force: true });
   }
 }

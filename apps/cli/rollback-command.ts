@@ -1,5 +1,5 @@
 import { mkdir, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { describeAccount, identifyAccount } from '../../src/cliniko/account.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
@@ -11,7 +11,9 @@ import { type RollbackReport, rollback, rollbackCsv } from '../../src/rollback/r
 import { takeOver, withAccountLease } from './account-lease.js';
 import { configuredKeys } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
-import { DEFAULT_STATE_DIR, LocalRegistry } from './local-registry.js';
+import { LocalRegistry, stateDirOf } from './local-registry.js';
+import { DEFAULT_SANDBOX_RATE_LIMIT } from './options.js';
+import { startKeptSandbox } from './sandbox-account.js';
 import { lockStateDir } from './state-lock.js';
 
 export interface RollbackOptions {
@@ -24,6 +26,8 @@ export interface RollbackOptions {
   readonly profile?: string;
   readonly takeOver?: boolean;
   readonly yes?: boolean;
+  /** Roll back in the embedded sandbox account kept in the state folder (`run --sandbox`). */
+  readonly sandbox?: boolean;
 }
 
 /**
@@ -41,13 +45,17 @@ export async function rollbackCommand(
 ): Promise<number> {
   if (options.stack && options.stateDir)
     throw new UsageError('rollback reads a run from --state-dir or from --stack, not both');
+  if (options.stack && options.sandbox)
+    throw new UsageError(
+      'rollback acts in the embedded sandbox (--sandbox) or in a deployed stack (--stack), not both',
+    );
   if (options.region && !options.stack)
     throw new UsageError("--region names the deployed stack's region: it goes with --stack");
-  const stateDir = resolve(options.stateDir ?? DEFAULT_STATE_DIR);
+  const stateDir = stateDirOf(options);
   const unlockState = options.stack ? async () => {} : await lockStateDir(stateDir, 'rollback');
   const opened = await (options.stack
     ? openDeployed(options.stack, runId, options)
-    : openLocal(stateDir, runId, options.clinikoUrl)
+    : openLocal(stateDir, runId, options.clinikoUrl, options.sandbox ?? false)
   ).catch(async (err: unknown) => {
     await unlockState();
     throw err;
@@ -113,14 +121,30 @@ interface Opened {
 }
 
 /** This machine's state: the status table kept under the state folder (the run must have used it). */
-async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): Promise<Opened> {
+async function openLocal(
+  stateDir: string,
+  runId: string,
+  clinikoUrl: string | undefined,
+  sandbox: boolean,
+): Promise<Opened> {
   const record = await new LocalRegistry(stateDir).getRun(runId);
   if (!record) throw new UsageError(`no run ${runId} in ${stateDir} (is --state-dir the one the run used?)`);
-  const apiKeys = configuredKeys();
-  const baseUrl = clinikoUrl ?? process.env.CLINIKO_BASE_URL;
+  // A run into the embedded sandbox is rolled back in its kept account: with --sandbox, or
+  // when no key says otherwise.
+  const kept =
+    sandbox || (record.invocation?.sandbox === true && !configuredKeys().length && !clinikoUrl)
+      ? await startKeptSandbox(stateDir, record.invocation?.sandboxRateLimit ?? DEFAULT_SANDBOX_RATE_LIMIT)
+      : undefined;
+  const apiKeys = kept ? [kept.apiKey] : configuredKeys();
+  const baseUrl = kept?.sandbox.baseUrl ?? clinikoUrl ?? process.env.CLINIKO_BASE_URL;
   const { startEmulators } = await import('../local/emulators.js');
   const { dynamoStatusStore } = await import('../../src/adapters/aws/dynamo-status-store.js');
-  const emulators = await startEmulators({ statePath: join(stateDir, 'status-table') });
+  const emulators = await startEmulators({ statePath: join(stateDir, 'status-table') }).catch(
+    async (err: unknown) => {
+      await kept?.close();
+      throw err;
+    },
+  );
   const dynamo = new DynamoDBClient({
     endpoint: emulators.endpoints.dynamodb,
     region: 'us-east-1',
@@ -130,6 +154,7 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
   const table = tables.find((t) => t.endsWith('-local'));
   if (!table) {
     await emulators.stop();
+    await kept?.close();
     throw new UsageError(
       `${stateDir} holds no status table: rollback needs a live run made with this --state-dir`,
     );
@@ -162,6 +187,7 @@ async function openLocal(stateDir: string, runId: string, clinikoUrl?: string): 
     close: async () => {
       dynamo.destroy();
       await emulators.stop();
+      await kept?.close();
     },
   };
 }

@@ -16,15 +16,16 @@ import { connectCliniko } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
 import {
   ApprovalError,
-  DEFAULT_STATE_DIR,
   LocalRegistry,
   type LocalRunRecord,
   type RunInvocation,
   type RunPiece,
   sha256Of,
+  stateDirOf,
   zoneOf,
 } from './local-registry.js';
 import type { RunOptions } from './options.js';
+import { DEFAULT_SANDBOX_RATE_LIMIT } from './options.js';
 import { runProgress } from './progress.js';
 import { keepDeadLetters } from './redrive-command.js';
 import {
@@ -37,6 +38,7 @@ import {
   refuseUnlessBound,
   summarise,
 } from './run-steps.js';
+import { sandboxAccountFile } from './sandbox-account.js';
 import { lockStateDir } from './state-lock.js';
 import { asZip } from './zip-folder.js';
 
@@ -66,8 +68,13 @@ export async function runCommand(
     await archive.close();
   }
   const useSandbox = chooseSandbox(values);
+  if (values.fresh && !useSandbox)
+    throw new UsageError('--fresh starts a new embedded sandbox account: it goes with --sandbox');
+  const stateDir = stateDirOf(values);
   const connection = await connectCliniko({
     sandbox: useSandbox,
+    sandboxStateFile: sandboxAccountFile(stateDir),
+    freshSandbox: values.fresh,
     ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
     exportRefs,
     clinicTimeZone: config.timeZone,
@@ -92,9 +99,7 @@ export async function runCommand(
   const interrupt = new InterruptGuard();
   try {
     zip = await asZip(resolve(exportPath));
-    const stateDir = resolve(values.stateDir ?? DEFAULT_STATE_DIR);
-    if (values.stateDir || !connection.sandbox)
-      unlockState = await lockStateDir(await prepareStateDir(stateDir), 'run');
+    unlockState = await lockStateDir(await prepareStateDir(stateDir), 'run');
     if (mode === 'live') {
       if (values.takeOver)
         await takeOver(connection.client, { yes: values.yes, timeZone: config.timeZone, out });
@@ -116,6 +121,9 @@ export async function runCommand(
       stateDir,
       ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
       sandbox: Boolean(connection.sandbox),
+      ...(connection.sandbox && sandboxLimit !== DEFAULT_SANDBOX_RATE_LIMIT
+        ? { sandboxRateLimit: sandboxLimit }
+        : {}),
     };
     if (mode === 'live' && values.requireApproval) {
       const approval = await registry.approvalFor(sha256);
@@ -130,11 +138,13 @@ export async function runCommand(
     }
     const now = new Date().toISOString();
     // The same command after an interruption resumes that run, under its id (issue 23): one run,
-    // one report, one rollback. Only where its status table is kept (an embedded sandbox's is not).
-    const keepsState = Boolean(values.stateDir || !connection.sandbox);
-    const resumed = keepsState
-      ? await registry.resumableRun({ mode, sha256, account, configSha256: bindings.config.sha256 })
-      : undefined;
+    // one report, one rollback (the embedded sandbox's account and status table are kept too).
+    const resumed = await registry.resumableRun({
+      mode,
+      sha256,
+      account,
+      configSha256: bindings.config.sha256,
+    });
     if (resumed)
       out(
         `Resuming run ${resumed.runId} (started ${clinicTime(resumed.startedAt, zoneOf(resumed))}, stopped ${clinicTime(resumed.updatedAt, zoneOf(resumed))}): records it wrote are not written again.`,
@@ -206,8 +216,8 @@ export async function runCommand(
         credentials: connection.credentials,
         rateLimitPerMinute: connection.sandbox ? sandboxLimit : 200,
         // The status table (and the clinic's id map) outlives the run, so a later export adds only
-        // what is new; an embedded sandbox lives for one run, so its ids are not kept.
-        ...(keepsState ? { statePath: await prepareStateDir(join(stateDir, 'status-table')) } : {}),
+        // what is new; the embedded sandbox's account is kept beside it, so its ids are kept too.
+        statePath: await prepareStateDir(join(stateDir, 'status-table')),
         ...(resumed ? { resumeRunId: resumed.runId } : {}),
         onProgress: (line) => progress.line(line),
         onStatus: async (status) => {
@@ -264,16 +274,16 @@ export async function runCommand(
       ...(result.report.timeZone ? { timeZone: result.report.timeZone } : {}),
     });
     // the run's queues are gone with it: its dead letters are kept for `redrive`
-    if (keepsState) await keepDeadLetters(stateDir, result.runId, result.deadLetterBodies ?? []);
+    await keepDeadLetters(stateDir, result.runId, result.deadLetterBodies ?? []);
     summarise(result.report, result.files, out, {
       config,
       keys: connection.credentials.apiKeys.length,
     });
     if (connection.sandbox)
       out(
-        'This run went into an embedded Cliniko sandbox that is gone now: nothing was written to a real Cliniko account.',
+        `${mode === 'live' ? 'This run wrote into' : 'This dry run read'} the embedded Cliniko sandbox, ${describeAccount(account)}, kept in ${connection.sandboxFile ?? stateDir} for the next step with --sandbox (no real Cliniko account was touched; --sandbox --fresh starts a new sandbox account).`,
       );
-    if (result.deadLetterBodies?.length && keepsState)
+    if (result.deadLetterBodies?.length)
       out(
         `${result.deadLetterBodies.length} records were dead-lettered: once the cause is fixed, cliniko-migrate redrive ${result.runId}${values.stateDir ? ` --state-dir ${values.stateDir}` : ''}`,
       );

@@ -24,8 +24,9 @@ import {
 import { type ClinikoConnection, configuredKeys, connectCliniko } from './cliniko-connection.js';
 import { printEntityTable } from './entity-table.js';
 import { UsageError } from './errors.js';
-import { type Approval, ApprovalError, DEFAULT_STATE_DIR, LocalRegistry } from './local-registry.js';
+import { type Approval, ApprovalError, LocalRegistry, stateDirOf } from './local-registry.js';
 import type { RunOptions } from './options.js';
+import { sandboxAccountFile } from './sandbox-account.js';
 
 /*
  * The steps `run` takes around the pipeline: refusals before it starts, the state folder, the
@@ -197,7 +198,7 @@ export function summarise(
 /** The dry run in one process, without the pipeline (quick checks of big exports). */
 export async function inProcessDryRun(
   exportPath: string,
-  values: Pick<RunOptions, 'out' | 'sandbox' | 'clinikoUrl' | 'stateDir' | 'config'>,
+  values: Pick<RunOptions, 'out' | 'sandbox' | 'clinikoUrl' | 'stateDir' | 'config' | 'fresh'>,
   config: MigrationConfig,
   profile: SourceProfile,
   out: (line: string) => void,
@@ -213,6 +214,9 @@ export async function inProcessDryRun(
       client: async (exportRefs) => {
         connection = await connectCliniko({
           sandbox: useSandbox,
+          // the kept sandbox account, so this dry run's approval binds the account a live run uses
+          sandboxStateFile: sandboxAccountFile(stateDirOf(values)),
+          freshSandbox: values.fresh,
           ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
           exportRefs,
           clinicTimeZone: config.timeZone,
@@ -241,7 +245,7 @@ export async function inProcessDryRun(
     // Registered like a pipeline dry run, so it can be looked up and approved.
     if (report.source.sha256) {
       const at = new Date().toISOString();
-      await new LocalRegistry(resolve(values.stateDir ?? DEFAULT_STATE_DIR)).putRun({
+      await new LocalRegistry(stateDirOf(values)).putRun({
         runId: report.runId,
         mode: 'dry-run',
         exportFile: report.source.file,
@@ -255,7 +259,7 @@ export async function inProcessDryRun(
         invocation: {
           exportPath,
           ...(values.config ? { configPath: resolve(values.config) } : {}),
-          stateDir: resolve(values.stateDir ?? DEFAULT_STATE_DIR),
+          stateDir: stateDirOf(values),
           ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
           sandbox: Boolean(connection?.sandbox),
         },

@@ -1,4 +1,3 @@
-import type { CountedEntity } from '../core/entities.js';
 import type { WriteCommand, WritePayload } from '../mapping/write-payload.js';
 
 /** The command queue port: write commands for the writers (SQS on AWS). */

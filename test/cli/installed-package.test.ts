@@ -86,8 +86,11 @@ describe('cliniko-migrate installed as a package, in a folder of its own', () =>
     expect(shipped).toContain('bin/cliniko-migrate.js');
     expect(shipped.some((f) => f.startsWith('test/') || f.startsWith('bench/'))).toBe(false);
 
+    // the operator's own state folder (XDG), not one a test set
+    const env = keylessEnv({ XDG_STATE_HOME: join(app, 'xdg-state') });
+    delete env.CLINIKO_MIGRATE_STATE_DIR;
     const npx = (...args: string[]) =>
-      run('npx', ['--no', '--', 'cliniko-migrate', ...args], { cwd: app, env: keylessEnv() });
+      run('npx', ['--no', '--', 'cliniko-migrate', ...args], { cwd: app, env });
     const help = await npx('--help');
     expect(help.stdout).toContain('Usage: cliniko-migrate');
     expect(help.stdout).toContain('run [options] <export>');
@@ -105,8 +108,11 @@ describe('cliniko-migrate installed as a package, in a folder of its own', () =>
       .parse(JSON.parse(readFileSync(join(app, 'report', 'report.json'), 'utf8')));
     expect(report.entities.patients.source).toBeGreaterThan(0);
     expect(report.entities.patients.planned).toBeGreaterThan(0);
-    // its state sits in the operator's folder; the installed package is left as installed
-    expect(existsSync(join(app, '.cliniko-migrate', 'runs', `${report.runId}.json`))).toBe(true);
+    // its state sits in the user's state folder; the installed package is left as installed
+    expect(existsSync(join(app, 'xdg-state', 'cliniko-migrate', 'runs', `${report.runId}.json`))).toBe(true);
+    const again = await npx('report');
+    expect(again.stdout).toContain(report.runId);
+    expect(existsSync(join(app, 'report', 'report.html'))).toBe(true);
     expect(filesUnder(installed)).toEqual(shipped);
   }, 300_000);
 });

@@ -8,18 +8,21 @@ import { keylessEnv, spawnCli } from '../support/spawn-cli.js';
 const CLIENTS = csv('ClientId,FirstName,LastName', 'C1,Ann,Lee', 'C2,Bo,Chan');
 
 describe('the operator runs cliniko-migrate from their own folder', () => {
-  it('runs from a folder other than the project, with relative paths, and keeps its state there', async () => {
+  it("runs from a folder other than the project, with relative paths, and keeps its state in the user's state folder", async () => {
     const home = await tempDir('operator-');
     writeFileSync(
       join(home, 'export.zip'),
       readFileSync(await writeZip({ ...BASE, 'Clients.csv': CLIENTS })),
     );
-    const res = await spawnCli(['run', 'export.zip', '--sandbox', '--out', 'report'], { cwd: home });
+    const env = keylessEnv({ XDG_STATE_HOME: join(home, 'xdg-state') });
+    delete env.CLINIKO_MIGRATE_STATE_DIR;
+    const res = await spawnCli(['run', 'export.zip', '--sandbox', '--out', 'report'], { cwd: home, env });
     expect(res.err).not.toContain('CannotFindPackageLockFile');
     expect(res.code).toBe(0);
     const report = JSON.parse(readFileSync(join(home, 'report', 'report.json'), 'utf8'));
     expect(report.entities.patients).toMatchObject({ source: 2, planned: 2 });
-    expect(existsSync(join(home, '.cliniko-migrate', 'runs', `${report.runId}.json`))).toBe(true);
+    expect(existsSync(join(home, 'xdg-state', 'cliniko-migrate', 'runs', `${report.runId}.json`))).toBe(true);
+    expect(existsSync(join(home, '.cliniko-migrate'))).toBe(false);
     expect(res.out).toContain('embedded Cliniko sandbox');
   }, 240_000);
 
