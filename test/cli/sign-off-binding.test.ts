@@ -246,9 +246,9 @@ describe('Ctrl-C during a live run', () => {
     expect(status.code).toBe(0);
     expect(status.out).toContain(`Run ${runId}: live of export.zip, interrupted`);
     expect(status.out).toContain('run the same command again to resume');
-    expect(status.out).toMatch(new RegExp(`patients\\s+${written.length}\\s+12\\b`));
+    expect(status.out).toMatch(new RegExp(`Patients\\s+${written.length}\\s+12\\b`));
     if (writtenAppointments > 0)
-      expect(status.out).toMatch(new RegExp(`appointments\\s+${writtenAppointments}\\s+12\\b`));
+      expect(status.out).toMatch(new RegExp(`Appointments\\s+${writtenAppointments}\\s+12\\b`));
 
     const resumed = await spawnCli(args, { cwd: home, env: envFor(account) });
     expect(resumed.code).toBe(0);
