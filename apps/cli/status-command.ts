@@ -69,7 +69,7 @@ export function printStatus(r: LocalRunRecord, out: (line: string) => void): voi
   const zone = zoneOf(r);
   out(`started ${clinicTime(r.startedAt, zone)}, last update ${clinicTime(r.updatedAt, zone)}`);
   const course = runCourse(r, state);
-  if (course.length > 1) out(`Course: ${course.join(', ')}`);
+  if (course.length > 1) out(`Course: ${course.join('; ')}`);
   if (r.account) out(`Cliniko account ${describeAccount(r.account)}`);
   if (r.entities) {
     printEntityTable(r.entities, out);

@@ -2,6 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { LocalRegistry, type LocalRunRecord } from '../../apps/cli/local-registry.js';
 import { resumePieces } from '../../apps/cli/run-command.js';
 import { runCourse } from '../../apps/cli/status-command.js';
+import { clinicTime, machineTimeZone } from '../../src/core/time-zone.js';
 import { tempDir } from '../support/exports.js';
 
 /** Which run the same command resumes, and the course `status` shows of it (issue 23). */
@@ -78,15 +79,16 @@ describe("a run's course", () => {
     });
     // Auckland is UTC+13 in March (daylight time)
     expect(runCourse(done)).toEqual([
-      'started 2026-03-02 09:00:00 Pacific/Auckland',
-      'interrupted 2026-03-02 09:05:00 Pacific/Auckland',
-      'resumed 2026-03-02 10:00:00 Pacific/Auckland',
-      'finished 2026-03-02 10:30:00 Pacific/Auckland',
+      'started 2 Mar 2026, 09:00 NZDT (Pacific/Auckland)',
+      'interrupted 2 Mar 2026, 09:05 NZDT (Pacific/Auckland)',
+      'resumed 2 Mar 2026, 10:00 NZDT (Pacific/Auckland)',
+      'finished 2 Mar 2026, 10:30 NZDT (Pacific/Auckland)',
     ]);
     const killed = run({ runId: 'k', state: 'running', pid: 1, config: { sha256: 'c', fields: {} } });
     expect(runCourse(killed, 'interrupted')).toEqual([
-      'started 2026-03-01 20:00:00 UTC',
-      'interrupted 2026-03-01 20:05:00 UTC',
+      // no zone recorded or configured: this machine's, named
+      `started ${clinicTime('2026-03-01T20:00:00.000Z', machineTimeZone())}`,
+      `interrupted ${clinicTime('2026-03-01T20:05:00.000Z', machineTimeZone())}`,
     ]);
   });
 });

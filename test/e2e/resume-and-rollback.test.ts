@@ -111,7 +111,7 @@ describe('a resumed run stays one run', () => {
 
     const status = await cli('status', runId, '--state-dir', stateDir);
     expect(status.code).toBe(0);
-    expect(status.out).toMatch(/Course: started [^,]+, interrupted [^,]+, resumed [^,]+, finished /);
+    expect(status.out).toMatch(/Course: started [^;]+; interrupted [^;]+; resumed [^;]+; finished /);
     expect(status.out).not.toContain('run the same command again');
 
     // one rollback covers the run's two parts: every record it wrote
