@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import {
   documentedProblemCodes,
@@ -76,6 +76,17 @@ describe('Markdown files named in the docs and in messages exist', () => {
       sourceFiles(folder).flatMap((path) =>
         stringLiterals(path).flatMap((text) =>
           missingMarkdownPaths(text, '.').map((name) => `${relative(REPO_ROOT, path)}: ${name}`),
+        ),
+      ),
+    );
+    expect(missing).toEqual([]);
+  });
+
+  it('in the code and its comments, a document a reader is sent to', () => {
+    const missing = ['apps', 'src', 'lambdas', 'lib', 'bin', 'bench', 'tools'].flatMap((folder) =>
+      sourceFiles(folder).flatMap((path) =>
+        missingMarkdownPaths(readFileSync(path, 'utf8'), relative(REPO_ROOT, dirname(path))).map(
+          (name) => `${relative(REPO_ROOT, path)}: ${name}`,
         ),
       ),
     );
