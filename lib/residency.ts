@@ -1,8 +1,8 @@
 /**
- * Where a clinic's data may live. A Cliniko account is hosted in one shard's country; the export
- * (a full copy of the clinic's health records) and the pipeline's working data stay in an AWS
- * region of the same jurisdiction (anchors.md §5.2). A region outside it is refused unless an
- * override states why.
+ * Where a clinic's data may live. A Cliniko account is hosted in one shard's country; the export (a
+ * full copy of the clinic's health records) and the pipeline's working data stay in an AWS region
+ * of the same jurisdiction (docs/DATA-PROTECTION.md, Where it lives). A region outside it is
+ * refused unless an override states why.
  */
 const JURISDICTIONS: Record<string, { readonly name: string; readonly regions: readonly string[] }> = {
   au: { name: 'Australia', regions: ['ap-southeast-2', 'ap-southeast-4'] },

@@ -3,7 +3,7 @@ import { keyLabel, parseApiKey } from '../../src/cliniko/api-key.js';
 import type { MigrationConfig } from '../../src/config/migration-config.js';
 
 /**
- * What a sign-off binds besides the export's sha256 (CONTRACT.md §1 `approve`, issue 14): the
+ * What a sign-off binds besides the export's sha256 (docs/RUNNING.md, `approve`, issue 14): the
  * effective configuration and the Cliniko account the dry run checked. A live run under that
  * approval with another configuration or another account is refused, naming the difference.
  */

@@ -31,7 +31,7 @@ import { parseDuration, sandboxCommand } from './sandbox-command.js';
 import { LEGACY_STATE_DIR, STATE_DIR_ENV, USER_STATE_DIR_WORDS } from './state-dir.js';
 import { statusCommand } from './status-command.js';
 
-/** Unusable input or configuration: a message that names what to fix, and exit 2 (CONTRACT.md §1). */
+/** Unusable input or configuration: a message that names what to fix, and exit 2 (docs/RUNNING.md). */
 const UNUSABLE = [
   UsageError,
   ApprovalError,
@@ -114,8 +114,8 @@ const stackOption = () =>
   );
 
 /**
- * The command line of CONTRACT.md §1 on commander: every command answers `--help` with each
- * option's meaning, default and an example; `--version`; an unknown option is refused with a
+ * The command line docs/RUNNING.md describes, on commander: every command answers `--help` with
+ * each option's meaning, default and an example; `--version`; an unknown option is refused with a
  * hint. `onCode` receives the exit code a command's action decided.
  */
 export function buildProgram(out: (line: string) => void, onCode: (code: number) => void): Command {
@@ -427,7 +427,7 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
 /**
  * Runs one command line (without `node` and the script). Returns the process exit code:
  * 0 done (and `--help`, `--version`), 1 a live run left records failed, 2 unusable input,
- * configuration or arguments (CONTRACT.md §1).
+ * configuration or arguments (docs/RUNNING.md).
  */
 export async function main(
   argv: string[],

@@ -2,8 +2,8 @@ import cliProgress from 'cli-progress';
 import { displayName } from '../../src/core/entities.js';
 
 /**
- * Progress an operator can plan by (issue 15, CONTRACT.md §1 `run`): on a terminal a bar per phase
- * with records done of total, Cliniko requests per minute against the limit and an estimated
+ * Progress an operator can plan by (issue 15, docs/RUNNING.md, `run`): on a terminal a bar per
+ * phase with records done of total, Cliniko requests per minute against the limit and an estimated
  * finish; elsewhere (a log, CI) sparse plain lines: the run's milestones, a line when a phase
  * starts and ends, and at most one line per `plainEveryMs` (30 s) in between.
  */

@@ -31,7 +31,7 @@ export interface RollbackOptions {
 }
 
 /**
- * `rollback <runId>` (CONTRACT.md §1): archives what a live run created, from this machine's
+ * `rollback <runId>` (docs/RUNNING.md): archives what a live run created, from this machine's
  * state (`--state-dir`, with the keys in CLINIKO_API_KEY(S)) or from a deployed stack (`--stack`,
  * with the clinic's keys from Secrets Manager). The keys must belong to the run's Cliniko account.
  * Writes rollback-<n>.json and rollback-<n>.csv beside the run's report (n: 1 for the first rollback,

@@ -42,7 +42,7 @@ import { sandboxAccountFile } from './sandbox-account.js';
 import { lockStateDir } from './state-lock.js';
 import { asZip } from './zip-folder.js';
 
-/** `run`: the options as CONTRACT.md §1 names them, parsed by `main`. */
+/** `run`: the options docs/RUNNING.md and `run --help` name, parsed by `main`. */
 export async function runCommand(
   exportPath: string,
   values: RunOptions,
@@ -184,7 +184,7 @@ export async function runCommand(
     const resumeHint = () =>
       `Run the same command again to resume: records already written are not written twice.`;
     // Ctrl-C (or SIGTERM) stops the run: writes in flight finish, then the run is recorded
-    // `interrupted` with its counts and the command exits 130 (CONTRACT.md §1, issue 14). A second
+    // `interrupted` with its counts and the command exits 130 (docs/RUNNING.md, issue 14). A second
     // signal, or writes that do not finish in time, stop it at once (a write cut off then is
     // re-found in Cliniko by the next run, never created twice).
     interrupt.arm({

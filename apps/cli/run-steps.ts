@@ -56,7 +56,7 @@ export function printBlocked(report: RunReport, out: (line: string) => void): vo
 
 /**
  * A live run proceeds under an approval only with the configuration and the Cliniko account its
- * dry run checked (CONTRACT.md §1 `approve`); otherwise it is refused, naming the difference.
+ * dry run checked (docs/RUNNING.md, `approve`); otherwise it is refused, naming the difference.
  */
 export function refuseUnlessBound(
   approval: Approval,
@@ -87,7 +87,7 @@ export function refuseUnlessBound(
 }
 
 /**
- * SIGINT and SIGTERM during a run (CONTRACT.md §1, exit 130). The first signal calls `stop` and
+ * SIGINT and SIGTERM during a run (docs/RUNNING.md, exit 130). The first signal calls `stop` and
  * aborts `signal`, so the run lets its writes in flight finish and ends; a second signal, or a run
  * still not ended after {@link INTERRUPT_GRACE_MS}, calls `now` and exits 130 at once.
  */

@@ -5,7 +5,7 @@ import { ALERTS, FIRST, LAST, STREETS, SUBURBS } from './vocabulary.js';
 /**
  * Clients.csv: macrons, an unknown column (`LegacyFlag`), messy values (an impossible date of
  * birth, a broken e-mail, `N/A` phones, a missing last name), dangling employer and referrer ids,
- * and duplicate rows (FORMAT.md). Written in UTF-8 with a BOM.
+ * and duplicate rows (docs/EXPORT-FORMAT.md). Written in UTF-8 with a BOM.
  */
 export function* clientRows(g: Generation): Generator<string> {
   yield csvLine([

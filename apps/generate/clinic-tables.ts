@@ -2,7 +2,7 @@ import { csvLine } from './export-zip.js';
 import type { Generation } from './generation.js';
 import { FIRST, LAST, LOCATIONS, PRACTITIONERS, SUBURBS, TYPES } from './vocabulary.js';
 
-/** The clinic's own tables: locations, practitioners, appointment types (FORMAT.md). */
+/** The clinic's own tables: locations, practitioners, appointment types (docs/EXPORT-FORMAT.md). */
 export function* locationRows(g: Generation): Generator<string> {
   yield csvLine(['LocationId', 'Name', 'Address1', 'City', 'Country', 'TimeZone', 'Inactive']);
   for (const l of LOCATIONS) {

@@ -3,7 +3,10 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 
-/** How a table's text is encoded: exports mix UTF-8, UTF-8 with a BOM and Windows-1252 (FORMAT.md). */
+/**
+ * How a table's text is encoded: exports mix UTF-8, UTF-8 with a BOM and Windows-1252
+ * (docs/EXPORT-FORMAT.md).
+ */
 export type TableEncoding = 'utf8' | 'utf8-bom' | 'windows-1252';
 
 function csvField(v: string | number | undefined): string {

@@ -22,13 +22,13 @@ export interface GenerateSummary {
 }
 
 /**
- * Writes a synthetic Gensolve export (FORMAT.md) of any size to `outPath`, deterministic for a
- * seed (the same options give the same bytes), with the messiness real exports have: a
- * Windows-1252 table, a UTF-8 BOM, renamed and reordered headers, an unknown column, multi-line
- * quoted notes, duplicate keys, dangling references, invalid dates and e-mails, appointments in
- * DST gaps and overlaps, missing and escaping document paths, and financial tables. Rows are
- * generated as they are zipped: memory stays flat at any size. Each table's rows come from its
- * writer (clinic-tables, client-table, history-tables, document-tables); the entry order is the
+ * Writes a synthetic Gensolve export (docs/EXPORT-FORMAT.md) of any size to `outPath`,
+ * deterministic for a seed (the same options give the same bytes), with the messiness real exports
+ * have: a Windows-1252 table, a UTF-8 BOM, renamed and reordered headers, an unknown column,
+ * multi-line quoted notes, duplicate keys, dangling references, invalid dates and e-mails,
+ * appointments in DST gaps and overlaps, missing and escaping document paths, and financial tables.
+ * Rows are generated as they are zipped: memory stays flat at any size. Each table's rows come from
+ * its writer (clinic-tables, client-table, history-tables, document-tables); the entry order is the
  * order the tables draw from the seeded random source, so it is part of the output.
  */
 export async function generateExport(outPath: string, options: GenerateOptions): Promise<GenerateSummary> {

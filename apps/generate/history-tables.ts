@@ -4,7 +4,8 @@ import { DST_DAYS, LOCATIONS, PRACTITIONERS, TYPES } from './vocabulary.js';
 
 /**
  * Appointments.csv: renamed and reordered headers, times in 12- and 24-hour clocks, DST gaps and
- * overlaps, dangling clients, unknown types, impossible dates, cancellations (FORMAT.md).
+ * overlaps, dangling clients, unknown types, impossible dates, cancellations
+ * (docs/EXPORT-FORMAT.md).
  */
 export function* appointmentRows(g: Generation): Generator<string> {
   yield csvLine([

@@ -1,6 +1,7 @@
 /**
  * What the synthetic export is made of: names, streets, the clinic's locations, practitioners and
- * appointment types, and the DST transitions appointments are placed in (FORMAT.md's messiness).
+ * appointment types, and the DST transitions appointments are placed in (the mess
+ * docs/EXPORT-FORMAT.md describes).
  */
 export const FIRST = [
   'Aroha',

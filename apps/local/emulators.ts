@@ -118,7 +118,7 @@ function cloudFormationServer(stacks: Map<string, Record<string, string>>): Serv
 /**
  * Starts a server whose library binds every interface (fauxqs listens on 0.0.0.0 whatever its
  * `host` option says) on the loopback interface instead: the emulators hold the clinic's export
- * and notes PDFs, which nobody else on the network may read (issue 14, DATA-PROTECTION.md).
+ * and notes PDFs, which nobody else on the network may read (issue 14, docs/DATA-PROTECTION.md).
  * A wildcard host passed to `listen` while `start` runs becomes 127.0.0.1.
  */
 export async function onLoopback<T>(start: () => Promise<T>): Promise<T> {

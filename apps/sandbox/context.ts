@@ -30,11 +30,17 @@ export interface SandboxContext {
    * answer, as a lost response after Cliniko committed would.
    */
   commit(req: FastifyRequest, reply: FastifyReply, status: number, body?: unknown): FastifyReply;
-  /** Answers a list: `q[]` filters, hidden archived/cancelled rows, sorting, paging (CLINIKO_API.md §1.6-§1.8). */
+  /**
+   * Answers a list: `q[]` filters, hidden archived/cancelled rows, sorting, paging (Cliniko's API
+   * documentation on pagination, filtering and sorting).
+   */
   list(req: FastifyRequest, reply: FastifyReply, spec: ResourceSpec, records: readonly Rec[]): unknown;
 }
 
-/** Cliniko's 422 answer: `{message: 'Validation Failed', errors: {field: message}}` (CLINIKO_API.md §1.10). */
+/**
+ * Cliniko's 422 answer: `{message: 'Validation Failed', errors: {field: message}}` (Cliniko's API
+ * documentation on errors).
+ */
 export function validationFailed(reply: FastifyReply, errors: Record<string, string>) {
   return reply.code(422).send({ message: 'Validation Failed', errors });
 }

@@ -20,10 +20,11 @@ export interface Guard {
 }
 
 /**
- * Installs what stands before every API route, in Cliniko's order (CLINIKO_API.md §1.2-§1.3, §1.9):
- * injected latency, Basic auth (401), a `User-Agent` with a contact address (403 or 400), the
- * per-user rate limit (429), injected 429s and 5xx, and marks writes whose answer a fault drops.
- * Also the `observe` and `alwaysFail` hooks of the options.
+ * Installs what stands before every API route, in Cliniko's order (Cliniko's API documentation on
+ * authentication, required headers and rate limits): injected latency, Basic auth (401), a
+ * `User-Agent` with a contact address (403 or 400), the per-user rate limit (429), injected 429s
+ * and 5xx, and marks writes whose answer a fault drops. Also the `observe` and `alwaysFail` hooks
+ * of the options.
  */
 export function installGuard(api: FastifyInstance, guard: Guard): void {
   const { state, options, limiter, random } = guard;
@@ -76,8 +77,9 @@ export function installGuard(api: FastifyInstance, guard: Guard): void {
 }
 
 /**
- * The user id of a Basic-auth API key (CLINIKO_API.md §1.2), or `undefined` (a 401): a key whose
- * shard suffix is not this sandbox's shard is refused, as a key sent to the wrong shard is.
+ * The user id of a Basic-auth API key (Cliniko's API documentation on authentication), or
+ * `undefined` (a 401): a key whose shard suffix is not this sandbox's shard is refused, as a key
+ * sent to the wrong shard is.
  */
 function authenticate(state: SandboxState, shard: string, header: string | undefined): string | undefined {
   if (!header?.startsWith('Basic ')) return undefined;
@@ -91,7 +93,10 @@ function authenticate(state: SandboxState, shard: string, header: string | undef
   return state.apiKeys.get(keyBody(key));
 }
 
-/** Cliniko's 429: `X-RateLimit-Reset` in epoch seconds (CLINIKO_API.md §1.9); `Retry-After` when asked. */
+/**
+ * Cliniko's 429: `X-RateLimit-Reset` in epoch seconds (Cliniko's API documentation on rate limits);
+ * `Retry-After` when asked.
+ */
 function tooMany(reply: FastifyReply, resetAtMs: number, retryAfterHeader: boolean | undefined) {
   const resetSeconds = Math.ceil(resetAtMs / 1000);
   reply.code(429).header('X-RateLimit-Reset', String(resetSeconds));

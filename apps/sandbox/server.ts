@@ -30,11 +30,12 @@ export interface Sandbox {
 }
 
 /**
- * Starts the Cliniko sandbox: an HTTP server faithful to CLINIKO_API.md and openapi.yaml, so the
- * same client works against it and real Cliniko. It assembles the guard (guard.ts: auth, user
- * agent, rate limit, faults), the API routes under `/v1` (routes/*.ts, per resource) and the
- * S3-style storage of the attachment flow (storage.ts). State is seeded (or loaded from
- * `options.stateFile` and saved there on change); `port` 0 picks a free port.
+ * Starts the Cliniko sandbox: an HTTP server faithful to Cliniko's API documentation and
+ * contract/cliniko-openapi.yaml, so the same client works against it and real Cliniko. It assembles
+ * the guard (guard.ts: auth, user agent, rate limit, faults), the API routes under `/v1`
+ * (routes/*.ts, per resource) and the S3-style storage of the attachment flow (storage.ts). State
+ * is seeded (or loaded from `options.stateFile` and saved there on change); `port` 0 picks a free
+ * port.
  */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
   const state = new SandboxState();

@@ -18,9 +18,10 @@ export interface TempObject {
 }
 
 /**
- * The S3-style storage behind Cliniko's attachment flow (CLINIKO_API.md §2.10): presigned POST
- * policies signed here, files POSTed to `/s3/{bucket}/` kept as temporary objects in a temporary
- * folder until `POST /patient_attachments` names them by `upload_url`.
+ * The S3-style storage behind Cliniko's attachment flow (Cliniko's API documentation on patient
+ * attachments): presigned POST policies signed here, files POSTed to `/s3/{bucket}/` kept as
+ * temporary objects in a temporary folder until `POST /patient_attachments` names them by
+ * `upload_url`.
  */
 export class UploadStorage {
   readonly dir = mkdtempSync(join(tmpdir(), 'cliniko-sandbox-'));
@@ -36,8 +37,9 @@ export class UploadStorage {
   }
 
   /**
-   * A presigned POST (`{url, fields}`, CLINIKO_API.md §2.10) for keys under `prefix`: a policy
-   * valid an hour, limited to `maxBytes`, with `key` ending in S3's file-name placeholder.
+   * A presigned POST (`{url, fields}`, Cliniko's API documentation on patient attachments) for keys
+   * under `prefix`: a policy valid an hour, limited to `maxBytes`, with `key` ending in S3's
+   * file-name placeholder.
    */
   presignedPost(prefix: string, host: string | undefined) {
     const policy = Buffer.from(

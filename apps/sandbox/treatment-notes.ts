@@ -1,6 +1,7 @@
 /**
  * The structured body of treatment notes and their templates (`content.sections[]`), checked the
- * way CLINIKO_API.md §2.11–2.12 and openapi.yaml describe it: each section `{name ≤255,
+ * way Cliniko's API documentation (treatment notes and their templates) and
+ * contract/cliniko-openapi.yaml describe it: each section `{name ≤255,
  * description ≤10,000, questions[]}`; each question needs `name` (≤255) and `type` ∈ text,
  * paragraph, checkboxes, radiobuttons, date, bodycharts; `text`/`paragraph` carry `answer`,
  * `date` a `YYYY-MM-DD` answer, `checkboxes`/`radiobuttons` `answers: [{value, selected}]`
@@ -34,7 +35,10 @@ const ALLOWED_TAGS = new Set([
   'a',
 ]);
 
-/** Content may come as an object or as a JSON-encoded string (§2.11: both appear to be accepted). */
+/**
+ * Content may come as an object or as a JSON-encoded string (Cliniko's API documentation on
+ * treatment notes: both appear to be accepted).
+ */
 export function parseContent(raw: unknown): { content?: unknown; error?: string } {
   if (typeof raw !== 'string') return { content: raw };
   try {

@@ -53,9 +53,9 @@ export function defaults(table: Table): Record<string, unknown> {
 }
 
 /**
- * Rules across fields and records (CLINIKO_API.md §2: references must exist, phones, a contact's
- * name, an appointment's end from its type, a note's author and title); returns derived fields to
- * store. Adds to `errors` in place and may normalise `values`.
+ * Rules across fields and records (Cliniko's API documentation on resources: references must exist,
+ * phones, a contact's name, an appointment's end from its type, a note's author and title); returns
+ * derived fields to store. Adds to `errors` in place and may normalise `values`.
  */
 export function beforeWrite(
   state: SandboxState,
@@ -130,15 +130,17 @@ export function beforeWrite(
           treatment_note_template_id: 'treatment_note_templates',
         }),
       );
-      // §2.11: the author is the practitioner of the key's user, active or not; a user who is
-      // no practitioner cannot write notes (422 here; 403 or 422 is unconfirmed).
+      // Cliniko's API documentation on treatment notes: the author is the practitioner of the key's
+      // user, active or not; a user who is no practitioner cannot write notes (422 here; 403 or 422
+      // is unconfirmed).
       const practitioner = state.all('practitioners').find((p) => p.user_id === userId);
       if (!practitioner) errors.practitioner = 'must be a practitioner to create treatment notes';
       else if (!existing) {
         extra.practitioner_id = practitioner.id;
         extra.author_name = [practitioner.first_name, practitioner.last_name].filter(Boolean).join(' ');
       }
-      // `title` is required unless a template gives it (§3 item 13): the template's name.
+      // `title` is required unless a template gives it (Cliniko's API documentation on treatment
+      // notes): the template's name.
       const merged = { ...existing, ...values };
       const template = merged.treatment_note_template_id
         ? state.get('treatment_note_templates', String(merged.treatment_note_template_id))
@@ -167,7 +169,10 @@ export function beforeWrite(
   return extra;
 }
 
-/** What a create brings along: an individual appointment gets its one attendee (§2.3). */
+/**
+ * What a create brings along: an individual appointment gets its one attendee (Cliniko's API
+ * documentation on attendees).
+ */
 export function afterCreate(state: SandboxState, table: Table, rec: Rec): void {
   if (table === 'individual_appointments') {
     state.insert('attendees', {

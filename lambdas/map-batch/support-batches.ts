@@ -30,7 +30,7 @@ const enqueuedOnly = (entity: BatchCounts['entity'], enqueued: number): BatchCou
   failed: 0,
 });
 
-/** Writes "Migrated appointment" (CLINIKO_API.md appointment types) in a live run. */
+/** Writes "Migrated appointment" (Cliniko's API documentation on appointment types) in a live run. */
 export async function mapMigratedType(
   run: RunInfo,
   deps: SupportDeps,

@@ -84,7 +84,8 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     const users: string[] = [];
     /** Each key as the audit trail shows it: its user's name and a hash prefix. */
     const labels: string[] = [];
-    // Native notes are authored by the practitioner of the key that writes them (§2.11): whose is each key?
+    // Native notes are authored by the practitioner of the key that writes them (Cliniko's API
+    // documentation on treatment notes): whose is each key?
     const native = config.clinicalNotes === 'native' || config.clinicalNotes === 'native+pdf';
     const keyPractitioners: (string | null)[] = [];
     const clients = credentials.apiKeys.map((_, i) => deps.cliniko(credentials, i));

@@ -78,7 +78,7 @@ function runProblem(input: ReportInput, code: string, field: string, message: st
 
 /**
  * The report of a run that stopped before it was recorded (Preflight refused it, or the execution
- * failed first): status `failed`, nothing done, the given problems (CONTRACT.md §3).
+ * failed first): status `failed`, nothing done, the given problems (docs/REPORT.md).
  */
 function stoppedBeforeRecorded(
   input: ReportInput,

@@ -49,12 +49,18 @@ export interface MapRowsInput {
   readonly profile: SourceProfile;
   readonly run: BatchRun;
   readonly refs: References;
-  /** Day-month evidence of the export's dates, gathered across batches (FORMAT.md dates). */
+  /**
+   * Day-month evidence of the export's dates, gathered across batches (docs/EXPORT-FORMAT.md, CSV
+   * conventions).
+   */
   readonly evidence: DateOrderEvidence;
   readonly exportDate?: LocalDate;
   /** Where the batch's approval aids are gathered (samples and counts). */
   readonly aids: AidCollector;
-  /** The account's patients (CONTRACT.md §2 `existingPatients`); `written`: the id map holds the patient. */
+  /**
+   * The account's patients (docs/CONFIGURATION.md, `existingPatients`); `written`: the id map holds
+   * the patient.
+   */
   readonly duplicates?: { readonly index: DuplicateIndex; readonly written: (sourceId: string) => boolean };
   /** A live run's Cliniko ids of parents: payloads are built. Absent (a dry run): nothing is. */
   readonly written?: WrittenIds;

@@ -32,7 +32,10 @@ export function lane(sourceId: string, n: number): number {
 export interface NotesRun {
   readonly config: MigrationConfig;
   readonly practitioners: Readonly<Record<string, PractitionerRef>>;
-  /** The Cliniko practitioner each key writes as (null: none), in key order (CLINIKO_API.md §2.7). */
+  /**
+   * The Cliniko practitioner each key writes as (null: none), in key order (Cliniko's API
+   * documentation on users).
+   */
   readonly keyPractitioners?: readonly (string | null)[];
 }
 
@@ -49,8 +52,9 @@ export function authorWithoutKey(note: ClinicalNote, run: NotesRun): string | un
 }
 
 /**
- * The dry run's word on a native note whose author has no key (CONTRACT.md `notesWithoutAuthorKey`),
- * as the live run will act on it: NOTE_AUTHOR_HAS_NO_KEY, info when it is skipped, else a warning.
+ * The dry run's word on a native note whose author has no key (docs/CONFIGURATION.md,
+ * `notesWithoutAuthorKey`), as the live run will act on it: NOTE_AUTHOR_HAS_NO_KEY, info when it is
+ * skipped, else a warning.
  */
 export function authorKeyProblem(
   note: ClinicalNote,
@@ -89,11 +93,12 @@ export interface NativeNotes {
 }
 
 /**
- * Live notes → native treatment notes, each pinned to its author's key (the key whose user is
- * the note's practitioner, CLINIKO_API.md §2.11). A note whose practitioner has no key follows
- * `notesWithoutAuthorKey`: into the PDF bundle (`pdf`, returned in `toPdf`), written with a
- * practitioner's key and a "Written by" first line (`any-key`), or skipped and reported (`skip`).
- * `bookingId` and `templateId` look up the id map (appointments; templates by name).
+ * Live notes → native treatment notes, each pinned to its author's key (the key whose user is the
+ * note's practitioner, Cliniko's API documentation on treatment notes). A note whose practitioner
+ * has no key follows `notesWithoutAuthorKey`: into the PDF bundle (`pdf`, returned in `toPdf`),
+ * written with a practitioner's key and a "Written by" first line (`any-key`), or skipped and
+ * reported (`skip`). `bookingId` and `templateId` look up the id map (appointments; templates by
+ * name).
  */
 export function nativeNoteWrites(
   notes: readonly PendingNote[],

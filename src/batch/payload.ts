@@ -76,8 +76,9 @@ const notWritten = (client: string): MissingParent => ({
 
 /**
  * A planned record → what a writer is asked to do, with the Cliniko ids of its parents
- * (CLINIKO_API.md request bodies). Patients, contacts and types use the body the row was mapped
- * to (`mapped`), never mapped again; appointments are mapped here, once their ids are known.
+ * (contract/cliniko-openapi.yaml `requestBodies`). Patients, contacts and types use the body the
+ * row was mapped to (`mapped`), never mapped again; appointments are mapped here, once their ids
+ * are known.
  */
 export function payloadFor(
   planned: PlannedRecord,

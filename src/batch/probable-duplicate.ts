@@ -5,7 +5,7 @@ import { DuplicateIndex } from '../reconcile/duplicates.js';
 
 /**
  * An export patient that matches a Cliniko patient not written under its source id (issue 11;
- * CONTRACT.md §2 `existingPatients`). `report` (the default) holds it back, and with it its
+ * docs/CONFIGURATION.md, `existingPatients`). `report` (the default) holds it back, and with it its
  * appointments, notes and documents (their parent is skipped); `link` adopts the one match (more
  * than one is held back: which one is for the clinic to say); `create` creates it, noted.
  */

@@ -21,7 +21,8 @@ export interface ReferenceSources {
 
 /**
  * The one builder of `References` (issue 12): a document path that escapes the export is
- * `'escapes'` (FORMAT.md, documents) whoever looks it up, before the entry is searched for.
+ * `'escapes'` (docs/EXPORT-FORMAT.md, What the dry run checks: documents) whoever looks it up,
+ * before the entry is searched for.
  */
 export function references(sources: ReferenceSources): References {
   return {

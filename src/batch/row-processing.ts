@@ -122,9 +122,9 @@ export interface ProcessedRow {
 }
 
 /**
- * One source row → its outcome, canonical record and (for patients, contacts and types) its
- * Cliniko body, mapped once with `mapping`'s ids. A mapping error (a required value over a
- * Cliniko limit, CLINIKO_API.md) makes the row invalid; warnings are added to its problems.
+ * One source row → its outcome, canonical record and (for patients, contacts and types) its Cliniko
+ * body, mapped once with `mapping`'s ids. A mapping error (a required value over a Cliniko limit,
+ * Cliniko's API documentation) makes the row invalid; warnings are added to its problems.
  */
 export function processRow(
   table: TableName,

@@ -12,7 +12,7 @@ import type { IdMapEntry } from '../ports/id-map.js';
  *   contacts and appointments only; a hash left empty, a record found rather than written, is
  *   never overwritten). The live writer sends the new content; counted alreadyPresent + updated.
  * - `alreadyPresent`: `writtenEarlier` (the id map holds it from an earlier run, unchanged),
- *   `linked` (`existingPatients: "link"` adopts the clinic's own patient, CONTRACT.md §2) or
+ *   `linked` (`existingPatients: "link"` adopts the clinic's own patient, docs/CONFIGURATION.md) or
  *   `foundInAccount` (reconciliation found it in the account under its natural key).
  * - `created` / `updated` (`thisRun`): this run already wrote (or updated) it, a redelivered
  *   message; only a live writer sees these (a dry run's id never writes the id map).

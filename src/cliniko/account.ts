@@ -5,7 +5,8 @@ import type { ClinikoClient } from './client.js';
  * Which Cliniko account a run reads and writes. Everything a run remembers (id map, claims,
  * approvals, dry runs) is scoped to (clinic, account), because a record id of one account means
  * nothing in another: a clinic that rehearses in a trial account and then migrates into its
- * production account must start the second from an empty map (issue 11; CONTRACT.md §1, §3).
+ * production account must start the second from an empty map (issue 11; docs/RUNNING.md,
+ * docs/REPORT.md).
  */
 export const ClinikoAccount = z
   .object({
@@ -15,7 +16,7 @@ export const ClinikoAccount = z
     id: z.string(),
     name: z.string().optional(),
     subdomain: z.string().optional(),
-    /** The account's business names, as the report names the account (CONTRACT.md §3). */
+    /** The account's business names, as the report names the account (docs/REPORT.md). */
     businesses: z.array(z.string()).readonly(),
   })
   .readonly();

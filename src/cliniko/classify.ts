@@ -22,9 +22,10 @@ export interface ClassifyOptions {
 }
 
 /**
- * Turns a non-2xx, non-429 answer into the error that decides what the caller does next
- * (CLINIKO_API.md §1.10): 400 bad request, 401 auth, 403 permission, 404 not found, 422 validation
- * with its field errors, 5xx transient (or ambiguous: a gateway error answering a create).
+ * Turns a non-2xx, non-429 answer into the error that decides what the caller does next (Cliniko's
+ * API documentation on errors): 400 bad request, 401 auth, 403 permission, 404 not found, 422
+ * validation with its field errors, 5xx transient (or ambiguous: a gateway error answering a
+ * create).
  */
 export function classifyResponse(
   res: HttpResponse,

@@ -22,8 +22,8 @@ export { type AttachmentUpload, FILENAME_PLACEHOLDER, joinUploadUrl } from './up
 /**
  * The one Cliniko client callers use: the HTTP core (http.ts: auth, rate limiter, retries, error
  * classification) with every resource this tool reads or writes (resources/*.ts, one file per
- * CLINIKO_API.md resource) and the attachment upload (upload.ts). A resource added to the client is
- * a new `with…` module composed here. It imports nothing from AWS and works against real Cliniko
+ * resource of Cliniko's API) and the attachment upload (upload.ts). A resource added to the client
+ * is a new `with…` module composed here. It imports nothing from AWS and works against real Cliniko
  * and the sandbox alike.
  */
 export class ClinikoClient extends withAttachments(

@@ -104,8 +104,9 @@ function encodeQuery(query: Query | undefined): string {
 /**
  * Of the records matching a natural key, the one a lost create would have made: a live one before
  * an archived one (an archived record is an old copy, e.g. one a rollback archived, never the
- * answer to a create just sent), and the newest of those (lists come oldest first, CLINIKO_API.md
- * "Sorting"). An archived match is still returned when it is the only one, for lookups that want it.
+ * answer to a create just sent), and the newest of those (lists come oldest first, Cliniko's API
+ * documentation on sorting). An archived match is still returned when it is the only one, for
+ * lookups that want it.
  */
 export function refound<T extends { archived_at?: string | null }>(matches: readonly T[]): T | undefined {
   const live = matches.filter((m) => !m.archived_at);
@@ -128,9 +129,9 @@ export function filters(spec: Record<string, string | undefined>): string[] {
 
 /**
  * The HTTP core of the Cliniko client: every request goes through `call`, which handles auth, the
- * rate limiter, retries and error classification (CLINIKO_API.md §1). The resources
- * (`resources/*.ts`) build on it; `ClinikoClient` (client.ts) assembles them. It imports nothing
- * from AWS and works against real Cliniko and the sandbox alike.
+ * rate limiter, retries and error classification (Cliniko's API documentation on the protocol). The
+ * resources (`resources/*.ts`) build on it; `ClinikoClient` (client.ts) assembles them. It imports
+ * nothing from AWS and works against real Cliniko and the sandbox alike.
  */
 export class ClinikoHttp {
   readonly key: ParsedApiKey;

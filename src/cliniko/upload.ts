@@ -31,9 +31,10 @@ export interface StorageConnection {
 }
 
 /**
- * The multipart POST of a file to the presigned storage URL (S3 in Cliniko's case, CLINIKO_API.md
- * §2.10): no Cliniko auth, no rate limit; the file is streamed, last (S3 ignores fields after it).
- * Returns the object key storage reports (its XML `<Key>`), else the presigned `key` with the file name.
+ * The multipart POST of a file to the presigned storage URL (S3 in Cliniko's case, Cliniko's API
+ * documentation on patient attachments): no Cliniko auth, no rate limit; the file is streamed, last
+ * (S3 ignores fields after it). Returns the object key storage reports (its XML `<Key>`), else the
+ * presigned `key` with the file name.
  * @throws ClinikoTransientError on a network failure or 5xx (a repeated POST overwrites the same
  *   temporary object, so it is always safe to repeat); ClinikoBadRequestError on any other refusal;
  *   Error when the stream's length differs from `upload.size`.
@@ -115,7 +116,8 @@ function decodeXml(s: string): string {
  * `upload_url` is the storage URL followed by the object key, with exactly one slash between. The
  * key is a URL path: each segment is percent-encoded, so a file name holding `%`, `#`, `?`, `+`,
  * spaces or brackets names the object S3 stored, not a fragment, a query or an escape (Cliniko
- * answers `temp_attachment_url is invalid` otherwise: CLINIKO_API.md §2.10).
+ * answers `temp_attachment_url is invalid` otherwise: Cliniko's API documentation on patient
+ * attachments).
  */
 export function joinUploadUrl(url: string, key: string): string {
   const path = key

@@ -2,7 +2,10 @@ import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { MigrationConfig } from './migration-config.js';
 
-/** Where the schema is published: beside the sample config (CONTRACT.md §2), named by its `$schema`. */
+/**
+ * Where the schema is published: beside the sample config (docs/CONFIGURATION.md), named by its
+ * `$schema`.
+ */
 export const CONFIG_SCHEMA_PATH = fileURLToPath(
   new URL('../../samples/migration.schema.json', import.meta.url),
 );

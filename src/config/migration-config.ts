@@ -76,7 +76,7 @@ export const MigrationConfig = z
     /**
      * PDFs (one per patient or per note), or native Cliniko treatment notes written with each
      * author's own key (`native`), or both (`native+pdf`: the patient's PDF bundle stays as the
-     * faithful archive). CONTRACT.md §2.
+     * faithful archive; docs/CONFIGURATION.md).
      */
     clinicalNotes: z
       .enum(['pdf-per-patient', 'pdf-per-note', 'native', 'native+pdf'])
@@ -106,7 +106,7 @@ export const MigrationConfig = z
      * An export patient that matches a Cliniko patient not written under its source id (same name
      * and date of birth, and e-mail or phone where both have one): `report` holds it and its
      * records back as PROBABLE_DUPLICATE, `link` adopts the Cliniko patient, `create` creates a
-     * new one (CONTRACT.md §2).
+     * new one (docs/CONFIGURATION.md).
      */
     existingPatients: z.enum(['report', 'link', 'create']).default('report').meta({
       description:

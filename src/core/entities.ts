@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-/** The report's entity keys (CONTRACT.md) and their counts. */
+/** The report's entity keys (docs/REPORT.md, `entities`) and their counts. */
 export const ENTITY_KEYS = [
   'patients',
   'contacts',

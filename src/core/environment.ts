@@ -35,7 +35,10 @@ export const ENV = {
   leaseWhere: 'CLINIKO_LEASE_WHERE',
 } as const;
 
-/** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
+/**
+ * Seven years: the longest record-retention rule found for the clinics we serve
+ * (docs/DATA-PROTECTION.md, How long it is kept).
+ */
 /**
  * Secrets are named from the stack and the clinic: `cliniko-migrate/<stack>/<clinicId>`. Here, not
  * in the CDK stack, so the local runtime and the CLI name them without importing lib/.

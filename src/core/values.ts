@@ -37,8 +37,9 @@ export function parseDate(text: string, order: DateOrder): Parsed<LocalDate> & {
       ? ok({ year, month, day })
       : fail(`"${t}" is not a calendar date`);
   }
-  // Real exports write date columns with a time part (`23/10/1964 12:00:00 AM`): FORMAT.md says
-  // to read the date whatever time follows, as long as what follows is a time.
+  // Real exports write date columns with a time part (`23/10/1964 12:00:00 AM`):
+  // docs/EXPORT-FORMAT.md (CSV conventions) says to read the date whatever time follows, as long as
+  // what follows is a time.
   const m = /^(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})(?:[ T]+(.+))?$/.exec(t);
   if (m?.[4] !== undefined && !parseTime(m[4]).ok)
     return fail(`"${t}" is a date followed by "${m[4]}", which is not a time`);

@@ -12,10 +12,11 @@ import { ClinikoId } from '../cliniko/schemas.js';
  * its `ttlSeconds` behind Cliniko's `updated_at` of the marker just written (both stamps are the
  * server's, so no runner's clock is trusted).
  *
- * The marker is a contact (CLINIKO_API.md §2.9: created, listed with a `company_name` filter,
- * updated, archived; harmless to a clinic, whose staff see "cliniko-migrate lease" in Contacts
- * while a migration runs). Lease markers are never one of a run's records: reconciliation skips
- * them (`isLeaseMarker`), and no run enters them in its id map, so no rollback or report counts them.
+ * The marker is a contact (Cliniko's API documentation on contacts: created, listed with a
+ * `company_name` filter, updated, archived; harmless to a clinic, whose staff see "cliniko-migrate
+ * lease" in Contacts while a migration runs). Lease markers are never one of a run's records:
+ * reconciliation skips them (`isLeaseMarker`), and no run enters them in its id map, so no rollback
+ * or report counts them.
  */
 
 /** The `company_name` every marker carries: the list filter and what tells a marker apart. */

@@ -2,11 +2,11 @@ import type { MigrationConfig } from '../config/migration-config.js';
 import type * as M from '../core/canonical.js';
 
 /**
- * Which attended appointments get their attendee marked arrived (`migration.json`
- * `markArrivals`, CONTRACT.md §2). Cliniko's `patient_arrived` is response-only: it is set with
- * the appointment's attendee (`GET /attendees?q[]=booking_id:=…` then `PATCH /attendees/{id}`
- * `{"arrived": true}`, CLINIKO_API.md §2.2), two requests per appointment. Did-not-arrive is
- * always kept (the same two requests), whatever the setting.
+ * Which attended appointments get their attendee marked arrived (`migration.json` `markArrivals`,
+ * docs/CONFIGURATION.md). Cliniko's `patient_arrived` is response-only: it is set with the
+ * appointment's attendee (`GET /attendees?q[]=booking_id:=…` then `PATCH /attendees/{id}`
+ * `{"arrived": true}`, Cliniko's API documentation on individual appointments), two requests per
+ * appointment. Did-not-arrive is always kept (the same two requests), whatever the setting.
  */
 export type ArrivalSetting = MigrationConfig['markArrivals'];
 

@@ -1,8 +1,8 @@
 /**
- * What Cliniko shows for a migrated letter or upload (at most 255 characters, CLINIKO_API.md
- * patient attachments): date, subject or description, recipient, and the source id in brackets,
- * which also makes it the key the attachment is re-found by. Words that do not fit are cut with
- * "…" (the tag never is).
+ * What Cliniko shows for a migrated letter or upload (at most 255 characters, Cliniko's API
+ * documentation on patient attachments): date, subject or description, recipient, and the source id
+ * in brackets, which also makes it the key the attachment is re-found by. Words that do not fit are
+ * cut with "…" (the tag never is).
  */
 export function attachmentDescription(d: {
   sourceId: string;

@@ -9,9 +9,10 @@ import type * as M from '../core/canonical.js';
 import type { Severity } from '../core/problem.js';
 
 /**
- * Canonical records → Cliniko request bodies, following CLINIKO_API.md. Ids of other records come
- * from an `IdLookup` (the run's id map; placeholders in a dry run). A value over a Cliniko limit
- * is reported, never cut: a required one makes the record invalid, an optional one is left out.
+ * Canonical records → Cliniko request bodies, following Cliniko's API documentation. Ids of other
+ * records come from an `IdLookup` (the run's id map; placeholders in a dry run). A value over a
+ * Cliniko limit is reported, never cut: a required one makes the record invalid, an optional one is
+ * left out.
  */
 export interface MappingIssue {
   /** The source column, so the clinic can find the value in its export. */

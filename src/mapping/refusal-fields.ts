@@ -1,7 +1,8 @@
 /**
  * Where a field Cliniko refused came from: Cliniko's 422 names its own keys, sometimes internal
- * ones (`temp_attachment_url` for a bad `upload_url`, CLINIKO_API.md "422 details"), and a clinic
- * fixes its export by source column. Keys map to the column that fills them (FORMAT.md, Tables).
+ * ones (`temp_attachment_url` for a bad `upload_url`, Cliniko's API documentation on errors), and a
+ * clinic fixes its export by source column. Keys map to the column that fills them
+ * (docs/EXPORT-FORMAT.md, The tables).
  */
 const ADDRESS: Record<string, string> = {
   address_1: 'Address1',

@@ -2,10 +2,10 @@ import type * as M from '../core/canonical.js';
 import { displayDate } from '../documents/notes-pdf.js';
 
 /**
- * Clinical notes as native Cliniko treatment notes (CLINIKO_API.md §2.11–2.12): one template per
- * assessment type, whose sections are that type's columns, and one finalised note per source
- * note whose sections are paragraph answers. The note's author is not a field: it is the
- * practitioner of the key that creates it.
+ * Clinical notes as native Cliniko treatment notes (Cliniko's API documentation on treatment notes
+ * and treatment note templates): one template per assessment type, whose sections are that type's
+ * columns, and one finalised note per source note whose sections are paragraph answers. The note's
+ * author is not a field: it is the practitioner of the key that creates it.
  */
 
 const cut = (s: string, n: number) => ([...s].length > n ? `${[...s].slice(0, n - 1).join('')}…` : s);
@@ -58,8 +58,9 @@ export function answerText(answer: string): string {
 
 /**
  * The title Cliniko lists the note under (it sets `created_at` itself, so the original date is
- * here): type, date and source id, e.g. `Treatment, 8 Mar 2024 [Note N2]`. With patient and
- * booking it is the key a note is re-found by after an ambiguous failure (§1.13).
+ * here): type, date and source id, e.g. `Treatment, 8 Mar 2024 [Note N2]`. With patient and booking
+ * it is the key a note is re-found by after an ambiguous failure (Cliniko's API documentation on
+ * re-finding records).
  */
 export function noteTitle(
   note: Pick<M.ClinicalNote, 'sourceId' | 'date' | 'noteType' | 'assessmentType'>,

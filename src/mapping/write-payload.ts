@@ -12,7 +12,7 @@ import { ENTITY_KEYS } from '../core/entities.js';
 
 /**
  * What a writer is asked to write, by kind: each body is the Cliniko request body it is sent as
- * (CLINIKO_API.md, openapi.yaml `requestBodies`), from the mapper to the writer without widening.
+ * (contract/cliniko-openapi.yaml `requestBodies`), from the mapper to the writer without widening.
  */
 export type WritePayload =
   | { readonly kind: 'appointmentType'; readonly body: AppointmentTypeBody & { name: string } }

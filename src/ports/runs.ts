@@ -51,7 +51,8 @@ export const RunInfo = z
     clinikoUsers: z.array(z.string()).readonly(),
     /**
      * The Cliniko practitioner each key writes treatment notes as (null: its user is no
-     * practitioner), in key order; found in native-notes runs only (CLINIKO_API.md §2.7).
+     * practitioner), in key order; found in native-notes runs only (Cliniko's API documentation on
+     * users).
      */
     keyPractitioners: z.array(z.string().nullable()).readonly().optional(),
     target: z.string(),
@@ -72,7 +73,7 @@ export interface RunStore {
   updateRunStatus(runId: string, status: string, extra?: Record<string, unknown>): Promise<void>;
 }
 
-/** The dry runs an approval refers to (CONTRACT.md: a live run needs an approved dry run). */
+/** The dry runs an approval refers to (docs/RUNNING.md: a live run needs an approved dry run). */
 export interface DryRunRegistry {
   /** Remembers that a dry run of an export (by its sha256) finished: what an approval refers to. */
   recordDryRun(clinicId: string, sha256: string, runId: string): Promise<void>;

@@ -35,7 +35,7 @@ const fold = (s: string | undefined) =>
 const lastDigits = (p: string) => p.replace(/\D/g, '').slice(-8);
 
 /**
- * Finds Cliniko patients an export patient probably duplicates (issue 11; CONTRACT.md §2
+ * Finds Cliniko patients an export patient probably duplicates (issue 11; docs/CONFIGURATION.md
  * `existingPatients`): same first and last name (case, accents and punctuation aside) and date of
  * birth, and the same e-mail where both have one and a shared phone number (last 8 digits) where
  * both have one. A patient already written under this very source id is the patient's own match,

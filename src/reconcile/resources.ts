@@ -7,10 +7,11 @@ import type { WriteCommand } from '../ports/command-queue.js';
 
 /**
  * The records a run writes, one entry per Cliniko resource: how the account's copies are listed
- * (paged, 100 a page, `q[]` filters from CLINIKO_API.md), the natural key a record is matched by
- * (CONTRACT.md; CLINIKO_API.md "Idempotency keys"), which id-map entities live in it, and how it
- * is archived. Reconciliation (before writing) and rollback (after) both walk this table, so a
- * new writable entity (treatment notes) is one more entry here.
+ * (paged, 100 a page, `q[]` filters from Cliniko's API documentation), the natural key a record is
+ * matched by (docs/RUNNING.md, "Cliniko is the truth"; Cliniko's API documentation on re-finding
+ * records), which id-map entities live in it, and how it is archived. Reconciliation (before
+ * writing) and rollback (after) both walk this table, so a new writable entity (treatment notes) is
+ * one more entry here.
  */
 export type ResourceName =
   | 'appointmentTypes'
@@ -179,7 +180,7 @@ export const RECONCILE_ORDER: readonly ResourceName[] = [
   'treatmentNotes',
 ];
 
-/** Archived newest dependants first (CONTRACT.md §1, `rollback`). */
+/** Archived newest dependants first (docs/RUNNING.md, `rollback`). */
 export const ROLLBACK_ORDER: readonly ResourceName[] = [
   'treatmentNotes',
   'attachments',

@@ -11,9 +11,9 @@ import {
 import { keepLowest } from './aids-sampling.js';
 
 /**
- * What a clinic checks by hand before it signs off (anchors.md §5.1), done for it: 20 clients
- * field by field as exported and as sent to Cliniko, the busiest week's appointments per
- * practitioner and location, appointments shown in local time and in the business's zone with
+ * What a clinic checks by hand before it signs off (docs/REPORT.md, The approval aids), done for
+ * it: 20 clients field by field as exported and as sent to Cliniko, the busiest week's appointments
+ * per practitioner and location, appointments shown in local time and in the business's zone with
  * DST edge cases, each sampled client's notes in date order and attachments with bytes, and date
  * columns whose day/month order is ambiguous.
  *

@@ -2,12 +2,12 @@ import type { MigrationConfig } from '../config/migration-config.js';
 import type { EntityCounts, EntityKey } from '../core/entities.js';
 
 /**
- * What the live run of a dry run's plan will cost (issue 15): Cliniko requests and wall-clock
- * time at the configured keys' rate limit (200 requests a minute per key, CLINIKO_API.md; 96 %
- * of it used, as the writers keep a margin). Per planned record: one create; a patient's
- * follow-ups (medical alerts, referral) about half a request more; an attachment (a notes PDF,
- * a letter, an upload) four: presigned post, upload, create, and a look at its processing.
- * Calibrated on a live run of `generate --patients 60` (1,296 requests against 1,250 estimated).
+ * What the live run of a dry run's plan will cost (issue 15): Cliniko requests and wall-clock time
+ * at the configured keys' rate limit (200 requests a minute per key, Cliniko's API documentation;
+ * 96 % of it used, as the writers keep a margin). Per planned record: one create; a patient's
+ * follow-ups (medical alerts, referral) about half a request more; an attachment (a notes PDF, a
+ * letter, an upload) four: presigned post, upload, create, and a look at its processing. Calibrated
+ * on a live run of `generate --patients 60` (1,296 requests against 1,250 estimated).
  */
 export interface LiveEstimate {
   readonly requests: number;

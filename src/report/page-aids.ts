@@ -31,7 +31,7 @@ function clientOutcome(report: RunReport, sourceId: string, outcome: string): st
 
 const named = (name: string | undefined, sourceId: string) => (name ? `${name} (${sourceId})` : sourceId);
 
-/** What a clinic checks before sign-off (anchors.md §5.1), laid out for checking. */
+/** What a clinic checks before sign-off (docs/REPORT.md, The approval aids), laid out for checking. */
 export function aidsSection(report: RunReport): string {
   const a = report.approvalAids;
   if (!a) return '';

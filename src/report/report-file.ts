@@ -20,7 +20,7 @@ const Entities = z.object({
 }) satisfies z.ZodType<Record<EntityKey, EntityCounts>>;
 
 /**
- * report.json as written by `writeReportFiles` or the Report step (CONTRACT.md §3), read back
+ * report.json as written by `writeReportFiles` or the Report step (docs/REPORT.md), read back
  * from disk. What the summary and the page's tables read is checked field by field; the richer
  * sections (approval aids, projection, arrivals, reconciliation) are checked to be objects of the
  * right place, since only this program writes them. Unknown fields are kept, so a re-rendered page

@@ -45,7 +45,7 @@ export interface Verdict {
 
 /**
  * The run's outcome in one line, matching its problems: a run that finished with invalid or
- * failed rows says how many need a decision, never a bare "succeeded" (CONTRACT.md §3 status).
+ * failed rows says how many need a decision, never a bare "succeeded" (docs/REPORT.md, `status`).
  */
 export function verdict(report: RunReport): Verdict {
   const decide = ENTITY_KEYS.reduce((n, k) => n + report.entities[k].invalid + report.entities[k].failed, 0);
@@ -100,7 +100,7 @@ function chart(report: RunReport): string {
   return `<svg id="chart" role="img" aria-label="Outcome of the rows of each entity" width="${labelWidth + barWidth + 60}" height="${height}" viewBox="0 0 ${labelWidth + barWidth + 60} ${height}">${bars}</svg><p class="legend">${legend}</p>`;
 }
 
-/** The counts table: a dry run shows what it would create, a live run what it created (CONTRACT.md §3). */
+/** The counts table: a dry run shows what it would create, a live run what it created (docs/REPORT.md). */
 function countsTable(report: RunReport): string {
   const cols: readonly [keyof EntityCounts, string][] = [
     ['source', 'Rows in the export'],

@@ -9,11 +9,11 @@ export interface ChecklistItem {
   readonly detail: string;
 }
 
-/** report.json: the machine-readable truth of a run (CONTRACT.md §3). */
+/** report.json: the machine-readable truth of a run (docs/REPORT.md). */
 export interface RunReport {
   readonly runId: string;
   readonly mode: 'dry-run' | 'live';
-  /** CONTRACT.md §3: `blocked` is a dry run whose checklist leaves it unable to go live. */
+  /** docs/REPORT.md: `blocked` is a dry run whose checklist leaves it unable to go live. */
   readonly status: 'succeeded' | 'blocked' | 'failed' | 'interrupted';
   readonly source: { readonly system: string; readonly file: string; readonly sha256: string };
   readonly startedAt: string;
@@ -40,7 +40,7 @@ export interface RunReport {
     readonly byStatus: Record<string, number>;
     readonly keys: number;
     readonly target: string;
-    /** The account written to (CONTRACT.md §3): its shard and business names, with its id and name. */
+    /** The account written to (docs/REPORT.md): its shard and business names, with its id and name. */
     readonly account?: {
       readonly shard: string;
       readonly businesses: readonly string[];
@@ -85,9 +85,9 @@ export interface RunReport {
 }
 
 /**
- * Why a dry run cannot go live (CONTRACT.md §3 `blocked`, issue 14): practitioners of the export
- * that match no Cliniko practitioner under the `"fail"` policy. One sentence per practitioner,
- * each with its fix; empty when nothing blocks.
+ * Why a dry run cannot go live (docs/REPORT.md, `status`: `blocked`, issue 14): practitioners of
+ * the export that match no Cliniko practitioner under the `"fail"` policy. One sentence per
+ * practitioner, each with its fix; empty when nothing blocks.
  */
 export function blockingReasons(problems: readonly Problem[]): string[] {
   return problems

@@ -7,7 +7,7 @@ import type { WriteLedger } from '../ports/write-ledger.js';
 import { AccountRecord, type ResourceName, ROLLBACK_ORDER, resourcesOf } from '../reconcile/resources.js';
 
 /**
- * Rollback of a live run (CONTRACT.md §1 `rollback`; issue 11): archives in Cliniko every record
+ * Rollback of a live run (docs/RUNNING.md, `rollback`; issue 11): archives in Cliniko every record
  * the run created, and nothing else (records it found, adopted, linked or updated stay), newest
  * dependants first (treatment notes and attachments, appointments, patients, contacts,
  * appointment types, templates; the order is reconcile/resources.ts's ROLLBACK_ORDER). A record

@@ -90,9 +90,10 @@ function stripCommonRoot(paths: string[]): (p: string) => string {
 
 /**
  * The loosened key of a path: Unicode normalised (a zip re-made on a Mac stores `é` as `e` +
- * U+0301) and case folded (FORMAT.md: Archive). Two entries may share it (a case-sensitive store
- * holds `Scan.pdf` and `scan.pdf`), so it finds an entry only through `EntryIndex.match`, which
- * accepts it only when it is the only candidate. Separators are made `/` by `safeEntryPath` first.
+ * U+0301) and case folded (docs/EXPORT-FORMAT.md, The archive). Two entries may share it (a
+ * case-sensitive store holds `Scan.pdf` and `scan.pdf`), so it finds an entry only through
+ * `EntryIndex.match`, which accepts it only when it is the only candidate. Separators are made `/`
+ * by `safeEntryPath` first.
  */
 export function entryKey(path: string): string {
   return path.normalize('NFC').toLowerCase().normalize('NFC');

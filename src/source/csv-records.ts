@@ -1,7 +1,7 @@
 /**
- * The CSV record grammar of FORMAT.md ("CSV conventions": comma-separated, `"`-quoted fields that
- * may hold commas, doubled quotes and line breaks, CRLF or LF), with the recovery real exports
- * need, which general CSV libraries do not offer:
+ * The CSV record grammar of docs/EXPORT-FORMAT.md ("CSV conventions": comma-separated, `"`-quoted
+ * fields that may hold commas, doubled quotes and line breaks, CRLF or LF), with the recovery real
+ * exports need, which general CSV libraries do not offer:
  * - a quote inside a quoted field that is not doubled and not followed by a comma or line end is
  *   kept as text (`"Pt says "no running" for 2 weeks"` stays one field), and the record says which
  *   fields needed that (`strayQuoteFields`), so the caller can report or hold the row back;

@@ -4,7 +4,10 @@ import { type CsvRecord, CsvRecordParser } from './csv-records.js';
 import { decode, detectEncoding, type TextEncoding } from './encoding.js';
 import { type HeaderMapping, mapHeader, type TableSpec } from './profile.js';
 
-/** One data record of a table, with its record number as CONTRACT.md defines it (header = 1). */
+/**
+ * One data record of a table, with its record number as docs/REPORT.md defines it (problems.csv's
+ * `row`: header = 1).
+ */
 export interface SourceRow {
   readonly row: number;
   /** Canonical column → trimmed value ('' when empty or absent). */
@@ -70,7 +73,7 @@ export class CsvError extends Error {
  * Streams a table's rows: the encoding is detected in a first pass, then the file is decoded and
  * parsed record by record (quoted fields may span lines). Memory stays flat however long the file.
  * A quote never closed ends the table with one `unterminated` row standing for the unreadable rest
- * (FORMAT.md, CSV conventions; the rows before it are whole).
+ * (docs/EXPORT-FORMAT.md, CSV conventions; the rows before it are whole).
  */
 export async function* readTable(
   archive: ExportArchive,

@@ -2,9 +2,10 @@ import type { Readable } from 'node:stream';
 
 /**
  * `utf-8+windows-1252`: a file that is not valid UTF-8 throughout. Some clinics' files mix rows
- * saved by different tools (FORMAT.md, CSV conventions: "Detect, decode, and never let mojibake
- * reach Cliniko"), so each byte sequence is decoded on its own: a well-formed UTF-8 sequence as
- * UTF-8, any other byte as Windows-1252. A file in Windows-1252 alone decodes the same way.
+ * saved by different tools (docs/EXPORT-FORMAT.md, CSV conventions: text "is left out and reported
+ * rather than reaching Cliniko garbled"), so each byte sequence is decoded on its own: a
+ * well-formed UTF-8 sequence as UTF-8, any other byte as Windows-1252. A file in Windows-1252 alone
+ * decodes the same way.
  */
 export type TextEncoding = 'utf-8' | 'utf-16le' | 'utf-8+windows-1252';
 

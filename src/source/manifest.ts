@@ -2,9 +2,9 @@ import { z } from 'zod';
 import type { ExportArchive } from './archive.js';
 
 /**
- * `manifest.json` at the root of an export (FORMAT.md): which system wrote it, when, in which zone.
- * Every field is optional: older exports have no manifest, and a field of the wrong type is
- * ignored rather than trusted.
+ * `manifest.json` at the root of an export (docs/EXPORT-FORMAT.md): which system wrote it, when, in
+ * which zone. Every field is optional: older exports have no manifest, and a field of the wrong
+ * type is ignored rather than trusted.
  */
 export const Manifest = z.object({
   system: z.string().optional().catch(undefined),

@@ -7,7 +7,7 @@ import { compact, readRow } from './row-reader.js';
 
 /**
  * An AppointmentTypes.csv row → an appointment type: a bad duration or colour is reported and the
- * default used (FORMAT.md).
+ * default used (docs/EXPORT-FORMAT.md).
  */
 export function buildAppointmentType(row: SourceRow, ctx: RowContext): RowResult<M.AppointmentType> {
   const { p, v, required, optional, bool, sourceId } = readRow(ctx, row, 'AppointmentTypeId');

@@ -35,10 +35,11 @@ export function cancellationCode(reason: string | undefined): number {
 }
 
 /**
- * An Appointments.csv row → an appointment (FORMAT.md, Appointments.csv): its client and
- * practitioner must be usable, an unknown location or type falls back to the clinic's defaults,
- * the local start becomes UTC in the location's zone (a DST gap or overlap reported), the end
- * comes from EndTime, else DurationMinutes, else the type; a cancellation gets Cliniko's reason code.
+ * An Appointments.csv row → an appointment (docs/EXPORT-FORMAT.md, The tables: Appointments.csv):
+ * its client and practitioner must be usable, an unknown location or type falls back to the
+ * clinic's defaults, the local start becomes UTC in the location's zone (a DST gap or overlap
+ * reported), the end comes from EndTime, else DurationMinutes, else the type; a cancellation gets
+ * Cliniko's reason code.
  */
 export function buildAppointment(row: SourceRow, ctx: RowContext): RowResult<M.Appointment> {
   const { p, v, required, optional, date, sourceId } = readRow(ctx, row, 'AppointmentId');

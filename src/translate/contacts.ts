@@ -16,9 +16,9 @@ const REFERRER_TYPES: Record<
 };
 
 /**
- * An Employers.csv, Referrers.csv or Debtors.csv row → a Cliniko contact (CLINIKO_API.md §2.9):
- * employers and debtors as companies (type 0 and 3rd-party payer), referrers as doctors when
- * their ReferrerType says GP or Specialist.
+ * An Employers.csv, Referrers.csv or Debtors.csv row → a Cliniko contact (Cliniko's API
+ * documentation on contacts): employers and debtors as companies (type 0 and 3rd-party payer),
+ * referrers as doctors when their ReferrerType says GP or Specialist.
  */
 export function buildContact(kind: M.Contact['kind'], row: SourceRow, ctx: RowContext): RowResult<M.Contact> {
   const key = kind === 'employer' ? 'EmployerId' : kind === 'referrer' ? 'ReferrerId' : 'DebtorId';

@@ -34,7 +34,7 @@ export function contentTypeFor(path: string, given?: string): string {
 
 /**
  * A Letters.csv or Uploads.csv row → a document to attach: its file must be in the export, inside
- * it, and not empty (FORMAT.md, Letters.csv and Uploads.csv).
+ * it, and not empty (docs/EXPORT-FORMAT.md, The tables: Letters.csv and Uploads.csv).
  */
 export function buildDocument(
   kind: M.Document['kind'],

@@ -31,7 +31,7 @@ const REMINDERS: Record<string, M.Patient['reminderType']> = {
 /**
  * A Clients.csv row → a patient: implausible birth dates, unknown reminder preferences and
  * dangling employer or referrer ids are reported and left out; an inactive client is skipped
- * unless `includeInactivePatients` (FORMAT.md, Clients.csv).
+ * unless `includeInactivePatients` (docs/EXPORT-FORMAT.md, The tables: Clients.csv).
  */
 export function buildPatient(row: SourceRow, ctx: RowContext): RowResult<M.Patient> {
   const { p, v, required, optional, digitsOnly, date, bool, email, phone, address, sourceId } = readRow(

@@ -6,10 +6,11 @@ import type { EntryMatch } from '../source/archive.js';
 import type { SourceProfile } from '../source/profile.js';
 
 /**
- * Row builders: one source row in, one canonical record (or none) out, with the row's outcome
- * and every problem found, following FORMAT.md's row outcomes exactly. They are pure: what they
- * need to know about other tables comes through `References`, so the same code runs in one
- * process over a whole export or in a Lambda over one batch.
+ * Row builders: one source row in, one canonical record (or none) out, with the row's outcome and
+ * every problem found, following the row outcomes of docs/EXPORT-FORMAT.md ("What happens to each
+ * row") exactly. They are pure: what they need to know about other tables comes through
+ * `References`, so the same code runs in one process over a whole export or in a Lambda over one
+ * batch.
  */
 export const PractitionerRef = z
   .object({
@@ -57,7 +58,8 @@ export interface RowContext {
   readonly evidence: DateOrderEvidence;
   /**
    * The export's date (manifest `exportedAt`, else today), in the clinic's calendar: birth dates
-   * after it, or more than 120 years before it, are left out (FORMAT.md, CSV conventions).
+   * after it, or more than 120 years before it, are left out (docs/EXPORT-FORMAT.md, CSV
+   * conventions).
    */
   readonly exportDate?: LocalDate;
 }

@@ -13,7 +13,7 @@ export class RowProblems {
     private readonly sourceId: string,
   ) {}
 
-  /** Adds a problem on `field` (FORMAT.md's codes); any error makes the row invalid. */
+  /** Adds a problem on `field` (its code as docs/REPORT.md lists it); any error makes the row invalid. */
   add(severity: Severity, field: string, code: string, message: string): void {
     this.list.push({
       entity: this.ctx.entity,

@@ -17,7 +17,7 @@ const EMAIL = /^[A-Z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Z0-9.-]+\.[A-Z]{2,63}$/i;
 /**
  * Starts reading one row: reports how the CSV damaged it (field count, quotes), cleans every value
  * (garbled text reported and left out, NUL characters removed) and returns the typed readers the
- * entity builders use: each reports what it could not read (FORMAT.md's problem codes) on `p`.
+ * entity builders use: each reports what it could not read (the codes docs/REPORT.md lists) on `p`.
  * `key` is the row's id column (its value is `sourceId`).
  */
 export function readRow(ctx: RowContext, row: SourceRow, key: string) {
@@ -100,7 +100,8 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
   /**
    * An e-mail address. A cell holding several (`a@x.nz; b@y.nz`, `a@x.nz or b@y.nz`) or one with
    * words beside it (`Aroha <a@x.nz>`, `a@x.nz (work)`) keeps its first address, with a warning
-   * naming the rest: a Cliniko patient or contact has one e-mail (CLINIKO_API.md, patients).
+   * naming the rest: a Cliniko patient or contact has one e-mail (Cliniko's API documentation on
+   * patients).
    */
   const email = (column: string): string | undefined => {
     const value = optional(column);
@@ -136,9 +137,9 @@ export function readRow(ctx: RowContext, row: SourceRow, key: string) {
   };
   /**
    * A phone cell (`parsePhoneCell`): every number in it is stored as its own number of `type`
-   * (Cliniko's `patient_phone_numbers` and contacts' `phone_numbers` are lists, CLINIKO_API.md),
-   * never run together; an extension or words beside a number are left out with a warning, as is
-   * a cell a spreadsheet damaged or that holds no number.
+   * (Cliniko's `patient_phone_numbers` and contacts' `phone_numbers` are lists, Cliniko's API
+   * documentation), never run together; an extension or words beside a number are left out with a
+   * warning, as is a cell a spreadsheet damaged or that holds no number.
    */
   const phone = (column: string, type: M.Phone['type']): M.Phone[] => {
     const value = optional(column);
@@ -317,7 +318,7 @@ function valueCleaner(
 /**
  * How a spreadsheet damaged a number that was text (a phone number, a post code): scientific
  * notation loses digits, a trailing `.0` shows it was stored as a float (which also drops leading
- * zeros), so the value is not the one the clinic typed (FORMAT.md, CSV conventions).
+ * zeros), so the value is not the one the clinic typed (docs/EXPORT-FORMAT.md, CSV conventions).
  */
 export function spreadsheetDamage(value: string): string | undefined {
   const t = value.trim();

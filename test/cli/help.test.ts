@@ -5,7 +5,10 @@ import { cli } from '../support/cli.js';
 
 const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
 
-/** Options CONTRACT.md §1 names per command: they must stay (new ones may be added). */
+/**
+ * Options the commands are documented with (docs/RUNNING.md, each `--help`): they must stay (new
+ * ones may be added).
+ */
 const CONTRACT_OPTIONS: Record<string, string[]> = {
   run: ['--config', '--mode', '--out', '--cliniko-url', '--sandbox', '--require-approval', '--state-dir'],
   sandbox: ['--port', '--shard', '--rate-limit', '--faults', '--seed', '--api-key'],

@@ -145,7 +145,7 @@ describe('the canonical model', () => {
   });
 });
 
-describe('row outcomes of FORMAT.md', () => {
+describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   it('skips a repeated key (the first row wins) and invalidates a row missing a required value', async () => {
     const r = await scanWith(
       await writeFolder({

@@ -12,8 +12,8 @@ const CANCELLATION_REASONS: Record<number, string> = {
 };
 
 /**
- * What individual appointments have beyond the generic resource (CLINIKO_API.md §2.2): cancelling
- * with one of Cliniko's reason codes, and the conflicts check.
+ * What individual appointments have beyond the generic resource (Cliniko's API documentation on
+ * individual appointments): cancelling with one of Cliniko's reason codes, and the conflicts check.
  */
 export function appointmentRoutes(api: FastifyInstance, ctx: SandboxContext): void {
   const { state } = ctx;

@@ -7,8 +7,9 @@ import { present, RESOURCES, type ResourceSpec } from '../resources.js';
 import { uploadKey } from '../storage.js';
 
 /**
- * Patient attachments (CLINIKO_API.md §2.10): the presigned POST for a patient, the attachment
- * created from an uploaded temporary object (processed after `attachmentProcessingMs`), its content.
+ * Patient attachments (Cliniko's API documentation on patient attachments): the presigned POST for
+ * a patient, the attachment created from an uploaded temporary object (processed after
+ * `attachmentProcessingMs`), its content.
  */
 export function attachmentRoutes(api: FastifyInstance, ctx: SandboxContext): void {
   const { state } = ctx;

@@ -6,9 +6,10 @@ import { present, type ResourceSpec } from '../resources.js';
 import type { Rec } from '../state.js';
 
 /**
- * Answers a list as Cliniko does (CLINIKO_API.md §1.6-§1.8): `q[]` filters (unknown field: 400),
- * archived (and cancelled) rows hidden unless named, `sort`/`order`, `per_page` (50 by default, at
- * most 100: clamped, or 400 with `perPageOverflow: 'error'`), `page`, and `links` to the pages.
+ * Answers a list as Cliniko does (Cliniko's API documentation on pagination, filtering and
+ * sorting): `q[]` filters (unknown field: 400), archived (and cancelled) rows hidden unless named,
+ * `sort`/`order`, `per_page` (50 by default, at most 100: clamped, or 400 with
+ * `perPageOverflow: 'error'`), `page`, and `links` to the pages.
  */
 /**
  * A table's lists by query (filters and order, not the page), while the table is unchanged: the

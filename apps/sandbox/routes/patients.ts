@@ -5,8 +5,9 @@ import type { Table } from '../state.js';
 import { validate } from '../validation.js';
 
 /**
- * What hangs under a patient (CLINIKO_API.md §2.1, §2.9): the nested lists Cliniko still serves,
- * an appointment's attendees, and the patient's one referral source (set with PATCH or PUT).
+ * What hangs under a patient (Cliniko's API documentation on patients and contacts): the nested
+ * lists Cliniko still serves, an appointment's attendees, and the patient's one referral source
+ * (set with PATCH or PUT).
  */
 export function patientRoutes(api: FastifyInstance, ctx: SandboxContext): void {
   const { state } = ctx;

@@ -3,8 +3,9 @@ import { apiBase, must, type SandboxContext } from '../context.js';
 import { present, RESOURCES, type ResourceSpec } from '../resources.js';
 
 /**
- * Who the key is and what it may read (CLINIKO_API.md §2.6-§2.7, §2.19): `GET /user`,
- * `/settings/public`, `/users` (administrators only), active and inactive practitioners.
+ * Who the key is and what it may read (Cliniko's API documentation on practitioners, users and
+ * settings): `GET /user`, `/settings/public`, `/users` (administrators only), active and inactive
+ * practitioners.
  */
 export function userRoutes(api: FastifyInstance, ctx: SandboxContext): void {
   const { state } = ctx;

@@ -1,6 +1,9 @@
 import { archivable, linkTo, type ResourceSpec, stamps, str } from './spec.js';
 
-/** The account's businesses, practitioners and users (CLINIKO_API.md §2.6-§2.8), read-only here. */
+/**
+ * The account's businesses, practitioners and users (Cliniko's API documentation on practitioners,
+ * users and businesses), read-only here.
+ */
 export const ACCOUNT_RESOURCES: Record<string, ResourceSpec> = {
   businesses: {
     table: 'businesses',

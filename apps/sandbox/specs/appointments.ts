@@ -1,7 +1,10 @@
 import { COLOR } from '../validation.js';
 import { archivable, bool, id, linkTo, type ResourceSpec, s255, str } from './spec.js';
 
-/** Appointment types, individual appointments and their attendees (CLINIKO_API.md §2.2-§2.5). */
+/**
+ * Appointment types, individual appointments and their attendees (Cliniko's API documentation on
+ * individual appointments, attendees, bookings and appointment types).
+ */
 export const APPOINTMENT_RESOURCES: Record<string, ResourceSpec> = {
   appointment_types: {
     table: 'appointment_types',

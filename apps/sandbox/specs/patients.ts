@@ -1,8 +1,11 @@
 import { EMAIL } from '../validation.js';
 import { archivable, bool, id, linkTo, type ResourceSpec, s255, stamps, str } from './spec.js';
 
-/** Patients and what hangs under them (CLINIKO_API.md §2.1, §2.9-§2.10, §2.13): contacts,
- * medical alerts, referral source types and sources, attachments. */
+/**
+ * Patients and what hangs under them (Cliniko's API documentation on patients, contacts, patient
+ * attachments and medical alerts): contacts, medical alerts, referral source types and sources,
+ * attachments.
+ */
 export const PATIENT_RESOURCES: Record<string, ResourceSpec> = {
   patients: {
     table: 'patients',

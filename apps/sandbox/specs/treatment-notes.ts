@@ -1,6 +1,9 @@
 import { archivable, bool, id, type ResourceSpec, s255 } from './spec.js';
 
-/** Treatment notes and their templates (CLINIKO_API.md §2.11-§2.12). */
+/**
+ * Treatment notes and their templates (Cliniko's API documentation on treatment notes and treatment
+ * note templates).
+ */
 export const TREATMENT_NOTE_RESOURCES: Record<string, ResourceSpec> = {
   treatment_notes: {
     table: 'treatment_notes',
@@ -15,7 +18,8 @@ export const TREATMENT_NOTE_RESOURCES: Record<string, ResourceSpec> = {
       // Required unless a template gives it (checked with the template, see the server).
       title: s255,
       draft: bool,
-      // An object, or the same as a JSON string (§2.11): checked section by section.
+      // An object, or the same as a JSON string (Cliniko's API documentation on treatment notes):
+      // checked section by section.
       content: { type: 'any' },
       booking_id: id,
       attendee_id: id,

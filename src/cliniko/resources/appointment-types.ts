@@ -2,7 +2,8 @@ import { type CreateOnceResult, type HttpBase, refound } from '../http.js';
 import * as S from '../schemas.js';
 
 /**
- * Appointment types (CLINIKO_API.md §2.5): listed, and created once (matched by name).
+ * Appointment types (Cliniko's API documentation on appointment types): listed, and created once
+ * (matched by name).
  */
 export function withAppointmentTypes<Base extends HttpBase>(Base: Base) {
   return class AppointmentTypes extends Base {

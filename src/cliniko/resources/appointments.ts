@@ -2,8 +2,9 @@ import { type CreateOnceResult, filters, type HttpBase, refound } from '../http.
 import * as S from '../schemas.js';
 
 /**
- * Individual appointments and their attendee (CLINIKO_API.md §2.2-§2.3): created once (re-found by
- * patient, practitioner and start), cancelled, and marked arrived or did-not-arrive.
+ * Individual appointments and their attendee (Cliniko's API documentation on individual
+ * appointments and attendees): created once (re-found by patient, practitioner and start),
+ * cancelled, and marked arrived or did-not-arrive.
  */
 export function withAppointments<Base extends HttpBase>(Base: Base) {
   return class Appointments extends Base {

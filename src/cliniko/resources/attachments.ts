@@ -4,8 +4,8 @@ import * as S from '../schemas.js';
 import { type AttachmentUpload, joinUploadUrl, postToStorage } from '../upload.js';
 
 /**
- * Patient attachments (CLINIKO_API.md §2.10): listed, found by description, and uploaded through
- * Cliniko's presigned storage POST (upload.ts) then created once.
+ * Patient attachments (Cliniko's API documentation on patient attachments): listed, found by
+ * description, and uploaded through Cliniko's presigned storage POST (upload.ts) then created once.
  */
 export function withAttachments<Base extends HttpBase>(Base: Base) {
   return class Attachments extends Base {

@@ -2,7 +2,8 @@ import { type CreateOnceResult, filters, type HttpBase, refound } from '../http.
 import * as S from '../schemas.js';
 
 /**
- * Contacts (CLINIKO_API.md §2.9): listed, created once (re-found by names, company, email, type).
+ * Contacts (Cliniko's API documentation on contacts): listed, created once (re-found by names,
+ * company, email, type).
  */
 export function withContacts<Base extends HttpBase>(Base: Base) {
   return class Contacts extends Base {

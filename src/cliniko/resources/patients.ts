@@ -2,8 +2,8 @@ import { type CreateOnceResult, filters, type HttpBase, refound } from '../http.
 import * as S from '../schemas.js';
 
 /**
- * Patients (CLINIKO_API.md §2.1), their referral source (§2.9) and medical alerts (§2.13); a
- * patient is created once, keyed by `old_reference_id`.
+ * Patients, their referral source and medical alerts (Cliniko's API documentation on patients,
+ * referral sources and medical alerts); a patient is created once, keyed by `old_reference_id`.
  */
 export function withPatients<Base extends HttpBase>(Base: Base) {
   return class Patients extends Base {
@@ -56,7 +56,7 @@ export function withPatients<Base extends HttpBase>(Base: Base) {
       return this.call('PATCH', `/patients/${patientId}/referral_source`, { schema: S.ReferralSource, body });
     }
 
-    // medical alerts (§2.13)
+    // medical alerts (Cliniko's API documentation on medical alerts)
 
     listMedicalAlerts(patientId: S.ClinikoId): Promise<S.MedicalAlert[]> {
       return this.listAll(

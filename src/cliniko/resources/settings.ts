@@ -2,8 +2,9 @@ import { filters, type HttpBase } from '../http.js';
 import * as S from '../schemas.js';
 
 /**
- * Reference data read before a run (CLINIKO_API.md §2.6-§2.9, §2.19): the key's user and
- * practitioner, the account's public settings, practitioners, businesses, referral source types.
+ * Reference data read before a run (Cliniko's API documentation on practitioners, users,
+ * businesses, contacts and settings): the key's user and practitioner, the account's public
+ * settings, practitioners, businesses, referral source types.
  */
 export function withReferenceData<Base extends HttpBase>(Base: Base) {
   return class ReferenceData extends Base {
@@ -36,8 +37,9 @@ export function withReferenceData<Base extends HttpBase>(Base: Base) {
     }
 
     /**
-     * The practitioner this key writes as (§2.7): `GET /user`, then its practitioner among the
-     * active and the inactive ones. `undefined`: the key's user is no practitioner.
+     * The practitioner this key writes as (Cliniko's API documentation on users): `GET /user`, then
+     * its practitioner among the active and the inactive ones. `undefined`: the key's user is no
+     * practitioner.
      */
     async keyPractitioner(): Promise<{ user: S.User; practitioner?: S.Practitioner }> {
       const user = await this.getCurrentUser();

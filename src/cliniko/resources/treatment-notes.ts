@@ -2,8 +2,9 @@ import { type CreateOnceResult, filters, type HttpBase, refound } from '../http.
 import * as S from '../schemas.js';
 
 /**
- * Treatment notes and their templates (CLINIKO_API.md §2.11-§2.12), each created once (re-found by
- * its natural key, §1.13) and archived.
+ * Treatment notes and their templates (Cliniko's API documentation on treatment notes and treatment
+ * note templates), each created once (re-found by its natural key, Cliniko's API documentation on
+ * re-finding records) and archived.
  */
 export function withTreatmentNotes<Base extends HttpBase>(Base: Base) {
   return class TreatmentNotes extends Base {
@@ -20,8 +21,9 @@ export function withTreatmentNotes<Base extends HttpBase>(Base: Base) {
     }
 
     /**
-     * Creates a treatment note. Its author is always the practitioner of this key's user (§2.11):
-     * a key whose user is no practitioner is refused (422 or 403).
+     * Creates a treatment note. Its author is always the practitioner of this key's user (Cliniko's
+     * API documentation on treatment notes): a key whose user is no practitioner is refused (422 or
+     * 403).
      */
     createTreatmentNote(body: S.TreatmentNoteBody): Promise<S.TreatmentNote> {
       return this.call('POST', '/treatment_notes', { schema: S.TreatmentNote, body, idempotent: false });
@@ -32,8 +34,9 @@ export function withTreatmentNotes<Base extends HttpBase>(Base: Base) {
     }
 
     /**
-     * Re-finds a note by its natural key (§1.13): patient and booking are filterable, the title
-     * is not, so it is matched in the (short) list of the patient's notes, archived ones included.
+     * Re-finds a note by its natural key (Cliniko's API documentation on re-finding records):
+     * patient and booking are filterable, the title is not, so it is matched in the (short) list of
+     * the patient's notes, archived ones included.
      */
     async findTreatmentNote(key: {
       patient_id: string;
