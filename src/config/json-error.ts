@@ -183,13 +183,17 @@ function scan(text: string): void {
 
 /**
  * The first place `text` breaks JSON's grammar (RFC 8259), or undefined when it is valid JSON
- * (then `JSON.parse` accepts it too). A trailing comma is placed on the comma itself.
+ * (then `JSON.parse` accepts it too) or nested too deep to scan. A trailing comma is placed on the
+ * comma itself, where JSON.parse names the character after it.
  */
 export function jsonErrorPlace(text: string): JsonErrorPlace | undefined {
   try {
     scan(text);
     return undefined;
   } catch (err) {
+    // Nesting deep enough to exhaust the stack (JSON.parse has no such limit): no place, and the
+    // caller falls back on JSON.parse's own position.
+    if (err instanceof RangeError) return undefined;
     if (!(err instanceof Refused)) throw err;
     return { offset: err.offset, ...lineAndColumn(text, err.offset), reason: err.reason };
   }

@@ -137,11 +137,13 @@ const fieldName = (path: readonly PropertyKey[]) => path.map(String).join('.') |
  * field is named on its own line with the known field it most likely misspells, at every level
  * where the schema allows no other fields. A union that fails (a business as an id or an object;
  * a practitioner policy as a word or `{"reassignTo"}`) reports the unknown fields of the object
- * it was given rather than zod's bare "Invalid input", since a misspelt field is then the cause.
+ * it was given rather than zod's bare "Invalid input", since a misspelt field is then the cause,
+ * and for a word the words it may be. A word outside an enumeration gets the closest one.
  */
 function issueLines(
   issues: readonly z.core.$ZodIssue[],
   at: readonly PropertyKey[],
+  input: unknown,
   source: string,
 ): string[] {
   return issues.flatMap((issue) => {
@@ -160,11 +162,35 @@ function issueLines(
         return issueLines(
           misspelt.filter((i) => i.code === 'unrecognized_keys'),
           path,
+          input,
           source,
         );
+      // A word where a word or an object may stand (`"unmatchedPractitioners": "Fail"`): the words.
+      const words =
+        typeof valueAt(input, path) === 'string'
+          ? issue.errors.flat().filter((i) => i.code === 'invalid_value' && i.path.length === 0)
+          : [];
+      if (words.length === 1) return issueLines(words, path, input, source);
+    }
+    if (issue.code === 'invalid_value') {
+      const given = valueAt(input, path);
+      const words = issue.values.filter((v) => typeof v === 'string');
+      const meant = typeof given === 'string' ? closestName(given, words) : undefined;
+      const hint = meant === undefined ? '' : `; did you mean "${meant}"?`;
+      return [`${source}: ${fieldName(path)}: ${issue.message}${hint}`];
     }
     return [`${source}: ${fieldName(path)}: ${issue.message}`];
   });
+}
+
+/** The value at an issue's path in the parsed JSON, or undefined where there is none. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let here = input;
+  for (const step of path) {
+    if (typeof here !== 'object' || here === null) return undefined;
+    here = Reflect.get(here, step);
+  }
+  return here;
 }
 
 /**
@@ -174,7 +200,7 @@ function issueLines(
 export function parseConfig(input: unknown, source = 'migration.json'): MigrationConfig {
   const result = MigrationConfig.safeParse(input ?? {});
   if (result.success) return result.data;
-  throw new ConfigError(issueLines(result.error.issues, [], source).join('\n'));
+  throw new ConfigError(issueLines(result.error.issues, [], input, source).join('\n'));
 }
 
 /** The sample configuration shipped with the package, a start for a clinic's own. */

@@ -56,6 +56,18 @@ describe('an unknown field in migration.json', () => {
     ]);
   });
 
+  it('gives a misspelt value the closest allowed word, also where an object could stand instead', () => {
+    expect(refusal({ clinicalNotes: 'native-pdf' })).toEqual([
+      'migration.json: clinicalNotes: Invalid option: expected one of "pdf-per-patient"|"pdf-per-note"|"native"|"native+pdf"; did you mean "native+pdf"?',
+    ]);
+    expect(refusal({ unmatchedPractitioners: 'Fail' })).toEqual([
+      'migration.json: unmatchedPractitioners: Invalid option: expected one of "former-practitioner"|"exclude"|"fail"; did you mean "fail"?',
+    ]);
+    expect(refusal({ markArrivals: 'sometimes' })).toEqual([
+      'migration.json: markArrivals: Invalid option: expected one of "none"|"recent"|"all"',
+    ]);
+  });
+
   it('suggests nothing when no known field is close, so a guess is never misleading', () => {
     expect(closestName('tz', ['id', 'timeZone'])).toBeUndefined();
     expect(closestName('zone', ['id', 'timeZone'])).toBeUndefined();
@@ -120,6 +132,8 @@ describe('migration.json that is not JSON', () => {
       expect({ text, found: place !== undefined }).toEqual({ text, found: true });
       if (v8 !== undefined) expect({ text, offset: place?.offset }).toEqual({ text, offset: v8 });
     }
+    // nesting too deep to scan leaves JSON.parse's own position to the caller
+    expect(jsonErrorPlace(`${'['.repeat(200_000)}x`)).toBeUndefined();
     for (const valid of ['{}', '[]', '{"a": [1, -2.5e+3, true, false, null, "\\u00e9\\n"]}', ' 0 '])
       expect(jsonErrorPlace(valid)).toBeUndefined();
   });
