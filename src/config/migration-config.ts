@@ -1,6 +1,10 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { isValidTimeZone } from '../core/time-zone.js';
+import { closestName, fieldsAt } from './did-you-mean.js';
+import { jsonErrorPlace, lineAndColumn } from './json-error.js';
 
 /**
  * `migration.json`: how one clinic's export maps onto its Cliniko account. Every field is
@@ -125,34 +129,123 @@ export class ConfigError extends Error {
   override name = 'ConfigError';
 }
 
-/** Validates a parsed config; errors name the field (`businesses.L1.timeZone: …`). */
+/** Where an issue's field is, as a person reads it: `businesses.L1.timeZone`, or `(top level)`. */
+const fieldName = (path: readonly PropertyKey[]) => path.map(String).join('.') || '(top level)';
+
+/**
+ * One line per field an operator must fix, each `<file>: <field>: <what is wrong>`. An unknown
+ * field is named on its own line with the known field it most likely misspells, at every level
+ * where the schema allows no other fields. A union that fails (a business as an id or an object;
+ * a practitioner policy as a word or `{"reassignTo"}`) reports the unknown fields of the object
+ * it was given rather than zod's bare "Invalid input", since a misspelt field is then the cause,
+ * and for a word the words it may be. A word outside an enumeration gets the closest one.
+ */
+function issueLines(
+  issues: readonly z.core.$ZodIssue[],
+  at: readonly PropertyKey[],
+  input: unknown,
+  source: string,
+): string[] {
+  return issues.flatMap((issue) => {
+    const path = [...at, ...issue.path];
+    if (issue.code === 'unrecognized_keys') {
+      const known = fieldsAt(MigrationConfig, path);
+      return issue.keys.map((key) => {
+        const meant = closestName(key, known);
+        const hint = meant === undefined ? '' : `; did you mean "${meant}"?`;
+        return `${source}: ${fieldName([...path, key])}: unknown field${hint}`;
+      });
+    }
+    if (issue.code === 'invalid_union') {
+      const misspelt = issue.errors.find((branch) => branch.some((i) => i.code === 'unrecognized_keys'));
+      if (misspelt)
+        return issueLines(
+          misspelt.filter((i) => i.code === 'unrecognized_keys'),
+          path,
+          input,
+          source,
+        );
+      // A word where a word or an object may stand (`"unmatchedPractitioners": "Fail"`): the words.
+      const words =
+        typeof valueAt(input, path) === 'string'
+          ? issue.errors.flat().filter((i) => i.code === 'invalid_value' && i.path.length === 0)
+          : [];
+      if (words.length === 1) return issueLines(words, path, input, source);
+    }
+    if (issue.code === 'invalid_value') {
+      const given = valueAt(input, path);
+      const words = issue.values.filter((v) => typeof v === 'string');
+      const meant = typeof given === 'string' ? closestName(given, words) : undefined;
+      const hint = meant === undefined ? '' : `; did you mean "${meant}"?`;
+      return [`${source}: ${fieldName(path)}: ${issue.message}${hint}`];
+    }
+    return [`${source}: ${fieldName(path)}: ${issue.message}`];
+  });
+}
+
+/** The value at an issue's path in the parsed JSON, or undefined where there is none. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let here = input;
+  for (const step of path) {
+    if (typeof here !== 'object' || here === null) return undefined;
+    here = Reflect.get(here, step);
+  }
+  return here;
+}
+
+/**
+ * Validates a parsed config; throws {@link ConfigError} whose message has one line per problem,
+ * naming `source` and the field (`migration.json: businesses.L1.timeZone: …`).
+ */
 export function parseConfig(input: unknown, source = 'migration.json'): MigrationConfig {
   const result = MigrationConfig.safeParse(input ?? {});
   if (result.success) return result.data;
-  const lines = result.error.issues.map((issue) => {
-    const field = issue.path.map(String).join('.') || '(top level)';
-    const message =
-      issue.code === 'unrecognized_keys'
-        ? `unknown field(s) ${issue.keys.map((k) => `"${k}"`).join(', ')}`
-        : issue.message;
-    return `${source}: ${field}: ${message}`;
-  });
-  throw new ConfigError(lines.join('\n'));
+  throw new ConfigError(issueLines(result.error.issues, [], input, source).join('\n'));
 }
 
+/** The sample configuration shipped with the package, a start for a clinic's own. */
+export const SAMPLE_CONFIG_PATH = fileURLToPath(new URL('../../samples/migration.json', import.meta.url));
+
+/** V8's own position for a JSON error, when its message gives one ("… at position 20"). */
+function v8Position(err: unknown): number | undefined {
+  const message = z.object({ message: z.string() }).safeParse(err).data?.message ?? '';
+  const m = /at position (\d+)/.exec(message);
+  return m?.[1] === undefined ? undefined : Number(m[1]);
+}
+
+/**
+ * Reads and validates `migration.json`; no path means the defaults. Throws {@link ConfigError}
+ * (the CLI's exit 2) in one line naming the file: a missing file with the path looked for and how
+ * to start one from the sample; invalid JSON as `<path>:<line>:<column>: …`, as editors jump to it;
+ * a field the schema refuses as {@link parseConfig} does. A leading byte-order mark (Windows
+ * Notepad's UTF-8) is dropped, as JSON.parse would otherwise refuse the first character.
+ */
 export async function loadConfig(path: string | undefined): Promise<MigrationConfig> {
   if (!path) return parseConfig({});
   let text: string;
   try {
     text = await readFile(path, 'utf8');
-  } catch {
-    throw new ConfigError(`${path}: cannot read the configuration file`);
+  } catch (err) {
+    // Parsed, not `instanceof Error`: fs errors come from another realm under some test runners.
+    const code = z.object({ code: z.string() }).safeParse(err).data?.code;
+    if (code === 'ENOENT')
+      throw new ConfigError(
+        `${path}: no configuration file at ${resolve(path)}; copy ${SAMPLE_CONFIG_PATH} there and edit it, or leave out --config to use the defaults and matching by name`,
+      );
+    throw new ConfigError(`${path}: cannot read the configuration file (${code ?? String(err)})`);
   }
+  if (text.startsWith('\uFEFF')) text = text.slice(1);
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (err) {
-    throw new ConfigError(`${path}: not valid JSON (${(err as Error).message})`);
+    const place = jsonErrorPlace(text);
+    if (place)
+      throw new ConfigError(`${path}:${place.line}:${place.column}: not valid JSON: ${place.reason}`);
+    const offset = v8Position(err);
+    if (offset === undefined) throw new ConfigError(`${path}: not valid JSON`);
+    const { line, column } = lineAndColumn(text, offset);
+    throw new ConfigError(`${path}:${line}:${column}: not valid JSON`);
   }
   return parseConfig(json, path);
 }

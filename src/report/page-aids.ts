@@ -1,3 +1,4 @@
+import { formatBytes } from '../core/byte-size.js';
 import { esc, fig, isLive, plainDate, plainDateTime, plainLocal, table, zoneWords } from './page-text.js';
 import type { RunReport } from './run-report.js';
 
@@ -122,10 +123,10 @@ ${table(
   ]),
 )}
 <h3>Attachments</h3>
-<p id="attachment-totals">In the whole export: ${fig(a.attachmentTotals.letters, 'approvalAids.attachmentTotals.letters')} letter files and ${fig(a.attachmentTotals.uploads, 'approvalAids.attachmentTotals.uploads')} uploaded files, ${fig(a.attachmentTotals.bytes, 'approvalAids.attachmentTotals.bytes', (a.attachmentTotals.bytes / 1024 / 1024).toFixed(1))} MB in all. The sampled clients below have ${fig(files.letters, 'approvalAids.attachmentsByClient.*.letters')} letters and ${fig(files.uploads, 'approvalAids.attachmentsByClient.*.uploads')} uploads between them.</p>
+<p id="attachment-totals">In the whole export: ${fig(a.attachmentTotals.letters, 'approvalAids.attachmentTotals.letters')} letter files and ${fig(a.attachmentTotals.uploads, 'approvalAids.attachmentTotals.uploads')} uploaded files, ${fig(a.attachmentTotals.bytes, 'approvalAids.attachmentTotals.bytes', formatBytes(a.attachmentTotals.bytes))} in all. The sampled clients below have ${fig(files.letters, 'approvalAids.attachmentsByClient.*.letters')} letters and ${fig(files.uploads, 'approvalAids.attachmentsByClient.*.uploads')} uploads between them.</p>
 ${table(
-  ['Sampled client', 'Letters', 'Uploads', 'Bytes'],
-  a.attachmentsByClient.map((x) => [x.clientSourceId, x.letters, x.uploads, x.bytes.toLocaleString('en-US')]),
+  ['Sampled client', 'Letters', 'Uploads', 'Size'],
+  a.attachmentsByClient.map((x) => [x.clientSourceId, x.letters, x.uploads, formatBytes(x.bytes)]),
 )}
 <h3>Dates whose day and month could be swapped</h3>
 ${

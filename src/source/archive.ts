@@ -4,6 +4,7 @@ import { join, relative, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { z } from 'zod';
+import { formatBytes } from '../core/byte-size.js';
 
 /**
  * An export as a set of entries, whether a zip or an unpacked folder. Entries are listed from the
@@ -349,7 +350,7 @@ async function readZip(path: string, zip: yauzl.ZipFile, limits: ArchiveLimits):
     if (entry.uncompressedSize > limits.ratioFloorBytes && ratio > limits.maxRatio) {
       await closeZip(zip);
       throw new ArchiveError(
-        `${path} looks like a zip bomb: ${p} expands ${Math.round(ratio)} times (${entry.uncompressedSize} bytes from ${entry.compressedSize}). Ask for a fresh export.`,
+        `${path} looks like a zip bomb: ${p} expands ${Math.round(ratio)} times (${formatBytes(entry.uncompressedSize)} from ${formatBytes(entry.compressedSize)}). Ask for a fresh export.`,
       );
     }
     safe.push({ entry, path: p });
@@ -357,7 +358,7 @@ async function readZip(path: string, zip: yauzl.ZipFile, limits: ArchiveLimits):
   if (total > limits.maxTotalBytes) {
     await closeZip(zip);
     throw new ArchiveError(
-      `${path} would expand to ${total} bytes, more than the ${limits.maxTotalBytes} allowed.`,
+      `${path} would expand to ${formatBytes(total)}, more than the ${formatBytes(limits.maxTotalBytes)} allowed.`,
     );
   }
   const strip = stripCommonRoot(safe.map((s) => s.path));

@@ -70,6 +70,13 @@ describe('cliniko-migrate run --mode dry-run', () => {
     const bad = await run(['run', await writeFolder(BASE), '--config', join(dir, 'migration.json')]);
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('migration.json: timeZone');
+    const absent = await run(['run', await writeFolder(BASE), '--config', join(dir, 'clinic.json')]);
+    expect(absent.code).toBe(2);
+    expect(absent.err).toContain(`no configuration file at ${join(dir, 'clinic.json')}`);
+    writeFileSync(join(dir, 'typo.json'), '{\n  "timeZone": "Pacific/Auckland",\n}');
+    const typo = await run(['run', await writeFolder(BASE), '--config', join(dir, 'typo.json')]);
+    expect(typo.code).toBe(2);
+    expect(typo.err).toContain(`${join(dir, 'typo.json')}:2:33: not valid JSON`);
     const missing = await run(['run', join(dir, 'nope.zip')]);
     expect(missing).toMatchObject({ code: 2 });
     expect(missing.err).toContain('nope.zip');

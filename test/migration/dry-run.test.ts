@@ -381,7 +381,7 @@ describe('practitioners and configuration', () => {
       /practitioners\.P1: is not a Cliniko id/,
     );
     expect(() => parseConfig({ unmatchedPractitioners: 'shrug' })).toThrow(ConfigError);
-    expect(() => parseConfig({ colour: 'red' })).toThrow(/unknown field\(s\) "colour"/);
+    expect(() => parseConfig({ colour: 'red' })).toThrow(/colour: unknown field/);
     expect(parseConfig({ practitioners: { P1: 123 } }).practitioners.P1).toBe('123');
   });
 });

@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { generateExport } from '../../apps/generate/generate-export.js';
 import { dryRun } from '../../src/batch/dry-run.js';
 import { parseConfig } from '../../src/config/migration-config.js';
+import { formatBytes } from '../../src/core/byte-size.js';
 import { ENTITY_KEYS, emptyEntities } from '../../src/core/entities.js';
 import type { Problem } from '../../src/core/problem.js';
 import { approvalAids } from '../../src/report/approval-aids.js';
@@ -243,9 +244,7 @@ describe('report.html in Chromium', () => {
       expect(figures.length).toBeGreaterThan(60);
       for (const [spec, text] of figures) {
         const value = figure(json, spec);
-        const expected = spec.endsWith('.bytes')
-          ? (value / 1024 / 1024).toFixed(1)
-          : value.toLocaleString('en-US');
+        const expected = spec.endsWith('.bytes') ? formatBytes(value) : value.toLocaleString('en-US');
         expect({ spec, text }).toEqual({ spec, text: expected });
       }
       // where the summary's numbers stand, each is one of those checked figures

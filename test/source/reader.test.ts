@@ -144,6 +144,15 @@ describe('archive safety', () => {
     const zip = await writeZip({ 'Clients.csv': Buffer.alloc(20 * 1024 * 1024, 0x20) });
     await expect(openArchive(zip)).rejects.toThrow(ArchiveError);
     await expect(openArchive(zip)).rejects.toThrow(/zip bomb/);
+    // sizes as a person reads them: 20 MB from a few KB, not a count of bytes
+    await expect(openArchive(zip)).rejects.toThrow(/\(20 MB from \d+(\.\d)? KB\)/);
+  });
+
+  it('names the expanded size and the limit of an export too large to unpack, in MB and GB', async () => {
+    const zip = await writeZip({ 'Clients.csv': Buffer.alloc(3 * 1024 * 1024, 0x20) });
+    await expect(
+      openArchive(zip, { maxTotalBytes: 2.5 * 1024 ** 2, maxRatio: 1e9, ratioFloorBytes: 0 }),
+    ).rejects.toThrow(/would expand to 3 MB, more than the 2.5 MB allowed\.$/);
   });
 
   it('says what is wrong with a file that is not a zip', async () => {
