@@ -259,12 +259,12 @@ describe('Ctrl-C during a live run', () => {
     const report = JSON.parse(
       readFileSync(/Report: (.*report\.json)/.exec(resumed.out)?.[1] ?? join(home, 'missing'), 'utf8'),
     );
-    // the resumed run knows what the interrupted one wrote: it creates only the rest
-    expect(report.entities.patients).toMatchObject({
-      created: 12 - written.length,
-      alreadyPresent: written.length,
-    });
+    // the same command resumes the interrupted run under its id: one run, one report of all it created
+    expect(resumed.out).toContain(`Resuming run ${runId}`);
+    expect(report.runId).toBe(runId);
+    expect(report.entities.patients).toMatchObject({ created: 12, alreadyPresent: 0 });
     const again = await spawnCli(['status', runId, '--state-dir', 'live-state'], { cwd: home });
-    expect(again.out).toContain('interrupted');
+    expect(again.out).toContain(`Run ${runId}: live of export.zip, succeeded`);
+    expect(again.out).toMatch(/Course: started [^;]+; interrupted [^;]+; resumed [^;]+; finished /);
   }, 300_000);
 });
