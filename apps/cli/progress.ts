@@ -68,7 +68,8 @@ function lasted(ms: number): string {
  * has held the run back for at least WAITING_AFTER_MS (`wait.since`) and the wait is still in
  * force or ended under WAITING_AFTER_MS ago (callers that deferred their work come back a little
  * after the reset; a wait that ended long ago no longer explains a quiet run). Times (epoch ms)
- * are shown in `zone` by clinicTime; `records` are the phase's records written of those queued.
+ * are shown in `zone` by clinicTime; `records` are the phase's records written of those queued
+ * (left out once the phase is done).
  * Carries no record content and no key.
  */
 export function waitingLine(
@@ -83,7 +84,8 @@ export function waitingLine(
   const until = clinicTime(new Date(wait.until), zone);
   const when = wait.until > now ? `until ${until}` : `(it ended ${until}; trying again)`;
   const written =
-    records && records.total > 0
+    // a finished phase's counts say nothing of what waits: the next phase's writes are not counted yet
+    records && records.total > 0 && records.done < records.total
       ? `; ${displayName(records.phase)}: ${fmt(records.done)} of ${fmt(records.total)} records written`
       : '';
   return `  Waiting for ${why} ${when}, ${lasted(now - wait.since)} so far${written}`;

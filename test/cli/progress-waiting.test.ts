@@ -41,6 +41,15 @@ describe('waitingLine', () => {
     );
   });
 
+  it('leaves out the counts of a phase already done: they say nothing of what waits', () => {
+    const line = waitingLine(cliniko429(T0, T0 + 30_000), T0 + 20_000, ZONE, {
+      phase: 'setup',
+      done: 1,
+      total: 1,
+    });
+    expect(line).toMatch(/, 20 s so far$/);
+  });
+
   it('says nothing once the wait ended long ago: it no longer explains a quiet run', () => {
     const wait = cliniko429(T0, T0 + 20_000);
     expect(waitingLine(wait, T0 + 20_000 + WAITING_AFTER_MS - 1, ZONE)).toBeDefined();
