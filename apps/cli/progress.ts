@@ -58,6 +58,9 @@ export function duration(seconds: number): string {
 /** How long a run is held back by the rate limit before a line says so: about as long as an operator waits before wondering. */
 export const WAITING_AFTER_MS = 15_000;
 
+/** How long after the tool's own wait ended it still explains a quiet run. */
+const OWN_LIMIT_GRACE_MS = 5_000;
+
 /** "45 s", "2 min", "1 h 5 min": how long a wait has lasted. */
 function lasted(ms: number): string {
   return ms < 60_000 ? `${Math.round(ms / 1000)} s` : duration(ms / 1000);
@@ -66,8 +69,8 @@ function lasted(ms: number): string {
 /**
  * The line that tells a waiting run from a hung one (issue 23): `undefined` unless the rate limit
  * has held the run back for at least WAITING_AFTER_MS (`wait.since`) and the wait is still in
- * force or ended under WAITING_AFTER_MS ago (callers that deferred their work come back a little
- * after the reset; a wait that ended long ago no longer explains a quiet run). Times (epoch ms)
+ * force or ended only just before: under WAITING_AFTER_MS for a 429, under OWN_LIMIT_GRACE_MS for
+ * the tool's own limit (a wait that ended long ago no longer explains a quiet run). Times (epoch ms)
  * are shown in `zone` by clinicTime; `records` are the phase's records written of those queued
  * (left out once the phase is done).
  * Carries no record content and no key.
@@ -78,7 +81,10 @@ export function waitingLine(
   zone: string,
   records?: { readonly phase: string; readonly done: number; readonly total: number },
 ): string | undefined {
-  if (!wait || now - wait.since < WAITING_AFTER_MS || now - wait.until >= WAITING_AFTER_MS) return undefined;
+  // Writers that deferred come back a few seconds after a 429's reset (the queue's delay); the
+  // bucket's own waits are a token interval, and their callers come back at once.
+  const grace = wait?.reason === 'cliniko-429' ? WAITING_AFTER_MS : OWN_LIMIT_GRACE_MS;
+  if (!wait || now - wait.since < WAITING_AFTER_MS || now - wait.until >= grace) return undefined;
   const why =
     wait.reason === 'cliniko-429' ? "Cliniko's rate limit (429)" : 'the rate limit this tool keeps to';
   const until = clinicTime(new Date(wait.until), zone);

@@ -54,6 +54,10 @@ describe('waitingLine', () => {
     const wait = cliniko429(T0, T0 + 20_000);
     expect(waitingLine(wait, T0 + 20_000 + WAITING_AFTER_MS - 1, ZONE)).toBeDefined();
     expect(waitingLine(wait, T0 + 20_000 + WAITING_AFTER_MS, ZONE)).toBeUndefined();
+    // the tool's own waits are short and their callers come back at once: 5 s is long ago
+    const own: RateLimitWait = { reason: 'own-limit', since: T0, until: T0 + 14_000 };
+    expect(waitingLine(own, T0 + 18_999, ZONE)).toBeDefined();
+    expect(waitingLine(own, T0 + 19_000, ZONE)).toBeUndefined();
   });
 });
 
