@@ -1,5 +1,7 @@
 import cliProgress from 'cli-progress';
+import type { RateLimitWait } from '../../src/cliniko/rate-limiter.js';
 import { displayName } from '../../src/core/entities.js';
+import { clinicTime, machineTimeZone } from '../../src/core/time-zone.js';
 
 /**
  * Progress an operator can plan by (issue 15, docs/RUNNING.md, `run`): on a terminal a bar per
@@ -19,6 +21,11 @@ export interface RunProgress {
   /** The pipeline's counts, sampled as it polls each phase. */
   status(sample: RunStatusSample): void;
   /**
+   * How the rate limit holds the run back now (`undefined`: it does not), sampled about every
+   * second: a run held back longer than {@link WAITING_AFTER_MS} says so, by {@link waitingLine}.
+   */
+  waiting(wait: RateLimitWait | undefined): void;
+  /**
    * Ends the bars before the summary is printed. A run that finished fills its last bar; an
    * interrupted one (Ctrl-C) leaves every bar at the records really done, and says it stopped.
    */
@@ -33,6 +40,8 @@ export interface ProgressOptions {
   readonly stream?: NodeJS.WritableStream;
   readonly plainEveryMs?: number;
   readonly now?: () => number;
+  /** The clinic's IANA zone, for the times a line gives; by default the machine's. */
+  readonly timeZone?: string;
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -44,6 +53,48 @@ export function duration(seconds: number): string {
   const minutes = Math.round(seconds / 60);
   if (minutes < 60) return `${minutes} min`;
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
+}
+
+/** How long a run is held back by the rate limit before a line says so: about as long as an operator waits before wondering. */
+export const WAITING_AFTER_MS = 15_000;
+
+/** How long after the tool's own wait ended it still explains a quiet run. */
+const OWN_LIMIT_GRACE_MS = 5_000;
+
+/** "45 s", "2 min", "1 h 5 min": how long a wait has lasted. */
+function lasted(ms: number): string {
+  return ms < 60_000 ? `${Math.round(ms / 1000)} s` : duration(ms / 1000);
+}
+
+/**
+ * The line that tells a waiting run from a hung one (issue 23): `undefined` unless the rate limit
+ * has held the run back for at least WAITING_AFTER_MS (`wait.since`) and the wait is still in
+ * force or ended only just before: under WAITING_AFTER_MS for a 429, under OWN_LIMIT_GRACE_MS for
+ * the tool's own limit (a wait that ended long ago no longer explains a quiet run). Times (epoch ms)
+ * are shown in `zone` by clinicTime; `records` are the phase's records written of those queued
+ * (left out once the phase is done).
+ * Carries no record content and no key.
+ */
+export function waitingLine(
+  wait: RateLimitWait | undefined,
+  now: number,
+  zone: string,
+  records?: { readonly phase: string; readonly done: number; readonly total: number },
+): string | undefined {
+  // Writers that deferred come back a few seconds after a 429's reset (the queue's delay); the
+  // bucket's own waits are a token interval, and their callers come back at once.
+  const grace = wait?.reason === 'cliniko-429' ? WAITING_AFTER_MS : OWN_LIMIT_GRACE_MS;
+  if (!wait || now - wait.since < WAITING_AFTER_MS || now - wait.until >= grace) return undefined;
+  const why =
+    wait.reason === 'cliniko-429' ? "Cliniko's rate limit (429)" : 'the rate limit this tool keeps to';
+  const until = clinicTime(new Date(wait.until), zone);
+  const when = wait.until > now ? `until ${until}` : `(it ended ${until}; trying again)`;
+  const written =
+    // a finished phase's counts say nothing of what waits: the next phase's writes are not counted yet
+    records && records.total > 0 && records.done < records.total
+      ? `; ${displayName(records.phase)}: ${fmt(records.done)} of ${fmt(records.total)} records written`
+      : '';
+  return `  Waiting for ${why} ${when}, ${lasted(now - wait.since)} so far${written}`;
 }
 
 /** Samples of a growing count over the last minute: its rate per minute. */
@@ -83,6 +134,13 @@ export function runProgress(options: ProgressOptions): RunProgress {
   let stopped = false;
   /** The last sample's records, done of queued: what an interrupted run really did. */
   let last: { done: number; total: number } | undefined;
+  const zone = options.timeZone ?? machineTimeZone();
+  /** The wait a line was last printed for (its start) and when: one line per `every` while it lasts. */
+  let told: { since: number; at: number } | undefined;
+  const print = (text: string) => {
+    if (bars) bars.log(`${text}\n`);
+    else options.out(text);
+  };
 
   const counts = (s: RunStatusSample) => {
     let done = 0;
@@ -116,8 +174,23 @@ export function runProgress(options: ProgressOptions): RunProgress {
   return {
     line(text) {
       if (!MILESTONE.test(text) && !/preflight failed/.test(text)) return;
-      if (bars) bars.log(`${text}\n`);
-      else options.out(text);
+      print(text);
+    },
+    waiting(wait) {
+      if (stopped) return;
+      const at = now();
+      const text = waitingLine(wait, at, zone, last && phase ? { phase, ...last } : undefined);
+      if (!text || !wait) {
+        // Said it was waiting: say when it no longer is, so the last line is not a stale wait.
+        if (told && wait?.since !== told.since) {
+          print(`  The rate limit lets requests through again, after ${lasted(at - told.since)} of waiting`);
+          told = undefined;
+        }
+        return;
+      }
+      if (told?.since === wait.since && at - told.at < every) return;
+      told = { since: wait.since, at };
+      print(text);
     },
     status(sample) {
       if (!sample.phase) return;

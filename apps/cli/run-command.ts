@@ -204,6 +204,7 @@ export async function runCommand(
       tty: process.stdout.isTTY === true,
       out,
       limitPerMinute: (connection.sandbox ? sandboxLimit : 200) * connection.credentials.apiKeys.length,
+      timeZone: zoneOf({ timeZone: config.timeZone }),
     });
     stopProgress = () => progress.stop();
     const { runLocal, RunInterrupted } = await import('../local/run-local.js');
@@ -220,6 +221,7 @@ export async function runCommand(
         statePath: await prepareStateDir(join(stateDir, 'status-table')),
         ...(resumed ? { resumeRunId: resumed.runId } : {}),
         onProgress: (line) => progress.line(line),
+        onRateLimitWait: (wait) => progress.waiting(wait),
         onStatus: async (status) => {
           progress.status(status);
           leaseRunId = status.runId;

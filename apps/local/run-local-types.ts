@@ -1,4 +1,5 @@
 import type { Context, SQSEvent } from 'aws-lambda';
+import type { RateLimitWait } from '../../src/cliniko/rate-limiter.js';
 import type { LimitsMeter } from '../../src/core/aws-limits.js';
 import type { RunMode } from '../../src/ports/runs.js';
 import type { ClinikoCredentials } from '../../src/ports/secrets.js';
@@ -23,6 +24,12 @@ export interface LocalRunOptions {
   readonly onProgress?: (line: string) => void;
   /** Structured progress: the run's id once it starts, then each phase's per-entity counts. */
   readonly onStatus?: (status: LocalRunStatus) => void | Promise<void>;
+  /**
+   * Called about every second while the pipeline runs with how the rate limit holds its Cliniko
+   * requests back (`undefined`: Cliniko last answered them), read from the token buckets the
+   * run's handlers share in this process: a quiet run can say it is waiting, not hung (issue 23).
+   */
+  readonly onRateLimitWait?: (wait: RateLimitWait | undefined) => void;
   /** Called with every writer invocation's duration and record count. */
   readonly onWriterInvoke?: (ms: number, records: number) => void;
   /** Wraps the writer handler (tests crash it between Cliniko's answer and the status write). */

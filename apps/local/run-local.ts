@@ -6,6 +6,7 @@ import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3
 import { z } from 'zod';
 import { resetRuntime, runtime } from '../../lambdas/shared/runtime.js';
 import { runStartFor } from '../../lambdas/start-run/start-run.js';
+import { InMemoryBucketStore } from '../../src/cliniko/rate-limiter.js';
 import { ENV, secretPrefix } from '../../src/core/environment.js';
 import { NOTE_FONTS_DIR_ENV } from '../../src/documents/fonts.js';
 import { keys } from '../../src/ports/bucket-keys.js';
@@ -97,6 +98,7 @@ async function runPipeline(
   const emulators = await startEmulators(options.statePath ? { statePath: options.statePath } : {});
   const saved = { ...process.env };
   let stopPoller: (() => Promise<void>) | undefined;
+  let stopWatch = () => {};
   const threads: HandlerThread[] = [];
   try {
     Object.assign(process.env, emulators.env);
@@ -134,6 +136,17 @@ async function runPipeline(
     });
     // handlers build their clients and logger afresh from this environment
     resetRuntime();
+    const onWait = options.onRateLimitWait;
+    if (onWait) {
+      // Every handler that calls Cliniko runs in this process (only the mappers, which never do,
+      // have threads of their own), so their buckets are the runtime's in-process store.
+      const timer = setInterval(() => {
+        const buckets = runtime().buckets;
+        if (buckets instanceof InMemoryBucketStore) onWait(buckets.waiting());
+      }, 1000);
+      timer.unref();
+      stopWatch = () => clearInterval(timer);
+    }
 
     const clinicId = options.clinicId ?? 'local';
     const s3 = new S3Client({ forcePathStyle: true });
@@ -361,6 +374,7 @@ async function runPipeline(
         : [],
     };
   } finally {
+    stopWatch();
     await stopPoller?.();
     await Promise.all(threads.map((t) => t.stop()));
     await emulators.stop();

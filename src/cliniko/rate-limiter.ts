@@ -70,16 +70,61 @@ export function pauseBucket(previous: BucketState | undefined, untilMs: number, 
   };
 }
 
+/**
+ * How the callers of a store are being held back by the rate limit, for an operator who would
+ * otherwise see nothing happen (issue 23). Times are epoch milliseconds.
+ */
+export interface RateLimitWait {
+  /**
+   * `cliniko-429`: Cliniko answered 429 and every caller waits for the reset it gave
+   * (X-RateLimit-Reset, CLINIKO_API.md §1.9); `own-limit`: the bucket itself was empty.
+   */
+  readonly reason: 'cliniko-429' | 'own-limit';
+  /** When a caller was first held back with no answer from Cliniko (other than a 429) since. */
+  readonly since: number;
+  /** The instant the latest wait ends: a 429's reset, or when the bucket has a token again. */
+  readonly until: number;
+}
+
+/**
+ * The wait after a caller was held back (`reason`, until `untilMs`) at `now`. The stretch keeps
+ * its start until Cliniko answers something other than 429 ({@link TokenBucketStore.answered}):
+ * when Cliniko answers 429 to everything, the request sent at each reset is answered 429 again,
+ * and the run has been waiting since the first. A stretch that met a 429 stays Cliniko's doing to
+ * its end (after a reset the bucket starts empty, so its own short waits follow every pause), and
+ * it lasts until the latest end of a wait still in force.
+ */
+export function holdCallers(
+  previous: RateLimitWait | undefined,
+  reason: RateLimitWait['reason'],
+  untilMs: number,
+  now: number,
+): RateLimitWait {
+  return {
+    reason: previous?.reason === 'cliniko-429' ? 'cliniko-429' : reason,
+    since: previous?.since ?? now,
+    until: previous && previous.until > now ? Math.max(previous.until, untilMs) : untilMs,
+  };
+}
+
 export interface TokenBucketStore {
   /** Takes one token atomically; resolves to 0 when taken, or the milliseconds to wait. */
   take(bucketId: string, policy: BucketPolicy, now: number): Promise<number>;
   pauseUntil(bucketId: string, untilMs: number, now: number): Promise<void>;
   /** Milliseconds until a token would be there, taking none: how loaded a key is (its lane). */
   peek?(bucketId: string, policy: BucketPolicy, now: number): Promise<number>;
+  /** Cliniko answered a request of the bucket with something other than 429: nobody is held back. */
+  answered?(bucketId: string, now: number): void;
 }
 
+/**
+ * The buckets of one process (a local run, the CLI). It also keeps how its callers are being held
+ * back ({@link waiting}), which the local runner shows the operator; the store shared by Lambdas
+ * keeps no such thing (a deployed run's waits are in its logs and metrics).
+ */
 export class InMemoryBucketStore implements TokenBucketStore {
   private readonly buckets = new Map<string, BucketState>();
+  private held: RateLimitWait | undefined;
 
   async peek(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
     return peekWait(this.buckets.get(bucketId), policy, now);
@@ -88,11 +133,25 @@ export class InMemoryBucketStore implements TokenBucketStore {
   async take(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
     const result = takeToken(this.buckets.get(bucketId), policy, now);
     this.buckets.set(bucketId, result.state);
+    if (result.waitMs > 0) {
+      const reason = result.state.pausedUntil > now ? 'cliniko-429' : 'own-limit';
+      this.held = holdCallers(this.held, reason, now + result.waitMs, now);
+    }
     return result.waitMs;
   }
 
   async pauseUntil(bucketId: string, untilMs: number, now: number): Promise<void> {
     this.buckets.set(bucketId, pauseBucket(this.buckets.get(bucketId), untilMs, now));
+    this.held = holdCallers(this.held, 'cliniko-429', untilMs, now);
+  }
+
+  answered(): void {
+    this.held = undefined;
+  }
+
+  /** How this store's callers are held back now, or `undefined` when Cliniko last answered them. */
+  waiting(): RateLimitWait | undefined {
+    return this.held;
   }
 }
 
@@ -133,6 +192,8 @@ export interface Limiter {
   pauseUntil(untilMs: number): Promise<void>;
   /** Milliseconds until a request could go out now (0 when a token is there); unknown: 0. */
   peek?(): Promise<number>;
+  /** Cliniko answered a request with something other than 429 (the end of any wait for it). */
+  answered?(): void;
 }
 
 /** The limiter asked a caller to wait longer than it may: come back later instead of sleeping. */
@@ -232,6 +293,10 @@ export class RateLimiter implements Limiter {
     }
     const remaining = Math.max(0, line.peeked.waitMs - (now - line.peeked.at));
     return remaining + line.length / this.policy.ratePerMs;
+  }
+
+  answered(): void {
+    this.store.answered?.(this.bucketId, this.clock.now());
   }
 
   /** After a 429: nobody using this bucket sends again before `untilMs`. */

@@ -48,6 +48,7 @@ export function clinikoFactory(
           acquire: () => limiter.acquire(maxWait),
           pauseUntil: (ms) => limiter.pauseUntil(ms),
           peek: () => limiter.peek(),
+          answered: () => limiter.answered(),
         },
         retry: {
           ...(env.clinikoMaxAttempts ? { maxAttempts: env.clinikoMaxAttempts } : {}),
