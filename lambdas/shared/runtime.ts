@@ -2,10 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clinikoFactory } from '../../src/adapters/aws/cliniko-factory.js';
 import { DynamoBucketStore } from '../../src/adapters/aws/dynamo-bucket-store.js';
+import { dynamoClinicGate } from '../../src/adapters/aws/dynamo-clinic-gate.js';
 import { dynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
 import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { SecretsManagerSource } from '../../src/adapters/aws/secrets-source.js';
 import { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
+import { StatusTable } from '../../src/adapters/aws/status-table.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { InMemoryBucketStore } from '../../src/cliniko/rate-limiter.js';
 import { ENV, lambdaEnvironment } from '../../src/core/environment.js';
@@ -29,6 +31,8 @@ function build() {
   return {
     env,
     store: dynamoStatusStore(env.statusTable, dynamo, env.auditRetentionDays),
+    /** One run per clinic (issue 23): StartRun takes the gate, the steps renew it, Report releases it. */
+    gate: dynamoClinicGate(new StatusTable(env.statusTable, dynamo, env.auditRetentionDays)),
     // In one process (a local run) the buckets need no round trip: every writer is right here.
     buckets:
       env.rateLimitStore === 'process'

@@ -109,22 +109,28 @@ export function lambdaEnvironment(env: Record<string, string | undefined> = proc
   return parseAt('environment', LambdaEnvironmentSchema, env);
 }
 
-/** The StartRun Lambda's environment: the state machine it starts, and how many runs at once (default 10). */
+/**
+ * The StartRun Lambda's environment: the state machine it starts, how many runs at once (default
+ * 10), and the status table holding each clinic's gate (one run per clinic at a time).
+ */
 export function startRunEnvironment(env: Record<string, string | undefined> = process.env): {
   readonly stateMachineArn: string;
   readonly maxConcurrentRuns: number;
+  readonly statusTable: string;
 } {
   const parsed = parseAt(
     'environment',
     z.object({
       [ENV.stateMachineArn]: z.string({ error: 'is not set' }).min(1, 'is not set'),
       [ENV.maxConcurrentRuns]: number(wholeAbove0),
+      [ENV.statusTable]: z.string({ error: 'is not set' }).min(1, 'is not set'),
     }),
     env,
   );
   return {
     stateMachineArn: parsed[ENV.stateMachineArn],
     maxConcurrentRuns: parsed[ENV.maxConcurrentRuns] ?? 10,
+    statusTable: parsed[ENV.statusTable],
   };
 }
 
