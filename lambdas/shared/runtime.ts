@@ -22,6 +22,11 @@ export const logger = new Logger({ serviceName: 'cliniko-migrate' });
 /** What handlers log through: ids, counts and codes only (see safe-log.ts). */
 export const log = safeLog(logger);
 
+/**
+ * Lifetime: the container's (resetRuntime ends it in a local run). Holds clients and settings,
+ * never a run's data: what a handler keeps per run is keyed by run in its own cache (the
+ * writer's: lambdas/write/caches.ts), and secrets expire (SecretsManagerSource's maximum age).
+ */
 let cached: ReturnType<typeof build> | undefined;
 
 function build() {
@@ -39,7 +44,10 @@ function build() {
         ? new InMemoryBucketStore()
         : new DynamoBucketStore(env.statusTable, dynamo),
     blobs,
-    secrets: new SecretsManagerSource(env.secretPrefix),
+    // kept at most the stated age, and dropped on a 401 (a rotated key reaches a warm container)
+    secrets: new SecretsManagerSource(env.secretPrefix, undefined, {
+      maxAgeMs: env.secretMaxAgeSeconds * 1000,
+    }),
     queue: () => {
       if (!env.writeQueueUrl) throw new Error(`environment variable ${ENV.writeQueueUrl} is not set`);
       return new SqsCommandQueue(

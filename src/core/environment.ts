@@ -33,6 +33,8 @@ export const ENV = {
   writeRetryBaseSeconds: 'WRITE_RETRY_BASE_SECONDS',
   /** Where the pipeline runs (`AWS <stack>`, or a host), named in the Cliniko account's lease. */
   leaseWhere: 'CLINIKO_LEASE_WHERE',
+  /** Seconds a container uses a clinic's secret before reading it again (a rotated key arrives). */
+  secretMaxAgeSeconds: 'CLINIKO_SECRET_MAX_AGE_SECONDS',
 } as const;
 
 /** Seven years: the longest record-retention rule found for the clinics we serve (anchors.md §5.2). */
@@ -74,6 +76,7 @@ const LambdaEnvironmentSchema = z
     [ENV.writeRetryBaseSeconds]: number(wholeAbove0),
     [ENV.rateLimitStore]: z.preprocess(absentIfEmpty, z.enum(['dynamodb', 'process']).optional()),
     [ENV.leaseWhere]: text,
+    [ENV.secretMaxAgeSeconds]: number(z.number().nonnegative()),
   })
   .transform((e) => ({
     statusTable: e[ENV.statusTable],
@@ -97,6 +100,8 @@ const LambdaEnvironmentSchema = z
     writeRetryBaseSeconds: e[ENV.writeRetryBaseSeconds] ?? 30,
     /** Absent: the host name (a Lambda's is its sandbox's; the stack sets `AWS <stack>`). */
     leaseWhere: e[ENV.leaseWhere],
+    /** 5 minutes unless told; 0 reads the secret for every use. */
+    secretMaxAgeSeconds: e[ENV.secretMaxAgeSeconds] ?? 300,
   }));
 
 export type LambdaEnvironment = z.output<typeof LambdaEnvironmentSchema>;

@@ -26,6 +26,7 @@ describe('the Lambda environment, parsed once at cold start', () => {
       auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
       rateLimitStore: 'dynamodb',
       writeRetryBaseSeconds: 30,
+      secretMaxAgeSeconds: 300,
     });
   });
 
@@ -38,9 +39,11 @@ describe('the Lambda environment, parsed once at cold start', () => {
       PLAN_BATCH_SIZE: '',
       CLINIKO_RETRY_BASE_MS: '5',
       CLINIKO_RATE_LIMIT_STORE: 'process',
+      CLINIKO_SECRET_MAX_AGE_SECONDS: '60',
     });
     // Assert
     expect(env).toMatchObject({
+      secretMaxAgeSeconds: 60,
       rateLimitStore: 'process',
       rateLimitPerMinute: 2000,
       maxTokenWaitMs: 0,
