@@ -61,6 +61,15 @@ function build() {
   };
 }
 
+/**
+ * Cliniko refused a key (401) in a step that does not say which clinic's: every kept secret is
+ * dropped, so a key rotated since it was read is used by the next attempt rather than after the
+ * secrets' maximum age. Builds nothing when the container has not built its runtime.
+ */
+export function forgetSecrets(): void {
+  cached?.secrets.forgetAll();
+}
+
 export function runtime() {
   cached ??= build();
   return cached;

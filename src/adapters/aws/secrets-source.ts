@@ -58,6 +58,11 @@ export class SecretsManagerSource implements SecretSource {
     this.cache.delete(clinicId);
   }
 
+  /** Drops every kept secret (a 401 where the clinic is not known): each is read again when next used. */
+  forgetAll(): void {
+    this.cache.clear();
+  }
+
   private async load(clinicId: string): Promise<ClinikoCredentials> {
     const res = await this.client.send(
       new GetSecretValueCommand({ SecretId: secretName(this.prefix, clinicId) }),
