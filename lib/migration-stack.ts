@@ -86,6 +86,7 @@ export class MigrationStack extends Stack {
     });
     const stateMachine = addStateMachine(this, {
       key,
+      table,
       bucket,
       functions,
       logRetention,

@@ -8,8 +8,9 @@ import {
   releaseLease,
   renewLease,
 } from '../../src/lease/account-lease.js';
+import { ClinicHoldLostError, holdExpiresAt } from '../../src/ports/clinic-gate.js';
 import type { RunInfo } from '../../src/ports/runs.js';
-import { clinikoFor, onRuntimeReset, runtime } from './runtime.js';
+import { clinikoFor, log, onRuntimeReset, runtime } from './runtime.js';
 
 /**
  * The pipeline's hold on the Cliniko account (src/lease/account-lease.ts): Preflight takes it
@@ -43,11 +44,16 @@ async function clientOf(run: Pick<RunInfo, 'clinicId' | 'clinikoUsers'>): Promis
 }
 
 /**
- * Renews a live run's lease (`run`: its id, read from the status table when not given), at most
- * every LEASE_RENEW_SECONDS from this container unless `always` (CheckPhase, whose next wait may be
- * long: the marker then lives `waitSeconds` + LEASE_TTL_SECONDS). A dry run holds none.
- * @throws LeaseLostError when another run holds the account now: the step fails and the run ends
- *   in its failure report rather than writing beside another writer.
+ * Renews the run's holds (`run`: its id, read from the status table when not given), at most every
+ * LEASE_RENEW_SECONDS from this container unless `always` (CheckPhase, whose next wait may be
+ * long: both holds then live `waitSeconds` beyond their TTL):
+ * - its clinic's gate (src/ports/clinic-gate.ts, any run): pushed to CLINIC_HOLD_TTL_SECONDS from
+ *   now. A run that never took one (started by the CLI or the local runtime, not StartRun) has
+ *   nothing to renew.
+ * - a live run's lease on the Cliniko account. A dry run holds none.
+ * @throws ClinicHoldLostError when the run's clinic hold expired and another run took the clinic;
+ *   LeaseLostError when another run holds the account now: the step fails and the run ends in its
+ *   failure report rather than writing beside another writer.
  */
 export async function keepLease(
   run: string | RunInfo,
@@ -58,17 +64,33 @@ export async function keepLease(
   const last = renewedAt.get(runId);
   if (!options.always && last !== undefined && now - last < LEASE_RENEW_SECONDS * 1000) return;
   const info = typeof run === 'string' ? await runtime().store.getRun(run) : run;
-  if (info.mode !== 'live') {
-    renewedAt.set(runId, Number.POSITIVE_INFINITY);
-    return;
+  const clinic = await runtime().gate.renew(info.clinicId, runId, holdExpiresAt(now, options.waitSeconds));
+  if (!clinic.renewed && clinic.holder) {
+    log.warn('clinic gate taken by another run', {
+      runId,
+      clinicId: info.clinicId,
+      heldBy: clinic.holder.runId,
+    });
+    throw new ClinicHoldLostError(runId, clinic.holder);
   }
-  await renewLease(await clientOf(info), {
-    runId,
-    startedAt: info.startedAt,
-    where: leaseWhere(),
-    ttlSeconds: LEASE_TTL_SECONDS + Math.ceil(options.waitSeconds ?? 0),
-  });
+  if (info.mode === 'live')
+    await renewLease(await clientOf(info), {
+      runId,
+      startedAt: info.startedAt,
+      where: leaseWhere(),
+      ttlSeconds: LEASE_TTL_SECONDS + Math.ceil(options.waitSeconds ?? 0),
+    });
   renewedAt.set(runId, now);
+}
+
+/**
+ * Report: gives the run's clinic back (issue 23), whatever the run's outcome, a refused preflight
+ * included, so the next export of the clinic waiting in the run-start queue can start. Only the
+ * run's own hold is removed: one that expired and was taken by another run stays.
+ */
+export async function endClinicHold(clinicId: string, runId: string): Promise<void> {
+  renewedAt.delete(runId);
+  await runtime().gate.release(clinicId, runId);
 }
 
 /** Report: releases a live run's lease, whatever its outcome (a dry run holds none). */

@@ -2,10 +2,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { clinikoFactory } from '../../src/adapters/aws/cliniko-factory.js';
 import { DynamoBucketStore } from '../../src/adapters/aws/dynamo-bucket-store.js';
+import { dynamoClinicGate } from '../../src/adapters/aws/dynamo-clinic-gate.js';
 import { dynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
 import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { SecretsManagerSource } from '../../src/adapters/aws/secrets-source.js';
 import { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
+import { StatusTable } from '../../src/adapters/aws/status-table.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { InMemoryBucketStore } from '../../src/cliniko/rate-limiter.js';
 import { ENV, lambdaEnvironment } from '../../src/core/environment.js';
@@ -20,6 +22,11 @@ export const logger = new Logger({ serviceName: 'cliniko-migrate' });
 /** What handlers log through: ids, counts and codes only (see safe-log.ts). */
 export const log = safeLog(logger);
 
+/**
+ * Lifetime: the container's (resetRuntime ends it in a local run). Holds clients and settings,
+ * never a run's data: what a handler keeps per run is keyed by run in its own cache (the
+ * writer's: lambdas/write/caches.ts), and secrets expire (SecretsManagerSource's maximum age).
+ */
 let cached: ReturnType<typeof build> | undefined;
 
 function build() {
@@ -29,13 +36,18 @@ function build() {
   return {
     env,
     store: dynamoStatusStore(env.statusTable, dynamo, env.auditRetentionDays),
+    /** One run per clinic (issue 23): StartRun takes the gate, the steps renew it, Report releases it. */
+    gate: dynamoClinicGate(new StatusTable(env.statusTable, dynamo, env.auditRetentionDays)),
     // In one process (a local run) the buckets need no round trip: every writer is right here.
     buckets:
       env.rateLimitStore === 'process'
         ? new InMemoryBucketStore()
         : new DynamoBucketStore(env.statusTable, dynamo),
     blobs,
-    secrets: new SecretsManagerSource(env.secretPrefix),
+    // kept at most the stated age, and dropped on a 401 (a rotated key reaches a warm container)
+    secrets: new SecretsManagerSource(env.secretPrefix, undefined, {
+      maxAgeMs: env.secretMaxAgeSeconds * 1000,
+    }),
     queue: () => {
       if (!env.writeQueueUrl) throw new Error(`environment variable ${ENV.writeQueueUrl} is not set`);
       return new SqsCommandQueue(
@@ -47,6 +59,15 @@ function build() {
     profile: loadProfile('gensolve'),
     now: () => new Date(),
   };
+}
+
+/**
+ * Cliniko refused a key (401) in a step that does not say which clinic's: every kept secret is
+ * dropped, so a key rotated since it was read is used by the next attempt rather than after the
+ * secrets' maximum age. Builds nothing when the container has not built its runtime.
+ */
+export function forgetSecrets(): void {
+  cached?.secrets.forgetAll();
 }
 
 export function runtime() {

@@ -36,6 +36,8 @@ const ALLOWED = new Set([
   'requests',
   'notInCliniko',
   'found',
+  /** The run holding a clinic (issue 23's gate). */
+  'heldBy',
 ]);
 
 /** An id, a key of the bucket, a code or an error's name: what a log line may hold. */
@@ -69,6 +71,9 @@ export type LogMessage =
   | 'run started'
   | 'duplicate event: run already started'
   | 'run waits for a free slot'
+  | 'run waits: clinic busy'
+  | 'clinic gate taken by another run'
+  | 'cached secret dropped: Cliniko refused the key'
   | 'preflight'
   | 'reconcile'
   | 'plan'

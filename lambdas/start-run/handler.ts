@@ -4,13 +4,18 @@ import {
   SFNClient,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { dynamoClinicGate } from '../../src/adapters/aws/dynamo-clinic-gate.js';
+import { StatusTable } from '../../src/adapters/aws/status-table.js';
 import { parseAt } from '../../src/core/boundary.js';
 import { startRunEnvironment } from '../../src/core/environment.js';
+import { type ClinicGate, clinicBusyMessage, holdExpiresAt } from '../../src/ports/clinic-gate.js';
 import { log } from '../shared/runtime.js';
 import { ObjectCreatedEvent, RunStartMessages } from './io.js';
 import { runStartFor } from './start-run.js';
 
 const sfn = new SFNClient({});
+/** The clinic gates, on the status table named by the environment: built once per container. */
+let gate: ClinicGate | undefined;
 
 /**
  * Every run slot of the stack is taken: the export's event stays in the run-start queue and is
@@ -18,6 +23,16 @@ const sfn = new SFNClient({});
  */
 export class RunsAtCapacity extends Error {
   override name = 'RunsAtCapacity';
+}
+
+/**
+ * The clinic is held by another run (issue 23: one run per clinic at a time): the export's event
+ * stays in the run-start queue, as for {@link RunsAtCapacity}, and starts once the holder's Report
+ * gives the clinic back (or its hold expires). After RUN_START_RETRY's looks (about ten days) it
+ * is kept in the StartRunDeadLetters queue, never dropped.
+ */
+export class ClinicBusy extends Error {
+  override name = 'ClinicBusy';
 }
 
 /** Whether `max` executions of the state machine are running (ListExecutions, RUNNING). */
@@ -33,6 +48,14 @@ async function atCapacity(stateMachineArn: string, max: number): Promise<boolean
  * arrives in an SQS message of the run-start queue (or, from older rules, directly); a malformed
  * one is refused. With every run slot taken, throws {@link RunsAtCapacity} so the message comes
  * back later: the run waits instead of starting and failing on throttling.
+ *
+ * One run per clinic (issue 23): before starting, the run takes its clinic's gate
+ * (src/ports/clinic-gate.ts) by a conditional write on the status table, race-free where a
+ * ListExecutions check would not be (eventually consistent, and a run's later executions are not
+ * named by clinic). A clinic held by another run throws {@link ClinicBusy}: the export is not
+ * lost but waits in the run-start queue (its log line, `run waits: clinic busy`, names the run
+ * that waits and the run that holds the clinic). The run's steps renew the hold
+ * (lambdas/shared/lease.ts `keepLease`) and Report gives it back; a crashed run's hold expires.
  */
 export const handler = async (received: unknown): Promise<{ started: boolean; name?: string }> => {
   const queued = RunStartMessages.safeParse(received);
@@ -59,6 +82,24 @@ async function startOne(received: unknown): Promise<{ started: boolean; name?: s
       `${env.maxConcurrentRuns} runs are under way; ${start.name} waits for one to end`,
     );
   }
+  gate ??= dynamoClinicGate(new StatusTable(env.statusTable));
+  const clinicId = start.input.clinicId;
+  const now = Date.now();
+  const take = await gate.take(
+    {
+      clinicId,
+      runId: start.name,
+      mode: start.input.mode,
+      exportKey: start.input.approvalKey || start.input.key,
+      takenAt: new Date(now).toISOString(),
+      expiresAt: holdExpiresAt(now),
+    },
+    now,
+  );
+  if (!take.taken) {
+    log.info('run waits: clinic busy', { runId: start.name, clinicId, heldBy: take.holder.runId });
+    throw new ClinicBusy(clinicBusyMessage(start.name, take.holder));
+  }
   try {
     await sfn.send(
       new StartExecutionCommand({
@@ -67,9 +108,13 @@ async function startOne(received: unknown): Promise<{ started: boolean; name?: s
         input: JSON.stringify(start.input),
       }),
     );
-    log.info('run started', { runId: start.name, clinicId: start.input.clinicId });
+    log.info('run started', { runId: start.name, clinicId });
     return { started: true, name: start.name };
   } catch (err) {
+    // A hold this event took afresh is given back when no run came of it: the execution had run
+    // (and ended, releasing the clinic) before this duplicate, or it could not start. A hold the
+    // run had already is its own, live run's.
+    if (take.fresh) await gate.release(clinicId, start.name);
     if (err instanceof ExecutionAlreadyExists) {
       log.info('duplicate event: run already started', { runId: start.name });
       return { started: false, name: start.name };

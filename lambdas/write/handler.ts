@@ -1,14 +1,13 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import { parseWriteMessage } from '../../src/mapping/write-payload.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
-import type { RunInfo } from '../../src/ports/runs.js';
-import { type ExportArchive, openZipSource } from '../../src/source/archive.js';
+import { openZipSource } from '../../src/source/archive.js';
 import { clinikoFor, flushRequests, log, onRuntimeReset, runtime } from '../shared/runtime.js';
 import { errorName } from '../shared/safe-log.js';
+import { WriterCaches } from './caches.js';
 import { writeCommand } from './write-command.js';
 import { DeferredWrite } from './write-deps.js';
 
@@ -18,47 +17,30 @@ import { DeferredWrite } from './write-deps.js';
  * dead-letter queue. A message that would have to wait for the rate limit is sent back with a
  * delay instead of sleeping in a paid Lambda.
  */
-const runs = new Map<string, Promise<RunInfo>>();
-/** The run's export, opened once per container: documents are read from it by range. */
-const exports_ = new Map<string, Promise<ExportArchive>>();
-const seen = new Map<ClinikoClient, Record<string, number>>();
-let queue: SqsCommandQueue | undefined;
-/**
- * Clients by key, kept for the container's life as its SDK clients are: what a client learns
- * once (the account's referral source types) is not asked again for every batch.
- */
-let make: ReturnType<typeof clinikoFor> | undefined;
-onRuntimeReset(() => {
-  runs.clear();
-  exports_.clear();
-  seen.clear();
-  queue = undefined;
-  make = undefined;
-});
+/** The writer's caches and their lifetime: caches.ts. */
+const caches = new WriterCaches();
+onRuntimeReset(() => caches.clear());
 
 // The batch processor keeps one invocation's state, so each invocation gets its own: the local
 // runner hosts concurrent invocations in one process, which a Lambda container never does.
 export const handler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
   const rt = runtime();
-  queue ??= rt.queue();
-  make ??= clinikoFor({ maxTokenWaitMs: rt.env.maxTokenWaitMs ?? 2000 });
-  const clientFor = make;
+  caches.queue ??= rt.queue();
+  const queue = caches.queue;
+  caches.clients ??= clinikoFor({ maxTokenWaitMs: rt.env.maxTokenWaitMs ?? 2000 });
+  const clientFor = caches.clients;
+  const runOf = (runId: string) => caches.run(runId, () => rt.store.getRun(runId));
   const used = new Map<string, Set<ClinikoClient>>();
 
   const openDocument = async (runId: string, path: string) => {
-    let archive = exports_.get(runId);
-    if (!archive) {
-      archive = (runs.get(runId) ?? rt.store.getRun(runId)).then(async (run) =>
-        openZipSource(await rt.blobs.byteSource(run.bucket, run.exportKey)),
-      );
-      exports_.set(runId, archive);
-      archive.catch(() => exports_.delete(runId));
-    }
+    const archive = caches.archive(runOf(runId), async (run) =>
+      openZipSource(await rt.blobs.byteSource(run.bucket, run.exportKey)),
+    );
     return (await archive).open(path);
   };
 
   const openRunFile = async (runId: string, key: string) => {
-    const run = await (runs.get(runId) ?? rt.store.getRun(runId));
+    const run = await runOf(runId).info;
     return rt.blobs.read(run.bucket, key);
   };
 
@@ -73,12 +55,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
       log.warn('write message refused', { code: 'MALFORMED_WRITE_MESSAGE', error: errorName(err) });
       throw err;
     }
-    let run = runs.get(cmd.runId);
-    if (!run) {
-      run = rt.store.getRun(cmd.runId);
-      runs.set(cmd.runId, run);
-    }
-    const info = await run;
+    const info = await runOf(cmd.runId).info;
     const credentials = await rt.secrets.credentials(cmd.clinicId);
     const cliniko = (keyIndex: number) => {
       const c = clientFor(
@@ -102,9 +79,19 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
           openRunFile,
           keyCount: credentials.apiKeys.length,
           runStartedAt: info.startedAt,
+          referralTypes: caches.referralTypes,
         },
         { receiveCount: Number(message.attributes.ApproximateReceiveCount ?? 1), owner: message.messageId },
       );
+      // Cliniko refused the key: it may have been rotated since this container read the secret, so
+      // the next message reads the secret again rather than wait out its age.
+      if (result.code === 'CLINIKO_AUTH') {
+        rt.secrets.forget(cmd.clinicId);
+        log.warn('cached secret dropped: Cliniko refused the key', {
+          runId: cmd.runId,
+          clinicId: cmd.clinicId,
+        });
+      }
       log.debug('written', {
         runId: cmd.runId,
         entity: cmd.entity,
@@ -147,7 +134,7 @@ export const handler = async (event: SQSEvent, context: Context): Promise<SQSBat
     );
     return response;
   } finally {
-    for (const [runId, clients] of used) await flushRequests(runId, clients, seen);
+    for (const [runId, clients] of used) await flushRequests(runId, clients, caches.flushed);
   }
 };
 

@@ -30,12 +30,6 @@ import {
 } from './write-deps.js';
 
 /**
- * The account's "Contact" referral source type, read once per client (one per key in a container,
- * handler.ts): read for every patient, it cost a request of the rate limit each time.
- */
-const referralTypeCache = new WeakMap<ClinikoClient, Promise<string | undefined>>();
-
-/**
  * Writes one record to Cliniko exactly once. The clinic's id map says whether it was written
  * before (by this run or an earlier one); a redelivered message re-finds the record by its
  * natural key before creating; an ambiguous failure is re-found by the client. Follow-up
@@ -238,6 +232,10 @@ async function followUps(
     if (p.referral) {
       const referral = p.referral;
       await step('referral', async () => {
+        // Read once per client (deps.referralTypes, kept by the writer's caches): read for every
+        // patient, it cost a request of the rate limit each time.
+        const referralTypeCache =
+          deps.referralTypes ?? new WeakMap<ClinikoClient, Promise<string | undefined>>();
         let typeId = referralTypeCache.get(client);
         if (!typeId) {
           typeId = client

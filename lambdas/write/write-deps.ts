@@ -27,6 +27,11 @@ export interface WriteDeps {
    * create answer that Cliniko created before it is not the run's (issue 11).
    */
   readonly runStartedAt?: string;
+  /**
+   * The account's "Contact" referral source type per client, kept by the caller for as long as
+   * its clients (the writer's WriterCaches: the container). Absent: read once per command.
+   */
+  readonly referralTypes?: WeakMap<ClinikoClient, Promise<string | undefined>>;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, type Stack } from 'aws-cdk-lib';
+import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule } from 'aws-cdk-lib/aws-events';
 import { SqsQueue } from 'aws-cdk-lib/aws-events-targets';
 import { Policy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -19,6 +20,8 @@ export interface StateMachineProps {
   readonly key: Key;
   /** The export bucket whose `exports/` objects start runs. */
   readonly bucket: Bucket;
+  /** The status table: StartRun takes each clinic's gate in it (one run per clinic at a time). */
+  readonly table: Table;
   readonly functions: Functions;
   readonly logRetention: RetentionDays;
   /** Runs at once: StartRun leaves a further export waiting in the run-start queue. */
@@ -39,7 +42,7 @@ export const RUN_START_RETRY = { visibility: Duration.minutes(15), maxReceiveCou
  * puts the event in the run-start queue, which StartRun reads one event at a time. With
  * `maxConcurrentRuns` executions running, StartRun leaves the event in the queue to look again
  * later ({@link RUN_START_RETRY}): a hundred exports at once wait their turn instead of failing
- * on Lambda throttling. Added to the stack itself so the logical ids stay those of deployed stacks.
+ * on Lambda throttling. An export of a clinic another run holds waits the same way (issue 23). Added to the stack itself so the logical ids stay those of deployed stacks.
  */
 export function addStateMachine(stack: Stack, props: StateMachineProps): StateMachine {
   const { key, bucket, functions, logRetention } = props;
@@ -103,6 +106,7 @@ export function addStateMachine(stack: Stack, props: StateMachineProps): StateMa
     environment: {
       [ENV.stateMachineArn]: stateMachine.stateMachineArn,
       [ENV.maxConcurrentRuns]: String(props.maxConcurrentRuns),
+      [ENV.statusTable]: props.table.tableName,
     },
     key,
     logRetention,
@@ -114,6 +118,16 @@ export function addStateMachine(stack: Stack, props: StateMachineProps): StateMa
   startRun.addToRolePolicy(
     new PolicyStatement({ actions: ['states:ListExecutions'], resources: [stateMachine.stateMachineArn] }),
   );
+  // takes, reads and gives back a clinic's gate (CLINIC#<id>/ACTIVE): those three item actions on
+  // the clinic items of the status table only, and its key
+  startRun.addToRolePolicy(
+    new PolicyStatement({
+      actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      resources: [props.table.tableArn],
+      conditions: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['CLINIC#*'] } },
+    }),
+  );
+  props.table.encryptionKey?.grantEncryptDecrypt(startRun);
   startRun.addEventSource(new SqsEventSource(runStarts, { batchSize: 1, maxConcurrency: 2 }));
   new Rule(stack, 'ExportLanded', {
     description: 'An export under exports/ starts a dry run; its .approved marker starts the live run',

@@ -33,6 +33,8 @@ export const ENV = {
   writeRetryBaseSeconds: 'WRITE_RETRY_BASE_SECONDS',
   /** Where the pipeline runs (`AWS <stack>`, or a host), named in the Cliniko account's lease. */
   leaseWhere: 'CLINIKO_LEASE_WHERE',
+  /** Seconds a container uses a clinic's secret before reading it again (a rotated key arrives). */
+  secretMaxAgeSeconds: 'CLINIKO_SECRET_MAX_AGE_SECONDS',
 } as const;
 
 /**
@@ -77,6 +79,7 @@ const LambdaEnvironmentSchema = z
     [ENV.writeRetryBaseSeconds]: number(wholeAbove0),
     [ENV.rateLimitStore]: z.preprocess(absentIfEmpty, z.enum(['dynamodb', 'process']).optional()),
     [ENV.leaseWhere]: text,
+    [ENV.secretMaxAgeSeconds]: number(z.number().nonnegative()),
   })
   .transform((e) => ({
     statusTable: e[ENV.statusTable],
@@ -100,6 +103,8 @@ const LambdaEnvironmentSchema = z
     writeRetryBaseSeconds: e[ENV.writeRetryBaseSeconds] ?? 30,
     /** Absent: the host name (a Lambda's is its sandbox's; the stack sets `AWS <stack>`). */
     leaseWhere: e[ENV.leaseWhere],
+    /** 5 minutes unless told; 0 reads the secret for every use. */
+    secretMaxAgeSeconds: e[ENV.secretMaxAgeSeconds] ?? 300,
   }));
 
 export type LambdaEnvironment = z.output<typeof LambdaEnvironmentSchema>;
@@ -112,22 +117,28 @@ export function lambdaEnvironment(env: Record<string, string | undefined> = proc
   return parseAt('environment', LambdaEnvironmentSchema, env);
 }
 
-/** The StartRun Lambda's environment: the state machine it starts, and how many runs at once (default 10). */
+/**
+ * The StartRun Lambda's environment: the state machine it starts, how many runs at once (default
+ * 10), and the status table holding each clinic's gate (one run per clinic at a time).
+ */
 export function startRunEnvironment(env: Record<string, string | undefined> = process.env): {
   readonly stateMachineArn: string;
   readonly maxConcurrentRuns: number;
+  readonly statusTable: string;
 } {
   const parsed = parseAt(
     'environment',
     z.object({
       [ENV.stateMachineArn]: z.string({ error: 'is not set' }).min(1, 'is not set'),
       [ENV.maxConcurrentRuns]: number(wholeAbove0),
+      [ENV.statusTable]: z.string({ error: 'is not set' }).min(1, 'is not set'),
     }),
     env,
   );
   return {
     stateMachineArn: parsed[ENV.stateMachineArn],
     maxConcurrentRuns: parsed[ENV.maxConcurrentRuns] ?? 10,
+    statusTable: parsed[ENV.statusTable],
   };
 }
 

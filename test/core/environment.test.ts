@@ -26,6 +26,7 @@ describe('the Lambda environment, parsed once at cold start', () => {
       auditRetentionDays: DEFAULT_AUDIT_RETENTION_DAYS,
       rateLimitStore: 'dynamodb',
       writeRetryBaseSeconds: 30,
+      secretMaxAgeSeconds: 300,
     });
   });
 
@@ -38,9 +39,11 @@ describe('the Lambda environment, parsed once at cold start', () => {
       PLAN_BATCH_SIZE: '',
       CLINIKO_RETRY_BASE_MS: '5',
       CLINIKO_RATE_LIMIT_STORE: 'process',
+      CLINIKO_SECRET_MAX_AGE_SECONDS: '60',
     });
     // Assert
     expect(env).toMatchObject({
+      secretMaxAgeSeconds: 60,
       rateLimitStore: 'process',
       rateLimitPerMinute: 2000,
       maxTokenWaitMs: 0,
@@ -77,14 +80,16 @@ describe('the Lambda environment, parsed once at cold start', () => {
     expect(attempt).toThrow(/STATUS_TABLE: is not set/);
   });
 
-  it('StartRun needs only its state machine (ten runs at once unless told)', () => {
-    expect(startRunEnvironment({ STATE_MACHINE_ARN: 'arn:sm' })).toEqual({
+  it('StartRun needs its state machine and the status table of the clinic gates (ten runs at once unless told)', () => {
+    expect(startRunEnvironment({ STATE_MACHINE_ARN: 'arn:sm', STATUS_TABLE: 'status' })).toEqual({
       stateMachineArn: 'arn:sm',
       maxConcurrentRuns: 10,
+      statusTable: 'status',
     });
-    expect(startRunEnvironment({ STATE_MACHINE_ARN: 'arn:sm', MAX_CONCURRENT_RUNS: '3' })).toMatchObject({
-      maxConcurrentRuns: 3,
-    });
+    expect(
+      startRunEnvironment({ STATE_MACHINE_ARN: 'arn:sm', STATUS_TABLE: 'status', MAX_CONCURRENT_RUNS: '3' }),
+    ).toMatchObject({ maxConcurrentRuns: 3 });
     expect(() => startRunEnvironment({})).toThrow('environment refused: STATE_MACHINE_ARN: is not set');
+    expect(() => startRunEnvironment({ STATE_MACHINE_ARN: 'arn:sm' })).toThrow('STATUS_TABLE: is not set');
   });
 });

@@ -223,4 +223,30 @@ describe('writer handler', () => {
     expect(referrals).toHaveLength(4);
     expect(received.filter((r) => r.endsWith('/referral_source_types'))).toHaveLength(1);
   });
+
+  it('drops the kept secret when Cliniko refuses its key (401): the next message reads the rotated key', async () => {
+    await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
+    sandbox.faults = { serverError: 0, rateLimited: 0, dropAfterCommit: 0, latencyMs: 0 };
+    let current = 'RotatedAwayKey00000000000001-au1';
+    secrets
+      .on(GetSecretValueCommand)
+      .callsFake(() => ({ SecretString: JSON.stringify({ apiKeys: [current], baseUrl: sandbox.baseUrl }) }));
+    const outcomes = () =>
+      ddb
+        .commandCalls(UpdateCommand)
+        .map((c) => c.args[0].input.ExpressionAttributeValues?.[':o'])
+        .filter(Boolean);
+    // the key was rotated in Secrets Manager after this container read it: Cliniko refuses it
+    expect((await handler(sqsEvent(command('K1', {})), context)).batchItemFailures).toEqual([]);
+    expect(outcomes()).toEqual(['failed']);
+    current = KEY;
+    ddb.resetHistory();
+    // well within the secret's maximum age, the next message reads the secret again and writes
+    expect((await handler(sqsEvent(command('K2', {})), context)).batchItemFailures).toEqual([]);
+    expect(outcomes()).toEqual(['created']);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+    // and keeps it while Cliniko accepts it
+    expect((await handler(sqsEvent(command('K3', {})), context)).batchItemFailures).toEqual([]);
+    expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
 });

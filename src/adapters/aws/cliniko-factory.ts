@@ -10,6 +10,9 @@ import type { ClinikoCredentials } from '../../ports/secrets.js';
  * one that waits at most CLINIKO_MAX_TOKEN_WAIT_MS for a token (a writer defers rather than sleeps).
  * `env`: the parsed Lambda environment (rate limit per minute, window and share in ms; retries).
  * `options.maxTokenWaitMs` overrides the environment's wait (milliseconds).
+ * Lifetime: the clients live as long as the function returned here, which the caller keeps: the
+ * writer for its container (lambdas/write/caches.ts), the other steps for an invocation. A client
+ * holds no run's data (its rate limit lives in `store`); a rotated key is a new key, so a new client.
  */
 export function clinikoFactory(
   store: TokenBucketStore,

@@ -18,6 +18,7 @@ import { DEFAULT_AUDIT_RETENTION_DAYS } from '../../core/environment.js';
  *   RUN#<run>   RUN                        the run (RunInfo, status, excluded counts)     dynamo-runs.ts
  *   RUN#<run>   REQ                        Cliniko requests by status                     dynamo-runs.ts
  *   CLINIC#<c>  DRYRUN#<sha256>            a finished dry run of an export                dynamo-runs.ts
+ *   CLINIC#<id> ACTIVE                     the run holding the clinic (one at a time)     dynamo-clinic-gate.ts
  *   RUN#<run>   BATCH#<batch>              a batch's counts (overwritten whole)           dynamo-outcomes.ts
  *   RUN#<run>   REC#<entity>#<source id>   a record's outcome as its mapper saw it        dynamo-outcomes.ts
  *   CLINIC#<c>  ID#<entity>#<source id>    the id map: Cliniko id, hash, steps; claims    dynamo-id-map.ts

@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { dynamoClinicGate } from '../../src/adapters/aws/dynamo-clinic-gate.js';
+import { StatusTable } from '../../src/adapters/aws/status-table.js';
+import { CLINIC_HOLD_TTL_SECONDS, type ClinicHold, holdExpiresAt } from '../../src/ports/clinic-gate.js';
+import { type LocalTable, localStatusTable } from '../support/dynalite.js';
+import { runInfo } from '../support/run-info.js';
+
+/**
+ * A run's hold on its clinic (issue 23) through the steps' own functions, on the local DynamoDB:
+ * the steps renew it while the run goes on, a run that lost it stops, Report gives it back.
+ */
+let local: LocalTable;
+const saved = { ...process.env };
+let lease: typeof import('../../lambdas/shared/lease.js');
+beforeAll(async () => {
+  local = await localStatusTable();
+  const endpoint = await local.client.config.endpoint?.();
+  Object.assign(process.env, {
+    STATUS_TABLE: local.name,
+    AWS_ENDPOINT_URL_DYNAMODB: `${endpoint?.protocol}//${endpoint?.hostname}:${endpoint?.port}`,
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+  });
+  (await import('../../lambdas/shared/runtime.js')).resetRuntime();
+  lease = await import('../../lambdas/shared/lease.js');
+});
+afterAll(async () => {
+  process.env = saved;
+  (await import('../../lambdas/shared/runtime.js')).resetRuntime();
+  await local.close();
+});
+
+const gate = () => dynamoClinicGate(new StatusTable(local.name, local.client));
+const hold = (clinicId: string, runId: string): ClinicHold => ({
+  clinicId,
+  runId,
+  mode: 'dry-run',
+  exportKey: `exports/${clinicId}/a.zip`,
+  takenAt: new Date().toISOString(),
+  expiresAt: holdExpiresAt(Date.now()),
+});
+const expiryOf = async (clinicId: string) =>
+  Number((await new StatusTable(local.name, local.client).get(`CLINIC#${clinicId}`, 'ACTIVE'))?.expiresAt);
+
+describe('a run’s hold on its clinic', () => {
+  it('is renewed by a step of a dry run, for the wait CheckPhase announces beyond its TTL', async () => {
+    await gate().take({ ...hold('c1', 'run-1'), expiresAt: holdExpiresAt(Date.now()) - 3000 }, Date.now());
+    const before = await expiryOf('c1');
+    await lease.keepLease(runInfo({ runId: 'run-1', clinicId: 'c1', mode: 'dry-run' }), {
+      always: true,
+      waitSeconds: 600,
+    });
+    const after = await expiryOf('c1');
+    expect(after).toBeGreaterThan(before);
+    expect(after - Math.floor(Date.now() / 1000)).toBeGreaterThanOrEqual(CLINIC_HOLD_TTL_SECONDS + 600 - 2);
+  });
+
+  it('stops a step whose run lost its clinic to another run, naming the holder', async () => {
+    await gate().take(hold('c2', 'run-other'), Date.now());
+    await expect(
+      lease.keepLease(runInfo({ runId: 'run-2', clinicId: 'c2', mode: 'dry-run' }), { always: true }),
+    ).rejects.toMatchObject({
+      name: 'ClinicHoldLostError',
+      message: expect.stringContaining('run run-other'),
+    });
+  });
+
+  it('lets a run that took no hold (started by the CLI) go on, taking none', async () => {
+    await lease.keepLease(runInfo({ runId: 'run-3', clinicId: 'c3', mode: 'dry-run' }), { always: true });
+    expect(await new StatusTable(local.name, local.client).get('CLINIC#c3', 'ACTIVE')).toBeUndefined();
+  });
+
+  it('is given back by Report’s endClinicHold, only by its own run', async () => {
+    await gate().take(hold('c4', 'run-4'), Date.now());
+    await lease.endClinicHold('c4', 'run-else');
+    await expect(gate().take(hold('c4', 'run-5'), Date.now())).resolves.toMatchObject({ taken: false });
+    await lease.endClinicHold('c4', 'run-4');
+    await expect(gate().take(hold('c4', 'run-5'), Date.now())).resolves.toMatchObject({ taken: true });
+  });
+});
