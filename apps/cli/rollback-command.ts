@@ -101,13 +101,18 @@ export async function rollbackCommand(
 
 function summarise(report: RollbackReport, out: (line: string) => void): void {
   const c = report.counts;
+  const left = `changed after the run (left) ${c.changed}; there before the run (left) ${c.preexisting}; kept because a record left in Cliniko references it ${c.kept}; gone ${c.missing}; failed ${c.failed}`;
   out(
     report.dryRun
-      ? `would archive ${c.wouldArchive}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; there before the run (left) ${c.preexisting}; gone ${c.missing}; failed ${c.failed}`
-      : `archived ${c.archived}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; there before the run (left) ${c.preexisting}; gone ${c.missing}; failed ${c.failed}`,
+      ? `would archive ${c.wouldArchive}; already archived ${c.alreadyArchived}; ${left}`
+      : `archived ${c.archived}; already archived ${c.alreadyArchived}; ${left}`,
   );
   for (const i of report.items.filter(
-    (x) => x.outcome === 'changed' || x.outcome === 'preexisting' || x.outcome === 'failed',
+    (x) =>
+      x.outcome === 'changed' ||
+      x.outcome === 'kept' ||
+      x.outcome === 'preexisting' ||
+      x.outcome === 'failed',
   ))
     out(`  ${i.outcome}: ${i.resource} ${i.clinikoId} (source ${i.sourceIds.join(', ')}): ${i.reason ?? ''}`);
 }
