@@ -341,12 +341,15 @@ export async function decide(
 ): Promise<RollbackItem[]> {
   const order = (r: RollbackItem['resource']) => (r === 'unknown' ? -1 : ROLLBACK_ORDER.indexOf(r));
   const sorted = [...located].sort((a, b) => order(a.item.resource) - order(b.item.resource));
-  const keptBy = new Map(options.foreign);
+  // kept for a child of the run's own left in Cliniko (named first: the run's own doing), else
+  // for a record it did not create
+  const keptBy = new Map<string, string>();
   const items: RollbackItem[] = [];
   for (const { item, record, reason } of sorted) {
     let outcome: RollbackOutcome;
     let why = reason;
-    const keep = keptBy.get(recordKey(item.resource, item.clinikoId));
+    const key = recordKey(item.resource, item.clinikoId);
+    const keep = keptBy.get(key) ?? options.foreign.get(key);
     if (reason) outcome = 'failed';
     else if (!record) outcome = 'missing';
     else if (record.archived_at) outcome = 'alreadyArchived';

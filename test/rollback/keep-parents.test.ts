@@ -150,6 +150,20 @@ describe('a kept child keeps its parents', () => {
     expect(forgotten).toContain('S20');
   });
 
+  it("names the run's own kept child before a record it did not create", async () => {
+    const foreign = new Map([
+      ['appointmentTypes#40', "kept because appointment 900 (not this run's) references it"],
+    ]);
+    const { opts } = options({ foreign });
+    const items = await decide(clinic(true), opts);
+    expect(byId(items, '40').reason).toBe(
+      'kept because appointment 11 that references it was changed in Cliniko after the run',
+    );
+    // with nothing of the run's own left, the other record's reason
+    const forced = await decide(clinic(true), options({ foreign, force: true }).opts);
+    expect(byId(forced, '40')).toMatchObject({ outcome: 'kept', reason: foreign.get('appointmentTypes#40') });
+  });
+
   it('keeps the parents of a child that could not be archived', async () => {
     const { opts, archived } = options({
       archive: async (item) => {
