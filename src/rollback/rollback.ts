@@ -140,7 +140,9 @@ export interface LocatedRecord {
   readonly reason?: string;
 }
 
-const recordKey = (resource: ResourceName | 'unknown', clinikoId: string) => `${resource}#${clinikoId}`;
+/** A record's key among the run's: `patients#1234`. */
+export const recordKey = (resource: ResourceName | 'unknown', clinikoId: string) =>
+  `${resource}#${clinikoId}`;
 
 /** The records `record` (of `resource`) refers to, as `resource#id` keys of PARENT_LINKS' parents. */
 function parentsOf(resource: ResourceName | 'unknown', record: RollbackRecord) {
@@ -214,7 +216,12 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
     });
   }
 
-  const foreign = foreignDependants(located, await listChangedSince(options.client, located, run.startedAt));
+  // what the run did not create but refers to its records, read a page at a time (the run's own
+  // records are among them: never all held at once)
+  const ours = new Set(located.map((l) => recordKey(l.item.resource, l.item.clinikoId)));
+  const foreign = new Map<string, string>();
+  for await (const page of changedSince(options.client, located, run.startedAt))
+    foreignDependants(ours, page, foreign);
   const items = await decide(located, {
     foreign,
     force: options.force,
@@ -254,22 +261,21 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
 /**
  * The records of the child resources that changed since the run started (`updated_at` at or after
  * its start, whole seconds UTC, CLINIKO_API.md §1.7; archived ones left out, cancelled
- * appointments in), for each child resource whose parents the run created. A record that refers
- * to a migrated patient was made or moved onto it after the run started, so it is among these.
- * Costs one request per 100 such records (the run's own among them).
+ * appointments in), page by page, for each child resource whose parents the run created. A record
+ * that refers to a patient the run created was made or moved onto it after the run started, so it
+ * is among these. Costs one request per 100 such records (the run's own among them).
  * @throws ClinikoError when a list cannot be read: nothing is archived without knowing what
  *   depends on it.
  */
-async function listChangedSince(
+async function* changedSince(
   client: ClinikoClient,
   located: readonly LocatedRecord[],
   runStartedAt: string,
-): Promise<{ resource: ResourceName; record: RollbackRecord }[]> {
+): AsyncGenerator<{ resource: ResourceName; record: RollbackRecord }[]> {
   const createdResources = new Set(located.map((l) => l.item.resource));
   const started = Date.parse(runStartedAt);
   if (Number.isNaN(started)) throw new RollbackError(`the run's start ${runStartedAt} is not a date`);
   const since = new Date(Math.floor(started / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
-  const out: { resource: ResourceName; record: RollbackRecord }[] = [];
   for (const child of ROLLBACK_ORDER) {
     if (!PARENT_LINKS[child].some((l) => createdResources.has(l.parent))) continue;
     const q = [`updated_at:>=${since}`, ...(child === 'appointments' ? ['cancelled_at:*'] : [])];
@@ -279,32 +285,31 @@ async function listChangedSince(
       RollbackRecord,
       q,
     ))
-      for (const record of page) out.push({ resource: child, record });
+      yield page.map((record) => ({ resource: child, record }));
   }
-  return out;
 }
 
 /**
- * Which of the run's records are referred to by a record the run did not create (`listed`: records
- * of child resources read from the account; the run's own among them are skipped): `resource#id`
- * → the reason it is kept, naming the first such child.
+ * Adds to `into` the run's records (`ours`: `resource#clinikoId` keys) that a record the run did
+ * not create refers to (`listed`: records of child resources read from the account; the run's
+ * own among them are skipped, as are archived ones): `resource#id` → the reason it is kept,
+ * naming the first such child. Returns `into`.
  */
 export function foreignDependants(
-  located: readonly LocatedRecord[],
+  ours: ReadonlySet<string>,
   listed: readonly { readonly resource: ResourceName; readonly record: RollbackRecord }[],
+  into: Map<string, string> = new Map(),
 ): Map<string, string> {
-  const ours = new Set(located.map((l) => recordKey(l.item.resource, l.item.clinikoId)));
-  const out = new Map<string, string>();
   for (const { resource, record } of listed) {
     if (ours.has(recordKey(resource, record.id)) || record.archived_at) continue;
     for (const p of parentsOf(resource, record))
-      if (ours.has(p.key) && !out.has(p.key))
-        out.set(
+      if (ours.has(p.key) && !into.has(p.key))
+        into.set(
           p.key,
           `kept because ${RESOURCE_WORDS[resource]} ${record.id}, which this run did not create, references it in Cliniko`,
         );
   }
-  return out;
+  return into;
 }
 
 export interface DecideOptions {

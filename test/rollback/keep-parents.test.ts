@@ -8,6 +8,7 @@ import {
   PARENT_LINKS,
   type RollbackItem,
   type RollbackRecord,
+  recordKey,
 } from '../../src/rollback/rollback.js';
 
 /**
@@ -256,7 +257,8 @@ describe('records the run did not create', () => {
 
   it('keep the patient and appointment type they refer to, even with --force', async () => {
     const records = clinic(false);
-    const foreign = foreignDependants(records, [
+    const ours = new Set(records.map((r) => recordKey(r.item.resource, r.item.clinikoId)));
+    const foreign = foreignDependants(ours, [
       // a clinician's appointment for patient 20, booked in Cliniko after the run
       listed('900', { patient: to('patients', '20'), appointment_type: to('appointment_types', '40') }),
       // the run's own appointment is no one else's
