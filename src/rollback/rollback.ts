@@ -50,6 +50,11 @@ export interface RollbackItem {
   readonly updatedAt?: string;
   readonly outcome: RollbackOutcome;
   readonly reason?: string;
+  /**
+   * Why a `kept` record is kept: a record of this run left in Cliniko references it (`runRecord`),
+   * or one the run did not create does (`otherRecord`); the reason names which.
+   */
+  readonly keptFor?: 'runRecord' | 'otherRecord';
 }
 
 export interface RollbackReport {
@@ -354,7 +359,9 @@ export async function decide(
     let outcome: RollbackOutcome;
     let why = reason;
     const key = recordKey(item.resource, item.clinikoId);
-    const keep = keptBy.get(key) ?? options.foreign.get(key);
+    const own = keptBy.get(key);
+    const other = options.foreign.get(key);
+    let keptFor: RollbackItem['keptFor'];
     if (reason) outcome = 'failed';
     else if (!record) outcome = 'missing';
     else if (record.archived_at) outcome = 'alreadyArchived';
@@ -369,9 +376,10 @@ export async function decide(
     ) {
       outcome = 'changed';
       why = `changed in Cliniko at ${record.updated_at}, after the run wrote it at ${item.writtenAt}: left (--force archives it)`;
-    } else if (keep) {
+    } else if (own || other) {
       outcome = 'kept';
-      why = keep;
+      why = own ?? other;
+      keptFor = own ? 'runRecord' : 'otherRecord';
     } else if (options.dryRun) outcome = 'wouldArchive';
     else {
       try {
@@ -394,7 +402,7 @@ export async function decide(
     // An archived record is no longer the clinic's: a later run writes it again.
     if (outcome === 'archived' || outcome === 'alreadyArchived' || outcome === 'missing')
       if (!options.dryRun) await options.forget(item);
-    items.push({ ...item, outcome, ...(why ? { reason: why } : {}) });
+    items.push({ ...item, outcome, ...(why ? { reason: why } : {}), ...(keptFor ? { keptFor } : {}) });
   }
   return items;
 }

@@ -416,13 +416,13 @@ describe('rollback', () => {
     const done = await rollback();
     expect(done.code).toBe(0);
     expect(done.out).toMatch(
-      /archived 8; already archived 0; changed after the run \(left\) 2; there before the run \(left\) 0; kept because a record left in Cliniko references it 3/,
+      /archived 8; already archived 0; changed after the run \(left\) 2; there before the run \(left\) 0; kept because a record left in Cliniko references it 3 \(2 for this run's own, 1 for records it did not create\)/,
     );
     expect(done.out).toContain(edited.id);
     // the dry run's report is rollback-1, this one's rollback-2
     expect(done.out).toContain(join(outDir, 'rb-live', 'rollback-2.json'));
     const written = JSON.parse(readFileSync(join(outDir, 'rb-live', 'rollback-2.json'), 'utf8')) as {
-      items: { resource: string; outcome: string; clinikoId: string; reason?: string }[];
+      items: { resource: string; outcome: string; clinikoId: string; reason?: string; keptFor?: string }[];
     };
     // newest dependants first
     const order = written.items.map((i) => i.resource);
@@ -433,11 +433,17 @@ describe('rollback', () => {
     const item = (id: string) => written.items.find((i) => i.clinikoId === id);
     const byMoved = `kept because appointment ${bookedAppointment.id} that references it was changed in Cliniko after the run`;
     expect(item(bookedAppointment.id)).toMatchObject({ resource: 'appointments', outcome: 'changed' });
-    expect(item(booked.id)).toMatchObject({ resource: 'patients', outcome: 'kept', reason: byMoved });
+    expect(item(booked.id)).toMatchObject({
+      resource: 'patients',
+      outcome: 'kept',
+      reason: byMoved,
+      keptFor: 'runRecord',
+    });
     expect(item(type)).toMatchObject({ resource: 'appointmentTypes', outcome: 'kept', reason: byMoved });
     // the clinician's appointment keeps the patient it is for
     expect(item(c3.id)).toMatchObject({
       outcome: 'kept',
+      keptFor: 'otherRecord',
       reason: `kept because appointment ${clinicians.id}, which this run did not create, references it in Cliniko`,
     });
     expect(item(c4.id)).toMatchObject({ outcome: 'archived' });
@@ -474,7 +480,7 @@ describe('rollback', () => {
     // records still reference
     const forced = await rollback('--force');
     expect(forced.out).toMatch(
-      /archived 3; already archived 8; .*kept because a record left in Cliniko references it 2/,
+      /archived 3; already archived 8; .*kept because a record left in Cliniko references it 2 \(0 for this run's own, 2 for records it did not create\)/,
     );
     expect(clinic.state.get('patients', edited.id)?.archived_at).toBeTruthy();
     expect(clinic.state.get('patients', booked.id)?.archived_at).toBeTruthy();

@@ -133,6 +133,7 @@ describe('a kept child keeps its parents', () => {
     expect(byId(items, '10')).toMatchObject({
       outcome: 'kept',
       reason: 'kept because appointment 11 that references it was changed in Cliniko after the run',
+      keptFor: 'runRecord',
     });
     expect(byId(items, '40')).toMatchObject({
       outcome: 'kept',
@@ -274,7 +275,7 @@ describe('records the run did not create', () => {
 
     const { opts, archived } = options({ foreign, force: true });
     const items = await decide(records, opts);
-    expect(byId(items, '20')).toMatchObject({ outcome: 'kept', reason });
+    expect(byId(items, '20')).toMatchObject({ outcome: 'kept', reason, keptFor: 'otherRecord' });
     expect(byId(items, '40')).toMatchObject({ outcome: 'kept', reason });
     // the run's own records of that patient go
     expect(byId(items, '21').outcome).toBe('archived');
