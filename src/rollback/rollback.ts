@@ -143,6 +143,8 @@ export interface LocatedRecord {
   readonly item: Omit<RollbackItem, 'outcome'>;
   readonly record?: RollbackRecord;
   readonly reason?: string;
+  /** A record whose read failed, as a list answered for it: what it references, so that stays. */
+  readonly listed?: RollbackRecord;
 }
 
 /** A record's key among the run's: `patients#1234`. */
@@ -223,11 +225,22 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
 
   // what the run did not create but refers to its records, read a page at a time (the run's own
   // records are among them: never all held at once)
-  const ours = new Set(located.map((l) => recordKey(l.item.resource, l.item.clinikoId)));
+  const keyOf = (l: LocatedRecord) => recordKey(l.item.resource, l.item.clinikoId);
+  const ours = new Set(located.map(keyOf));
+  const unread = new Set(located.filter((l) => l.reason).map(keyOf));
+  const listedUnread = new Map<string, RollbackRecord>();
   const foreign = new Map<string, string>();
-  for await (const page of changedSince(options.client, located, run.startedAt))
+  for await (const page of changedSince(options.client, located, run.startedAt)) {
     foreignDependants(ours, page, foreign);
-  const items = await decide(located, {
+    for (const { resource, record } of page)
+      if (unread.has(recordKey(resource, record.id)))
+        listedUnread.set(recordKey(resource, record.id), record);
+  }
+  const withLinks = located.map((l) => {
+    const listed = listedUnread.get(keyOf(l));
+    return listed ? { ...l, listed } : l;
+  });
+  const items = await decide(withLinks, {
     foreign,
     force: options.force,
     dryRun: options.dryRun,
@@ -341,9 +354,9 @@ const LEFT_BECAUSE: Partial<Record<RollbackOutcome, string>> = {
 /**
  * Decides each record's outcome, children first (ROLLBACK_ORDER, whatever order `located` is in),
  * and archives it unless `dryRun`: a record left in Cliniko (changed, kept, there before the run,
- * or failing to archive) keeps each record of the run it refers to (`kept`, with a reason naming
- * it); so do records the run did not create (`foreign`), even with `force`. Returns the items in
- * the order decided.
+ * failing to archive, or failing to be read: then its links are the ones `listed` gave) keeps each
+ * record of the run it refers to (`kept`, with a reason naming it); so do records the run did not
+ * create (`foreign`), even with `force`. Returns the items in the order decided.
  */
 export async function decide(
   located: readonly LocatedRecord[],
@@ -355,7 +368,7 @@ export async function decide(
   // for a record it did not create
   const keptBy = new Map<string, string>();
   const items: RollbackItem[] = [];
-  for (const { item, record, reason } of sorted) {
+  for (const { item, record, reason, listed } of sorted) {
     let outcome: RollbackOutcome;
     let why = reason;
     const key = recordKey(item.resource, item.clinikoId);
@@ -391,9 +404,10 @@ export async function decide(
       }
     }
     // A record left in Cliniko keeps what it refers to: archiving that would orphan it.
-    const left = LEFT_BECAUSE[outcome];
-    if (left && record)
-      for (const p of parentsOf(item.resource, record))
+    const left = reason ? 'could not be read' : LEFT_BECAUSE[outcome];
+    const links = record ?? listed;
+    if (left && links)
+      for (const p of parentsOf(item.resource, links))
         if (!keptBy.has(p.key))
           keptBy.set(
             p.key,

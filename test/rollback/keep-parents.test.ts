@@ -184,6 +184,26 @@ describe('a kept child keeps its parents', () => {
     expect(archived).not.toContain('patients#20');
   });
 
+  it('keeps what a child that could not be read references, as a list gave it', async () => {
+    const records = clinic(false).map((r) =>
+      r.item.clinikoId === '12' || r.item.clinikoId === '22'
+        ? { item: r.item, reason: 'Cliniko answered 503' }
+        : r,
+    );
+    // the list answered for letter 12 (not for 22): its patient stays
+    const withList = records.map((r) =>
+      r.item.clinikoId === '12' ? { ...r, listed: { id: '12', patient: to('patients', '10') } } : r,
+    );
+    const { opts } = options();
+    const items = await decide(withList, opts);
+    expect(byId(items, '12')).toMatchObject({ outcome: 'failed', reason: 'Cliniko answered 503' });
+    expect(byId(items, '10')).toMatchObject({
+      outcome: 'kept',
+      reason: 'kept because attachment 12 that references it could not be read',
+    });
+    expect(byId(items, '20').outcome).toBe('archived');
+  });
+
   it('lists in a dry run what it would keep, archiving nothing', async () => {
     const { opts, archived, forgotten } = options({ dryRun: true });
     const items = await decide(clinic(true), opts);
