@@ -406,12 +406,13 @@ export async function decide(
     // A record left in Cliniko keeps what it refers to: archiving that would orphan it.
     const left = reason ? 'could not be read' : LEFT_BECAUSE[outcome];
     const links = record ?? listed;
-    if (left && links)
-      for (const p of parentsOf(item.resource, links))
+    const resource = item.resource;
+    if (left && links && resource !== 'unknown')
+      for (const p of parentsOf(resource, links))
         if (!keptBy.has(p.key))
           keptBy.set(
             p.key,
-            `kept because ${RESOURCE_WORDS[item.resource as ResourceName]} ${item.clinikoId} that references it ${left}`,
+            `kept because ${RESOURCE_WORDS[resource]} ${item.clinikoId} that references it ${left}`,
           );
     // An archived record is no longer the clinic's: a later run writes it again.
     if (outcome === 'archived' || outcome === 'alreadyArchived' || outcome === 'missing')
