@@ -7,7 +7,12 @@ import type { IdMap } from '../../src/ports/id-map.js';
 import type { RunStore } from '../../src/ports/runs.js';
 import type { ClinikoCredentials } from '../../src/ports/secrets.js';
 import type { WriteLedger } from '../../src/ports/write-ledger.js';
-import { type RollbackReport, rollback, rollbackCsv } from '../../src/rollback/rollback.js';
+import {
+  type RollbackItem,
+  type RollbackReport,
+  rollback,
+  rollbackCsv,
+} from '../../src/rollback/rollback.js';
 import { takeOver, withAccountLease } from './account-lease.js';
 import { configuredKeys } from './cliniko-connection.js';
 import { UsageError } from './errors.js';
@@ -101,13 +106,19 @@ export async function rollbackCommand(
 
 function summarise(report: RollbackReport, out: (line: string) => void): void {
   const c = report.counts;
+  const keptFor = (why: RollbackItem['keptFor']) => report.items.filter((i) => i.keptFor === why).length;
+  const left = `changed after the run (left) ${c.changed}; there before the run (left) ${c.preexisting}; kept because a record left in Cliniko references it ${c.kept} (${keptFor('runRecord')} for this run's own, ${keptFor('otherRecord')} for records it did not create); gone ${c.missing}; failed ${c.failed}`;
   out(
     report.dryRun
-      ? `would archive ${c.wouldArchive}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; there before the run (left) ${c.preexisting}; gone ${c.missing}; failed ${c.failed}`
-      : `archived ${c.archived}; already archived ${c.alreadyArchived}; changed after the run (left) ${c.changed}; there before the run (left) ${c.preexisting}; gone ${c.missing}; failed ${c.failed}`,
+      ? `would archive ${c.wouldArchive}; already archived ${c.alreadyArchived}; ${left}`
+      : `archived ${c.archived}; already archived ${c.alreadyArchived}; ${left}`,
   );
   for (const i of report.items.filter(
-    (x) => x.outcome === 'changed' || x.outcome === 'preexisting' || x.outcome === 'failed',
+    (x) =>
+      x.outcome === 'changed' ||
+      x.outcome === 'kept' ||
+      x.outcome === 'preexisting' ||
+      x.outcome === 'failed',
   ))
     out(`  ${i.outcome}: ${i.resource} ${i.clinikoId} (source ${i.sourceIds.join(', ')}): ${i.reason ?? ''}`);
 }

@@ -1,28 +1,41 @@
+import type { z } from 'zod';
 import type { ClinikoClient } from '../cliniko/client.js';
 import { ClinikoNotFoundError } from '../cliniko/errors.js';
+import { idFromLink, LinkObject } from '../cliniko/schemas.js';
 import type { CountedEntity } from '../core/entities.js';
 import type { IdMap } from '../ports/id-map.js';
 import type { RunInfo, RunStore } from '../ports/runs.js';
 import type { WriteLedger } from '../ports/write-ledger.js';
-import { AccountRecord, type ResourceName, ROLLBACK_ORDER, resourcesOf } from '../reconcile/resources.js';
+import {
+  AccountRecord,
+  type ResourceName,
+  ROLLBACK_ORDER,
+  resource as resourceNamed,
+  resourcesOf,
+} from '../reconcile/resources.js';
 
 /**
- * Rollback of a live run (docs/RUNNING.md, `rollback`; issue 11): archives in Cliniko every record
- * the run created, and nothing else (records it found, adopted, linked or updated stay), newest
- * dependants first (treatment notes and attachments, appointments, patients, contacts,
- * appointment types, templates; the order is reconcile/resources.ts's ROLLBACK_ORDER). A record
- * changed in Cliniko after the run wrote it (`updated_at` later than the write) is left and
- * listed unless `force`. Archiving is Cliniko's delete (`POST …/{id}/archive`); a record already
- * archived counts as done, so a second rollback archives nothing. A record Cliniko says was
- * created before the run started (`created_at`) is not the run's, whatever its state says (a
- * record re-found after a lost answer, recorded by an older version): it is left and listed as
- * `preexisting`, even with `force`. `dryRun` only lists.
+ * Rollback of a live run (docs/RUNNING.md, `rollback`; issues 11 and 23): archives in Cliniko every
+ * record the run created, and nothing else (records it found, adopted, linked or updated stay),
+ * children before the records they refer to (treatment notes and attachments, appointments,
+ * patients, contacts, appointment types, templates; the order is reconcile/resources.ts's
+ * ROLLBACK_ORDER). A record changed in Cliniko after the run wrote it (`updated_at` later than
+ * the write) is left and listed unless `force`. A record left in Cliniko keeps whole what it
+ * refers to: each record the run created that a left record links to (PARENT_LINKS) is `kept`
+ * too, with a reason naming the child, and so are the run's records that a record the run did
+ * not create refers to (an appointment a clinician booked for a migrated patient), even with
+ * `force`. Archiving is Cliniko's delete (`POST …/{id}/archive`); a record already archived
+ * counts as done, so a second rollback archives nothing. A record Cliniko says was created before
+ * the run started (`created_at`) is not the run's, whatever its state says (a record re-found
+ * after a lost answer, recorded by an older version): it is left and listed as `preexisting`,
+ * even with `force`. `dryRun` only lists.
  */
 export type RollbackOutcome =
   | 'archived'
   | 'wouldArchive'
   | 'alreadyArchived'
   | 'changed'
+  | 'kept'
   | 'preexisting'
   | 'missing'
   | 'failed';
@@ -37,6 +50,11 @@ export interface RollbackItem {
   readonly updatedAt?: string;
   readonly outcome: RollbackOutcome;
   readonly reason?: string;
+  /**
+   * Why a `kept` record is kept: a record of this run left in Cliniko references it (`runRecord`),
+   * or one the run did not create does (`otherRecord`); the reason names which.
+   */
+  readonly keptFor?: 'runRecord' | 'otherRecord';
 }
 
 export interface RollbackReport {
@@ -70,6 +88,80 @@ const RESOURCE_PATHS: Record<ResourceName, string> = {
   treatmentNotes: '/treatment_notes',
 };
 
+/** A record's name in a reason, in Cliniko's words. */
+const RESOURCE_WORDS: Record<ResourceName, string> = {
+  appointmentTypes: 'appointment type',
+  treatmentNoteTemplates: 'treatment note template',
+  contacts: 'contact',
+  patients: 'patient',
+  appointments: 'appointment',
+  attachments: 'attachment',
+  treatmentNotes: 'treatment note',
+};
+
+const link = LinkObject.nullable().optional();
+/**
+ * What rollback reads of a record: reconciliation's fields and the link objects to the records it
+ * refers to (CLINIKO_API.md §2.1 `referring_doctor`, §2.2 `patient`, `appointment_type`, §2.10
+ * `patient`, §2.11 `patient`, `booking`, `treatment_note_template`).
+ */
+export const RollbackRecord = AccountRecord.extend({
+  appointment_type: link,
+  booking: link,
+  treatment_note_template: link,
+  referring_doctor: link,
+});
+export type RollbackRecord = z.infer<typeof RollbackRecord>;
+type LinkField = 'patient' | 'appointment_type' | 'booking' | 'treatment_note_template' | 'referring_doctor';
+
+/**
+ * The records a record of each resource refers to, by its response's link objects (CLINIKO_API.md
+ * §2): only the links to resources a run creates. A treatment note's `booking` is the appointment
+ * it was written for. ROLLBACK_ORDER puts every child before each of these parents (a test checks).
+ */
+export const PARENT_LINKS: Readonly<
+  Record<ResourceName, readonly { readonly link: LinkField; readonly parent: ResourceName }[]>
+> = {
+  treatmentNotes: [
+    { link: 'patient', parent: 'patients' },
+    { link: 'booking', parent: 'appointments' },
+    { link: 'treatment_note_template', parent: 'treatmentNoteTemplates' },
+  ],
+  attachments: [{ link: 'patient', parent: 'patients' }],
+  appointments: [
+    { link: 'patient', parent: 'patients' },
+    { link: 'appointment_type', parent: 'appointmentTypes' },
+  ],
+  patients: [{ link: 'referring_doctor', parent: 'contacts' }],
+  contacts: [],
+  appointmentTypes: [],
+  treatmentNoteTemplates: [],
+};
+
+/** One record the run created, as Cliniko answers for it now (`record` absent: not found; `reason`: the read failed). */
+export interface LocatedRecord {
+  readonly item: Omit<RollbackItem, 'outcome'>;
+  readonly record?: RollbackRecord;
+  readonly reason?: string;
+  /** A record whose read failed, as a list answered for it: what it references, so that stays. */
+  readonly listed?: RollbackRecord;
+}
+
+/** A record's key among the run's: `patients#1234`. */
+export const recordKey = (resource: ResourceName | 'unknown', clinikoId: string) =>
+  `${resource}#${clinikoId}`;
+
+/** The records `record` (of `resource`) refers to, as `resource#id` keys of PARENT_LINKS' parents. */
+function parentsOf(resource: ResourceName | 'unknown', record: RollbackRecord) {
+  if (resource === 'unknown') return [];
+  const out: { key: string; parent: ResourceName; id: string }[] = [];
+  for (const { link: field, parent } of PARENT_LINKS[resource]) {
+    const id = idFromLink(record[field]);
+    if (id) out.push({ key: recordKey(parent, id), parent, id });
+  }
+  return out;
+}
+
 export async function rollback(options: RollbackOptions): Promise<RollbackReport> {
   const now = options.now ?? (() => new Date());
   const startedAt = now().toISOString();
@@ -98,15 +190,15 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
   }
 
   // Which resource each record is (a clinical note is a PDF or a treatment note), and its state.
-  const located: { item: Omit<RollbackItem, 'outcome'>; record?: AccountRecord; reason?: string }[] = [];
+  const located: LocatedRecord[] = [];
   for (const c of created.values()) {
     const candidates = resourcesOf(c.entity);
-    let found: { resource: ResourceName; record: AccountRecord } | undefined;
+    let found: { resource: ResourceName; record: RollbackRecord } | undefined;
     let reason: string | undefined;
     for (const r of candidates) {
       try {
         const record = await options.client.call('GET', `${RESOURCE_PATHS[r.name]}/${c.clinikoId}`, {
-          schema: AccountRecord,
+          schema: RollbackRecord,
           query: { 'q[]': ['archived_at:*'] },
         });
         found = { resource: r.name, record };
@@ -130,49 +222,43 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
       ...(reason ? { reason } : {}),
     });
   }
-  const order = (r: RollbackItem['resource']) => (r === 'unknown' ? -1 : ROLLBACK_ORDER.indexOf(r));
-  located.sort((a, b) => order(a.item.resource) - order(b.item.resource));
 
-  const items: RollbackItem[] = [];
-  for (const { item, record, reason } of located) {
-    let outcome: RollbackOutcome;
-    let why = reason;
-    if (reason) outcome = 'failed';
-    else if (!record) outcome = 'missing';
-    else if (record.archived_at) outcome = 'alreadyArchived';
-    else if (createdBefore(record, run.startedAt)) {
-      outcome = 'preexisting';
-      why = `created in Cliniko at ${record.created_at}, before the run started at ${run.startedAt}: not the run's record, left`;
-    } else if (
-      !options.force &&
-      item.writtenAt &&
-      record.updated_at &&
-      Date.parse(record.updated_at) > Date.parse(item.writtenAt)
-    ) {
-      outcome = 'changed';
-      why = `changed in Cliniko at ${record.updated_at}, after the run wrote it at ${item.writtenAt}: left (--force archives it)`;
-    } else if (options.dryRun) outcome = 'wouldArchive';
-    else {
-      try {
-        const path = item.resource === 'unknown' ? '' : RESOURCE_PATHS[item.resource];
-        await options.client.call('POST', `${path}/${item.clinikoId}/archive`, { schema: undefined });
-        outcome = 'archived';
-      } catch (err) {
-        outcome = 'failed';
-        why = (err as Error).message;
-      }
-    }
-    // An archived record is no longer the clinic's: a later run writes it again.
-    if (outcome === 'archived' || outcome === 'alreadyArchived' || outcome === 'missing')
-      if (!options.dryRun)
-        for (const id of item.sourceIds) await options.store.deleteIdMap(run.scope, item.entity, id);
-    items.push({ ...item, outcome, ...(why ? { reason: why } : {}) });
+  // what the run did not create but refers to its records, read a page at a time (the run's own
+  // records are among them: never all held at once)
+  const keyOf = (l: LocatedRecord) => recordKey(l.item.resource, l.item.clinikoId);
+  const ours = new Set(located.map(keyOf));
+  const unread = new Set(located.filter((l) => l.reason).map(keyOf));
+  const listedUnread = new Map<string, RollbackRecord>();
+  const foreign = new Map<string, string>();
+  for await (const page of changedSince(options.client, located, run.startedAt)) {
+    foreignDependants(ours, page, foreign);
+    for (const { resource, record } of page)
+      if (unread.has(recordKey(resource, record.id)))
+        listedUnread.set(recordKey(resource, record.id), record);
   }
+  const withLinks = located.map((l) => {
+    const listed = listedUnread.get(keyOf(l));
+    return listed ? { ...l, listed } : l;
+  });
+  const items = await decide(withLinks, {
+    foreign,
+    force: options.force,
+    dryRun: options.dryRun,
+    runStartedAt: run.startedAt,
+    archive: async (item) => {
+      const path = item.resource === 'unknown' ? '' : RESOURCE_PATHS[item.resource];
+      await options.client.call('POST', `${path}/${item.clinikoId}/archive`, { schema: undefined });
+    },
+    forget: async (item) => {
+      for (const id of item.sourceIds) await options.store.deleteIdMap(run.scope, item.entity, id);
+    },
+  });
   const counts: Record<RollbackOutcome, number> = {
     archived: 0,
     wouldArchive: 0,
     alreadyArchived: 0,
     changed: 0,
+    kept: 0,
     preexisting: 0,
     missing: 0,
     failed: 0,
@@ -190,8 +276,154 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
   };
 }
 
+/**
+ * The records of the child resources that changed since the run started (`updated_at` at or after
+ * its start, whole seconds UTC, CLINIKO_API.md §1.7; archived ones left out, cancelled
+ * appointments in), page by page, for each child resource whose parents the run created. A record
+ * that refers to a patient the run created was made or moved onto it after the run started, so it
+ * is among these. Costs one request per 100 such records (the run's own among them).
+ * @throws ClinikoError when a list cannot be read: nothing is archived without knowing what
+ *   depends on it.
+ */
+async function* changedSince(
+  client: ClinikoClient,
+  located: readonly LocatedRecord[],
+  runStartedAt: string,
+): AsyncGenerator<{ resource: ResourceName; record: RollbackRecord }[]> {
+  const createdResources = new Set(located.map((l) => l.item.resource));
+  const started = Date.parse(runStartedAt);
+  if (Number.isNaN(started)) throw new RollbackError(`the run's start ${runStartedAt} is not a date`);
+  const since = new Date(Math.floor(started / 1000) * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  for (const child of ROLLBACK_ORDER) {
+    if (!PARENT_LINKS[child].some((l) => createdResources.has(l.parent))) continue;
+    const q = [`updated_at:>=${since}`, ...(child === 'appointments' ? ['cancelled_at:*'] : [])];
+    for await (const page of client.pages(
+      RESOURCE_PATHS[child],
+      resourceNamed(child).collection,
+      RollbackRecord,
+      q,
+    ))
+      yield page.map((record) => ({ resource: child, record }));
+  }
+}
+
+/**
+ * Adds to `into` the run's records (`ours`: `resource#clinikoId` keys) that a record the run did
+ * not create refers to (`listed`: records of child resources read from the account; the run's
+ * own among them are skipped, as are archived ones): `resource#id` → the reason it is kept,
+ * naming the first such child. Returns `into`.
+ */
+export function foreignDependants(
+  ours: ReadonlySet<string>,
+  listed: readonly { readonly resource: ResourceName; readonly record: RollbackRecord }[],
+  into: Map<string, string> = new Map(),
+): Map<string, string> {
+  for (const { resource, record } of listed) {
+    if (ours.has(recordKey(resource, record.id)) || record.archived_at) continue;
+    for (const p of parentsOf(resource, record))
+      if (ours.has(p.key) && !into.has(p.key))
+        into.set(
+          p.key,
+          `kept because ${RESOURCE_WORDS[resource]} ${record.id}, which this run did not create, references it in Cliniko`,
+        );
+  }
+  return into;
+}
+
+export interface DecideOptions {
+  /** The run's records that records it did not create refer to (see foreignDependants). */
+  readonly foreign: ReadonlyMap<string, string>;
+  readonly force: boolean;
+  readonly dryRun: boolean;
+  /** ISO 8601 UTC. */
+  readonly runStartedAt: string;
+  /** Archives one record in Cliniko; throws when it cannot. */
+  readonly archive: (item: Omit<RollbackItem, 'outcome'>) => Promise<void>;
+  /** Forgets an archived record's id map entries (never called in a dry run). */
+  readonly forget: (item: Omit<RollbackItem, 'outcome'>) => Promise<void>;
+}
+
+/** Why a left child keeps its parents, by the child's outcome. */
+const LEFT_BECAUSE: Partial<Record<RollbackOutcome, string>> = {
+  changed: 'was changed in Cliniko after the run',
+  kept: 'is kept',
+  preexisting: 'was in Cliniko before the run',
+  failed: 'could not be archived',
+};
+
+/**
+ * Decides each record's outcome, children first (ROLLBACK_ORDER, whatever order `located` is in),
+ * and archives it unless `dryRun`: a record left in Cliniko (changed, kept, there before the run,
+ * failing to archive, or failing to be read: then its links are the ones `listed` gave) keeps each
+ * record of the run it refers to (`kept`, with a reason naming it); so do records the run did not
+ * create (`foreign`), even with `force`. Returns the items in the order decided.
+ */
+export async function decide(
+  located: readonly LocatedRecord[],
+  options: DecideOptions,
+): Promise<RollbackItem[]> {
+  const order = (r: RollbackItem['resource']) => (r === 'unknown' ? -1 : ROLLBACK_ORDER.indexOf(r));
+  const sorted = [...located].sort((a, b) => order(a.item.resource) - order(b.item.resource));
+  // kept for a child of the run's own left in Cliniko (named first: the run's own doing), else
+  // for a record it did not create
+  const keptBy = new Map<string, string>();
+  const items: RollbackItem[] = [];
+  for (const { item, record, reason, listed } of sorted) {
+    let outcome: RollbackOutcome;
+    let why = reason;
+    const key = recordKey(item.resource, item.clinikoId);
+    const own = keptBy.get(key);
+    const other = options.foreign.get(key);
+    let keptFor: RollbackItem['keptFor'];
+    if (reason) outcome = 'failed';
+    else if (!record) outcome = 'missing';
+    else if (record.archived_at) outcome = 'alreadyArchived';
+    else if (createdBefore(record, options.runStartedAt)) {
+      outcome = 'preexisting';
+      why = `created in Cliniko at ${record.created_at}, before the run started at ${options.runStartedAt}: not the run's record, left`;
+    } else if (
+      !options.force &&
+      item.writtenAt &&
+      record.updated_at &&
+      Date.parse(record.updated_at) > Date.parse(item.writtenAt)
+    ) {
+      outcome = 'changed';
+      why = `changed in Cliniko at ${record.updated_at}, after the run wrote it at ${item.writtenAt}: left (--force archives it)`;
+    } else if (own || other) {
+      outcome = 'kept';
+      why = own ?? other;
+      keptFor = own ? 'runRecord' : 'otherRecord';
+    } else if (options.dryRun) outcome = 'wouldArchive';
+    else {
+      try {
+        await options.archive(item);
+        outcome = 'archived';
+      } catch (err) {
+        outcome = 'failed';
+        why = (err as Error).message;
+      }
+    }
+    // A record left in Cliniko keeps what it refers to: archiving that would orphan it.
+    const left = reason ? 'could not be read' : LEFT_BECAUSE[outcome];
+    const links = record ?? listed;
+    const resource = item.resource;
+    if (left && links && resource !== 'unknown')
+      for (const p of parentsOf(resource, links))
+        if (!keptBy.has(p.key))
+          keptBy.set(
+            p.key,
+            `kept because ${RESOURCE_WORDS[resource]} ${item.clinikoId} that references it ${left}`,
+          );
+    // An archived record is no longer the clinic's: a later run writes it again.
+    if (outcome === 'archived' || outcome === 'alreadyArchived' || outcome === 'missing')
+      if (!options.dryRun) await options.forget(item);
+    items.push({ ...item, outcome, ...(why ? { reason: why } : {}), ...(keptFor ? { keptFor } : {}) });
+  }
+  return items;
+}
+
 /** Created before the instant (Cliniko's whole seconds against the run's start, both UTC). */
-function createdBefore(record: AccountRecord, startedAt: string): boolean {
+function createdBefore(record: RollbackRecord, startedAt: string): boolean {
   const created = record.created_at ? Date.parse(record.created_at) : Number.NaN;
   const started = Date.parse(startedAt);
   return !Number.isNaN(created) && !Number.isNaN(started) && created < Math.floor(started / 1000) * 1000;

@@ -355,7 +355,7 @@ describe('probable duplicates', () => {
 });
 
 describe('rollback', () => {
-  it('archives what a live run created and nothing else, keeps what was edited since, and does nothing the second time', async () => {
+  it('archives what a live run created and nothing else, keeps what was edited since and what it depends on, and does nothing the second time', async () => {
     const stateDir = join(await tempDir('truth-state-'), 'state');
     const clinic = await account('700007');
     const walkIn = clinic.state.insert('patients', {
@@ -365,17 +365,40 @@ describe('rollback', () => {
       old_reference_id: null,
       archived_at: null,
     });
-    expect((await run(clinic, await exportOf(ids(3)), stateDir, 'rb-live')).code).toBe(0);
+    expect((await run(clinic, await exportOf(ids(4)), stateDir, 'rb-live')).code).toBe(0);
     const live = report('rb-live');
     const createdCount = ['patients', 'appointments', 'letters', 'appointmentTypes'].reduce(
       (n, k) => n + live.entities[k as 'patients'].created,
       0,
     );
-    expect(createdCount).toBe(10);
-    const edited = clinic.state.all('patients').find((p) => p.old_reference_id === 'C2');
-    if (!edited) throw new Error('C2 was not written');
+    expect(createdCount).toBe(13);
+    const patient = (sourceId: string) => {
+      const found = clinic.state.all('patients').find((p) => p.old_reference_id === sourceId);
+      if (!found) throw new Error(`${sourceId} was not written`);
+      return found;
+    };
+    const appointmentsOf = (patientId: string) =>
+      clinic.state.all('individual_appointments').filter((a) => String(a.patient_id) === patientId);
+    const [edited, booked, c3, c4] = [patient('C1'), patient('C2'), patient('C3'), patient('C4')];
+    const [bookedAppointment] = appointmentsOf(booked.id);
+    const [c3Appointment] = appointmentsOf(c3.id);
+    if (!bookedAppointment || !c3Appointment) throw new Error('the appointments were not written');
+    const type = String(bookedAppointment.appointment_type_id);
     await new Promise((r) => setTimeout(r, 1100));
+    // after the run: C1 changed at the front desk, C2's appointment moved in Cliniko, and a
+    // clinician books C3 again, of the run's appointment type
     clinic.state.update('patients', edited.id, { notes: 'Changed at the front desk' });
+    clinic.state.update('individual_appointments', bookedAppointment.id, { notes: 'Moved by phone' });
+    const clinicians = clinic.state.insert('individual_appointments', {
+      patient_id: c3.id,
+      practitioner_id: c3Appointment.practitioner_id,
+      business_id: c3Appointment.business_id,
+      appointment_type_id: type,
+      starts_at: '2024-06-03T21:30:00Z',
+      ends_at: '2024-06-03T22:00:00Z',
+      archived_at: null,
+      cancelled_at: null,
+    });
 
     const rollback = (...more: string[]) =>
       cli('rollback', live.runId, '--state-dir', stateDir, '--cliniko-url', clinic.baseUrl, ...more);
@@ -385,43 +408,84 @@ describe('rollback', () => {
 
     const preview = await rollback('--dry-run');
     expect(preview.code).toBe(0);
-    expect(preview.out).toMatch(/would archive 9; .*changed after the run \(left\) 1/);
-    expect(active('patients')).toBe(4);
+    expect(preview.out).toMatch(
+      /would archive 8; .*changed after the run \(left\) 2; .*kept because a record left in Cliniko references it 3/,
+    );
+    expect(active('patients')).toBe(5);
 
     const done = await rollback();
     expect(done.code).toBe(0);
-    expect(done.out).toMatch(/archived 9; already archived 0; changed after the run \(left\) 1/);
+    expect(done.out).toMatch(
+      /archived 8; already archived 0; changed after the run \(left\) 2; there before the run \(left\) 0; kept because a record left in Cliniko references it 3 \(2 for this run's own, 1 for records it did not create\)/,
+    );
     expect(done.out).toContain(edited.id);
-    const written = JSON.parse(readFileSync(join(outDir, 'rb-live', 'rollback-1.json'), 'utf8')) as {
-      items: { resource: string; outcome: string; clinikoId: string }[];
+    // the dry run's report is rollback-1, this one's rollback-2
+    expect(done.out).toContain(join(outDir, 'rb-live', 'rollback-2.json'));
+    const written = JSON.parse(readFileSync(join(outDir, 'rb-live', 'rollback-2.json'), 'utf8')) as {
+      items: { resource: string; outcome: string; clinikoId: string; reason?: string; keptFor?: string }[];
     };
     // newest dependants first
     const order = written.items.map((i) => i.resource);
     expect(order.indexOf('attachments')).toBeLessThan(order.indexOf('appointments'));
     expect(order.lastIndexOf('appointments')).toBeLessThan(order.indexOf('patients'));
     expect(order.lastIndexOf('patients')).toBeLessThan(order.indexOf('appointmentTypes'));
-    // only the edited patient and the clinic's own remain; archived copies, not deletions
+    // the moved appointment keeps its patient and its appointment type, each saying why
+    const item = (id: string) => written.items.find((i) => i.clinikoId === id);
+    const byMoved = `kept because appointment ${bookedAppointment.id} that references it was changed in Cliniko after the run`;
+    expect(item(bookedAppointment.id)).toMatchObject({ resource: 'appointments', outcome: 'changed' });
+    expect(item(booked.id)).toMatchObject({
+      resource: 'patients',
+      outcome: 'kept',
+      reason: byMoved,
+      keptFor: 'runRecord',
+    });
+    expect(item(type)).toMatchObject({ resource: 'appointmentTypes', outcome: 'kept', reason: byMoved });
+    // the clinician's appointment keeps the patient it is for
+    expect(item(c3.id)).toMatchObject({
+      outcome: 'kept',
+      keptFor: 'otherRecord',
+      reason: `kept because appointment ${clinicians.id}, which this run did not create, references it in Cliniko`,
+    });
+    expect(item(c4.id)).toMatchObject({ outcome: 'archived' });
+    const csvOut = readFileSync(join(outDir, 'rb-live', 'rollback-2.csv'), 'utf8');
+    expect(csvOut).toContain(`patients,patients,C2,${booked.id},kept,`);
+    expect(csvOut).toContain(byMoved);
+    expect(done.out).toContain(`kept: patients ${booked.id} (source C2): ${byMoved}`);
+    // only what is kept and the clinic's own remain; archived copies, not deletions
     expect(
       clinic.state
         .all('patients')
         .filter((p) => !p.archived_at)
         .map((p) => p.id)
         .sort(),
-    ).toEqual([edited.id, walkIn.id].sort());
-    expect(clinic.state.count('patients')).toBe(4);
-    expect(active('individual_appointments')).toBe(0);
+    ).toEqual([edited.id, booked.id, c3.id, walkIn.id].sort());
+    expect(clinic.state.count('patients')).toBe(5);
+    expect(
+      clinic.state
+        .all('individual_appointments')
+        .filter((a) => !a.archived_at)
+        .map((a) => a.id)
+        .sort(),
+    ).toEqual([bookedAppointment.id, clinicians.id].sort());
     expect(active('patient_attachments')).toBe(0);
-    expect(active('appointment_types')).toBe(0);
+    expect(active('appointment_types')).toBe(1);
     expect(clinic.state.count('businesses', (b) => !b.archived_at)).toBe(1);
     expect(clinic.state.count('practitioners')).toBe(2);
 
     const again = await rollback();
     expect(again.code).toBe(0);
-    expect(again.out).toMatch(/archived 0; already archived 9; changed after the run \(left\) 1/);
+    expect(again.out).toMatch(/archived 0; already archived 8; changed after the run \(left\) 2/);
 
+    // --force archives what was changed, and then what only it kept; never what the clinic's own
+    // records still reference
     const forced = await rollback('--force');
-    expect(forced.out).toMatch(/archived 1; already archived 9/);
+    expect(forced.out).toMatch(
+      /archived 3; already archived 8; .*kept because a record left in Cliniko references it 2 \(0 for this run's own, 2 for records it did not create\)/,
+    );
     expect(clinic.state.get('patients', edited.id)?.archived_at).toBeTruthy();
+    expect(clinic.state.get('patients', booked.id)?.archived_at).toBeTruthy();
+    expect(clinic.state.get('patients', c3.id)?.archived_at).toBeFalsy();
+    expect(clinic.state.get('appointment_types', type)?.archived_at).toBeFalsy();
     expect(clinic.state.get('patients', walkIn.id)?.archived_at).toBeFalsy();
   }, 300_000);
 });

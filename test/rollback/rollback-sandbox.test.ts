@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { type Sandbox, startSandbox } from '../../apps/sandbox/server.js';
+import { ClinikoClient } from '../../src/cliniko/client.js';
+import type { CountedEntity } from '../../src/core/entities.js';
+import type { LedgerEntry } from '../../src/ports/write-ledger.js';
+import { rollback } from '../../src/rollback/rollback.js';
+import { runInfo } from '../support/run-info.js';
+
+/**
+ * `rollback` against the sandbox (issue 23): what references the run's records is read from
+ * Cliniko: the kept child's links, records the run did not create (listed by `updated_at` since
+ * the run started), and the links of a child whose own read failed.
+ */
+const KEY = 'RollbackParentsKey000000000001-au1';
+let sandbox: Sandbox;
+let failRead = '';
+
+beforeAll(async () => {
+  sandbox = await startSandbox({
+    rateLimit: 100_000,
+    seed: {
+      account: { id: '900002', name: 'Clinic 900002' },
+      users: [{ first_name: 'Ops', last_name: 'Admin', is_practitioner: true, api_key: KEY }],
+      businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
+    },
+    alwaysFail: (method, path) =>
+      method === 'GET' && failRead !== '' && path.endsWith(failRead) ? 503 : false,
+  });
+});
+afterAll(() => sandbox.close());
+
+describe('rollback reads what depends on the run from Cliniko', () => {
+  it('keeps the parents of a changed appointment, of a clinician appointment, and of an unreadable letter', async () => {
+    const t0 = Date.now();
+    const insert = (table: Parameters<Sandbox['state']['insert']>[0], values: Record<string, unknown>) =>
+      sandbox.state.insert(table, { archived_at: null, ...values });
+    const type = insert('appointment_types', { name: 'Initial consult', duration_in_minutes: 30 });
+    const patient = (ref: string) =>
+      insert('patients', { first_name: 'A', last_name: ref, old_reference_id: ref });
+    const [p1, p2, p3, p4] = [patient('C1'), patient('C2'), patient('C3'), patient('C4')];
+    const appointment = (patientId: string) =>
+      insert('individual_appointments', {
+        patient_id: patientId,
+        appointment_type_id: type.id,
+        starts_at: '2024-05-01T21:30:00Z',
+        ends_at: '2024-05-01T22:00:00Z',
+        cancelled_at: null,
+      });
+    const moved = appointment(p1.id);
+    const plain = appointment(p4.id);
+    const letter = insert('patient_attachments', {
+      patient_id: p3.id,
+      description: '2024-05-02 Referral [Letter D3]',
+      processing_completed: true,
+    });
+    // after the run: a clinician's appointment for C2 (of another type), C1's appointment moved
+    const otherType = insert('appointment_types', { name: 'Follow-up', duration_in_minutes: 15 });
+    const clinicians = insert('individual_appointments', {
+      patient_id: p2.id,
+      appointment_type_id: otherType.id,
+      starts_at: '2024-06-01T21:30:00Z',
+      cancelled_at: '2024-05-30T01:00:00Z',
+    });
+    const writtenEarlier = new Date(t0 - 30_000).toISOString();
+    sandbox.state.update('individual_appointments', moved.id, { notes: 'Moved by phone' });
+    failRead = `/patient_attachments/${letter.id}`;
+
+    const written = new Date(t0 + 5_000).toISOString();
+    const writes: LedgerEntry[] = [
+      ['appointmentTypes', 'T1', type.id],
+      ['patients', 'C1', p1.id],
+      ['patients', 'C2', p2.id],
+      ['patients', 'C3', p3.id],
+      ['patients', 'C4', p4.id],
+      ['appointments', 'A1', moved.id, writtenEarlier],
+      ['appointments', 'A4', plain.id],
+      ['letters', 'D3', letter.id],
+    ].map(([entity, sourceId, clinikoId, at]) => ({
+      entity: entity as CountedEntity,
+      sourceId: String(sourceId),
+      clinikoId: String(clinikoId),
+      outcome: 'created' as const,
+      at: at ?? written,
+    }));
+    const forgotten: string[] = [];
+    const report = await rollback({
+      runId: 'r1',
+      store: {
+        getRun: async () => runInfo({ startedAt: new Date(t0 - 60_000).toISOString() }),
+        listWrites: async function* () {
+          yield* writes;
+        },
+        deleteIdMap: async (_scope, _entity, sourceId) => {
+          forgotten.push(sourceId);
+        },
+      },
+      client: new ClinikoClient({
+        apiKey: KEY,
+        baseUrl: sandbox.baseUrl,
+        retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+      }),
+      dryRun: false,
+      force: false,
+    });
+    const item = (id: string) => report.items.find((i) => i.clinikoId === id);
+    expect(item(moved.id)).toMatchObject({ outcome: 'changed' });
+    const byMoved = `kept because appointment ${moved.id} that references it was changed in Cliniko after the run`;
+    expect(item(p1.id)).toMatchObject({ outcome: 'kept', reason: byMoved, keptFor: 'runRecord' });
+    expect(item(type.id)).toMatchObject({ outcome: 'kept', reason: byMoved, keptFor: 'runRecord' });
+    // a cancelled appointment is still the patient's history
+    expect(item(p2.id)).toMatchObject({
+      outcome: 'kept',
+      reason: `kept because appointment ${clinicians.id}, which this run did not create, references it in Cliniko`,
+      keptFor: 'otherRecord',
+    });
+    expect(item(letter.id)?.outcome).toBe('failed');
+    expect(item(p3.id)).toMatchObject({
+      outcome: 'kept',
+      reason: `kept because attachment ${letter.id} that references it could not be read`,
+    });
+    expect(item(plain.id)?.outcome).toBe('archived');
+    expect(item(p4.id)?.outcome).toBe('archived');
+    expect(report.counts).toMatchObject({ archived: 2, changed: 1, kept: 4, failed: 1 });
+    expect(forgotten.sort()).toEqual(['A4', 'C4']);
+    const active = (table: 'patients' | 'appointment_types', id: string) =>
+      !sandbox.state.get(table, id)?.archived_at;
+    expect([p1, p2, p3].every((p) => active('patients', p.id))).toBe(true);
+    expect(active('patients', p4.id)).toBe(false);
+    expect(active('appointment_types', type.id)).toBe(true);
+  });
+});
