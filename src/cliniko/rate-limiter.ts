@@ -77,7 +77,7 @@ export function pauseBucket(previous: BucketState | undefined, untilMs: number, 
 export interface RateLimitWait {
   /**
    * `cliniko-429`: Cliniko answered 429 and every caller waits for the reset it gave
-   * (X-RateLimit-Reset, CLINIKO_API.md §1.9); `own-limit`: the bucket itself was empty.
+   * (X-RateLimit-Reset, Cliniko's API documentation: rate limiting); `own-limit`: the bucket itself was empty.
    */
   readonly reason: 'cliniko-429' | 'own-limit';
   /** When a caller was first held back with no answer from Cliniko (other than a 429) since. */

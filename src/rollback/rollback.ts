@@ -102,8 +102,9 @@ const RESOURCE_WORDS: Record<ResourceName, string> = {
 const link = LinkObject.nullable().optional();
 /**
  * What rollback reads of a record: reconciliation's fields and the link objects to the records it
- * refers to (CLINIKO_API.md §2.1 `referring_doctor`, §2.2 `patient`, `appointment_type`, §2.10
- * `patient`, §2.11 `patient`, `booking`, `treatment_note_template`).
+ * refers to (contract/cliniko-openapi.yaml: a patient's `referring_doctor`, an appointment's `patient`
+ * and `appointment_type`, an attachment's `patient`, a treatment note's `patient`, `booking` and
+ * `treatment_note_template`).
  */
 export const RollbackRecord = AccountRecord.extend({
   appointment_type: link,
@@ -115,8 +116,8 @@ export type RollbackRecord = z.infer<typeof RollbackRecord>;
 type LinkField = 'patient' | 'appointment_type' | 'booking' | 'treatment_note_template' | 'referring_doctor';
 
 /**
- * The records a record of each resource refers to, by its response's link objects (CLINIKO_API.md
- * §2): only the links to resources a run creates. A treatment note's `booking` is the appointment
+ * The records a record of each resource refers to, by its response's link objects (Cliniko's
+ * API documentation, the resources): only the links to resources a run creates. A treatment note's `booking` is the appointment
  * it was written for. ROLLBACK_ORDER puts every child before each of these parents (a test checks).
  */
 export const PARENT_LINKS: Readonly<
@@ -278,7 +279,7 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
 
 /**
  * The records of the child resources that changed since the run started (`updated_at` at or after
- * its start, whole seconds UTC, CLINIKO_API.md §1.7; archived ones left out, cancelled
+ * its start, whole seconds UTC, by Cliniko's filter syntax; archived ones left out, cancelled
  * appointments in), page by page, for each child resource whose parents the run created. A record
  * that refers to a patient the run created was made or moved onto it after the run started, so it
  * is among these. Costs one request per 100 such records (the run's own among them).
