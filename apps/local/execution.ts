@@ -1,4 +1,5 @@
 import './polyfills.js';
+import { setMaxListeners } from 'node:events';
 import { StateMachine } from 'aws-local-stepfunctions';
 import { AWS_LIMIT_ERRORS, AWS_LIMITS, LimitsMeter, payloadBytes } from '../../src/core/aws-limits.js';
 
@@ -96,6 +97,10 @@ export async function runExecutions(options: ExecutionOptions): Promise<Executio
   const historyLimit = options.limits?.historyEvents ?? AWS_LIMITS.stepFunctions.historyEventsPerExecution;
   const payloadLimit = options.limits?.payloadBytes ?? AWS_LIMITS.stepFunctions.payloadBytes;
   const { definition: local, maps } = localDefinition(options.definition);
+  // Every execution in flight (the parent and each Map's child executions, up to its
+  // MaxConcurrency) listens for the stop, and each removes its listener when it ends: more than
+  // Node's default of 10 at once is the design, not a leak.
+  if (options.signal) setMaxListeners(0, options.signal);
   const executions: ExecutionFigures[] = [];
   let largestChildHistory = 0;
   const validated = new WeakSet<object>();
