@@ -83,12 +83,14 @@ export async function settleDry(
     deps.store.getIdMap(run.scope, entity, [...new Set(rows.map((r) => r.dry.sourceId))]),
     goneFromAccount(deps, run),
   ]);
+  const parents = await parentsAsLive(run, entity, rows, ids, deps);
   let alreadyPresent = 0;
   let updated = 0;
   for (const r of rows) {
     const { sourceId, hash, link } = r.dry;
     const entry = gone.has(`${entity}#${sourceId}`) ? undefined : written.get(sourceId);
-    const found = entry || link || !r.planned ? undefined : await foundInAccount(run, entity, r, ids, deps);
+    const found =
+      entry || link || !r.planned ? undefined : await foundInAccount(run, entity, r, parents, deps);
     const counted = countedAs(
       decideWrite({
         entity,
@@ -105,6 +107,53 @@ export async function settleDry(
   }
   return { alreadyPresent, updated };
 }
+
+/**
+ * The Cliniko ids of an appointment batch's parents as the live run holds them when it writes the
+ * batch: the id map's; for a patient the id map lacks, the one this run's reconciliation found in
+ * the account under its reference (the live writer adopts it, and records its id, before its
+ * appointments are written). A type the live run will create has no id yet, but an appointment's
+ * natural key (patient, practitioner, start) does not hold it: a placeholder stands for it, so
+ * an appointment of a found patient is found too.
+ */
+async function parentsAsLive(
+  run: RunInfo,
+  entity: EntityKey,
+  rows: readonly MappedBatch['rows'][number][],
+  ids: WrittenIds,
+  deps: DrySettleDeps,
+): Promise<WrittenIds> {
+  if (entity !== 'appointments') return ids;
+  const summary = await deps.blobs.getJson(
+    run.bucket,
+    accountKeys.summary(run.runId, 'patients'),
+    ReconcileSummary,
+  );
+  const found = new Map<string, string>();
+  if (summary?.found) {
+    const unwritten = new Set(
+      rows.flatMap((r) =>
+        r.planned?.entity === 'appointments' && !ids.patient(r.planned.record.patientSourceId)
+          ? [r.planned.record.patientSourceId]
+          : [],
+      ),
+    );
+    for (const sourceId of unwritten) {
+      // the patients' natural key: the reference a live run writes, the source id (resources.ts)
+      const id = await deps.store.getFound(run.scope, 'patients', run.runId, naturalKeyHash(sourceId.trim()));
+      if (id) found.set(sourceId, id);
+    }
+  }
+  return {
+    patient: (sourceId) => ids.patient(sourceId) ?? found.get(sourceId),
+    referrer: (sourceId) => ids.referrer(sourceId),
+    appointmentType: (sourceId) => ids.appointmentType(sourceId) ?? TYPE_NOT_YET_WRITTEN,
+    isDoctor: (sourceId) => ids.isDoctor(sourceId),
+  };
+}
+
+/** Stands for a type's Cliniko id in an appointment's natural key, which never holds it. */
+const TYPE_NOT_YET_WRITTEN = 'not-yet-written';
 
 /** What reconciliation found under the natural key of the command the live run would send. */
 async function foundInAccount(
