@@ -351,6 +351,9 @@ export async function runExecutions(options: ExecutionOptions): Promise<Executio
 }
 
 /** The definition the engine runs: each Map with an ItemReader becomes a Task this module runs. */
+/** Node's longest timer (2^31 - 1 ms), in whole seconds. */
+const MAP_NO_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
 function localDefinition(definition: Record<string, unknown>): { definition: Json; maps: Map<string, Json> } {
   const maps = new Map<string, Json>();
   const states: Record<string, Json> = {};
@@ -370,6 +373,12 @@ function localDefinition(definition: Record<string, unknown>): { definition: Jso
       states[name] = {
         Type: 'Task',
         Resource: DISTRIBUTED_MAP,
+        // A Map state has no timeout on AWS unless it sets one; a Task without TimeoutSeconds gets
+        // the emulator's 60 s, which failed a 10,000-patient run's MapAppointments (309 batches)
+        // with States.Timeout. The longest a timer can wait in Node (about 24.8 days) stands in
+        // for none: a run continues in a fresh execution long before.
+        TimeoutSeconds:
+          typeof state.TimeoutSeconds === 'number' ? state.TimeoutSeconds : MAP_NO_TIMEOUT_SECONDS,
         ...Object.fromEntries(kept.filter((k) => k in state).map((k) => [k, state[k]])),
       };
     } else states[name] = state;

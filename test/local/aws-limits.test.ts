@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { runExecutions } from '../../apps/local/execution.js';
 import { simulateRun } from '../../apps/local/simulated-run.js';
 import { AWS_LIMITS, LimitsMeter } from '../../src/core/aws-limits.js';
@@ -89,6 +89,51 @@ describe('the local runtime counts history events as Step Functions does', () =>
     expect(result.executions[0]?.historyEvents).toBe(6);
     // a child: ExecutionStarted, the task's five, ExecutionSucceeded
     expect(result.largestChildHistory).toBe(7);
+  });
+});
+
+describe('a Distributed Map run locally', () => {
+  it('has no 60 s limit (the emulator gives a Task without TimeoutSeconds 60 s; a Map on AWS has none)', async () => {
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+    try {
+      let release = () => {};
+      const gate = new Promise<void>((resolve) => {
+        release = resolve;
+      });
+      const definition = {
+        StartAt: 'Each',
+        States: {
+          Each: {
+            Type: 'Map',
+            ItemReader: {
+              Resource: 'arn:aws:states:::s3:getObject',
+              ReaderConfig: { InputType: 'JSON' },
+              Parameters: { 'Bucket.$': '$.bucket', Key: 'manifest.json' },
+            },
+            ItemProcessor: {
+              ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
+              StartAt: 'Item',
+              States: { Item: { Type: 'Task', Resource: LAMBDA, TimeoutSeconds: 900, End: true } },
+            },
+            ResultPath: null,
+            End: true,
+          },
+        },
+      };
+      const running = run(
+        definition,
+        { Item: async () => gate.then(() => ({})) },
+        { readItems: async () => ['batch-0', 'batch-1'] },
+      );
+      // the Map's items take ten minutes between them, each inside its own 900 s
+      await jest.advanceTimersByTimeAsync(600_000);
+      release();
+      const result = await running;
+      expect(result.failure).toBeUndefined();
+      expect(result.executions[0]?.status).toBe('SUCCEEDED');
+    } finally {
+      jest.useRealTimers();
+    }
   });
 });
 
