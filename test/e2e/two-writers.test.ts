@@ -7,6 +7,7 @@ import { NO_FAULTS } from '../../apps/sandbox/faults.js';
 import { type Sandbox, startSandbox } from '../../apps/sandbox/server.js';
 import { isLeaseMarker } from '../../src/lease/account-lease.js';
 import type { RunReport } from '../../src/report/run-report.js';
+import { cli } from '../support/cli.js';
 import { tempDir } from '../support/exports.js';
 import { type CliResult, spawnCli } from '../support/spawn-cli.js';
 
@@ -197,4 +198,69 @@ describe('a live run beside a rollback of an earlier run, in the same account', 
     expect(existsSync(join(dir, 'out', 'report.json'))).toBe(false);
     expect(liveMarkers(sandbox)).toEqual([]);
   }, 120_000);
+});
+
+describe('two processes on one state folder', () => {
+  it('the second refuses within a second naming the first (pid, host, start), never waits; Ctrl-C releases the lease', async () => {
+    const sandbox = await freshAccount();
+    // slow answers, so the first run still holds the folder and the account when the others start
+    sandbox.faults = { ...NO_FAULTS, latencyMs: 200 };
+    const dir = await tempDir('one-folder-');
+    const stateDir = join(dir, 'state');
+    const first = liveRun(sandbox, stateDir, join(dir, 'first'));
+    await until(() => liveMarkers(sandbox).length > 0, 60_000);
+
+    // the refusal itself, timed without a process's start (tsx compiles the CLI: seconds on busy
+    // cores): the command run in this process, beside the first
+    process.env.CLINIKO_API_KEY = KEY;
+    const asked = Date.now();
+    const inProcess = await cli(
+      ...['run', zip, '--mode', 'live', '--cliniko-url', sandbox.baseUrl, '--state-dir', stateDir],
+      ...['--out', join(dir, 'second')],
+    ).finally(() => delete process.env.CLINIKO_API_KEY);
+    const refusedIn = Date.now() - asked;
+    // and as an operator meets it: a second process, start to exit
+    const spawned = Date.now();
+    const second = await liveRun(sandbox, stateDir, join(dir, 'second'));
+    const processElapsed = Date.now() - spawned;
+    console.log(
+      `two-writers: a second run on the state folder refused in ${refusedIn} ms (${processElapsed} ms as a process, start to exit)`,
+    );
+    const holder = new RegExp(
+      `state folder \\S+ is in use by another cliniko-migrate run \\(pid ${first.child.pid} on ${hostname()}, started \\d{4}-\\d\\d-\\d\\dT`,
+    );
+    expect({ code: inProcess.code, err: inProcess.err }).toMatchObject({
+      code: REFUSED,
+      err: expect.stringMatching(holder),
+    });
+    expect({ code: second.code, err: second.err }).toMatchObject({
+      code: REFUSED,
+      err: expect.stringMatching(holder),
+    });
+    expect(refusedIn).toBeLessThan(5_000);
+    // refused, never waiting on the first: no longer than a process takes to start, even on busy cores
+    expect(processElapsed).toBeLessThan(20_000);
+    // a rollback there is refused the same way
+    const rollback = await rollbackOf(sandbox, 'run-0', stateDir);
+    expect({ code: rollback.code, err: rollback.err }).toMatchObject({ code: REFUSED });
+    expect(rollback.err).toContain(`(pid ${first.child.pid} on ${hostname()}, started `);
+
+    // Ctrl-C: the run stops, recorded interrupted, and leaves no lease behind
+    first.child.kill('SIGINT');
+    const stopped = await first;
+    expect({ code: stopped.code, err: stopped.err.slice(-1500) }).toMatchObject({ code: 130 });
+    expect(liveMarkers(sandbox)).toEqual([]);
+
+    // the same command resumes it; Ctrl-C twice stops it at once, and still leaves no lease
+    const resumed = liveRun(sandbox, stateDir, join(dir, 'first'));
+    await until(() => liveMarkers(sandbox).length > 0, 60_000);
+    resumed.child.kill('SIGINT');
+    await new Promise((r) => setTimeout(r, 200));
+    resumed.child.kill('SIGINT');
+    const atOnce = await resumed;
+    sandbox.faults = { ...NO_FAULTS };
+    expect({ code: atOnce.code, err: atOnce.err.slice(-1500) }).toMatchObject({ code: 130 });
+    expect(atOnce.err).toContain('stopped at once');
+    expect(liveMarkers(sandbox)).toEqual([]);
+  }, 150_000);
 });
