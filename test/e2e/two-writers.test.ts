@@ -127,6 +127,10 @@ describe('two live runs of one export into one Cliniko account, from two state f
       if (!winner || !loser) throw new Error('no winner');
       expect(loser.code).toBe(REFUSED);
       const winnerReport = report(join(winner.dir, 'out'));
+      // both passing the CLI's early check is the race proper: Preflight's lease decides it
+      console.log(
+        `two-writers: round ${round}: the loser was refused ${loser.out.includes('preflight failed') ? 'in Preflight' : 'before its pipeline started'}`,
+      );
       expectNamesHolder(loser, new RegExp(winnerReport.runId));
 
       // Cliniko holds every record once: no source id twice, as many as the winner created
