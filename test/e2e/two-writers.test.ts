@@ -245,9 +245,9 @@ describe('two processes on one state folder', () => {
     // refused, never waiting on the first: no longer than a process takes to start, even on busy cores
     expect(processElapsed).toBeLessThan(20_000);
     // a rollback there is refused the same way
-    const rollback = await rollbackOf(sandbox, 'run-0', stateDir);
-    expect({ code: rollback.code, err: rollback.err }).toMatchObject({ code: REFUSED });
-    expect(rollback.err).toContain(`(pid ${first.child.pid} on ${hostname()}, started `);
+    const refusedRollback = await rollbackOf(sandbox, 'run-0', stateDir);
+    expect({ code: refusedRollback.code, err: refusedRollback.err }).toMatchObject({ code: REFUSED });
+    expect(refusedRollback.err).toContain(`(pid ${first.child.pid} on ${hostname()}, started `);
 
     // Ctrl-C: the run stops, recorded interrupted, and leaves no lease behind
     first.child.kill('SIGINT');
@@ -265,6 +265,19 @@ describe('two processes on one state folder', () => {
     sandbox.faults = { ...NO_FAULTS };
     expect({ code: atOnce.code, err: atOnce.err.slice(-1500) }).toMatchObject({ code: 130 });
     expect(atOnce.err).toContain('stopped at once');
+    expect(liveMarkers(sandbox)).toEqual([]);
+
+    // a rollback of it, stopped by Ctrl-C while it holds the account, leaves no lease either
+    const runId = /run (run-[0-9a-f]+) stopped/.exec(stopped.err)?.[1] ?? '';
+    expect(runId).not.toBe('');
+    sandbox.faults = { ...NO_FAULTS, latencyMs: 200 };
+    const rollback = rollbackOf(sandbox, runId, stateDir);
+    await until(() => liveMarkers(sandbox).some((m) => String(m.notes).includes('rollback-of-')), 60_000);
+    rollback.child.kill('SIGINT');
+    const undone = await rollback;
+    sandbox.faults = { ...NO_FAULTS };
+    expect({ code: undone.code, err: undone.err }).toMatchObject({ code: 130 });
+    expect(undone.err).toContain('the same command again finishes the rest');
     expect(liveMarkers(sandbox)).toEqual([]);
   }, 150_000);
 });
