@@ -65,7 +65,8 @@ export async function refuseIfHeld(client: LeaseClient, timeZone?: string): Prom
 
 /**
  * Holds the lease for a rollback of `runId` while `work` runs: taken before the first write,
- * renewed every LEASE_RENEW_SECONDS, released at the end whatever happens.
+ * renewed every LEASE_RENEW_SECONDS, released at the end whatever happens (Ctrl-C or SIGTERM too:
+ * then the process exits 130).
  * @throws UsageError (exit 2) naming the holder when another run holds the account.
  */
 export async function withAccountLease<T>(
@@ -79,22 +80,46 @@ export async function withAccountLease<T>(
     startedAt: new Date().toISOString(),
     where: thisHost(),
   };
-  try {
-    await acquireLease({ client, owner, ...(timeZone ? { timeZone } : {}) });
-  } catch (err) {
-    if (err instanceof LeaseHeldError) throw new UsageError(err.message);
-    throw err;
-  }
-  const timer = setInterval(() => {
-    renewLease(client, owner).catch((err: Error) =>
-      console.error(`cliniko-migrate: renewing the Cliniko account's lease failed: ${err.message}`),
+  // Ctrl-C (or SIGTERM) ends the process before the finally below: the lease goes first, or the
+  // account stays held for LEASE_TTL_SECONDS (bounded: a stop must not wait on Cliniko). Listened
+  // for from before the marker is made. What was archived stays archived; the same command again
+  // finishes the rest.
+  const stop = (signal: NodeJS.Signals) => {
+    console.error(
+      `\ncliniko-migrate: ${signal}: stopping ${what}; records archived so far stay archived (the same command again finishes the rest).`,
     );
-  }, LEASE_RENEW_SECONDS * 1000);
-  timer.unref();
+    void Promise.race([
+      releaseLease(client, owner.runId).catch(() => undefined),
+      new Promise<void>((r) => setTimeout(r, SIGNAL_RELEASE_MS).unref()),
+    ]).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  let timer: NodeJS.Timeout | undefined;
   try {
-    return await work();
+    try {
+      await acquireLease({ client, owner, ...(timeZone ? { timeZone } : {}) });
+    } catch (err) {
+      if (err instanceof LeaseHeldError) throw new UsageError(err.message);
+      throw err;
+    }
+    timer = setInterval(() => {
+      renewLease(client, owner).catch((err: Error) =>
+        console.error(`cliniko-migrate: renewing the Cliniko account's lease failed: ${err.message}`),
+      );
+    }, LEASE_RENEW_SECONDS * 1000);
+    timer.unref();
+    try {
+      return await work();
+    } finally {
+      clearInterval(timer);
+      await releaseLease(client, owner.runId);
+    }
   } finally {
-    clearInterval(timer);
-    await releaseLease(client, owner.runId);
+    process.off('SIGINT', stop);
+    process.off('SIGTERM', stop);
   }
 }
+
+/** How long a rollback stopped by a signal waits for the account's lease to be released. */
+const SIGNAL_RELEASE_MS = 5_000;

@@ -42,6 +42,9 @@ import { sandboxAccountFile } from './sandbox-account.js';
 import { lockStateDir } from './state-lock.js';
 import { asZip } from './zip-folder.js';
 
+/** How long a stop at once (a second Ctrl-C) waits for the account's lease to be released. */
+const AT_ONCE_RELEASE_MS = 5_000;
+
 /** `run`: the options docs/RUNNING.md and `run --help` name, parsed by `main`. */
 export async function runCommand(
   exportPath: string,
@@ -71,21 +74,32 @@ export async function runCommand(
   if (values.fresh && !useSandbox)
     throw new UsageError('--fresh starts a new embedded sandbox account: it goes with --sandbox');
   const stateDir = stateDirOf(values);
-  const connection = await connectCliniko({
-    sandbox: useSandbox,
-    sandboxStateFile: sandboxAccountFile(stateDir),
-    freshSandbox: values.fresh,
-    ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
-    exportRefs,
-    clinicTimeZone: config.timeZone,
-    formerPractitioner: config.unmatchedPractitioners === 'former-practitioner',
-    sandboxRateLimit: sandboxLimit,
-  });
+  // One process per state folder, decided before Cliniko is asked anything: a second process is
+  // refused at once (not after its connection's round trips), and never opens the kept sandbox
+  // account the first one is writing to.
+  const unlockState = await lockStateDir(await prepareStateDir(stateDir), 'run');
+  let connection: Awaited<ReturnType<typeof connectCliniko>>;
+  try {
+    connection = await connectCliniko({
+      sandbox: useSandbox,
+      sandboxStateFile: sandboxAccountFile(stateDir),
+      freshSandbox: values.fresh,
+      ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
+      exportRefs,
+      clinicTimeZone: config.timeZone,
+      formerPractitioner: config.unmatchedPractitioners === 'former-practitioner',
+      sandboxRateLimit: sandboxLimit,
+    });
+  } catch (err) {
+    await unlockState();
+    throw err;
+  }
   let account: ClinikoAccount;
   try {
     account = await identifyAccount([connection.client], await connection.client.listBusinesses());
   } catch (err) {
     await connection.close();
+    await unlockState();
     throw err;
   }
   out(
@@ -95,11 +109,9 @@ export async function runCommand(
   let stopProgress = () => {};
   // one writer per Cliniko account (issue 23): refused here at once, decided in Preflight
   let leaseRunId: string | undefined;
-  let unlockState = async () => {};
   const interrupt = new InterruptGuard();
   try {
     zip = await asZip(resolve(exportPath));
-    unlockState = await lockStateDir(await prepareStateDir(stateDir), 'run');
     if (mode === 'live') {
       if (values.takeOver)
         await takeOver(connection.client, { yes: values.yes, timeZone: config.timeZone, out });
@@ -195,6 +207,14 @@ export async function runCommand(
       },
       now: async (signal) => {
         await recordInterrupted();
+        // the process exits here, so the finally below never runs: the lease goes now, or the
+        // account stays held for LEASE_TTL_SECONDS; bounded, as a stop at once must not wait on Cliniko
+        const runId = leaseRunId ?? record?.runId;
+        if (mode === 'live' && runId)
+          await Promise.race([
+            releaseLease(connection.client, runId).catch(() => undefined),
+            new Promise<void>((r) => setTimeout(r, AT_ONCE_RELEASE_MS).unref()),
+          ]);
         console.error(
           `\ncliniko-migrate: ${signal}: run ${record?.runId ?? '(not started)'} stopped at once and recorded interrupted. ${resumeHint()}`,
         );
