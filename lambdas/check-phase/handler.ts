@@ -10,8 +10,9 @@ export const handler = stepHandler(
   async (event) => {
     const rt = runtime();
     const out = await checkPhase(event, { store: rt.store, queue: rt.queue() });
-    // the account's lease lives through the wait before the next check
-    if (!out.done) await keepLease(event.runId, { always: true, waitSeconds: out.waitSeconds });
+    // the account's lease lives through the wait before the next check (renewed only when it
+    // would lapse before then, or every LEASE_RENEW_SECONDS)
+    if (!out.done) await keepLease(event.runId, { waitSeconds: out.waitSeconds });
     log.info('phase check', {
       runId: event.runId,
       phase: out.phase,

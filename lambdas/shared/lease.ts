@@ -34,8 +34,12 @@ export function takeLease(
   });
 }
 
-/** When this container last renewed each run's lease (ms): a busy step renews at most every 5 min. */
-const renewedAt = new Map<string, number>();
+/**
+ * When this container last renewed each run's holds and until when they hold (epoch ms): a busy
+ * step renews at most every LEASE_RENEW_SECONDS, and a check before a long wait renews only when
+ * the holds would lapse during it.
+ */
+const renewedAt = new Map<string, { readonly at: number; readonly until: number }>();
 onRuntimeReset(() => renewedAt.clear());
 
 async function clientOf(run: Pick<RunInfo, 'clinicId' | 'clinikoUsers'>): Promise<ClinikoClient> {
@@ -45,8 +49,11 @@ async function clientOf(run: Pick<RunInfo, 'clinicId' | 'clinikoUsers'>): Promis
 
 /**
  * Renews the run's holds (`run`: its id, read from the status table when not given), at most every
- * LEASE_RENEW_SECONDS from this container unless `always` (CheckPhase, whose next wait may be
- * long: both holds then live `waitSeconds` beyond their TTL):
+ * LEASE_RENEW_SECONDS from this container, and sooner only when they would lapse within
+ * `waitSeconds` (CheckPhase's coming wait) plus LEASE_RENEW_SECONDS: both holds then live
+ * `waitSeconds` beyond their TTL. Every renewal of a live run's lease is a Cliniko request, taken
+ * from the writers' rate limit, so a check every few seconds must not renew on each check.
+ * `always` renews regardless.
  * - its clinic's gate (src/ports/clinic-gate.ts, any run): pushed to CLINIC_HOLD_TTL_SECONDS from
  *   now. A run that never took one (started by the CLI or the local runtime, not StartRun) has
  *   nothing to renew.
@@ -62,7 +69,8 @@ export async function keepLease(
   const runId = typeof run === 'string' ? run : run.runId;
   const now = Date.now();
   const last = renewedAt.get(runId);
-  if (!options.always && last !== undefined && now - last < LEASE_RENEW_SECONDS * 1000) return;
+  const needed = now + ((options.waitSeconds ?? 0) + LEASE_RENEW_SECONDS) * 1000;
+  if (!options.always && last && now - last.at < LEASE_RENEW_SECONDS * 1000 && last.until >= needed) return;
   const info = typeof run === 'string' ? await runtime().store.getRun(run) : run;
   const clinic = await runtime().gate.renew(info.clinicId, runId, holdExpiresAt(now, options.waitSeconds));
   if (!clinic.renewed && clinic.holder) {
@@ -73,14 +81,15 @@ export async function keepLease(
     });
     throw new ClinicHoldLostError(runId, clinic.holder);
   }
+  const ttlSeconds = LEASE_TTL_SECONDS + Math.ceil(options.waitSeconds ?? 0);
   if (info.mode === 'live')
     await renewLease(await clientOf(info), {
       runId,
       startedAt: info.startedAt,
       where: leaseWhere(),
-      ttlSeconds: LEASE_TTL_SECONDS + Math.ceil(options.waitSeconds ?? 0),
+      ttlSeconds,
     });
-  renewedAt.set(runId, now);
+  renewedAt.set(runId, { at: now, until: now + ttlSeconds * 1000 });
 }
 
 /**

@@ -56,6 +56,20 @@ describe('a run’s hold on its clinic', () => {
     expect(after - Math.floor(Date.now() / 1000)).toBeGreaterThanOrEqual(CLINIC_HOLD_TTL_SECONDS + 600 - 2);
   });
 
+  it('is renewed once across frequent short checks, and again before a wait it would not outlive', async () => {
+    await gate().take(hold('c6', 'run-6'), Date.now());
+    const run = runInfo({ runId: 'run-6', clinicId: 'c6', mode: 'dry-run' });
+    await lease.keepLease(run, { waitSeconds: 10 });
+    const first = await expiryOf('c6');
+    // a check every few seconds: each renewal of a live run's lease is a Cliniko request
+    await gate().take({ ...hold('c6', 'run-6'), expiresAt: first - 100 }, Date.now());
+    for (let i = 0; i < 5; i += 1) await lease.keepLease(run, { waitSeconds: 10 });
+    expect(await expiryOf('c6')).toBe(first - 100);
+    // a wait longer than what the last renewal holds for renews before it
+    await lease.keepLease(run, { waitSeconds: 3600 });
+    expect(await expiryOf('c6')).toBeGreaterThan(first);
+  });
+
   it('stops a step whose run lost its clinic to another run, naming the holder', async () => {
     await gate().take(hold('c2', 'run-other'), Date.now());
     await expect(
