@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type { MappedBatch } from '../../src/batch/map-rows.js';
 import { payloadFor, type WrittenIds } from '../../src/batch/payload.js';
 import { countedAs, decideWrite } from '../../src/batch/write-decision.js';
@@ -12,6 +13,7 @@ import {
   naturalKeyHash,
   RECONCILE_ORDER,
   ReconcileSummary,
+  type ResourceName,
   resourceOfCommand,
 } from '../../src/reconcile/resources.js';
 import { commandFor } from './commands.js';
@@ -84,13 +86,25 @@ export async function settleDry(
     goneFromAccount(deps, run),
   ]);
   const parents = await parentsAsLive(run, entity, rows, ids, deps);
+  // one read of each resource's reconcile summary per batch, not one per row
+  const summaries = new Map<ResourceName, Promise<z.output<typeof ReconcileSummary> | undefined>>();
+  const summaryOf = (resource: ResourceName) => {
+    let summary = summaries.get(resource);
+    if (!summary) {
+      summary = deps.blobs.getJson(run.bucket, accountKeys.summary(run.runId, resource), ReconcileSummary);
+      summaries.set(resource, summary);
+    }
+    return summary;
+  };
   let alreadyPresent = 0;
   let updated = 0;
   for (const r of rows) {
     const { sourceId, hash, link } = r.dry;
     const entry = gone.has(`${entity}#${sourceId}`) ? undefined : written.get(sourceId);
     const found =
-      entry || link || !r.planned ? undefined : await foundInAccount(run, entity, r, parents, deps);
+      entry || link || !r.planned
+        ? undefined
+        : await foundInAccount(run, entity, r, parents, deps, summaryOf);
     const counted = countedAs(
       decideWrite({
         entity,
@@ -162,6 +176,7 @@ async function foundInAccount(
   r: MappedBatch['rows'][number] & { dry: NonNullable<MappedBatch['rows'][number]['dry']> },
   ids: WrittenIds,
   deps: DrySettleDeps,
+  summaryOf: (resource: ResourceName) => Promise<z.output<typeof ReconcileSummary> | undefined>,
 ): Promise<string | undefined> {
   if (!r.planned || entity === 'clinicalNotes' || entity === 'letters' || entity === 'fileUploads')
     return undefined;
@@ -182,9 +197,7 @@ async function foundInAccount(
   });
   const of = resourceOfCommand(cmd);
   // Nothing found in the account for this resource (a fresh account): no look-up per record.
-  const summary = of
-    ? await deps.blobs.getJson(run.bucket, accountKeys.summary(run.runId, of.resource.name), ReconcileSummary)
-    : undefined;
+  const summary = of ? await summaryOf(of.resource.name) : undefined;
   return of && summary?.found
     ? deps.store.getFound(run.scope, of.resource.name, run.runId, naturalKeyHash(of.key))
     : undefined;
