@@ -1,5 +1,5 @@
 import { type MappedBatch, mapRows } from '../../src/batch/map-rows.js';
-import { nativeNoteWrites } from '../../src/batch/native-notes.js';
+import { nativeNoteWrites, type PendingNote } from '../../src/batch/native-notes.js';
 import { contactKey, MIGRATED_TYPE_ID, type WrittenIds } from '../../src/batch/payload.js';
 import { references } from '../../src/batch/references.js';
 import { type TableName, tableInfo } from '../../src/batch/row-processing.js';
@@ -18,8 +18,9 @@ import type { WriteLedger } from '../../src/ports/write-ledger.js';
 import { accountPatients as readAccountPatients } from '../../src/reconcile/account-patients.js';
 import { type AccountPatientRef, DuplicateIndex } from '../../src/reconcile/duplicates.js';
 import { AidCollector } from '../../src/report/approval-aids.js';
-import { ArchiveEntries, EntryIndex } from '../../src/source/archive.js';
+import { ArchiveEntries, EntryIndex, openZipSource } from '../../src/source/archive.js';
 import type { SourceProfile } from '../../src/source/profile.js';
+import { type ClientName, clientNames } from '../../src/translate/client-names.js';
 import { commandFor } from './commands.js';
 import { settleDry } from './dry-settle.js';
 import type { MapBatchInput, MapBatchOutput } from './io.js';
@@ -79,6 +80,12 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
   if (mapped.notes.length) {
     const notes = mapped.notes;
     let toPdf = notes;
+    // Read when the PDFs are made, never kept: the status table holds ids and hashes only (issue 23).
+    let names: ReadonlyMap<string, ClientName> | undefined;
+    const namesOf = async () => {
+      names ??= await patientNames(run, deps, notes);
+      return names;
+    };
     if (nativeNotes(run.config.clinicalNotes)) {
       const [bookings, templates] = await Promise.all([
         deps.store.getIdMap(run.scope, 'appointments', [
@@ -102,14 +109,14 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
       counts.skipped += native.skipped;
       toPdf = native.toPdf;
       if (run.config.clinicalNotes === 'native+pdf') {
-        const made = await notePdfs(notes, run, deps, mapped.patients, 'notesArchive');
+        const made = await notePdfs(notes, run, deps, await namesOf(), 'notesArchive');
         commands.push(...made.commands);
         problems.push(...made.problems.map((p) => ({ ...p, severity: 'warning' as const })));
         archive = { enqueued: made.enqueued, failed: made.failed };
       }
     }
     if (toPdf.length) {
-      const made = await notePdfs(toPdf, run, deps, mapped.patients);
+      const made = await notePdfs(toPdf, run, deps, await namesOf());
       outcomes.push(...made.outcomes);
       commands.push(...made.commands);
       problems.push(...made.problems);
@@ -160,7 +167,6 @@ async function mapLoaded(
   MappedBatch & {
     aids: ReturnType<AidCollector['snapshot']>;
     evidence: ReturnType<DateOrderEvidence['snapshot']>;
-    patients: Map<string, RecordOutcome>;
     ids: WrittenIds;
   }
 > {
@@ -238,7 +244,34 @@ async function mapLoaded(
     appointmentType: (id: string) => typeIds.get(id)?.clinikoId,
     isDoctor: (id: string) => contactOutcomes.get(contactKey('referrer', id))?.typeCode === 1,
   };
-  return { ...mapped, aids: aids.snapshot(), evidence: evidence.snapshot(), patients: patientOutcomes, ids };
+  return { ...mapped, aids: aids.snapshot(), evidence: evidence.snapshot(), ids };
+}
+
+/**
+ * The names and birth dates of the patients of a batch's notes, for their PDFs' covers: the
+ * export's clients table streamed once (from the run's bucket, by byte range), only these ids kept.
+ */
+async function patientNames(
+  run: RunInfo,
+  deps: MapBatchDeps,
+  notes: readonly PendingNote[],
+): Promise<Map<string, ClientName>> {
+  const archive = await openZipSource(await deps.blobs.byteSource(run.bucket, run.exportKey));
+  try {
+    const exportDate = exportDateOf(run.manifest?.exportedAt);
+    return await clientNames(
+      archive,
+      deps.profile,
+      notes.map((n) => n.record.patientSourceId),
+      {
+        config: run.config,
+        defaultTimeZone: run.defaultTimeZone,
+        ...(exportDate ? { exportDate } : {}),
+      },
+    );
+  } finally {
+    await archive.close();
+  }
 }
 
 /** A batch's rows: a partition's are in its part files. */

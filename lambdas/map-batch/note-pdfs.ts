@@ -11,6 +11,7 @@ import type { IdMap } from '../../src/ports/id-map.js';
 import type { RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo } from '../../src/ports/runs.js';
 import type { WriteLedger } from '../../src/ports/write-ledger.js';
+import type { ClientName } from '../../src/translate/client-names.js';
 import { commandFor } from './commands.js';
 
 /** What making notes PDFs reads and writes: the id map, the run's files. */
@@ -41,7 +42,8 @@ export async function notePdfs(
   notes: readonly PendingNote[],
   run: RunInfo,
   deps: NotePdfDeps,
-  patients: Map<string, RecordOutcome>,
+  /** Who each patient is (cover and page headers), read from the export for this batch: never stored. */
+  names: ReadonlyMap<string, ClientName>,
   /** `notesArchive`: the PDF kept beside native notes, recorded apart from the notes themselves. */
   entity: 'clinicalNotes' | 'notesArchive' = 'clinicalNotes',
 ): Promise<{
@@ -96,7 +98,7 @@ export async function notePdfs(
         : made;
     const first = bySource.get(bundle.notes[0]?.sourceId ?? '');
     if (!first) continue;
-    const label = patients.get(bundle.patientSourceId)?.label;
+    const label = names.get(bundle.patientSourceId);
     let pdf: Buffer;
     try {
       pdf = await (deps.renderPdf ?? renderNotesPdf)({

@@ -11,14 +11,7 @@ import type { SourceRow } from '../source/csv.js';
 import type { SourceProfile } from '../source/profile.js';
 import type { References } from '../translate/builders.js';
 import { authorKeyProblem, type NotesRun, type PendingNote, type PlannedWrite } from './native-notes.js';
-import {
-  contactKey,
-  contentHash,
-  type PayloadRun,
-  patientLabel,
-  payloadFor,
-  type WrittenIds,
-} from './payload.js';
+import { contactKey, contentHash, type PayloadRun, payloadFor, type WrittenIds } from './payload.js';
 import { probableDuplicate } from './probable-duplicate.js';
 import {
   type MappedBody,
@@ -191,7 +184,6 @@ export function mapRows(input: MapRowsInput): MappedBatch {
       outcome: 'planned',
       hash,
       ...(planned.entity === 'contacts' ? { typeCode: planned.record.typeCode } : {}),
-      ...(planned.entity === 'patients' ? { label: patientLabel(planned.record) } : {}),
     };
     // Checked before the dry run stops here: its warnings are the live run's (issue 13, point 8).
     if (

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { MigrationConfig } from '../config/migration-config.js';
-import type { Appointment, Patient } from '../core/canonical.js';
+import type { Appointment } from '../core/canonical.js';
 import { arrivalToMark, recentSince } from '../mapping/arrivals.js';
 import { attachmentDescription } from '../mapping/attachment-description.js';
 import { MIGRATED_TYPE_NAME, mapAppointment } from '../mapping/cliniko-bodies.js';
@@ -17,16 +17,6 @@ export const contactKey = (kind: string, id: string) => `${kind}:${id}`;
 /** A record's content hash (32 hex characters): a later export with other content updates it. */
 export function contentHash(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 32);
-}
-
-/** Who a notes PDF is about (its cover and every page's header): name as Cliniko shows it, and birth date. */
-export function patientLabel(p: Patient): { name: string; dateOfBirth?: string } {
-  const first =
-    p.preferredName && p.preferredName !== p.firstName ? `${p.firstName} (${p.preferredName})` : p.firstName;
-  return {
-    name: [p.title, first, p.middleName, p.lastName].filter(Boolean).join(' '),
-    ...(p.dateOfBirth ? { dateOfBirth: p.dateOfBirth } : {}),
-  };
 }
 
 /** What a batch needs to know of the run to build payloads (RunInfo has it; the scan builds it). */

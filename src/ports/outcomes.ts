@@ -40,8 +40,6 @@ export const RecordOutcome = z
     hash: z.string().optional(),
     /** Contacts: the Cliniko contact type code (1 = doctor), which decides a patient's referring doctor. */
     typeCode: z.number().optional(),
-    /** Patients: who the notes PDF is about (its cover and every page's header). */
-    label: z.object({ name: z.string(), dateOfBirth: z.string().optional() }).readonly().optional(),
   })
   .readonly();
 export type RecordOutcome = z.output<typeof RecordOutcome>;

@@ -95,8 +95,9 @@ describe('outcomes', () => {
     file: 'Clients.csv',
     row: 2,
     hash: 'h',
-    label: { name: 'Aroha Ngata', dateOfBirth: '1980-02-03' },
   };
+  /** What an earlier version stored beside the ids: the patient's name and birth date (issue 23). */
+  const legacyLabel = { label: { name: 'Aroha Ngata', dateOfBirth: '1980-02-03' } };
 
   it('getOutcomes and listOutcomes round-trip a record outcome, leaving keys and TTL behind', async () => {
     ddb.on(BatchGetCommand).resolves({ Responses: { status: [{ ...keys, ...outcome }] } });
@@ -107,8 +108,17 @@ describe('outcomes', () => {
     expect(listed).toEqual([outcome]);
   });
 
+  it("reads an earlier version's item without the name and birth date it carried", async () => {
+    ddb.on(BatchGetCommand).resolves({ Responses: { status: [{ ...keys, ...outcome, ...legacyLabel }] } });
+    const read = (await store.getOutcomes('r1', 'patients', ['C1'])).get('C1');
+    expect(read).toEqual(outcome);
+    expect(JSON.stringify(read)).not.toContain('Aroha');
+  });
+
   it('refuses an outcome item whose row is text, naming the field and not the patient', async () => {
-    ddb.on(BatchGetCommand).resolves({ Responses: { status: [{ ...keys, ...outcome, row: 'two' }] } });
+    ddb
+      .on(BatchGetCommand)
+      .resolves({ Responses: { status: [{ ...keys, ...outcome, ...legacyLabel, row: 'two' }] } });
     await refused(
       store.getOutcomes('r1', 'patients', ['C1']),
       /^status table outcome item RUN#r1\/REC# refused/,

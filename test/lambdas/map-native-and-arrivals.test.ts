@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from '@jest/globals';
 import { mapBatch } from '../../lambdas/map-batch/map-batch.js';
 import { parseConfig } from '../../src/config/migration-config.js';
@@ -11,6 +12,7 @@ import type { BatchCounts, RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo } from '../../src/ports/runs.js';
 import type { StatusStore } from '../../src/ports/status-store.js';
 import { loadProfile } from '../../src/source/profile.js';
+import { BASE, writeZip } from '../support/exports.js';
 import { memoryBlobs } from '../support/memory-blobs.js';
 import { runInfo } from '../support/run-info.js';
 
@@ -74,6 +76,8 @@ const runWith = (config: unknown): RunInfo =>
 async function map(run: RunInfo, batch: RowBatch): Promise<Memory> {
   const m = new Memory(run);
   m.objects.set('batch-1', batch);
+  // the export in the bucket: a notes PDF reads its patients' names from it
+  m.objects.set(run.exportKey, await readFile(await writeZip(BASE)));
   await mapBatch(
     { runId: run.runId, batchKey: 'batch-1' },
     { blobs: m.blobs, store: m.store, queue: m.queue, profile: loadProfile() },

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from '@jest/globals';
 import { mapBatch } from '../../lambdas/map-batch/map-batch.js';
 import { SEND_EVERY } from '../../lambdas/map-batch/note-pdfs.js';
@@ -11,7 +12,9 @@ import type { RunInfo } from '../../src/ports/runs.js';
 import type { StatusStore } from '../../src/ports/status-store.js';
 import type { WriteResult } from '../../src/ports/write-ledger.js';
 import { loadProfile } from '../../src/source/profile.js';
+import { BASE, csv, writeZip } from '../support/exports.js';
 import { memoryBlobs } from '../support/memory-blobs.js';
+import { pdfPages, squeeze } from '../support/pdf-text.js';
 import { runInfo } from '../support/run-info.js';
 
 /** A mapper of notes in a live run, on in-memory stores: bundles, known notes, and a PDF that fails. */
@@ -38,7 +41,6 @@ class Memory {
             outcome: 'planned',
             file: 'Clients.csv',
             row: 2,
-            label: { name: `Name ${id}` },
           },
         ]),
       ),
@@ -85,9 +87,28 @@ const batch: RowBatch = {
   ],
 };
 
+/**
+ * The run's export, as the bucket holds it: clients C0..C59, each named for their id (a preferred
+ * name for C1, so the cover shows the name as Cliniko does), born on a day of 1980.
+ */
+const exportZip = (async () => {
+  const rows = Array.from(
+    { length: 60 },
+    (_, i) =>
+      `C${i},Ana${i},${i === 1 ? 'Annie' : ''},Tane${i},${String((i % 28) + 1).padStart(2, '0')}/03/1980`,
+  );
+  return readFile(
+    await writeZip({
+      ...BASE,
+      'Clients.csv': csv('ClientId,FirstName,PreferredName,LastName,DateOfBirth', ...rows),
+    }),
+  );
+})();
+
 /** Maps `rows` (default: the batch above) in a live run, PDFs made by `render`. */
 async function mapOn(m: Memory, render: typeof renderNotesPdf, rows: RowBatch = batch) {
   m.objects.set('batch-1', rows);
+  m.objects.set(m.run.exportKey, await exportZip);
   await mapBatch(
     { runId: 'live-1', batchKey: 'batch-1' },
     { blobs: m.blobs, store: m.store, queue: m.queue, profile: loadProfile(), renderPdf: render },
@@ -131,6 +152,20 @@ describe("a live mapper's notes", () => {
       'N4:failed',
     ]);
     expect(m.counts).toMatchObject({ source: 4, planned: 0, enqueued: 3, failed: 1 });
+  });
+
+  it("carry the patient's name and birth date from the export on the PDF's cover, and store neither", async () => {
+    const m = await mapWith(new Map());
+    const c1 = m.commands.find((c) => c.payload.kind === 'attachment' && c.payload.patientId === '91');
+    const key = c1?.payload.kind === 'attachment' ? c1.payload.runFile : undefined;
+    const pdf = m.objects.get(key ?? '');
+    if (!Buffer.isBuffer(pdf)) throw new Error('no PDF for C1');
+    const text = squeeze((await pdfPages(pdf)).join('\n'));
+    expect(text).toContain(squeeze('Ana1 (Annie) Tane1'));
+    expect(text).toContain(squeeze('Date of birth: 2 Mar 1980'));
+    expect(text).toContain(squeeze('Client C1'));
+    // what the mapper stored of the rows (outcomes and ledger) names no patient
+    expect(JSON.stringify([m.outcomes, m.writes])).not.toMatch(/Ana|Tane|1980/);
   });
 
   it('go to the writers as they are made, not after the last PDF of the batch', async () => {
