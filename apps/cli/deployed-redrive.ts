@@ -7,6 +7,7 @@ import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { SqsCommandQueue } from '../../src/adapters/aws/sqs-command-queue.js';
 import { type DeadLetter, resend, takeDeadLetters } from '../../src/adapters/aws/sqs-redrive.js';
 import { parseWriteMessage } from '../../src/mapping/write-payload.js';
+import { loadProfile } from '../../src/source/profile.js';
 import { type AwsTarget, clientConfig } from './aws-target.js';
 import { deployedStatus } from './deployed-runs.js';
 import { deployedStack } from './deployed-stack.js';
@@ -66,7 +67,7 @@ export async function redriveDeployed(
       options.out(`${pending.size} not written yet: the report is made again with what is written so far.`);
     await writeReport(
       { runId, clinicId: run.clinicId, bucket: stack.bucket },
-      { store, blobs, now: () => new Date() },
+      { store, blobs, now: () => new Date(), profile: loadProfile('gensolve') },
     );
   }
   sqs.destroy();

@@ -1,5 +1,5 @@
 import { type MappedBatch, mapRows } from '../../src/batch/map-rows.js';
-import { nativeNoteWrites, type PendingNote } from '../../src/batch/native-notes.js';
+import { nativeNoteWrites } from '../../src/batch/native-notes.js';
 import { contactKey, MIGRATED_TYPE_ID, type WrittenIds } from '../../src/batch/payload.js';
 import { references } from '../../src/batch/references.js';
 import { type TableName, tableInfo } from '../../src/batch/row-processing.js';
@@ -18,9 +18,10 @@ import type { WriteLedger } from '../../src/ports/write-ledger.js';
 import { accountPatients as readAccountPatients } from '../../src/reconcile/account-patients.js';
 import { type AccountPatientRef, DuplicateIndex } from '../../src/reconcile/duplicates.js';
 import { AidCollector } from '../../src/report/approval-aids.js';
-import { ArchiveEntries, EntryIndex, openZipSource } from '../../src/source/archive.js';
+import { namesFromRunExport } from '../../src/report/named-clients.js';
+import { ArchiveEntries, EntryIndex } from '../../src/source/archive.js';
 import type { SourceProfile } from '../../src/source/profile.js';
-import { type ClientName, clientNames } from '../../src/translate/client-names.js';
+import type { ClientName } from '../../src/translate/client-names.js';
 import { commandFor } from './commands.js';
 import { settleDry } from './dry-settle.js';
 import type { MapBatchInput, MapBatchOutput } from './io.js';
@@ -83,7 +84,12 @@ export async function mapBatch(input: MapBatchInput, deps: MapBatchDeps): Promis
     // Read when the PDFs are made, never kept: the status table holds ids and hashes only (issue 23).
     let names: ReadonlyMap<string, ClientName> | undefined;
     const namesOf = async () => {
-      names ??= await patientNames(run, deps, notes);
+      names ??= await namesFromRunExport(
+        deps.blobs,
+        run,
+        deps.profile,
+        notes.map((n) => n.record.patientSourceId),
+      );
       return names;
     };
     if (nativeNotes(run.config.clinicalNotes)) {
@@ -245,33 +251,6 @@ async function mapLoaded(
     isDoctor: (id: string) => contactOutcomes.get(contactKey('referrer', id))?.typeCode === 1,
   };
   return { ...mapped, aids: aids.snapshot(), evidence: evidence.snapshot(), ids };
-}
-
-/**
- * The names and birth dates of the patients of a batch's notes, for their PDFs' covers: the
- * export's clients table streamed once (from the run's bucket, by byte range), only these ids kept.
- */
-async function patientNames(
-  run: RunInfo,
-  deps: MapBatchDeps,
-  notes: readonly PendingNote[],
-): Promise<Map<string, ClientName>> {
-  const archive = await openZipSource(await deps.blobs.byteSource(run.bucket, run.exportKey));
-  try {
-    const exportDate = exportDateOf(run.manifest?.exportedAt);
-    return await clientNames(
-      archive,
-      deps.profile,
-      notes.map((n) => n.record.patientSourceId),
-      {
-        config: run.config,
-        defaultTimeZone: run.defaultTimeZone,
-        ...(exportDate ? { exportDate } : {}),
-      },
-    );
-  } finally {
-    await archive.close();
-  }
 }
 
 /** A batch's rows: a partition's are in its part files. */

@@ -130,6 +130,7 @@ export async function notePdfs(
           row: n.outcome.row,
           field: '',
           code: 'PDF_RENDER_FAILED',
+          clientSourceId: bundle.patientSourceId,
           severity: 'error',
           message: `the notes PDF could not be made: ${(err as Error).message}`,
         });

@@ -25,13 +25,15 @@ import {
   ReconcileSummary,
 } from '../../src/reconcile/resources.js';
 import { AidsSnapshotSchema } from '../../src/report/aids-snapshot.js';
-import { type AidsSnapshot, approvalAids } from '../../src/report/approval-aids.js';
+import { type AidsSnapshot, type ApprovalAids, approvalAids } from '../../src/report/approval-aids.js';
 import { type AuditWrite, auditCsv } from '../../src/report/audit.js';
 import { busyWeekInCliniko } from '../../src/report/busy-week.js';
+import { clientIdsOf, namesFromRunExport, withClientNames } from '../../src/report/named-clients.js';
 import { reportHtml, withChecklist } from '../../src/report/report-files.js';
 import { projectRun } from '../../src/report/run-projection.js';
 import { blockingReasons, problemsCsv, type RunReport } from '../../src/report/run-report.js';
 import { dateOrderProblems } from '../../src/source/export-checks.js';
+import type { SourceProfile } from '../../src/source/profile.js';
 import type { ReportInput, ReportOutput } from './io.js';
 
 /**
@@ -60,6 +62,8 @@ export interface ReportDeps {
   readonly cliniko?: (run: RunInfo) => Promise<ClinikoClient>;
   /** The stack's AWS region (the Lambda's AWS_REGION): the dry run's projected cost is priced in it. */
   readonly region?: string | undefined;
+  /** How the export is read: the report names the clients it mentions from its clients table. */
+  readonly profile: SourceProfile;
 }
 
 /** A problem of the whole run (not of a row): the export's key stands for the file, row 0. */
@@ -256,6 +260,7 @@ export async function buildReport(
         row: o.row,
         field: '',
         code: 'DEAD_LETTERED',
+        ...(o.clientSourceId ? { clientSourceId: o.clientSourceId } : {}),
         severity: 'error',
         message: `not written after every retry; the message is in the dead-letter queue${last ? ` (last error: ${last})` : ''}`,
       });
@@ -309,6 +314,25 @@ export async function buildReport(
       });
     }
   }
+  // Names beside the client ids the report mentions (issue 26), read from the export now: the
+  // status table and the batches' files hold ids only (issue 23).
+  let shown: { aids: ApprovalAids; problems: Problem[] } = { aids, problems };
+  try {
+    const names = await namesFromRunExport(deps.blobs, run, deps.profile, clientIdsOf(aids, problems));
+    shown = withClientNames(aids, problems, names);
+  } catch (err) {
+    problems.push({
+      entity: 'run',
+      sourceId: '',
+      file: '',
+      row: 0,
+      field: '',
+      code: 'CLIENT_NAMES_NOT_READ',
+      severity: 'info',
+      message: `clients are shown by id only: their names could not be read from the export (${(err as Error).message})`,
+    });
+    shown = { aids, problems };
+  }
   const byStatus = await deps.store.requests(run.runId);
   const failed = ENTITY_KEYS.reduce((n, k) => n + entities[k].failed, 0);
   const count = (s: string) => problems.filter((p) => p.severity === s).length;
@@ -329,7 +353,7 @@ export async function buildReport(
     entities,
     excluded: run.excluded ?? {},
     ...(Object.keys(supportRecords).length ? { supportRecords } : {}),
-    problems: sortProblems(problems),
+    problems: sortProblems(shown.problems),
     arrivals: arrivalCosts(mergeAttended(aidSnapshots.map((a) => a.attendedByDay)), {
       setting: run.config.markArrivals,
       exportDate: run.manifest?.exportedAt ?? run.startedAt,
@@ -345,7 +369,7 @@ export async function buildReport(
           }),
         }
       : {}),
-    approvalAids: aids,
+    approvalAids: shown.aids,
     reconciliation,
     cliniko: {
       requests: Object.values(byStatus).reduce((a, b) => a + b, 0),

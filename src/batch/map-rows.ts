@@ -149,7 +149,9 @@ export function mapRows(input: MapRowsInput): MappedBatch {
       aids.document(planned.record);
     const key = row.values[keyColumn] ?? '';
     const sourceId = entity === 'contacts' ? contactKey(table.replace(/s$/, ''), key) : key;
-    const at = { entity, sourceId, file, row: row.row };
+    // A child row's client id goes with its outcome and problems: the report names who it is about.
+    const client = entity === 'patients' ? '' : (row.values.ClientId ?? '');
+    const at = { entity, sourceId, file, row: row.row, ...(client ? { clientSourceId: client } : {}) };
     const settle = (outcome: MappedRow['outcome'], reason: string, extra: Partial<RecordOutcome> = {}) => {
       out.counts[outcome]++;
       out.rows.push({ row: row.row, key, outcome });

@@ -13,6 +13,13 @@ export const Problem = z.object({
   code: z.string(),
   severity: Severity,
   message: z.string(),
+  /** The client a child row (appointment, note, document) belongs to: its ClientId, an id only. */
+  clientSourceId: z.string().optional(),
+  /**
+   * Who the row is about as the clinic reads it, `Jane Citizen (C9)`: set only when the report is
+   * written (report.json, problems.csv), read from the export then; never in a step's stored problems.
+   */
+  patient: z.string().optional(),
 });
 export type Problem = Readonly<z.output<typeof Problem>>;
 /** A step's problems as it leaves them in the bucket. */

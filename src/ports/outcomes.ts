@@ -38,6 +38,8 @@ export const RecordOutcome = z
     row: z.number(),
     reason: z.string().optional(),
     hash: z.string().optional(),
+    /** A child row's (appointment, note, document) client: an id, so the report can name them. */
+    clientSourceId: z.string().optional(),
     /** Contacts: the Cliniko contact type code (1 = doctor), which decides a patient's referring doctor. */
     typeCode: z.number().optional(),
   })

@@ -15,6 +15,8 @@ export interface SampledClient {
   /** The body sent (or, in a dry run, to be sent) to Cliniko; absent for an invalid row. */
   readonly asSent?: Readonly<Record<string, unknown>>;
   readonly outcome: string;
+  /** The client's name as the export gives it, filled in by the report (never stored in a batch's aids). */
+  readonly clientName?: string;
 }
 
 export interface SampledAppointment {
@@ -34,6 +36,8 @@ export interface SampledAppointment {
   /** Names as exported, filled in by the report. */
   readonly practitionerName?: string;
   readonly locationName?: string;
+  /** The client's name as the export gives it, filled in by the report (never stored in a batch's aids). */
+  readonly clientName?: string;
   readonly status: string;
 }
 
@@ -78,11 +82,13 @@ export interface ApprovalAids {
   readonly dstEdgeCases: readonly Pick<Problem, 'sourceId' | 'file' | 'row' | 'code' | 'message'>[];
   readonly notesByClient: readonly {
     clientSourceId: string;
+    clientName?: string;
     notes: ClientDocuments['notes'];
     inDateOrder: boolean;
   }[];
   readonly attachmentsByClient: readonly {
     clientSourceId: string;
+    clientName?: string;
     letters: number;
     uploads: number;
     bytes: number;

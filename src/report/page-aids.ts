@@ -58,7 +58,7 @@ ${table(
   const clients = a.clientSample
     .map(
       (c) =>
-        `<details><summary>Client ${esc(c.sourceId)} (${esc(c.file)} row ${c.row}): ${esc(clientOutcome(report, c.sourceId, c.outcome))}</summary>${table(
+        `<details><summary>${c.clientName ? esc(named(c.clientName, c.sourceId)) : `Client ${esc(c.sourceId)}`} (${esc(c.file)} row ${c.row}): ${esc(clientOutcome(report, c.sourceId, c.outcome))}</summary>${table(
           ['Field', 'As exported', live ? 'As sent to Cliniko' : 'As it would be sent to Cliniko'],
           CLIENT_FIELDS.map(([label, col, field]) => [
             label,
@@ -94,7 +94,7 @@ ${table(
     const zone = x.businessZone ?? x.timeZone;
     return [
       x.sourceId,
-      x.clientSourceId,
+      named(x.clientName, x.clientSourceId),
       named(x.practitionerName, x.practitionerSourceId),
       `${plainLocal(x.local)} (${zoneWords(x.timeZone)})`,
       x.businessZone ? `${plainDateTime(x.utc, zone, 'short')} (${zoneWords(zone)})` : x.inBusinessZone,
@@ -116,7 +116,7 @@ ${
 ${table(
   ['Client', 'Notes', 'Dates (as they appear in the PDF)', 'Exported in date order'],
   a.notesByClient.map((n) => [
-    n.clientSourceId,
+    named(n.clientName, n.clientSourceId),
     n.notes.length,
     n.notes.map((x) => plainDate(x.date)).join(', '),
     n.inDateOrder ? 'yes' : 'no (put in order)',
@@ -126,7 +126,12 @@ ${table(
 <p id="attachment-totals">In the whole export: ${fig(a.attachmentTotals.letters, 'approvalAids.attachmentTotals.letters')} letter files and ${fig(a.attachmentTotals.uploads, 'approvalAids.attachmentTotals.uploads')} uploaded files, ${fig(a.attachmentTotals.bytes, 'approvalAids.attachmentTotals.bytes', formatBytes(a.attachmentTotals.bytes))} in all. The sampled clients below have ${fig(files.letters, 'approvalAids.attachmentsByClient.*.letters')} letters and ${fig(files.uploads, 'approvalAids.attachmentsByClient.*.uploads')} uploads between them.</p>
 ${table(
   ['Sampled client', 'Letters', 'Uploads', 'Size'],
-  a.attachmentsByClient.map((x) => [x.clientSourceId, x.letters, x.uploads, formatBytes(x.bytes)]),
+  a.attachmentsByClient.map((x) => [
+    named(x.clientName, x.clientSourceId),
+    x.letters,
+    x.uploads,
+    formatBytes(x.bytes),
+  ]),
 )}
 <h3>Dates whose day and month could be swapped</h3>
 ${

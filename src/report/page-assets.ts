@@ -5,7 +5,7 @@ h1{margin-bottom:.2rem}.meta{color:#555;margin-top:0}.cards{display:flex;flex-wr
 .verdict{font-size:1.15rem;font-weight:600;padding:.5rem .8rem;border-radius:6px;display:inline-block;margin:.4rem 0}
 .verdict-good{background:#e8f5e9;color:#1b5e20}.verdict-attention{background:#fff3e0;color:#8a4b00}.verdict-bad{background:#ffebee;color:#b71c1c}
 table{border-collapse:collapse;margin:1rem 0;font-size:.92rem}td,th{border:1px solid #ddd;padding:.3rem .5rem;vertical-align:top}
-.counts td{text-align:right}.problems td:nth-child(5){text-align:right}thead th{background:#f4f4f4;text-align:left}
+.counts td{text-align:right}.problems td:nth-child(6){text-align:right}thead th{background:#f4f4f4;text-align:left}
 .error td:first-child{color:#c62828;font-weight:600}.warning td:first-child{color:#ef6c00}.info td:first-child{color:#555}
 #chart .label,#chart .total,#chart .none{font-size:13px;fill:#333}.legend .key{margin-right:1rem;white-space:nowrap}
 .legend i{display:inline-block;width:.9rem;height:.9rem;margin-right:.3rem;vertical-align:-2px}

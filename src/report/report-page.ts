@@ -125,7 +125,7 @@ function problemsSection(report: RunReport): string {
   const rows = shown
     .map(
       (p) =>
-        `<tr class="problem ${esc(p.severity)}" data-entity="${esc(p.entity)}" data-severity="${esc(p.severity)}"><td>${esc(p.severity)}</td><td>${esc(displayName(p.entity))}</td><td>${esc(p.sourceId)}</td><td>${esc(p.file)}</td><td>${p.row || ''}</td><td>${esc(p.field)}</td><td><code>${esc(p.code)}</code></td><td>${esc(p.message)}</td></tr>`,
+        `<tr class="problem ${esc(p.severity)}" data-entity="${esc(p.entity)}" data-severity="${esc(p.severity)}"><td>${esc(p.severity)}</td><td>${esc(displayName(p.entity))}</td><td>${esc(p.sourceId)}</td><td>${esc(p.patient ?? '')}</td><td>${esc(p.file)}</td><td>${p.row || ''}</td><td>${esc(p.field)}</td><td><code>${esc(p.code)}</code></td><td>${esc(p.message)}</td></tr>`,
     )
     .join('');
   const options = entities.map((e) => `<option value="${esc(e)}">${esc(displayName(e))}</option>`).join('');
@@ -136,7 +136,7 @@ function problemsSection(report: RunReport): string {
 <label>Search <input id="filter-text" type="search" placeholder="code, field, message"></label>
 <span id="shown" aria-live="polite"></span>
 </form>
-<table class="problems"><thead><tr><th>Severity</th><th>Entity</th><th>Source id</th><th>File</th><th>Row</th><th>Field</th><th>Code</th><th>Message</th></tr></thead><tbody>${rows || '<tr><td colspan="8">No problems.</td></tr>'}</tbody></table>
+<table class="problems"><thead><tr><th>Severity</th><th>Entity</th><th>Source id</th><th>Patient</th><th>File</th><th>Row</th><th>Field</th><th>Code</th><th>Message</th></tr></thead><tbody>${rows || '<tr><td colspan="9">No problems.</td></tr>'}</tbody></table>
 ${report.problems.length > PAGE_PROBLEMS ? `<p>The first ${PAGE_PROBLEMS.toLocaleString('en-US')} problems are shown; problems.csv lists them all.</p>` : ''}`;
 }
 

@@ -95,7 +95,17 @@ export function blockingReasons(problems: readonly Problem[]): string[] {
     .map((p) => p.message);
 }
 
-const CSV_COLUMNS = ['entity', 'sourceId', 'file', 'row', 'field', 'code', 'severity', 'message'] as const;
+const CSV_COLUMNS = [
+  'entity',
+  'sourceId',
+  'patient',
+  'file',
+  'row',
+  'field',
+  'code',
+  'severity',
+  'message',
+] as const;
 
 /** A cell that a spreadsheet would run as a formula is prefixed with a quote. */
 export function csvCell(value: unknown): string {

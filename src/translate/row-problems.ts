@@ -15,6 +15,8 @@ export class RowProblems {
 
   /** Adds a problem on `field` (its code as docs/REPORT.md lists it); any error makes the row invalid. */
   add(severity: Severity, field: string, code: string, message: string): void {
+    // A child row's client, so the report can name who it is about (issue 26); ids only.
+    const client = this.ctx.entity === 'patients' ? '' : (this.row.values.ClientId ?? '');
     this.list.push({
       entity: this.ctx.entity,
       sourceId: this.sourceId,
@@ -24,6 +26,7 @@ export class RowProblems {
       code,
       severity,
       message,
+      ...(client ? { clientSourceId: client } : {}),
     });
   }
   error(field: string, code: string, message: string): void {

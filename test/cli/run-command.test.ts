@@ -60,7 +60,7 @@ describe('cliniko-migrate run --mode dry-run', () => {
     });
     expect(report.cliniko.requests).toBeGreaterThan(0);
     const problems = readFileSync(join(out, 'problems.csv'), 'utf8');
-    expect(problems.split('\r\n')[0]).toBe('entity,sourceId,file,row,field,code,severity,message');
+    expect(problems.split('\r\n')[0]).toBe('entity,sourceId,patient,file,row,field,code,severity,message');
     expect(readFileSync(join(out, 'report.html'), 'utf8')).toContain('<table>');
   }, 120_000);
 
@@ -168,8 +168,11 @@ describe('problems.csv', () => {
         code: 'X',
         severity: 'warning',
         message: '@evil, "quoted"',
+        patient: '=HYPERLINK("x"), Jane (C9)',
       },
     ]);
-    expect(text.split('\r\n')[1]).toBe(`patients,'=cmd,Clients.csv,2,Notes,X,warning,"'@evil, ""quoted"""`);
+    expect(text.split('\r\n')[1]).toBe(
+      `patients,'=cmd,"'=HYPERLINK(""x""), Jane (C9)",Clients.csv,2,Notes,X,warning,"'@evil, ""quoted"""`,
+    );
   });
 });
