@@ -19,7 +19,9 @@ export interface ClientName {
  * A patient's name as Cliniko shows it (title, first name with the preferred one in brackets,
  * middle, last) and birth date: a notes PDF's cover and page headers, and the report's names.
  */
-export function patientLabel(p: Patient): ClientName {
+export function patientLabel(
+  p: Pick<Patient, 'title' | 'firstName' | 'preferredName' | 'middleName' | 'lastName' | 'dateOfBirth'>,
+): ClientName {
   const first =
     p.preferredName && p.preferredName !== p.firstName ? `${p.firstName} (${p.preferredName})` : p.firstName;
   return {
@@ -50,8 +52,8 @@ export interface ClientNameContext {
  * then `patientLabel`), so it reads as the patient Cliniko holds; the first row of a repeated id
  * wins, as when the export is planned. Stops reading once every id is found.
  *
- * Returns id → name; an id the export does not hold, or whose row cannot be built into a patient
- * (a required name missing), is left out. Throws `CsvError` or `ArchiveError` when the table
+ * Returns id → name; an id the export does not hold, or whose row has no name at all, is left out.
+ * A row that builds no patient (invalid) is named from its name columns, without a birth date. Throws `CsvError` or `ArchiveError` when the table
  * cannot be read; an export without a clients table gives an empty map.
  */
 export async function clientNames(
@@ -91,6 +93,19 @@ export async function clientNames(
     seen.add(id);
     const record = buildPatient(row, ctx).record;
     if (record) names.set(id, patientLabel(record));
+    else {
+      // An invalid client is the one the clinic must find: named from its name columns as read
+      // (cleaned by the reader), without a birth date, since no patient was built to vouch for it.
+      const v = row.values;
+      const name = patientLabel({
+        firstName: v.FirstName ?? '',
+        lastName: v.LastName ?? '',
+        ...(v.Title ? { title: v.Title } : {}),
+        ...(v.PreferredName ? { preferredName: v.PreferredName } : {}),
+        ...(v.MiddleName ? { middleName: v.MiddleName } : {}),
+      }).name;
+      if (name) names.set(id, { name });
+    }
     if (seen.size === wanted.size) break;
   }
   return names;

@@ -25,6 +25,7 @@ async function namesOf(ids: string[]) {
       'C3,,Late,,,Born,01/01/2030',
       'C1,,Second,,,Copy,01/01/1990',
       'C4,,,,,NoFirst,01/01/1990',
+      'C5,,,,,,01/01/1990',
     ),
   });
   const archive = await openArchive(zip);
@@ -43,10 +44,12 @@ describe('names of client ids from the export', () => {
     expect(names.get('C2')).toEqual({ name: 'Jane Citizen' });
   });
 
-  it('leaves out a birth date the builder leaves out, and a row that builds no patient', async () => {
-    const names = await namesOf(['C3', 'C4']);
+  it('leaves out a birth date the builder leaves out; names an invalid row from its name columns alone', async () => {
+    const names = await namesOf(['C3', 'C4', 'C5']);
     expect(names.get('C3')).toEqual({ name: 'Late Born' });
-    expect(names.has('C4')).toBe(false);
+    // no first name: invalid, yet the clinic must find them, so named without a birth date
+    expect(names.get('C4')).toEqual({ name: 'NoFirst' });
+    expect(names.has('C5')).toBe(false);
   });
 
   it('reads nothing for no ids, and shows a name beside its id', async () => {
