@@ -18,7 +18,7 @@ import { keylessEnv, spawnCli } from '../support/spawn-cli.js';
  * the local runtime into the embedded sandbox, then every file the runs leave (the state folder,
  * its status table read item by item as well as byte by byte, the report folders) and everything
  * the CLI printed is searched for the export's names, dates of birth (as exported and ISO),
- * e-mails and phones. They may be only where a person reads them about the run: the report files.
+ * e-mails, phones and note text. They may be only where a person reads them about the run: the report files.
  */
 
 /** Where patient data may be, by file name, and why (docs/DATA-PROTECTION.md, Local runs). */
@@ -79,6 +79,7 @@ async function statusItems(path: string): Promise<string> {
 let home = '';
 let places: Place[] = [];
 let clients: Record<string, string>[] = [];
+let notes: Record<string, string>[] = [];
 const codes: (number | null)[] = [];
 
 beforeAll(async () => {
@@ -86,6 +87,7 @@ beforeAll(async () => {
   const zip = join(home, 'export.zip');
   await generateExport(zip, { patients: 30, appointmentsPerPatient: 3, seed: 23 });
   clients = await csvRecordsOf(zip, 'Clients.csv');
+  notes = await csvRecordsOf(zip, 'ClinicalNotes.csv');
   const state = join(home, 'state');
   const env = keylessEnv({ CLINIKO_MIGRATE_STATE_DIR: state });
   const common = ['--sandbox', '--sandbox-rate-limit', '5000'];
@@ -131,6 +133,13 @@ function identifiers(): { what: string; value: string }[] {
     const dob = /^(\d{2})\/(\d{2})\/(\d{4})$/.exec(c.dateofbirth ?? '');
     if (dob) add('date of birth (ISO)', `${dob[3]}-${dob[2]}-${dob[1]}`);
   }
+  // Note text: each section's first line, long enough to be the note's own words.
+  for (const n of notes)
+    for (const section of [n.subjective, n.objective, n.assessment, n.plan, n.body]) {
+      const line = section?.split('\n')[0]?.trim() ?? '';
+      if (line.length >= 20 && !list.some((i) => i.value === line))
+        list.push({ what: 'note text', value: line });
+    }
   return list;
 }
 
@@ -138,6 +147,7 @@ describe('patient data a run leaves at rest', () => {
   it('ran a dry run and a live run, and reads every place they left', () => {
     expect(codes).toEqual([0, 0]);
     expect(clients.length).toBeGreaterThanOrEqual(30);
+    expect(identifiers().filter((i) => i.what === 'note text').length).toBeGreaterThan(0);
     const where = places.map((p) => p.where);
     for (const expected of [
       'out-live/report.json',
