@@ -175,5 +175,9 @@ describe('patient data a run leaves at rest', () => {
     const named = identifiers().filter((i) => i.what === 'name' && report.includes(i.value));
     expect(named.length).toBeGreaterThan(0);
     expect(report).toMatch(/"clientName":/);
+    // problems of a client's row, and of a child row whose client the export holds, name them
+    const dry = places.find((p) => p.where === 'out-dry/report.json')?.text ?? '';
+    expect(dry).toMatch(/"entity":"patients","sourceId":"(C\d+)"[^}]*"patient":"[^"]+ \(\1\)"/);
+    expect(dry).toMatch(/"clientSourceId":"(C\d+)","patient":"[^"]+ \(\1\)"/);
   });
 });
