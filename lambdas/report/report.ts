@@ -315,7 +315,7 @@ export async function buildReport(
     }
   }
   // Names beside the client ids the report mentions (issue 26), read from the export now: the
-  // status table and the batches' files hold ids only (issue 23).
+  // status table holds ids and hashes only (issue 23).
   let shown: { aids: ApprovalAids; problems: Problem[] } = { aids, problems };
   try {
     const names = await namesFromRunExport(deps.blobs, run, deps.profile, clientIdsOf(aids, problems));
