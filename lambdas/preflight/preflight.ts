@@ -17,6 +17,7 @@ import type { Problem } from '../../src/core/problem.js';
 import { LeaseHeldError } from '../../src/lease/account-lease.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
 import { keys } from '../../src/ports/bucket-keys.js';
+import type { ClinicHold } from '../../src/ports/clinic-gate.js';
 import type { DryRunRegistry, RunInfo, RunStore } from '../../src/ports/runs.js';
 import type { ClinikoCredentials, SecretSource } from '../../src/ports/secrets.js';
 import { RECONCILE_ORDER } from '../../src/reconcile/resources.js';
@@ -39,6 +40,11 @@ export interface PreflightDeps {
    * the run is recorded and anything is written. @throws LeaseHeldError naming the holder.
    */
   readonly takeLease?: (client: ClinikoClient, run: RunInfo) => Promise<unknown>;
+  /**
+   * The run holding the clinic's gate (the ClinicGate's `holder`): a run StartRun started holds it
+   * now, and records the hold so its renewals can take it again should it lapse (issue 23).
+   */
+  readonly clinicHolder?: (clinicId: string) => Promise<ClinicHold | undefined>;
 }
 
 export async function preflight(input: PreflightInput, deps: PreflightDeps): Promise<PreflightOutput> {
@@ -158,6 +164,11 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     // A resumed run (the same run id again, issue 23) keeps its start: what it created before it was
     // interrupted stays its own for a re-find's and a rollback's "there before the run" test.
     const earlier = await deps.store.getRun(input.runId).catch(() => undefined);
+    const holder = await deps.clinicHolder?.(input.clinicId);
+    const clinicHold =
+      holder?.runId === input.runId
+        ? { exportKey: holder.exportKey, takenAt: holder.takenAt }
+        : earlier?.clinicHold;
     const run: RunInfo = {
       runId: input.runId,
       clinicId: input.clinicId,
@@ -181,6 +192,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
       ...(native ? { keyPractitioners } : {}),
       keyLabels: labels,
       ...(input.approvalKey ? { approvalKey: input.approvalKey } : {}),
+      ...(clinicHold ? { clinicHold } : {}),
       target: client.baseUrl,
     };
     // One writer per account: a second live run is refused here, before its first write.

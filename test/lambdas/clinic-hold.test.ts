@@ -1,3 +1,4 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { dynamoClinicGate } from '../../src/adapters/aws/dynamo-clinic-gate.js';
 import { StatusTable } from '../../src/adapters/aws/status-table.js';
@@ -77,6 +78,36 @@ describe('a run’s hold on its clinic', () => {
     ).rejects.toMatchObject({
       name: 'ClinicHoldLostError',
       message: expect.stringContaining('run run-other'),
+    });
+  });
+
+  it('is taken again by a step when DynamoDB’s TTL deleted it, and the step says so', async () => {
+    const taken = hold('c7', 'run-7');
+    await gate().take(taken, Date.now());
+    await local.client.send(
+      new DeleteItemCommand({ TableName: local.name, Key: { pk: { S: 'CLINIC#c7' }, sk: { S: 'ACTIVE' } } }),
+    );
+    const run = runInfo({
+      runId: 'run-7',
+      clinicId: 'c7',
+      mode: 'dry-run',
+      clinicHold: { exportKey: taken.exportKey, takenAt: taken.takenAt },
+    });
+    await lease.keepLease(run, { always: true });
+    await expect(gate().holder('c7')).resolves.toMatchObject({
+      runId: 'run-7',
+      takenAt: taken.takenAt,
+      exportKey: taken.exportKey,
+    });
+    expect((await expiryOf('c7')) - Math.floor(Date.now() / 1000)).toBeGreaterThanOrEqual(
+      CLINIC_HOLD_TTL_SECONDS - 2,
+    );
+    // a lapsed hold another run has taken since stops the step, naming that run
+    await gate().release('c7', 'run-7');
+    await gate().take(hold('c7', 'run-8'), Date.now());
+    await expect(lease.keepLease(run, { always: true })).rejects.toMatchObject({
+      name: 'ClinicHoldLostError',
+      message: expect.stringContaining('run run-8'),
     });
   });
 
