@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { z } from 'zod';
 import { readReferenceTables } from '../../src/batch/reference-tables.js';
 import {
   AccountMismatchError,
@@ -11,7 +10,12 @@ import {
 import { userKeyLabel } from '../../src/cliniko/api-key.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
-import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
+import {
+  ConfigError,
+  type MigrationConfig,
+  parseConfig,
+  parseConfigText,
+} from '../../src/config/migration-config.js';
 import { ApprovalMarker } from '../../src/core/approval.js';
 import type { Problem } from '../../src/core/problem.js';
 import { LeaseHeldError } from '../../src/lease/account-lease.js';
@@ -59,10 +63,11 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
 
   let config: MigrationConfig;
   try {
-    config = parseConfig(
-      (await deps.blobs.getJson(input.bucket, keys.config(input.clinicId), z.unknown())) ?? {},
-      keys.config(input.clinicId),
-    );
+    // Read as text and parsed as the CLI parses the file, so invalid JSON is named by line and
+    // column as an editor jumps to it; no object means the defaults.
+    const configKey = keys.config(input.clinicId);
+    const text = await deps.blobs.getText(input.bucket, configKey);
+    config = text === undefined ? parseConfig({}, configKey) : parseConfigText(text, configKey);
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message);
     throw err;
