@@ -51,6 +51,21 @@ export interface PreflightDeps {
   readonly clinicHolder?: (clinicId: string) => Promise<ClinicHold | undefined>;
 }
 
+/**
+ * The clinic hold a run records (RunInfo `clinicHold`): the gate's `holder` when it is this run's
+ * (StartRun took it), else what an earlier Preflight of the run recorded (a retried Preflight
+ * after the hold lapsed), else none (a run started by the CLI or the local runtime).
+ */
+export function clinicHoldOf(
+  runId: string,
+  holder: ClinicHold | undefined,
+  earlier: Pick<RunInfo, 'clinicHold'> | undefined,
+): RunInfo['clinicHold'] {
+  return holder?.runId === runId
+    ? { exportKey: holder.exportKey, takenAt: holder.takenAt }
+    : earlier?.clinicHold;
+}
+
 export async function preflight(input: PreflightInput, deps: PreflightDeps): Promise<PreflightOutput> {
   const failures: string[] = [];
   const fail = (message: string): PreflightOutput => ({
@@ -169,11 +184,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     // A resumed run (the same run id again, issue 23) keeps its start: what it created before it was
     // interrupted stays its own for a re-find's and a rollback's "there before the run" test.
     const earlier = await deps.store.getRun(input.runId).catch(() => undefined);
-    const holder = await deps.clinicHolder?.(input.clinicId);
-    const clinicHold =
-      holder?.runId === input.runId
-        ? { exportKey: holder.exportKey, takenAt: holder.takenAt }
-        : earlier?.clinicHold;
+    const clinicHold = clinicHoldOf(input.runId, await deps.clinicHolder?.(input.clinicId), earlier);
     const run: RunInfo = {
       runId: input.runId,
       clinicId: input.clinicId,

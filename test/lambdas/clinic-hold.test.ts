@@ -1,5 +1,6 @@
 import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { clinicHoldOf } from '../../lambdas/preflight/preflight.js';
 import { dynamoClinicGate } from '../../src/adapters/aws/dynamo-clinic-gate.js';
 import { StatusTable } from '../../src/adapters/aws/status-table.js';
 import { CLINIC_HOLD_TTL_SECONDS, type ClinicHold, holdExpiresAt } from '../../src/ports/clinic-gate.js';
@@ -122,5 +123,23 @@ describe('a run’s hold on its clinic', () => {
     await expect(gate().take(hold('c4', 'run-5'), Date.now())).resolves.toMatchObject({ taken: false });
     await lease.endClinicHold('c4', 'run-4');
     await expect(gate().take(hold('c4', 'run-5'), Date.now())).resolves.toMatchObject({ taken: true });
+  });
+});
+
+describe('the hold a run records at Preflight', () => {
+  it('is the gate’s when StartRun took it for this run, else an earlier record’s, else none', async () => {
+    const taken = hold('c9', 'run-9');
+    await gate().take(taken, Date.now());
+    const holder = await gate().holder('c9');
+    expect(clinicHoldOf('run-9', holder, undefined)).toEqual({
+      exportKey: taken.exportKey,
+      takenAt: taken.takenAt,
+    });
+    // another run's hold is not this run's; a run started by the CLI finds none
+    expect(clinicHoldOf('run-10', holder, undefined)).toBeUndefined();
+    expect(clinicHoldOf('run-11', await gate().holder('c-none'), undefined)).toBeUndefined();
+    // a Preflight retried after the hold lapsed keeps what the first recorded
+    const earlier = { clinicHold: { exportKey: 'exports/c9/a.zip', takenAt: '2026-12-05T00:00:00.000Z' } };
+    expect(clinicHoldOf('run-12', undefined, earlier)).toEqual(earlier.clinicHold);
   });
 });
