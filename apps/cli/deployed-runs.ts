@@ -1,6 +1,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { userBucketId } from '../../src/adapters/aws/cliniko-factory.js';
+import { DynamoBucketStore } from '../../src/adapters/aws/dynamo-bucket-store.js';
 import { dynamoStatusStore } from '../../src/adapters/aws/dynamo-status-store.js';
 import { S3BlobStore } from '../../src/adapters/aws/s3-blob-store.js';
 import { approvalMarkerKey } from '../../src/core/approval.js';
@@ -18,7 +20,8 @@ const ReportCounts = z.object({ entities: z.record(z.enum(ENTITY_KEYS), EntityCo
 /** `status` and `approve` against a deployed stack: its status table and bucket. */
 async function runOf(stackName: string, runId: string, aws: AwsTarget) {
   const stack = await deployedStack(stackName, aws);
-  const store = dynamoStatusStore(stack.table, new DynamoDBClient(clientConfig(aws)));
+  const dynamo = new DynamoDBClient(clientConfig(aws));
+  const store = dynamoStatusStore(stack.table, dynamo);
   let run: RunInfo;
   try {
     run = await store.getRun(runId);
@@ -27,7 +30,7 @@ async function runOf(stackName: string, runId: string, aws: AwsTarget) {
     if (err instanceof BoundaryError) throw err;
     throw new ApprovalError(`no run ${runId} in stack ${stackName}`);
   }
-  return { stack, store, run };
+  return { stack, store, dynamo, run };
 }
 
 const FINISHED = new Set(['succeeded', 'finished-with-failures']);
@@ -60,7 +63,7 @@ export async function deployedStatus(
   runId: string,
   aws: AwsTarget,
 ): Promise<LocalRunRecord> {
-  const { stack, store, run } = await runOf(stackName, runId, aws);
+  const { stack, store, dynamo, run } = await runOf(stackName, runId, aws);
   const state = FINISHED.has(run.status ?? '')
     ? (run.status as 'succeeded' | 'finished-with-failures')
     : run.status === 'failed'
@@ -88,7 +91,15 @@ export async function deployedStatus(
       reportDir: `s3://${stack.bucket}/${keys.report(run.clinicId, runId, '')}`,
     };
   }
-  const [batches, totals] = await Promise.all([store.listBatchCounts(runId), store.writeTotals(runId)]);
+  // The writers' buckets are per Cliniko user, shared by every run of the account: a wait on them
+  // holds this run back whichever run's request met it.
+  const [batches, totals, waiting] = await Promise.all([
+    store.listBatchCounts(runId),
+    store.writeTotals(runId),
+    new DynamoBucketStore(stack.table, dynamo).waiting(
+      run.clinikoUsers.map((user) => userBucketId(run.account.shard, user)),
+    ),
+  ]);
   const progress: Record<string, { enqueued: number; finished: number }> = {};
   for (const b of batches) {
     const e = progress[b.counts.entity] ?? { enqueued: 0, finished: 0 };
@@ -100,5 +111,5 @@ export async function deployedStatus(
     e.finished += (t?.created ?? 0) + (t?.alreadyPresent ?? 0) + (t?.updated ?? 0) + (t?.failed ?? 0);
     progress[entity] = e;
   }
-  return { ...base, phase: run.status ?? '', progress };
+  return { ...base, phase: run.status ?? '', progress, ...(waiting ? { waiting } : {}) };
 }

@@ -4,6 +4,7 @@ import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { ClinikoAccount } from '../../src/cliniko/account.js';
+import type { RateLimitWait } from '../../src/cliniko/rate-limiter.js';
 import type { EntityCounts, EntityKey } from '../../src/core/entities.js';
 import { machineTimeZone } from '../../src/core/time-zone.js';
 import type { ConfigBinding, TargetBinding } from './approval-binding.js';
@@ -44,6 +45,11 @@ export interface LocalRunRecord {
    * finished (issue 23: a resumed run is the same run, under the same id). ISO 8601 UTC.
    */
   readonly pieces?: readonly RunPiece[];
+  /**
+   * How the rate limit holds the run's writers back, as read when the record was made (a deployed
+   * run's, from its bucket items): `status` says so once it has lasted 15 s (issue 23).
+   */
+  readonly waiting?: RateLimitWait;
 }
 
 export interface RunPiece {

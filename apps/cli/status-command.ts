@@ -11,6 +11,7 @@ import {
   zoneOf,
 } from './local-registry.js';
 import type { RunIdOptions } from './options.js';
+import { waitingLine } from './progress.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -57,7 +58,12 @@ export function runCourse(r: LocalRunRecord, state = shownState(r)): string[] {
   return pieces.map((p) => `${p.event} ${clinicTime(p.at, zone)}`);
 }
 
-export function printStatus(r: LocalRunRecord, out: (line: string) => void): void {
+/**
+ * Prints a run's state, course, account, counts and report folder; a running run held back by the
+ * rate limit for 15 s or more also gets progress's waiting line (reason, until when in the
+ * clinic's zone, how long so far), as the terminal of a local run shows it. `now`: epoch ms.
+ */
+export function printStatus(r: LocalRunRecord, out: (line: string) => void, now = Date.now()): void {
   const state = shownState(r);
   out(
     `Run ${r.runId}: ${r.mode} of ${r.exportFile}, ${state}${r.phase && state === 'running' ? ` (phase ${displayName(r.phase)})` : ''}${state === 'interrupted' && r.phase ? ` during ${displayName(r.phase)}` : ''}`,
@@ -71,6 +77,8 @@ export function printStatus(r: LocalRunRecord, out: (line: string) => void): voi
   const course = runCourse(r, state);
   if (course.length > 1) out(`Course: ${course.join('; ')}`);
   if (r.account) out(`Cliniko account ${describeAccount(r.account)}`);
+  const waiting = state === 'running' ? waitingLine(r.waiting, now, zone) : undefined;
+  if (waiting) out(waiting.trimStart());
   if (r.entities) {
     printEntityTable(r.entities, out);
   } else if (r.progress) {

@@ -22,6 +22,7 @@ export const handler = stepHandler(
         return c;
       },
       takeLease,
+      clinicHolder: (clinicId) => rt.gate.holder(clinicId),
     });
     if (out.ok) await flushRequests(event.runId, used, seen);
     log.info('preflight', {

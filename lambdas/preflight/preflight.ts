@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import { z } from 'zod';
 import { readReferenceTables } from '../../src/batch/reference-tables.js';
 import {
   AccountMismatchError,
@@ -11,12 +10,18 @@ import {
 import { userKeyLabel } from '../../src/cliniko/api-key.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { ClinikoError } from '../../src/cliniko/errors.js';
-import { ConfigError, type MigrationConfig, parseConfig } from '../../src/config/migration-config.js';
+import {
+  ConfigError,
+  type MigrationConfig,
+  parseConfig,
+  parseConfigText,
+} from '../../src/config/migration-config.js';
 import { ApprovalMarker } from '../../src/core/approval.js';
 import type { Problem } from '../../src/core/problem.js';
 import { LeaseHeldError } from '../../src/lease/account-lease.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
 import { keys } from '../../src/ports/bucket-keys.js';
+import type { ClinicHold } from '../../src/ports/clinic-gate.js';
 import type { DryRunRegistry, RunInfo, RunStore } from '../../src/ports/runs.js';
 import type { ClinikoCredentials, SecretSource } from '../../src/ports/secrets.js';
 import { RECONCILE_ORDER } from '../../src/reconcile/resources.js';
@@ -39,6 +44,26 @@ export interface PreflightDeps {
    * the run is recorded and anything is written. @throws LeaseHeldError naming the holder.
    */
   readonly takeLease?: (client: ClinikoClient, run: RunInfo) => Promise<unknown>;
+  /**
+   * The run holding the clinic's gate (the ClinicGate's `holder`): a run StartRun started holds it
+   * now, and records the hold so its renewals can take it again should it lapse (issue 23).
+   */
+  readonly clinicHolder?: (clinicId: string) => Promise<ClinicHold | undefined>;
+}
+
+/**
+ * The clinic hold a run records (RunInfo `clinicHold`): the gate's `holder` when it is this run's
+ * (StartRun took it), else what an earlier Preflight of the run recorded (a retried Preflight
+ * after the hold lapsed), else none (a run started by the CLI or the local runtime).
+ */
+export function clinicHoldOf(
+  runId: string,
+  holder: ClinicHold | undefined,
+  earlier: Pick<RunInfo, 'clinicHold'> | undefined,
+): RunInfo['clinicHold'] {
+  return holder?.runId === runId
+    ? { exportKey: holder.exportKey, takenAt: holder.takenAt }
+    : earlier?.clinicHold;
 }
 
 export async function preflight(input: PreflightInput, deps: PreflightDeps): Promise<PreflightOutput> {
@@ -53,10 +78,11 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
 
   let config: MigrationConfig;
   try {
-    config = parseConfig(
-      (await deps.blobs.getJson(input.bucket, keys.config(input.clinicId), z.unknown())) ?? {},
-      keys.config(input.clinicId),
-    );
+    // Read as text and parsed as the CLI parses the file, so invalid JSON is named by line and
+    // column as an editor jumps to it; no object means the defaults.
+    const configKey = keys.config(input.clinicId);
+    const text = await deps.blobs.getText(input.bucket, configKey);
+    config = text === undefined ? parseConfig({}, configKey) : parseConfigText(text, configKey);
   } catch (err) {
     if (err instanceof ConfigError) return fail(err.message);
     throw err;
@@ -158,6 +184,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
     // A resumed run (the same run id again, issue 23) keeps its start: what it created before it was
     // interrupted stays its own for a re-find's and a rollback's "there before the run" test.
     const earlier = await deps.store.getRun(input.runId).catch(() => undefined);
+    const clinicHold = clinicHoldOf(input.runId, await deps.clinicHolder?.(input.clinicId), earlier);
     const run: RunInfo = {
       runId: input.runId,
       clinicId: input.clinicId,
@@ -181,6 +208,7 @@ export async function preflight(input: PreflightInput, deps: PreflightDeps): Pro
       ...(native ? { keyPractitioners } : {}),
       keyLabels: labels,
       ...(input.approvalKey ? { approvalKey: input.approvalKey } : {}),
+      ...(clinicHold ? { clinicHold } : {}),
       target: client.baseUrl,
     };
     // One writer per account: a second live run is refused here, before its first write.

@@ -55,8 +55,9 @@ async function clientOf(run: Pick<RunInfo, 'clinicId' | 'clinikoUsers'>): Promis
  * from the writers' rate limit, so a check every few seconds must not renew on each check.
  * `always` renews regardless.
  * - its clinic's gate (src/ports/clinic-gate.ts, any run): pushed to CLINIC_HOLD_TTL_SECONDS from
- *   now. A run that never took one (started by the CLI or the local runtime, not StartRun) has
- *   nothing to renew.
+ *   now. A hold found gone (deleted by the table's TTL) or expired is taken again, unless another
+ *   run holds the clinic live. A run that never took one (started by the CLI or the local runtime,
+ *   not StartRun: no `clinicHold` in its record) has nothing to renew.
  * - a live run's lease on the Cliniko account. A dry run holds none.
  * @throws ClinicHoldLostError when the run's clinic hold expired and another run took the clinic;
  *   LeaseLostError when another run holds the account now: the step fails and the run ends in its
@@ -72,7 +73,14 @@ export async function keepLease(
   const needed = now + ((options.waitSeconds ?? 0) + LEASE_RENEW_SECONDS) * 1000;
   if (!options.always && last && now - last.at < LEASE_RENEW_SECONDS * 1000 && last.until >= needed) return;
   const info = typeof run === 'string' ? await runtime().store.getRun(run) : run;
-  const clinic = await runtime().gate.renew(info.clinicId, runId, holdExpiresAt(now, options.waitSeconds));
+  const clinic = await runtime().gate.renew(
+    info.clinicId,
+    runId,
+    holdExpiresAt(now, options.waitSeconds),
+    info.clinicHold && { hold: { mode: info.mode, ...info.clinicHold }, nowMs: now },
+  );
+  if (clinic.renewed && clinic.retaken)
+    log.warn('clinic hold had lapsed: taken again', { runId, clinicId: info.clinicId });
   if (!clinic.renewed && clinic.holder) {
     log.warn('clinic gate taken by another run', {
       runId,

@@ -73,6 +73,7 @@ export type LogMessage =
   | 'run waits for a free slot'
   | 'run waits: clinic busy'
   | 'clinic gate taken by another run'
+  | 'clinic hold had lapsed: taken again'
   | 'cached secret dropped: Cliniko refused the key'
   | 'preflight'
   | 'reconcile'

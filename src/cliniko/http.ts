@@ -285,7 +285,7 @@ export class ClinikoHttp {
         continue;
       }
       this.counter.record(res.status);
-      if (res.status !== 429) this.options.limiter?.answered?.();
+      if (res.status !== 429) await this.options.limiter?.answered?.();
       if (res.status >= 200 && res.status < 300) {
         return this.parseSuccess(res, options.schema, info) as Sch extends z.ZodType
           ? z.infer<Sch>

@@ -74,17 +74,20 @@ export function pauseBucket(previous: BucketState | undefined, untilMs: number, 
  * How the callers of a store are being held back by the rate limit, for an operator who would
  * otherwise see nothing happen (issue 23). Times are epoch milliseconds.
  */
-export interface RateLimitWait {
-  /**
-   * `cliniko-429`: Cliniko answered 429 and every caller waits for the reset it gave
-   * (X-RateLimit-Reset, Cliniko's API documentation: rate limiting); `own-limit`: the bucket itself was empty.
-   */
-  readonly reason: 'cliniko-429' | 'own-limit';
-  /** When a caller was first held back with no answer from Cliniko (other than a 429) since. */
-  readonly since: number;
-  /** The instant the latest wait ends: a 429's reset, or when the bucket has a token again. */
-  readonly until: number;
-}
+export const RateLimitWait = z
+  .object({
+    /**
+     * `cliniko-429`: Cliniko answered 429 and every caller waits for the reset it gave
+     * (X-RateLimit-Reset, Cliniko's API documentation: rate limiting); `own-limit`: the bucket itself was empty.
+     */
+    reason: z.enum(['cliniko-429', 'own-limit']),
+    /** When a caller was first held back with no answer from Cliniko (other than a 429) since. */
+    since: z.number(),
+    /** The instant the latest wait ends: a 429's reset, or when the bucket has a token again. */
+    until: z.number(),
+  })
+  .readonly();
+export type RateLimitWait = z.output<typeof RateLimitWait>;
 
 /**
  * The wait after a caller was held back (`reason`, until `untilMs`) at `now`. The stretch keeps
@@ -107,20 +110,38 @@ export function holdCallers(
   };
 }
 
+/**
+ * The wait after a take (`result`, of the bucket whose state was `result.state`) at `now`: the
+ * stretch goes on (see {@link holdCallers}) when the caller was held back, else it is unchanged
+ * (a token given is no answer from Cliniko yet). One rule for every store.
+ */
+export function holdAfterTake(
+  previous: RateLimitWait | undefined,
+  result: TakeResult,
+  now: number,
+): RateLimitWait | undefined {
+  if (result.waitMs <= 0) return previous;
+  const reason = result.state.pausedUntil > now ? 'cliniko-429' : 'own-limit';
+  return holdCallers(previous, reason, now + result.waitMs, now);
+}
+
 export interface TokenBucketStore {
   /** Takes one token atomically; resolves to 0 when taken, or the milliseconds to wait. */
   take(bucketId: string, policy: BucketPolicy, now: number): Promise<number>;
   pauseUntil(bucketId: string, untilMs: number, now: number): Promise<void>;
   /** Milliseconds until a token would be there, taking none: how loaded a key is (its lane). */
   peek?(bucketId: string, policy: BucketPolicy, now: number): Promise<number>;
-  /** Cliniko answered a request of the bucket with something other than 429: nobody is held back. */
-  answered?(bucketId: string, now: number): void;
+  /**
+   * Cliniko answered a request of the bucket with something other than 429: nobody is held back.
+   * A shared store may write that down (a promise, awaited by the client before it goes on).
+   */
+  answered?(bucketId: string, now: number): void | Promise<void>;
 }
 
 /**
  * The buckets of one process (a local run, the CLI). It also keeps how its callers are being held
  * back ({@link waiting}), which the local runner shows the operator; the store shared by Lambdas
- * keeps no such thing (a deployed run's waits are in its logs and metrics).
+ * keeps the same on its bucket items (src/adapters/aws/dynamo-bucket-store.ts).
  */
 export class InMemoryBucketStore implements TokenBucketStore {
   private readonly buckets = new Map<string, BucketState>();
@@ -133,10 +154,7 @@ export class InMemoryBucketStore implements TokenBucketStore {
   async take(bucketId: string, policy: BucketPolicy, now: number): Promise<number> {
     const result = takeToken(this.buckets.get(bucketId), policy, now);
     this.buckets.set(bucketId, result.state);
-    if (result.waitMs > 0) {
-      const reason = result.state.pausedUntil > now ? 'cliniko-429' : 'own-limit';
-      this.held = holdCallers(this.held, reason, now + result.waitMs, now);
-    }
+    this.held = holdAfterTake(this.held, result, now);
     return result.waitMs;
   }
 
@@ -193,7 +211,7 @@ export interface Limiter {
   /** Milliseconds until a request could go out now (0 when a token is there); unknown: 0. */
   peek?(): Promise<number>;
   /** Cliniko answered a request with something other than 429 (the end of any wait for it). */
-  answered?(): void;
+  answered?(): void | Promise<void>;
 }
 
 /** The limiter asked a caller to wait longer than it may: come back later instead of sleeping. */
@@ -295,8 +313,8 @@ export class RateLimiter implements Limiter {
     return remaining + line.length / this.policy.ratePerMs;
   }
 
-  answered(): void {
-    this.store.answered?.(this.bucketId, this.clock.now());
+  answered(): void | Promise<void> {
+    return this.store.answered?.(this.bucketId, this.clock.now());
   }
 
   /** After a 429: nobody using this bucket sends again before `untilMs`. */

@@ -234,20 +234,33 @@ export async function loadConfig(path: string | undefined): Promise<MigrationCon
       );
     throw new ConfigError(`${path}: cannot read the configuration file (${code ?? String(err)})`);
   }
-  if (text.startsWith('\uFEFF')) text = text.slice(1);
+  return parseConfigText(text, path);
+}
+
+/**
+ * Parses and validates the text of a `migration.json` (`source`: the file's path, or the bucket
+ * key it was read from on AWS, named in every message), so the CLI and the deployed Preflight
+ * refuse it in the same words. Throws {@link ConfigError} in one line: invalid JSON as
+ * `<source>:<line>:<column>: not valid JSON: <what>` (line and column 1-based, columns in
+ * characters, by jsonErrorPlace), a field the schema refuses as {@link parseConfig} does. A
+ * leading byte-order mark (Windows Notepad's UTF-8) is dropped, as JSON.parse would otherwise
+ * refuse the first character.
+ */
+export function parseConfigText(text: string, source: string): MigrationConfig {
+  const body = text.startsWith('\uFEFF') ? text.slice(1) : text;
   let json: unknown;
   try {
-    json = JSON.parse(text);
+    json = JSON.parse(body);
   } catch (err) {
-    const place = jsonErrorPlace(text);
+    const place = jsonErrorPlace(body);
     if (place)
-      throw new ConfigError(`${path}:${place.line}:${place.column}: not valid JSON: ${place.reason}`);
+      throw new ConfigError(`${source}:${place.line}:${place.column}: not valid JSON: ${place.reason}`);
     const offset = v8Position(err);
-    if (offset === undefined) throw new ConfigError(`${path}: not valid JSON`);
-    const { line, column } = lineAndColumn(text, offset);
-    throw new ConfigError(`${path}:${line}:${column}: not valid JSON`);
+    if (offset === undefined) throw new ConfigError(`${source}: not valid JSON`);
+    const { line, column } = lineAndColumn(body, offset);
+    throw new ConfigError(`${source}:${line}:${column}: not valid JSON`);
   }
-  return parseConfig(json, path);
+  return parseConfig(json, source);
 }
 
 export function businessOverride(

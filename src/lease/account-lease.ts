@@ -209,6 +209,24 @@ export interface AcquireOptions {
  *   marker is archived first); ClinikoError subclasses when Cliniko cannot be reached.
  */
 export async function acquireLease(options: AcquireOptions): Promise<LeaseMarker> {
+  const runId = options.owner.runId;
+  const acquisition = acquire(options);
+  acquiring.set(runId, acquisition);
+  try {
+    return await acquisition;
+  } finally {
+    if (acquiring.get(runId) === acquisition) acquiring.delete(runId);
+  }
+}
+
+/**
+ * Acquisitions under way in this process, by run id. A stop (Ctrl-C) may come while a run's
+ * marker is being created: a release that only listed the markers then would miss it, and the
+ * marker would hold the account for LEASE_TTL_SECONDS after the process is gone.
+ */
+const acquiring = new Map<string, Promise<LeaseMarker>>();
+
+async function acquire(options: AcquireOptions): Promise<LeaseMarker> {
   const { client } = options;
   const owner: LeaseOwner = { ...options.owner, ttlSeconds: options.owner.ttlSeconds ?? LEASE_TTL_SECONDS };
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
@@ -228,7 +246,7 @@ export async function acquireLease(options: AcquireOptions): Promise<LeaseMarker
       if (check) for (const m of markers) if (!mine(m) && hasExpired(m, now)) await archive(client, m.id);
     }
   } catch (err) {
-    if (err instanceof LeaseHeldError) await releaseLease(client, owner.runId);
+    if (err instanceof LeaseHeldError) await archiveMarkersOf(client, owner.runId);
     throw err;
   }
   return marker;
@@ -258,8 +276,18 @@ export async function renewLease(
   return renewed;
 }
 
-/** Archives the run's markers at its end (whatever the outcome); none left is not an error. */
+/**
+ * Archives the run's markers at its end (whatever the outcome); none left is not an error. An
+ * acquisition of the run under way in this process (a stop that came while Preflight was taking
+ * the lease) is let finish first, so the marker it creates is archived too: a caller that must not
+ * wait long on Cliniko bounds the whole (the CLI's stop at once: 5 s).
+ */
 export async function releaseLease(client: LeaseClient, runId: string): Promise<void> {
+  await acquiring.get(runId)?.catch(() => undefined);
+  await archiveMarkersOf(client, runId);
+}
+
+async function archiveMarkersOf(client: LeaseClient, runId: string): Promise<void> {
   for (const m of await listLeaseMarkers(client)) if (m.owner?.runId === runId) await archive(client, m.id);
 }
 

@@ -9,6 +9,11 @@ export interface BlobStore {
    * BoundaryError naming the key and the fields at fault when it does not fit.
    */
   getJson<S extends z.ZodType>(bucket: string, key: string, schema: S): Promise<z.output<S> | undefined>;
+  /**
+   * An object of the bucket as UTF-8 text (undefined when there is none), for a file whose own
+   * parser names its faults by line and column (`migration.json`: parseConfigText).
+   */
+  getText(bucket: string, key: string): Promise<string | undefined>;
   putJson(bucket: string, key: string, value: unknown): Promise<void>;
   putText(bucket: string, key: string, text: string, contentType: string): Promise<void>;
   /** A file the run makes (a notes PDF), stored for a writer to upload. */

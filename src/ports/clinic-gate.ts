@@ -45,16 +45,34 @@ export type ClinicTake =
   | { readonly taken: true; readonly fresh: boolean }
   | { readonly taken: false; readonly holder: ClinicHold };
 
-/** What a renewal found: renewed, no hold at all (a run not started through StartRun), or another run's. */
+/**
+ * What a renewal found: renewed (`retaken`: the hold was gone or expired and was taken again), no
+ * hold at all (a run not started through StartRun), or another run's.
+ */
 export type ClinicRenewal =
-  | { readonly renewed: true }
+  | { readonly renewed: true; readonly retaken?: true }
   | { readonly renewed: false; readonly holder: ClinicHold | undefined };
+
+/** What a run that took its clinic's hold gives a renewal, to take it again should it be gone. */
+export interface ClinicRetake {
+  /** The hold as StartRun took it (its expiry is the renewal's). */
+  readonly hold: Pick<ClinicHold, 'mode' | 'exportKey' | 'takenAt'>;
+  /** Ms since the epoch: a hold whose `expiresAt` is at or before it has expired. */
+  readonly nowMs: number;
+}
 
 export interface ClinicGate {
   /** Takes the clinic for `hold.runId` when {@link mayTake} allows it, atomically. */
   take(hold: ClinicHold, nowMs: number): Promise<ClinicTake>;
-  /** Moves the run's hold's expiry to `expiresAt` (epoch seconds), only while the run holds it. */
-  renew(clinicId: string, runId: string, expiresAt: number): Promise<ClinicRenewal>;
+  /**
+   * Moves the run's hold's expiry to `expiresAt` (epoch seconds), only while the run holds it.
+   * With `retake` (a run that took a hold), a hold found gone (deleted by the table's TTL, which
+   * DynamoDB does some time after `expiresAt`) or expired is taken again under {@link mayTake}'s
+   * rule, atomically: never over another run's live hold, which the answer names instead.
+   */
+  renew(clinicId: string, runId: string, expiresAt: number, retake?: ClinicRetake): Promise<ClinicRenewal>;
+  /** The run holding the clinic (expired or not), or undefined when none does. */
+  holder(clinicId: string): Promise<ClinicHold | undefined>;
   /** Gives the clinic back, only if `runId` holds it; false when it did not (nothing changed). */
   release(clinicId: string, runId: string): Promise<boolean>;
 }

@@ -45,6 +45,12 @@ export const RunInfo = z
     clinicName: z.string().optional(),
     /** The approval marker that started a live run on AWS. */
     approvalKey: z.string().optional(),
+    /**
+     * The clinic's hold StartRun took for the run (src/ports/clinic-gate.ts), as Preflight found
+     * it: a renewal that finds it gone or expired takes it again. Absent for a run started by the
+     * CLI or the local runtime, which holds none.
+     */
+    clinicHold: z.object({ exportKey: z.string().min(1), takenAt: z.string().min(1) }).optional(),
     /** The keys as they may be shown (their last four characters), for the audit trail. */
     keyLabels: z.array(z.string()).readonly().optional(),
     /** Cliniko user ids of the configured keys, in key order: each user has its own rate limit. */

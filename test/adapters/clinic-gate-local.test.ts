@@ -1,3 +1,4 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { dynamoClinicGate } from '../../src/adapters/aws/dynamo-clinic-gate.js';
 import { StatusTable } from '../../src/adapters/aws/status-table.js';
@@ -82,6 +83,60 @@ describe('the clinic gate on the local DynamoDB', () => {
       holder: undefined,
     });
     await expect(gate.take(hold('nobody', 'run-d'), T0)).resolves.toEqual({ taken: true, fresh: true });
+  });
+
+  it('takes a lapsed hold again on renewal: gone (the TTL deleted it) or expired, never over a live one', async () => {
+    const table = new StatusTable(local.name, local.client);
+    const gate = dynamoClinicGate(table);
+    const taken = hold('lapse', 'run-a');
+    const retake = (nowMs: number) => ({ hold: taken, nowMs });
+    await gate.take(taken, T0);
+    // DynamoDB's TTL deleted the item some time after it expired
+    await local.client.send(
+      new DeleteItemCommand({
+        TableName: local.name,
+        Key: { pk: { S: 'CLINIC#lapse' }, sk: { S: 'ACTIVE' } },
+      }),
+    );
+    const late = T0 + (CLINIC_HOLD_TTL_SECONDS + 600) * 1000;
+    // without what it took, a renewal cannot tell a lapsed hold from none, and takes nothing
+    await expect(gate.renew('lapse', 'run-a', holdExpiresAt(late))).resolves.toEqual({
+      renewed: false,
+      holder: undefined,
+    });
+    await expect(gate.renew('lapse', 'run-a', holdExpiresAt(late), retake(late))).resolves.toEqual({
+      renewed: true,
+      retaken: true,
+    });
+    await expect(gate.holder('lapse')).resolves.toEqual({ ...taken, expiresAt: holdExpiresAt(late) });
+    // the retaken hold keeps another run out
+    await expect(gate.take(hold('lapse', 'run-b', late), late)).resolves.toMatchObject({
+      taken: false,
+      holder: { runId: 'run-a' },
+    });
+
+    // another run took the clinic after run-a's hold expired, and its own hold expired in turn
+    const later = late + (CLINIC_HOLD_TTL_SECONDS + 60) * 1000;
+    await gate.take(hold('lapse', 'run-b', later), later);
+    const latest = later + (CLINIC_HOLD_TTL_SECONDS + 60) * 1000;
+    await expect(gate.renew('lapse', 'run-a', holdExpiresAt(latest), retake(latest))).resolves.toEqual({
+      renewed: true,
+      retaken: true,
+    });
+    await expect(gate.holder('lapse')).resolves.toMatchObject({ runId: 'run-a' });
+  });
+
+  it('says who holds the clinic when a renewal could not take it again, and leaves that hold', async () => {
+    const gate = dynamoClinicGate(new StatusTable(local.name, local.client));
+    const mine = hold('live', 'run-a');
+    const t1 = T0 + (CLINIC_HOLD_TTL_SECONDS + 60) * 1000;
+    // run-a's hold expired and run-b took the clinic: run-b's hold is live
+    await gate.take(mine, T0);
+    await gate.take(hold('live', 'run-b', t1), t1);
+    await expect(
+      gate.renew('live', 'run-a', holdExpiresAt(t1 + 1000), { hold: mine, nowMs: t1 + 1000 }),
+    ).resolves.toMatchObject({ renewed: false, holder: { runId: 'run-b' } });
+    await expect(gate.holder('live')).resolves.toEqual(hold('live', 'run-b', t1));
   });
 
   it('releases only the holder’s hold, after which the next run takes the clinic', async () => {

@@ -1,6 +1,6 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { z } from 'zod';
@@ -136,9 +136,35 @@ describe('approve --stack', () => {
       if (prefix.startsWith('DONE#')) return { Items: [{ entity: 'patients', created: 30, failed: 1 }] };
       return { Items: [] };
     });
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'status-table': [] } });
     const status = await deployedStatus('ClinikoMigrate', 'dry-1', AWS);
     expect(status.state).toBe('running');
     expect(status.progress?.patients).toEqual({ enqueued: 48, finished: 31 });
+    expect(status.waiting).toBeUndefined();
+  });
+
+  it('status --stack reads how the run’s Cliniko users’ buckets hold the writers back (issue 23)', async () => {
+    ddb.on(GetCommand).resolves(runItem('live', 'planned'));
+    ddb.on(QueryCommand).resolves({ Items: [] });
+    const wait = { reason: 'cliniko-429', since: 1_000, until: 61_000 };
+    ddb.on(BatchGetCommand).callsFake((input: { RequestItems?: Record<string, { Keys?: unknown[] }> }) => ({
+      Responses: {
+        'status-table': (input.RequestItems?.['status-table']?.Keys ?? []).map((key) => ({
+          ...(key as object),
+          tokens: 0,
+          updatedAt: 61_000,
+          pausedUntil: 61_000,
+          version: 3,
+          wait,
+        })),
+      },
+    }));
+    const status = await deployedStatus('ClinikoMigrate', 'dry-1', AWS);
+    // the run's one Cliniko user (runInfo: user 1 of an au1 account) is the bucket read
+    expect(ddb.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.['status-table']?.Keys).toEqual([
+      { pk: 'LIMIT#user:au1:1', sk: 'LIMIT' },
+    ]);
+    expect(status.waiting).toEqual(wait);
   });
 
   it('refuses a live run or an unfinished dry run', async () => {

@@ -1,4 +1,6 @@
+import { DeleteItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { clinicHoldOf } from '../../lambdas/preflight/preflight.js';
 import { dynamoClinicGate } from '../../src/adapters/aws/dynamo-clinic-gate.js';
 import { StatusTable } from '../../src/adapters/aws/status-table.js';
 import { CLINIC_HOLD_TTL_SECONDS, type ClinicHold, holdExpiresAt } from '../../src/ports/clinic-gate.js';
@@ -80,6 +82,36 @@ describe('a run’s hold on its clinic', () => {
     });
   });
 
+  it('is taken again by a step when DynamoDB’s TTL deleted it, and the step says so', async () => {
+    const taken = hold('c7', 'run-7');
+    await gate().take(taken, Date.now());
+    await local.client.send(
+      new DeleteItemCommand({ TableName: local.name, Key: { pk: { S: 'CLINIC#c7' }, sk: { S: 'ACTIVE' } } }),
+    );
+    const run = runInfo({
+      runId: 'run-7',
+      clinicId: 'c7',
+      mode: 'dry-run',
+      clinicHold: { exportKey: taken.exportKey, takenAt: taken.takenAt },
+    });
+    await lease.keepLease(run, { always: true });
+    await expect(gate().holder('c7')).resolves.toMatchObject({
+      runId: 'run-7',
+      takenAt: taken.takenAt,
+      exportKey: taken.exportKey,
+    });
+    expect((await expiryOf('c7')) - Math.floor(Date.now() / 1000)).toBeGreaterThanOrEqual(
+      CLINIC_HOLD_TTL_SECONDS - 2,
+    );
+    // a lapsed hold another run has taken since stops the step, naming that run
+    await gate().release('c7', 'run-7');
+    await gate().take(hold('c7', 'run-8'), Date.now());
+    await expect(lease.keepLease(run, { always: true })).rejects.toMatchObject({
+      name: 'ClinicHoldLostError',
+      message: expect.stringContaining('run run-8'),
+    });
+  });
+
   it('lets a run that took no hold (started by the CLI) go on, taking none', async () => {
     await lease.keepLease(runInfo({ runId: 'run-3', clinicId: 'c3', mode: 'dry-run' }), { always: true });
     expect(await new StatusTable(local.name, local.client).get('CLINIC#c3', 'ACTIVE')).toBeUndefined();
@@ -91,5 +123,23 @@ describe('a run’s hold on its clinic', () => {
     await expect(gate().take(hold('c4', 'run-5'), Date.now())).resolves.toMatchObject({ taken: false });
     await lease.endClinicHold('c4', 'run-4');
     await expect(gate().take(hold('c4', 'run-5'), Date.now())).resolves.toMatchObject({ taken: true });
+  });
+});
+
+describe('the hold a run records at Preflight', () => {
+  it('is the gate’s when StartRun took it for this run, else an earlier record’s, else none', async () => {
+    const taken = hold('c9', 'run-9');
+    await gate().take(taken, Date.now());
+    const holder = await gate().holder('c9');
+    expect(clinicHoldOf('run-9', holder, undefined)).toEqual({
+      exportKey: taken.exportKey,
+      takenAt: taken.takenAt,
+    });
+    // another run's hold is not this run's; a run started by the CLI finds none
+    expect(clinicHoldOf('run-10', holder, undefined)).toBeUndefined();
+    expect(clinicHoldOf('run-11', await gate().holder('c-none'), undefined)).toBeUndefined();
+    // a Preflight retried after the hold lapsed keeps what the first recorded
+    const earlier = { clinicHold: { exportKey: 'exports/c9/a.zip', takenAt: '2026-12-05T00:00:00.000Z' } };
+    expect(clinicHoldOf('run-12', undefined, earlier)).toEqual(earlier.clinicHold);
   });
 });

@@ -18,6 +18,9 @@ class MemoryBlobs implements BlobStore {
     const text = this.objects.get(key);
     return text === undefined ? undefined : schema.parse(JSON.parse(text));
   }
+  async getText(_bucket: string, key: string): Promise<string | undefined> {
+    return this.objects.get(key);
+  }
   async putJson(_bucket: string, key: string, value: unknown): Promise<void> {
     this.objects.set(key, JSON.stringify(value));
   }

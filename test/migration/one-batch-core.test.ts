@@ -87,6 +87,7 @@ class Memory {
       const value = this.objects.get(key);
       return value === undefined ? undefined : schema.parse(value);
     },
+    getText: () => Promise.reject(new Error('not used')),
     putJson: async (_b, key, value) => void this.objects.set(key, JSON.parse(JSON.stringify(value))),
     putText: async (_b, key, text) => void this.objects.set(key, text),
     putBytes: async (_b, key, bytes) => void this.objects.set(key, bytes),

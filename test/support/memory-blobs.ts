@@ -12,6 +12,10 @@ export function memoryBlobs(objects: Map<string, unknown>): BlobStore {
       const value = objects.get(key);
       return value === undefined ? undefined : schema.parse(value);
     },
+    getText: async (_b, key) => {
+      const value = objects.get(key);
+      return value === undefined || typeof value === 'string' ? value : JSON.stringify(value);
+    },
     putJson: async (_b, key, value) => void objects.set(key, value),
     putText: async (_b, key, text) => void objects.set(key, text),
     putBytes: async (_b, key, bytes) => void objects.set(key, bytes),

@@ -6,6 +6,12 @@ import type { LambdaEnvironment } from '../../core/environment.js';
 import type { ClinikoCredentials } from '../../ports/secrets.js';
 
 /**
+ * The token bucket of a Cliniko user (`userId`, of the account on `shard`): every key of the user
+ * shares it, as Cliniko's rate limit is per user (Cliniko's API documentation: rate limiting).
+ */
+export const userBucketId = (shard: string, userId: string): string => `user:${shard}:${userId}`;
+
+/**
  * Cliniko clients for a Lambda: one per key, each behind the shared token bucket of its user, and
  * one that waits at most CLINIKO_MAX_TOKEN_WAIT_MS for a token (a writer defers rather than sleeps).
  * `env`: the parsed Lambda environment (rate limit per minute, window and share in ms; retries).
@@ -41,7 +47,7 @@ export function clinikoFactory(
     if (!client) {
       const parsed = parseApiKey(apiKey);
       // One bucket per Cliniko user (keys of one user share its limit); per key until the user is known.
-      const bucketId = userId ? `user:${parsed.shard}:${userId}` : `key:${keyHash}`;
+      const bucketId = userId ? userBucketId(parsed.shard, userId) : `key:${keyHash}`;
       const limiter = new RateLimiter(store, bucketId, { limit, windowMs, fraction });
       client = new ClinikoClient({
         apiKey,

@@ -1,7 +1,13 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { parseAt } from '../../core/boundary.js';
-import { type ClinicGate, ClinicHold, type ClinicRenewal, type ClinicTake } from '../../ports/clinic-gate.js';
+import {
+  type ClinicGate,
+  ClinicHold,
+  type ClinicRenewal,
+  type ClinicRetake,
+  type ClinicTake,
+} from '../../ports/clinic-gate.js';
 import { ifCondition, type StatusTable } from './status-table.js';
 
 const keyOf = (clinicId: string) => ({ pk: `CLINIC#${clinicId}`, sk: 'ACTIVE' });
@@ -12,14 +18,17 @@ const keyOf = (clinicId: string) => ({ pk: `CLINIC#${clinicId}`, sk: 'ACTIVE' })
  * never both win: take is a PutItem under `attribute_not_exists(pk) OR runId = :run OR expiresAt
  * <= :now` (mayTake's rule; `expiresAt` is also the table's TTL attribute, and DynamoDB deletes an
  * expired item only eventually, so the condition compares it rather than trusting its absence),
- * renew an UpdateItem under `runId = :run`, release a DeleteItem under `runId = :run`.
+ * renew an UpdateItem under `runId = :run` (and, for a run that took a hold and finds it gone or
+ * expired, take's PutItem again), release a DeleteItem under `runId = :run`.
  */
 export function dynamoClinicGate(table: StatusTable): ClinicGate {
   const holderOf = async (clinicId: string): Promise<ClinicHold | undefined> => {
     const item = await table.get(keyOf(clinicId).pk, keyOf(clinicId).sk);
     return item ? parseAt(`status table clinic gate CLINIC#${clinicId}/ACTIVE`, ClinicHold, item) : undefined;
   };
-  return {
+  const gate: ClinicGate = {
+    holder: holderOf,
+
     async take(hold: ClinicHold, nowMs: number): Promise<ClinicTake> {
       for (let attempt = 1; ; attempt++) {
         try {
@@ -44,7 +53,12 @@ export function dynamoClinicGate(table: StatusTable): ClinicGate {
       }
     },
 
-    async renew(clinicId: string, runId: string, expiresAt: number): Promise<ClinicRenewal> {
+    async renew(
+      clinicId: string,
+      runId: string,
+      expiresAt: number,
+      retake?: ClinicRetake,
+    ): Promise<ClinicRenewal> {
       const renewed = await ifCondition(() =>
         table.doc.send(
           new UpdateCommand({
@@ -56,7 +70,13 @@ export function dynamoClinicGate(table: StatusTable): ClinicGate {
           }),
         ),
       );
-      return renewed ? { renewed: true } : { renewed: false, holder: await holderOf(clinicId) };
+      if (renewed) return { renewed: true };
+      if (!retake) return { renewed: false, holder: await holderOf(clinicId) };
+      // Gone (TTL deleted it, or it was released) or another run's: take's own condition decides,
+      // so a StartRun racing for the clinic and this renewal never both win.
+      const { mode, exportKey, takenAt } = retake.hold;
+      const again = await gate.take({ clinicId, runId, mode, exportKey, takenAt, expiresAt }, retake.nowMs);
+      return again.taken ? { renewed: true, retaken: true } : { renewed: false, holder: again.holder };
     },
 
     release(clinicId: string, runId: string): Promise<boolean> {
@@ -72,4 +92,5 @@ export function dynamoClinicGate(table: StatusTable): ClinicGate {
       );
     },
   };
+  return gate;
 }

@@ -31,15 +31,10 @@ export class S3BlobStore implements BlobStore {
     }),
   ) {}
 
-  async getJson<S extends z.ZodType>(
-    bucket: string,
-    key: string,
-    schema: S,
-  ): Promise<z.output<S> | undefined> {
-    let text: string;
+  async getText(bucket: string, key: string): Promise<string | undefined> {
     try {
       const res = await this.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-      text = (await res.Body?.transformToString()) ?? '';
+      return (await res.Body?.transformToString()) ?? '';
     } catch (err) {
       if (
         (err as { name?: string }).name === 'NoSuchKey' ||
@@ -48,6 +43,15 @@ export class S3BlobStore implements BlobStore {
         return undefined;
       throw err;
     }
+  }
+
+  async getJson<S extends z.ZodType>(
+    bucket: string,
+    key: string,
+    schema: S,
+  ): Promise<z.output<S> | undefined> {
+    const text = await this.getText(bucket, key);
+    if (text === undefined) return undefined;
     let value: unknown;
     try {
       value = JSON.parse(text);
