@@ -194,10 +194,13 @@ export async function sha256Of(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+let tempWrites = 0;
+
 async function writeJson(path: string, value: unknown): Promise<void> {
   await mkdir(join(path, '..'), { recursive: true });
-  // Written whole and renamed, so `status` never reads half a file.
-  const temp = `${path}.${process.pid}.tmp`;
+  // Written whole and renamed, so `status` never reads half a file; a temporary name of its own
+  // per write, since a run's progress and its rate-limit wait may be recorded at the same moment.
+  const temp = `${path}.${process.pid}.${++tempWrites}.tmp`;
   await writeFile(temp, `${JSON.stringify(value, null, 2)}\n`);
   await rename(temp, path);
 }

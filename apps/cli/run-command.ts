@@ -2,6 +2,7 @@ import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { readReferenceTables } from '../../src/batch/reference-tables.js';
 import { type ClinikoAccount, describeAccount, identifyAccount } from '../../src/cliniko/account.js';
+import type { RateLimitWait } from '../../src/cliniko/rate-limiter.js';
 import { loadConfig } from '../../src/config/migration-config.js';
 import { displayName, ENTITY_KEYS } from '../../src/core/entities.js';
 import { clinicTime } from '../../src/core/time-zone.js';
@@ -241,7 +242,15 @@ export async function runCommand(
         statePath: await prepareStateDir(join(stateDir, 'status-table')),
         ...(resumed ? { resumeRunId: resumed.runId } : {}),
         onProgress: (line) => progress.line(line),
-        onRateLimitWait: (wait) => progress.waiting(wait),
+        onRateLimitWait: (wait) => {
+          progress.waiting(wait);
+          // `status` from another terminal says so too (issue 23): the record changes only when the
+          // wait does (it starts, a 429 moves its end, it ends), not on every second's look.
+          if (!record || interrupt.fired || sameWait(record.waiting, wait)) return;
+          const { waiting: _was, ...rest } = record;
+          record = { ...rest, ...(wait ? { waiting: wait } : {}) };
+          void registry.putRun(record).catch(() => undefined);
+        },
         onStatus: async (status) => {
           progress.status(status);
           leaseRunId = status.runId;
@@ -351,4 +360,9 @@ export function resumePieces(resumed: LocalRunRecord | undefined, now: string): 
   if (course.at(-1)?.event !== 'interrupted') course.push({ event: 'interrupted', at: resumed.updatedAt });
   course.push({ event: 'resumed', at: now });
   return course;
+}
+
+/** Whether two readings of the rate limit's wait are the same wait (both none, or equal fields). */
+function sameWait(a: RateLimitWait | undefined, b: RateLimitWait | undefined): boolean {
+  return a?.reason === b?.reason && a?.since === b?.since && a?.until === b?.until;
 }

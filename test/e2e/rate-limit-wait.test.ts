@@ -1,5 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { LocalRegistry } from '../../apps/cli/local-registry.js';
+import { waitingLine } from '../../apps/cli/progress.js';
 import type { Sandbox } from '../../apps/sandbox/server.js';
 import { cli } from '../support/cli.js';
 import { BASE, csv, tempDir, writeZip } from '../support/exports.js';
@@ -16,6 +18,9 @@ const REFUSED_MS = 17_000;
 let sandbox: Sandbox;
 let created = 0;
 let lifted: NodeJS.Timeout | undefined;
+let stateDir = '';
+/** What `status` would have said of the running run just before the 429s stop. */
+let statusLine: Promise<string | undefined> | undefined;
 
 beforeAll(async () => {
   sandbox = await clinicSandbox(KEY, {
@@ -27,7 +32,14 @@ beforeAll(async () => {
       if (++created !== 5) return;
       sandbox.faults = { ...sandbox.faults, rateLimited: 1 };
       lifted = setTimeout(() => {
-        sandbox.faults = { ...sandbox.faults, rateLimited: 0 };
+        statusLine = new LocalRegistry(stateDir)
+          .listRuns()
+          .then(([run]) =>
+            run?.state === 'running' ? waitingLine(run.waiting, Date.now(), 'UTC') : undefined,
+          )
+          .finally(() => {
+            sandbox.faults = { ...sandbox.faults, rateLimited: 0 };
+          });
       }, REFUSED_MS);
     },
   });
@@ -44,6 +56,7 @@ describe('a run held back by 429s', () => {
     const rows = Array.from({ length: PATIENTS }, (_, i) => `C${i + 1},Ann${i + 1},Lee`);
     const zip = await writeZip({ ...BASE, 'Clients.csv': csv('ClientId,FirstName,LastName', ...rows) });
     const dir = await tempDir('rate-limit-wait-');
+    stateDir = join(dir, 'state');
     const saved = { ...process.env };
     process.env.CLINIKO_API_KEY = KEY;
     let res: Awaited<ReturnType<typeof cli>>;
@@ -74,5 +87,9 @@ describe('a run held back by 429s', () => {
     expect(lines.some((l) => l.startsWith('  The rate limit lets requests through again'))).toBe(true);
     // nothing of a patient in the lines: names are Ann…/Lee, ids C…
     for (const l of waiting) expect(l).not.toMatch(/Ann|Lee|C\d/);
+    // `status` from another terminal said so too, and the finished run's record holds no wait
+    expect(await statusLine).toMatch(/^ {2}Waiting for Cliniko's rate limit \(429\)/);
+    const [finished] = await new LocalRegistry(stateDir).listRuns();
+    expect(finished?.waiting).toBeUndefined();
   }, 120_000);
 });
