@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
+import { CheckPhaseOutput } from '../../lambdas/check-phase/io.js';
 import { resetRuntime, runtime } from '../../lambdas/shared/runtime.js';
 import { runStartFor } from '../../lambdas/start-run/start-run.js';
 import { InMemoryBucketStore } from '../../src/cliniko/rate-limiter.js';
@@ -22,11 +23,10 @@ import {
   type Handler,
   type LocalRunOptions,
   type LocalRunResult,
-  type LocalRunStatus,
   RunInterrupted,
   type WriterHandler,
 } from './run-local-types.js';
-import { describe } from './run-progress.js';
+import { describe, stepOutput } from './run-progress.js';
 import { lambdaContext, startPoller } from './sqs-poller.js';
 import { countsSoFar, stoppedRunReport } from './stopped-run.js';
 import {
@@ -239,13 +239,15 @@ async function runPipeline(
           : run(input, lambdaContext(name));
         stepsInFlight.add(step);
         const output = await step.finally(() => stepsInFlight.delete(step));
-        const checked = output as { phase?: string; byEntity?: LocalRunStatus['byEntity'] };
-        if (task.name.startsWith('Check') && checked.phase) lastPhase = checked.phase;
-        if (task.name.startsWith('Check') && checked.byEntity && options.onStatus) {
+        const checked = task.name.startsWith('Check')
+          ? stepOutput(task.name, CheckPhaseOutput, output)
+          : undefined;
+        if (checked) lastPhase = checked.phase;
+        if (checked && options.onStatus) {
           // Cliniko requests so far (all statuses): the operator's rate against the limit.
           const byStatus = await runtime().store.requests(runId);
           const requests = Object.values(byStatus).reduce((n, k) => n + k, 0);
-          await options.onStatus({ runId, phase: checked.phase ?? '', byEntity: checked.byEntity, requests });
+          await options.onStatus({ runId, phase: checked.phase, byEntity: checked.byEntity, requests });
         }
         const line = describe(task.name, input, output);
         // a phase is polled every half second: say only what changed

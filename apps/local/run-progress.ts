@@ -1,3 +1,11 @@
+import type { z } from 'zod';
+import { CheckPhaseOutput } from '../../lambdas/check-phase/io.js';
+import { MapBatchInput, MapBatchOutput } from '../../lambdas/map-batch/io.js';
+import { PlanOutput } from '../../lambdas/plan/io.js';
+import { PreflightOutput } from '../../lambdas/preflight/io.js';
+import { ReconcileOutput } from '../../lambdas/reconcile/io.js';
+import { parseAt } from '../../src/core/boundary.js';
+
 /** How progress lines name what is written but no source row (ports.ts SupportEntity). */
 const SUPPORT_LABELS: Record<string, string> = {
   migratedAppointmentType: '"Migrated appointment" type',
@@ -5,22 +13,24 @@ const SUPPORT_LABELS: Record<string, string> = {
   notesArchive: 'notes PDF archive',
 };
 
+/**
+ * A step's output parsed by the schema its handler answers with (lambdas/<function>/io.ts): a
+ * malformed one is refused with a BoundaryError naming the state and the fields (`CheckPatients
+ * output refused: byEntity: ...`), never read as if it were whole.
+ */
+export function stepOutput<S extends z.ZodType>(state: string, schema: S, output: unknown): z.output<S> {
+  return parseAt(`${state} output`, schema, output);
+}
+
 /** A progress line for a step, on a terminal or in a log: phases, batches, writes. */
 export function describe(state: string, input: unknown, output: unknown): string | undefined {
-  const i = input as { batchKey?: string };
   if (state === 'Preflight') {
-    const o = output as { ok: boolean; failures: string[]; duplicationRisk: number };
+    const o = stepOutput(state, PreflightOutput, output);
     if (!o.ok) return `  preflight failed: ${o.failures.join('; ')}`;
     return `  preflight passed${o.duplicationRisk ? ` (${o.duplicationRisk} patients already in Cliniko)` : ''}`;
   }
   if (state === 'ReconcileResource') {
-    const o = output as {
-      resource: string;
-      read: number;
-      requests: number;
-      notInCliniko: number;
-      found: number;
-    };
+    const o = stepOutput(state, ReconcileOutput, output);
     const notes = [
       o.found ? `${o.found} found by natural key` : '',
       o.notInCliniko ? `${o.notInCliniko} no longer there, to write again` : '',
@@ -28,22 +38,19 @@ export function describe(state: string, input: unknown, output: unknown): string
     return `  reconciled ${o.resource}: ${o.read} in Cliniko (${o.requests} requests)${notes.length ? `, ${notes.join(', ')}` : ''}`;
   }
   if (state === 'Plan') {
-    const o = output as Record<string, { batches: number }>;
-    const phases = Object.entries(o).filter(([k]) => k !== 'runId');
-    return `  planned: ${phases.map(([k, v]) => `${k} ${v.batches} batch${v.batches === 1 ? '' : 'es'}`).join(', ')}`;
+    const { runId: _, ...phases } = stepOutput(state, PlanOutput, output);
+    return `  planned: ${Object.entries(phases)
+      .map(([k, v]) => `${k} ${v.batches} batch${v.batches === 1 ? '' : 'es'}`)
+      .join(', ')}`;
   }
   if (state.startsWith('MapBatch')) {
-    const o = output as { enqueued: number };
-    const name = i.batchKey?.split('/').slice(-2).join('/') ?? '';
+    const o = stepOutput(state, MapBatchOutput, output);
+    const i = parseAt(`${state} input`, MapBatchInput, input);
+    const name = i.batchKey.split('/').slice(-2).join('/');
     return `  mapped ${name}${o.enqueued ? `: ${o.enqueued} writes queued` : ''}`;
   }
   if (state.startsWith('Check')) {
-    const o = output as {
-      phase: string;
-      done: boolean;
-      deadLettered: number;
-      byEntity: Record<string, { enqueued: number; finished: number }>;
-    };
+    const o = stepOutput(state, CheckPhaseOutput, output);
     const entities = Object.entries(o.byEntity)
       .filter(([, e]) => e.enqueued > 0 && (e.finished < e.enqueued || o.done))
       .map(([name, e]) => `${SUPPORT_LABELS[name] ?? name} ${e.finished}/${e.enqueued}`);

@@ -96,15 +96,21 @@ export async function settleDry(
     }
     return summary;
   };
+  const entries = rows.map((r) =>
+    gone.has(`${entity}#${r.dry.sourceId}`) ? undefined : written.get(r.dry.sourceId),
+  );
+  // the natural keys of the rows the id map does not hold, then one batched read per resource
+  const keyed = rows.map((r, i) =>
+    entries[i] || r.dry.link || !r.planned ? undefined : naturalKeyOf(run, entity, r, parents),
+  );
+  const found = await foundInAccount(run, keyed, deps, summaryOf);
   let alreadyPresent = 0;
   let updated = 0;
-  for (const r of rows) {
-    const { sourceId, hash, link } = r.dry;
-    const entry = gone.has(`${entity}#${sourceId}`) ? undefined : written.get(sourceId);
-    const found =
-      entry || link || !r.planned
-        ? undefined
-        : await foundInAccount(run, entity, r, parents, deps, summaryOf);
+  rows.forEach((r, i) => {
+    const { hash, link } = r.dry;
+    const entry = entries[i];
+    const at = keyed[i];
+    const foundId = at ? found.get(at.resource)?.get(at.key) : undefined;
     const counted = countedAs(
       decideWrite({
         entity,
@@ -112,13 +118,13 @@ export async function settleDry(
         runId: run.runId,
         ...(entry ? { written: entry } : {}),
         ...(link ? { link } : {}),
-        ...(found ? { found } : {}),
+        ...(foundId ? { found: foundId } : {}),
       }),
     );
-    if (counted === 'planned') continue;
+    if (counted === 'planned') return;
     alreadyPresent++;
     if (counted === 'updated') updated++;
-  }
+  });
   return { alreadyPresent, updated };
 }
 
@@ -152,9 +158,16 @@ async function parentsAsLive(
           : [],
       ),
     );
+    // the patients' natural key: the reference a live run writes, the source id (resources.ts)
+    const keyOf = (sourceId: string) => naturalKeyHash(sourceId.trim());
+    const adopted = await deps.store.getFoundMany(
+      run.scope,
+      'patients',
+      run.runId,
+      [...unwritten].map(keyOf),
+    );
     for (const sourceId of unwritten) {
-      // the patients' natural key: the reference a live run writes, the source id (resources.ts)
-      const id = await deps.store.getFound(run.scope, 'patients', run.runId, naturalKeyHash(sourceId.trim()));
+      const id = adopted.get(keyOf(sourceId));
       if (id) found.set(sourceId, id);
     }
   }
@@ -169,15 +182,19 @@ async function parentsAsLive(
 /** Stands for a type's Cliniko id in an appointment's natural key, which never holds it. */
 const TYPE_NOT_YET_WRITTEN = 'not-yet-written';
 
-/** What reconciliation found under the natural key of the command the live run would send. */
-async function foundInAccount(
+type PlannedRow = MappedBatch['rows'][number] & { dry: NonNullable<MappedBatch['rows'][number]['dry']> };
+
+/**
+ * The resource and hashed natural key (reconcile/resources.ts) of the command the live run would
+ * send for a row; undefined for notes and documents (decided by the id map only) and for a row
+ * whose command cannot be built yet.
+ */
+function naturalKeyOf(
   run: RunInfo,
   entity: CountedEntity,
-  r: MappedBatch['rows'][number] & { dry: NonNullable<MappedBatch['rows'][number]['dry']> },
+  r: PlannedRow,
   ids: WrittenIds,
-  deps: DrySettleDeps,
-  summaryOf: (resource: ResourceName) => Promise<z.output<typeof ReconcileSummary> | undefined>,
-): Promise<string | undefined> {
+): { resource: ResourceName; key: string } | undefined {
   if (!r.planned || entity === 'clinicalNotes' || entity === 'letters' || entity === 'fileUploads')
     return undefined;
   const payload = payloadFor(
@@ -196,9 +213,32 @@ async function foundInAccount(
     payload,
   });
   const of = resourceOfCommand(cmd);
-  // Nothing found in the account for this resource (a fresh account): no look-up per record.
-  const summary = of ? await summaryOf(of.resource.name) : undefined;
-  return of && summary?.found
-    ? deps.store.getFound(run.scope, of.resource.name, run.runId, naturalKeyHash(of.key))
-    : undefined;
+  return of ? { resource: of.resource.name, key: naturalKeyHash(of.key) } : undefined;
+}
+
+/**
+ * What reconciliation found under these natural keys: resource → (hashed key → Cliniko id), read
+ * with one batched look-up per resource (getFoundMany), not one GetItem per row: a dry run after
+ * a live run of 150,000 appointments would otherwise wait on 150,000 sequential reads.
+ */
+async function foundInAccount(
+  run: RunInfo,
+  keyed: readonly ({ resource: ResourceName; key: string } | undefined)[],
+  deps: DrySettleDeps,
+  summaryOf: (resource: ResourceName) => Promise<z.output<typeof ReconcileSummary> | undefined>,
+): Promise<Map<ResourceName, Map<string, string>>> {
+  const byResource = new Map<ResourceName, string[]>();
+  for (const k of keyed) {
+    if (!k) continue;
+    const keys = byResource.get(k.resource);
+    if (keys) keys.push(k.key);
+    else byResource.set(k.resource, [k.key]);
+  }
+  const found = new Map<ResourceName, Map<string, string>>();
+  for (const [resource, keys] of byResource) {
+    // Nothing found in the account for this resource (a fresh account): no look-up at all.
+    if (!(await summaryOf(resource))?.found) continue;
+    found.set(resource, await deps.store.getFoundMany(run.scope, resource, run.runId, keys));
+  }
+  return found;
 }

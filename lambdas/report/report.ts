@@ -366,6 +366,8 @@ export async function buildReport(
             config: run.config,
             keys: run.clinikoUsers.length,
             region: deps.region,
+            // what this dry run read of Cliniko (Preflight, reconciliation) the live run reads again
+            reads: Object.values(byStatus).reduce((a, b) => a + b, 0),
           }),
         }
       : {}),

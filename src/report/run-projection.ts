@@ -2,7 +2,7 @@ import type { MigrationConfig } from '../config/migration-config.js';
 import type { EntityCounts, EntityKey } from '../core/entities.js';
 import { RECONCILE_ORDER } from '../reconcile/resources.js';
 import { AWS_PRICES_READ, type AwsPrices, pricesFor } from './aws-prices.js';
-import { estimateLive, PER_KEY_PER_MINUTE } from './live-estimate.js';
+import { estimateLive, PER_KEY_PER_MINUTE, REQUESTS_PER_ATTACHMENT } from './live-estimate.js';
 
 /**
  * What a live run of a dry run's plan will take on AWS (issue 22): how long, how many Step
@@ -225,6 +225,11 @@ export interface ProjectionInput {
   readonly planned: Record<EntityKey, Pick<EntityCounts, 'planned'> & Partial<Pick<EntityCounts, 'updated'>>>;
   readonly config: Pick<MigrationConfig, 'clinicalNotes'>;
   readonly keys: number;
+  /**
+   * Cliniko requests the dry run made itself (Preflight, reconciliation), which the live run makes
+   * again before writing; see estimateLive.
+   */
+  readonly reads?: number | undefined;
   /** AWS region of the stack (prices); default aws-prices.ts DEFAULT_PRICE_REGION. */
   readonly region?: string | undefined;
   /** The export zip's size, bytes, when known: its reads and its storage during the run. */
@@ -292,7 +297,7 @@ export function projectRun(input: ProjectionInput): RunProjection {
 function projectAtKeys(input: ProjectionInput, keysWanted: number): Omit<RunProjection, 'atKeys'> {
   const stack = input.stack ?? STACK_SHAPE;
   const { region, prices, regional } = pricesFor(input.region);
-  const live = estimateLive(input.planned, input.config, keysWanted);
+  const live = estimateLive(input.planned, input.config, keysWanted, input.reads);
   const keys = live.keys;
   const p = (k: EntityKey) => input.planned[k].planned;
   const mode: string = input.config.clinicalNotes;
@@ -312,7 +317,7 @@ function projectAtKeys(input: ProjectionInput, keysWanted: number): Omit<RunProj
 
   // Per phase: its requests (as estimateLive counts them) and batches. Documents share the
   // appointments phase unless notes are native (they go on their booking, written first).
-  const docRequests = (native ? notes : 0) + 4 * attachments;
+  const docRequests = (native ? notes : 0) + REQUESTS_PER_ATTACHMENT * attachments;
   const docBatches = batchesOf(notes) + batchesOf(p('letters')) + batchesOf(p('fileUploads'));
   const phaseWork: Record<ProjectedPhase, { requests: number; batches: number }> = {
     setup: {

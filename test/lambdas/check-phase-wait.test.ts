@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { checkPhase, nextWaitSeconds, WAIT_SECONDS } from '../../lambdas/check-phase/check-phase.js';
+import { statusStoreDouble } from '../support/port-doubles.js';
 
 /** CheckPhase over a status table with `enqueued` queued and `finished` written, at `nowSeconds`. */
 const check = (enqueued: number, finished: number, nowSeconds: number, previous?: Record<string, number>) =>
@@ -7,12 +8,31 @@ const check = (enqueued: number, finished: number, nowSeconds: number, previous?
     { runId: 'r1', phase: 'appointments', ...(previous ? { previous } : {}) },
     {
       store: {
-        listBatchCounts: async () => [{ counts: { entity: 'appointments', enqueued } }],
+        ...statusStoreDouble(),
+        listBatchCounts: async () => [
+          {
+            batchKey: 'appointments-1',
+            counts: {
+              entity: 'appointments',
+              source: enqueued,
+              planned: 0,
+              skipped: 0,
+              invalid: 0,
+              enqueued,
+              failed: 0,
+            },
+          },
+        ],
         writeTotals: async () => ({
           appointments: { created: finished, alreadyPresent: 0, updated: 0, failed: 0 },
         }),
-      } as never,
-      queue: { outstanding: async () => enqueued - finished } as never,
+      },
+      queue: {
+        send: async () => {
+          throw new Error('CheckPhase sends no commands');
+        },
+        outstanding: async () => enqueued - finished,
+      },
       now: () => nowSeconds * 1000,
     },
   );

@@ -3,6 +3,7 @@ import { laneFor, type WriteDeps } from '../../lambdas/write/write-deps.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
 import { InMemoryBucketStore, RateLimiter } from '../../src/cliniko/rate-limiter.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
+import { statusStoreDouble } from '../support/port-doubles.js';
 
 /** Keys as lanes: a note keeps its author's key; other writes leave a drained key for a free one. */
 function lanes(tokensTaken: number[]) {
@@ -19,10 +20,12 @@ function lanes(tokensTaken: number[]) {
       }),
     ),
     deps: {
+      store: statusStoreDouble(),
+      now: () => new Date(now),
       keyCount: tokensTaken.length,
       cliniko: (i: number) =>
         ({ waitForToken: () => limiters[i]?.peek() ?? Promise.resolve(0) }) as ClinikoClient,
-    } as unknown as WriteDeps,
+    } satisfies WriteDeps,
   };
 }
 

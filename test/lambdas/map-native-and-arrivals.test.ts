@@ -6,7 +6,7 @@ import type { Problem } from '../../src/core/problem.js';
 import type { RowBatch } from '../../src/core/row-batch.js';
 import { answerText } from '../../src/mapping/treatment-notes.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
-import type { WriteCommand } from '../../src/ports/command-queue.js';
+import type { CommandQueue, WriteCommand } from '../../src/ports/command-queue.js';
 import type { IdMapEntry } from '../../src/ports/id-map.js';
 import type { BatchCounts, RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo } from '../../src/ports/runs.js';
@@ -14,6 +14,7 @@ import type { StatusStore } from '../../src/ports/status-store.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { BASE, writeZip } from '../support/exports.js';
 import { memoryBlobs } from '../support/memory-blobs.js';
+import { statusStoreDouble } from '../support/port-doubles.js';
 import { runInfo } from '../support/run-info.js';
 
 /**
@@ -29,11 +30,12 @@ class Memory {
   readonly counts = new Map<string, BatchCounts>();
   constructor(readonly run: RunInfo) {}
   blobs: BlobStore = memoryBlobs(this.objects);
-  store = {
+  store: StatusStore = {
+    ...statusStoreDouble(),
     getRun: async () => this.run,
-    getOutcomes: async (_r: string, entity: string, ids: readonly string[]) =>
+    getOutcomes: async (_r, entity, ids) =>
       new Map(ids.map((id) => [id, { entity, sourceId: id, outcome: 'planned', file: 'x.csv', row: 2 }])),
-    getIdMap: async (_c: string, entity: string, ids: readonly string[]) => {
+    getIdMap: async (_c, entity, ids) => {
       const known: Record<string, Record<string, IdMapEntry>> = {
         patients: { C1: entry('91'), C2: entry('92') },
         appointments: { A1: entry('501') },
@@ -42,11 +44,11 @@ class Memory {
       };
       return new Map(ids.flatMap((id) => (known[entity]?.[id] ? [[id, known[entity][id]]] : [])));
     },
-    putOutcomes: async (_r: string, o: readonly RecordOutcome[]) => void this.outcomes.push(...o),
+    putOutcomes: async (_r, o) => void this.outcomes.push(...o),
     recordWrite: async () => undefined,
-    putBatchCounts: async (_r: string, key: string, c: BatchCounts) => void this.counts.set(key, c),
-  } as unknown as StatusStore;
-  queue = {
+    putBatchCounts: async (_r, key, c) => void this.counts.set(key, c),
+  };
+  queue: CommandQueue = {
     send: async (c: readonly WriteCommand[]) => void this.commands.push(...c),
     outstanding: async () => 0,
   };

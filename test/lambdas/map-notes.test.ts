@@ -5,7 +5,7 @@ import { SEND_EVERY } from '../../lambdas/map-batch/note-pdfs.js';
 import type { RowBatch } from '../../src/core/row-batch.js';
 import { renderNotesPdf } from '../../src/documents/notes-pdf.js';
 import type { BlobStore } from '../../src/ports/blobs.js';
-import type { WriteCommand } from '../../src/ports/command-queue.js';
+import type { CommandQueue, WriteCommand } from '../../src/ports/command-queue.js';
 import type { IdMapEntry } from '../../src/ports/id-map.js';
 import type { BatchCounts, RecordOutcome } from '../../src/ports/outcomes.js';
 import type { RunInfo } from '../../src/ports/runs.js';
@@ -15,6 +15,7 @@ import { loadProfile } from '../../src/source/profile.js';
 import { BASE, csv, writeZip } from '../support/exports.js';
 import { memoryBlobs } from '../support/memory-blobs.js';
 import { pdfPages, squeeze } from '../support/pdf-text.js';
+import { statusStoreDouble } from '../support/port-doubles.js';
 import { runInfo } from '../support/run-info.js';
 
 /** A mapper of notes in a live run, on in-memory stores: bundles, known notes, and a PDF that fails. */
@@ -29,9 +30,10 @@ class Memory {
     readonly idMap: Map<string, IdMapEntry>,
   ) {}
   blobs: BlobStore = memoryBlobs(this.objects);
-  store = {
+  store: StatusStore = {
+    ...statusStoreDouble(),
     getRun: async () => this.run,
-    getOutcomes: async (_r: string, entity: string, ids: readonly string[]) =>
+    getOutcomes: async (_r, entity, ids) =>
       new Map(
         ids.map((id) => [
           id,
@@ -44,7 +46,7 @@ class Memory {
           },
         ]),
       ),
-    getIdMap: async (_c: string, entity: string, ids: readonly string[]) =>
+    getIdMap: async (_c, entity, ids) =>
       new Map(
         ids.flatMap((id) => {
           if (entity === 'patients')
@@ -53,13 +55,13 @@ class Memory {
           return e ? [[id, e]] : [];
         }),
       ),
-    putOutcomes: async (_r: string, o: readonly RecordOutcome[]) => void this.outcomes.push(...o),
-    recordWrite: async (_r: string, w: WriteResult) => void this.writes.push(w),
-    putBatchCounts: async (_r: string, _k: string, c: BatchCounts) => {
+    putOutcomes: async (_r, o) => void this.outcomes.push(...o),
+    recordWrite: async (_r, w) => void this.writes.push(w),
+    putBatchCounts: async (_r, _k, c) => {
       this.counts = c;
     },
-  } as unknown as StatusStore;
-  queue = {
+  };
+  queue: CommandQueue = {
     send: async (c: readonly WriteCommand[]) => void this.commands.push(...c),
     outstanding: async () => 0,
   };

@@ -154,6 +154,23 @@ export function dynamoIdMap(table: StatusTable): IdMap & Claims & Findings {
       return foundFor(scope, resource, runId, await table.get(`CLINIC#${scope}`, `FOUND#${resource}#${key}`));
     },
 
+    async getFoundMany(scope, resource, runId, keys) {
+      // BatchGetItem, 100 keys a call, unprocessed keys retried with backoff (StatusTable.batchGet);
+      // read consistently, as getFound reads, so both answer alike
+      const prefix = `FOUND#${resource}#`;
+      const items = await table.batchGet(
+        keys.map((key) => ({ pk: `CLINIC#${scope}`, sk: `${prefix}${key}` })),
+        true,
+      );
+      const found = new Map<string, string>();
+      for (const item of items) {
+        const id = foundFor(scope, resource, runId, item);
+        const sk = item.sk;
+        if (id && typeof sk === 'string' && sk.startsWith(prefix)) found.set(sk.slice(prefix.length), id);
+      }
+      return found;
+    },
+
     async lookupRecord(scope, entity, sourceId, finding) {
       const id = idKey(scope, entity, sourceId);
       const found = finding && { pk: `CLINIC#${scope}`, sk: `FOUND#${finding.resource}#${finding.key}` };
