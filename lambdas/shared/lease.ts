@@ -10,7 +10,7 @@ import {
 } from '../../src/lease/account-lease.js';
 import { ClinicHoldLostError, holdExpiresAt } from '../../src/ports/clinic-gate.js';
 import type { RunInfo } from '../../src/ports/runs.js';
-import { clinikoFor, log, onRuntimeReset, runtime } from './runtime.js';
+import { clinikoFor, flushRequests, log, onRuntimeReset, runtime } from './runtime.js';
 
 /**
  * The pipeline's hold on the Cliniko account (src/lease/account-lease.ts): Preflight takes it
@@ -90,13 +90,15 @@ export async function keepLease(
     throw new ClinicHoldLostError(runId, clinic.holder);
   }
   const ttlSeconds = LEASE_TTL_SECONDS + Math.ceil(options.waitSeconds ?? 0);
-  if (info.mode === 'live')
-    await renewLease(await clientOf(info), {
-      runId,
-      startedAt: info.startedAt,
-      where: leaseWhere(),
-      ttlSeconds,
-    });
+  if (info.mode === 'live') {
+    const client = await clientOf(info);
+    try {
+      await renewLease(client, { runId, startedAt: info.startedAt, where: leaseWhere(), ttlSeconds });
+    } finally {
+      // A renewal is a request Cliniko counts against the rate limit: the report counts it too.
+      await flushRequests(runId, [client], new Map()).catch(() => undefined);
+    }
+  }
   renewedAt.set(runId, { at: now, until: now + ttlSeconds * 1000 });
 }
 
