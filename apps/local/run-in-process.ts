@@ -64,6 +64,9 @@ export interface InProcessRunResult {
   readonly report: RunReport;
   /** The report files as Report wrote them: report.json, problems.csv, report.html, audit.csv. */
   readonly files: Readonly<Record<string, string>>;
+  /** What the steps left in the status table and the bucket (batches, outcomes, manifests). */
+  readonly store: MemoryStatusStore;
+  readonly blobs: MemoryBlobStore;
 }
 
 const BatchKeys = z.array(z.string().min(1));
@@ -155,7 +158,14 @@ export async function runInProcess(options: InProcessRunOptions): Promise<InProc
     const reportJson = files['report.json'];
     if (reportJson === undefined) throw new Error(`Report wrote no report.json (${output.reportKey})`);
     const run = await store.getRun(runId).catch(() => undefined);
-    return { runId, ...(run ? { run } : {}), report: JSON.parse(reportJson) as RunReport, files };
+    return {
+      runId,
+      ...(run ? { run } : {}),
+      report: JSON.parse(reportJson) as RunReport,
+      files,
+      store,
+      blobs,
+    };
   };
 
   let state = 'Preflight';
