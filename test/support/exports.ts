@@ -6,6 +6,7 @@ import yazl from 'yazl';
 import { z } from 'zod';
 import { asZip } from '../../apps/cli/zip-folder.js';
 import { type InProcessRunResult, runInProcess } from '../../apps/local/run-in-process.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
 import { keys, MIGRATED_TYPE_BATCH } from '../../src/ports/bucket-keys.js';
 import type { RunReport } from '../../src/report/run-report.js';
 import { openArchive } from '../../src/source/archive.js';
@@ -111,15 +112,32 @@ export async function dryRunWith(
       practitioners: seedPractitioners,
     },
   });
+  try {
+    return await dryRunInto(sandbox, path, { config: configInput, apiKeys: [apiKey] });
+  } finally {
+    await sandbox.close();
+  }
+}
+
+/**
+ * Dry-runs an export (a zip or a folder) in one process through the pipeline's steps into a
+ * sandbox the caller holds, with these keys (one per Cliniko user) and this migration.json.
+ * Throws PreflightRefused when Preflight refuses it.
+ */
+export async function dryRunInto(
+  sandbox: Sandbox,
+  path: string,
+  options: { readonly config?: unknown; readonly apiKeys: readonly string[] },
+): Promise<DryRunResult> {
   const dir = await tempDir('dry-run-');
   const configJson = join(dir, 'migration.json');
-  await writeFile(configJson, JSON.stringify(configInput));
+  await writeFile(configJson, JSON.stringify(options.config ?? {}));
   const zip = await asZip(path);
   try {
     const result = await runInProcess({
       exportZip: zip,
       configJson,
-      credentials: { apiKeys: [apiKey], baseUrl: sandbox.baseUrl },
+      credentials: { apiKeys: options.apiKeys, baseUrl: sandbox.baseUrl },
       profile: loadProfile(),
       rateLimitPerMinute: 100_000,
     });
@@ -139,7 +157,7 @@ export async function dryRunWith(
       needsMigratedType: (setup ?? []).includes(MIGRATED_TYPE_BATCH),
     };
   } finally {
-    await sandbox.close();
+    await rm(dir, { recursive: true, force: true });
     if (zip !== path) await rm(dirname(zip), { recursive: true, force: true });
   }
 }
