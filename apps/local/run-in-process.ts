@@ -265,7 +265,8 @@ function tableProgress(options: InProcessRunOptions, store: MemoryStatusStore, r
       options.onProgress?.({
         table: current.table,
         file: fileOf(current.table),
-        rows: current.rows,
+        // with the rows Plan kept out of the batches (repeated keys, unreadable rows)
+        rows: current.rows + (store.batchCounts(runId, `plan:${current.table}`)?.source ?? 0),
         done: true,
       });
     current = undefined;
