@@ -188,7 +188,7 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .option('--yes', 'confirm --take-over without asking', false)
     .option(
       '--in-process',
-      'dry run in one process without the pipeline (quick check of a big export)',
+      "dry run of the pipeline's steps in one process, without its emulators (quick check of a big export)",
       false,
     )
     .addHelpText(

@@ -1,19 +1,18 @@
-import { mkdir } from 'node:fs/promises';
-import { dirname, resolve } from 'node:path';
-import { dryRun } from '../../src/batch/dry-run.js';
-import type { ScanProgress } from '../../src/batch/scan-export.js';
-import { type ClinikoAccount, describeAccount, identifyAccount } from '../../src/cliniko/account.js';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import { readReferenceTables } from '../../src/batch/reference-tables.js';
+import { type ClinikoAccount, describeAccount } from '../../src/cliniko/account.js';
 import type { MigrationConfig } from '../../src/config/migration-config.js';
 import { displayName } from '../../src/core/entities.js';
-import { arrivalsLine, atKeys } from '../../src/mapping/arrivals.js';
+import { arrivalsLine } from '../../src/mapping/arrivals.js';
 import { estimateLive, liveEstimateLine } from '../../src/report/live-estimate.js';
-import { writeReportFiles } from '../../src/report/report-files.js';
-import { projectionLine, projectRun } from '../../src/report/run-projection.js';
+import { projectionLine } from '../../src/report/run-projection.js';
 import { blockingReasons, type RunReport } from '../../src/report/run-report.js';
 import { openArchive } from '../../src/source/archive.js';
 import { checkIsExport, checkRefusals } from '../../src/source/export-checks.js';
 import { readManifest } from '../../src/source/manifest.js';
 import type { SourceProfile } from '../../src/source/profile.js';
+import { runInProcess, type TableProgress } from '../local/run-in-process.js';
 import {
   type ConfigBinding,
   configBinding,
@@ -21,12 +20,13 @@ import {
   type TargetBinding,
   targetBinding,
 } from './approval-binding.js';
-import { type ClinikoConnection, configuredKeys, connectCliniko } from './cliniko-connection.js';
+import { configuredKeys, connectCliniko } from './cliniko-connection.js';
 import { printEntityTable } from './entity-table.js';
 import { UsageError } from './errors.js';
 import { type Approval, ApprovalError, LocalRegistry, stateDirOf } from './local-registry.js';
 import type { RunOptions } from './options.js';
 import { sandboxAccountFile } from './sandbox-account.js';
+import { asZip } from './zip-folder.js';
 
 /*
  * The steps `run` takes around the pipeline: refusals before it starts, the state folder, the
@@ -37,7 +37,7 @@ import { sandboxAccountFile } from './sandbox-account.js';
 export const fmt = (n: number) => n.toLocaleString('en-US');
 
 /** Plain progress lines: one per 10,000 rows and one when a table is done. */
-export function progressPrinter(out: (line: string) => void): (p: ScanProgress) => void {
+export function progressPrinter(out: (line: string) => void): (p: TableProgress) => void {
   const started = Date.now();
   return (p) => {
     const seconds = (Date.now() - started) / 1000;
@@ -137,17 +137,6 @@ export class InterruptGuard {
 /** How long writes in flight get to finish after Ctrl-C: longer than a writer's batch takes. */
 export const INTERRUPT_GRACE_MS = 60_000;
 
-/** The refusals that need no Cliniko: another system's export, or no export at all. */
-export async function checkExport(exportPath: string, profile: SourceProfile): Promise<void> {
-  const archive = await openArchive(resolve(exportPath));
-  try {
-    checkRefusals(profile, await readManifest(archive), exportPath);
-    checkIsExport(profile, archive, exportPath);
-  } finally {
-    await archive.close();
-  }
-}
-
 /**
  * Whether the run goes into an embedded sandbox: with `--sandbox`, or when neither a key nor a
  * Cliniko URL is given (as `npm start` does). A URL without a key is refused: the run would
@@ -195,93 +184,119 @@ export function summarise(
   out(`Page: ${files.html}`);
 }
 
-/** The dry run in one process, without the pipeline (quick checks of big exports). */
+/**
+ * The dry run in one process (`run --in-process`): the pipeline's own steps, one after another
+ * over in-memory ports and without a writer (apps/local/run-in-process.ts), so its counts and
+ * problems are the pipeline dry run's, without the emulators. Prints and writes what a pipeline
+ * dry run does (report files in --out, the summary, the registry's record for `approve`), with
+ * a line per table as it is mapped. Exit codes as `run`'s: 1 when a step failed, 2 when
+ * Preflight refused the run, else 0.
+ */
 export async function inProcessDryRun(
   exportPath: string,
-  values: Pick<RunOptions, 'out' | 'sandbox' | 'clinikoUrl' | 'stateDir' | 'config' | 'fresh'>,
+  values: Pick<
+    RunOptions,
+    'out' | 'sandbox' | 'clinikoUrl' | 'stateDir' | 'config' | 'fresh' | 'sandboxRateLimit' | 'keepWork'
+  >,
   config: MigrationConfig,
   profile: SourceProfile,
   out: (line: string) => void,
 ): Promise<number> {
   const useSandbox = chooseSandbox(values);
-  await checkExport(exportPath, profile);
-  let connection: ClinikoConnection | undefined;
-  out(`Dry run of ${exportPath} in one process: nothing is written to Cliniko.`);
+  const archive = await openArchive(resolve(exportPath));
+  let exportRefs: Awaited<ReturnType<typeof readReferenceTables>>;
   try {
-    const report = await dryRun(exportPath, {
+    checkRefusals(profile, await readManifest(archive), exportPath);
+    checkIsExport(profile, archive, exportPath);
+    exportRefs = await readReferenceTables(archive, profile, config, () => undefined);
+  } finally {
+    await archive.close();
+  }
+  out(`Dry run of ${exportPath} in one process: nothing is written to Cliniko.`);
+  const connection = await connectCliniko({
+    sandbox: useSandbox,
+    // the kept sandbox account, so this dry run's approval binds the account a live run uses
+    sandboxStateFile: sandboxAccountFile(stateDirOf(values)),
+    freshSandbox: values.fresh,
+    ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
+    exportRefs,
+    clinicTimeZone: config.timeZone,
+    formerPractitioner: config.unmatchedPractitioners === 'former-practitioner',
+    sandboxRateLimit: values.sandboxRateLimit,
+  });
+  let zip: string | undefined;
+  try {
+    out(`Cliniko: ${connection.target}`);
+    zip = await asZip(resolve(exportPath));
+    const {
+      report,
+      run,
+      files: texts,
+    } = await runInProcess({
+      exportZip: zip,
+      ...(values.config ? { configJson: resolve(values.config) } : {}),
+      credentials: connection.credentials,
       profile,
-      config,
-      client: async (exportRefs) => {
-        connection = await connectCliniko({
-          sandbox: useSandbox,
-          // the kept sandbox account, so this dry run's approval binds the account a live run uses
-          sandboxStateFile: sandboxAccountFile(stateDirOf(values)),
-          freshSandbox: values.fresh,
-          ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
-          exportRefs,
-          clinicTimeZone: config.timeZone,
-          formerPractitioner: config.unmatchedPractitioners === 'former-practitioner',
-        });
-        out(`Cliniko: ${connection.target}`);
-        return connection.client;
-      },
+      rateLimitPerMinute: connection.sandbox ? values.sandboxRateLimit : 200,
+      region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+      startedBy: process.env.USER ?? 'local user',
       onProgress: progressPrinter(out),
     });
-    // The keys are known once connected: the figures that depend on them are restated at them.
-    const atConnectedKeys: RunReport = {
-      ...report,
-      cliniko: { ...report.cliniko, keys: connection?.keys ?? 1 },
-      ...(report.arrivals ? { arrivals: atKeys(report.arrivals, connection?.keys ?? 1) } : {}),
-      projection: projectRun({
-        planned: report.entities,
-        config,
-        keys: connection?.keys ?? 1,
-        region: process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
-        exportBytes: report.projection?.exportBytes,
-      }),
+    const dir = resolve(values.out ?? `out/${report.runId}`);
+    await mkdir(dir, { recursive: true });
+    for (const [file, text] of Object.entries(texts)) await writeFile(join(dir, file), text);
+    const files = {
+      json: join(dir, 'report.json'),
+      csv: join(dir, 'problems.csv'),
+      html: join(dir, 'report.html'),
     };
-    const files = await writeReportFiles(resolve(values.out ?? `out/${report.runId}`), atConnectedKeys);
-    summarise(atConnectedKeys, files, out, { config, keys: connection?.keys ?? 1 });
-    // Registered like a pipeline dry run, so it can be looked up and approved.
-    if (report.source.sha256) {
-      const at = new Date().toISOString();
-      await new LocalRegistry(stateDirOf(values)).putRun({
-        runId: report.runId,
-        mode: 'dry-run',
-        exportFile: report.source.file,
-        sha256: report.source.sha256,
-        state: report.status === 'blocked' ? 'blocked' : 'succeeded',
-        startedAt: report.startedAt,
-        updatedAt: at,
-        entities: report.entities,
-        reportDir: dirname(files.json),
-        ...(report.timeZone ? { timeZone: report.timeZone } : {}),
-        invocation: {
-          exportPath,
-          ...(values.config ? { configPath: resolve(values.config) } : {}),
-          stateDir: stateDirOf(values),
-          ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
-          sandbox: Boolean(connection?.sandbox),
-        },
-        config: configBinding(config),
-        ...(connection
-          ? {
-              target: targetBinding({
-                sandbox: Boolean(connection.sandbox),
-                baseUrl: connection.credentials.baseUrl ?? connection.client.baseUrl,
-                apiKeys: connection.credentials.apiKeys,
-              }),
-            }
-          : {}),
-        ...(connection
-          ? { account: await identifyAccount([connection.client], await connection.client.listBusinesses()) }
-          : {}),
-      });
-      if (report.status === 'blocked') printBlocked(report, out);
-      else out(`When the report is right: cliniko-migrate approve ${report.runId}`);
+    summarise(report, files, out, { config, keys: connection.credentials.apiKeys.length });
+    const stopped = report.problems.find((p) => p.code === 'EXECUTION_FAILED');
+    if (report.status === 'failed' && stopped) {
+      console.error(`cliniko-migrate: ${stopped.message} (report: ${files.json})`);
+      return 1;
     }
+    if (report.status === 'failed') {
+      // Preflight stopped the run (configuration or Cliniko setup): unusable input, exit 2.
+      for (const p of report.problems) console.error(`cliniko-migrate: ${p.message}`);
+      return 2;
+    }
+    // Registered like a pipeline dry run, so it can be looked up and approved.
+    await new LocalRegistry(stateDirOf(values)).putRun({
+      runId: report.runId,
+      mode: 'dry-run',
+      exportFile: basename(exportPath),
+      sha256: report.source.sha256,
+      state: report.status === 'blocked' ? 'blocked' : 'succeeded',
+      startedAt: report.startedAt,
+      updatedAt: new Date().toISOString(),
+      entities: report.entities,
+      reportDir: dir,
+      ...(report.timeZone ? { timeZone: report.timeZone } : {}),
+      invocation: {
+        exportPath,
+        ...(values.config ? { configPath: resolve(values.config) } : {}),
+        stateDir: stateDirOf(values),
+        ...(values.clinikoUrl ? { clinikoUrl: values.clinikoUrl } : {}),
+        sandbox: Boolean(connection.sandbox),
+      },
+      config: configBinding(config),
+      target: targetBinding({
+        sandbox: Boolean(connection.sandbox),
+        baseUrl: connection.credentials.baseUrl ?? connection.client.baseUrl,
+        apiKeys: connection.credentials.apiKeys,
+      }),
+      ...(run ? { account: run.account } : {}),
+    });
+    if (report.status === 'blocked') printBlocked(report, out);
+    else out(`When the report is right: cliniko-migrate approve ${report.runId}`);
     return 0;
   } finally {
-    await connection?.close();
+    await connection.close();
+    // an unpacked export's temporary zip goes with the run, as the pipeline's does
+    if (zip && zip !== resolve(exportPath)) {
+      if (values.keepWork) out(`Working copy kept: ${zip}`);
+      else await rm(dirname(zip), { recursive: true, force: true });
+    }
   }
 }

@@ -17,6 +17,62 @@ const repoDir = process.cwd();
 beforeAll(async () => process.chdir(await tempDir('cwd-')));
 afterAll(() => process.chdir(repoDir));
 
+describe('cliniko-migrate run --in-process', () => {
+  it("prints each table as it is mapped and the pipeline's summary, writes its report files, and can be approved", async () => {
+    const exportPath = await writeFolder({
+      ...BASE,
+      'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee', 'C2,,Missing', 'C1,Ann,Again'),
+      'Appointments.csv': csv(
+        'AppointmentId,ClientId,PractitionerId,StartDate,StartTime,LocationId,AppointmentTypeId',
+        'A1,C1,P1,01/02/2024,09:00,L1,T1',
+      ),
+      'Invoices.csv': csv('InvoiceId,Total', 'I1,10'),
+    });
+    const dir = await tempDir();
+    const out = join(dir, 'report');
+    const state = join(dir, 'state');
+    const args = ['run', exportPath, '--in-process', '--sandbox', '--out', out, '--state-dir', state];
+    const { code, out: stdout } = await run(args);
+    expect(code).toBe(0);
+    expect(stdout).toContain('in one process: nothing is written to Cliniko');
+    // the repeated key Plan kept out of the batches is a row read all the same
+    expect(stdout).toContain('read clients (Clients.csv): 3 rows');
+    expect(stdout).toContain('read appointments (Appointments.csv): 1 rows');
+    expect(stdout).toMatch(/Patients\s+3\s+1\s+0\s+0\s+0\s+1\s+1/);
+    expect(stdout).toContain('not transferable (counted, not migrated): Invoices 1');
+    const report = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'));
+    expect(report).toMatchObject({ mode: 'dry-run', status: 'succeeded', excluded: { invoices: 1 } });
+    expect(report.runId).toMatch(/^run-[0-9a-f]{40}$/);
+    expect(report.entities.appointments).toMatchObject({ source: 1, planned: 1 });
+    expect(readdirSync(out).sort()).toEqual(['audit.csv', 'problems.csv', 'report.html', 'report.json']);
+    expect(stdout).toContain(`cliniko-migrate approve ${report.runId}`);
+    const approved = await run(['approve', report.runId, '--state-dir', state]);
+    expect(approved.code).toBe(0);
+  }, 120_000);
+
+  it('exits 2 naming the field when the clinic setup fails preflight', async () => {
+    const dir = await tempDir();
+    writeFileSync(join(dir, 'migration.json'), JSON.stringify({ practitioners: { P1: '999' } }));
+    const exportPath = await writeFolder({
+      ...BASE,
+      'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee'),
+    });
+    const res = await run(
+      ['run', exportPath, '--in-process', '--sandbox', '--config', join(dir, 'migration.json')].concat([
+        '--out',
+        join(dir, 'out'),
+        '--state-dir',
+        join(dir, 'state'),
+      ]),
+    );
+    expect(res.code).toBe(2);
+    expect(res.err).toContain('practitioners.P1: Cliniko has no practitioner 999');
+    expect(JSON.parse(readFileSync(join(dir, 'out', 'report.json'), 'utf8'))).toMatchObject({
+      status: 'failed',
+    });
+  }, 120_000);
+});
+
 describe('cliniko-migrate run --mode dry-run', () => {
   it('writes report.json, problems.csv and report.html into --out and exits 0 despite invalid rows', async () => {
     const exportPath = await writeFolder({

@@ -10,7 +10,7 @@ import {
 } from '../../apps/generate/document-bytes.js';
 import { generateExport } from '../../apps/generate/generate-export.js';
 import { openArchive } from '../../src/source/archive.js';
-import { scanWith, tempDir } from '../support/exports.js';
+import { dryRunWith, tempDir } from '../support/exports.js';
 
 /** `generate --documents-mb`: documents of realistic count and size, in a valid export. */
 
@@ -91,7 +91,7 @@ describe('generate with a byte budget', () => {
       await archive.close();
     }
     // the product reads it as a Gensolve export: every document planned, none missing
-    const scanned = await scanWith(path);
+    const scanned = await dryRunWith(path);
     expect(scanned.entities.letters.planned).toBe(summary.rows.letters);
     expect(scanned.entities.fileUploads.planned).toBe(summary.rows.uploads);
     expect(scanned.problems.filter((p) => p.code === 'FILE_MISSING')).toEqual([]);

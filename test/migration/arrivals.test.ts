@@ -1,10 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
-import { dryRun } from '../../src/batch/dry-run.js';
-import { parseConfig } from '../../src/config/migration-config.js';
 import { arrivalCosts, arrivalsLine, atKeys } from '../../src/mapping/arrivals.js';
-import { loadProfile } from '../../src/source/profile.js';
-import { BASE, csv, writeZip } from '../support/exports.js';
-import { clientFor, testSeed, withSandbox } from '../support/sandbox.js';
+import { BASE, csv, dryRunInto, writeZip } from '../support/exports.js';
+import { OTHER_KEY, TEST_KEY, testSeed, withSandbox } from '../support/sandbox.js';
 
 /** The dry run states what each `markArrivals` setting costs in requests and time. */
 const exportZip = () =>
@@ -34,11 +31,10 @@ describe('markArrivals in the dry run', () => {
         seed: { ...testSeed, practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }] },
       });
       try {
-        const report = await dryRun(await exportZip(), {
-          profile: loadProfile(),
-          config: parseConfig({ markArrivals: setting }),
-          client: async () => clientFor(sandbox),
-          keys: 2,
+        // two keys, two Cliniko users: the time is stated at both users' rate limits
+        const { report } = await dryRunInto(sandbox, await exportZip(), {
+          config: { markArrivals: setting },
+          apiKeys: [TEST_KEY, OTHER_KEY],
         });
         expect(report.arrivals).toEqual({
           setting,

@@ -1,26 +1,37 @@
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
+import { z } from 'zod';
 import { generateExport } from '../../apps/generate/generate-export.js';
-import { readClinikoReference } from '../../src/batch/dry-run.js';
-import { type ScannedRecord, scanExport } from '../../src/batch/scan-export.js';
+import { contactKey } from '../../src/batch/payload.js';
+import { references } from '../../src/batch/references.js';
+import { PHASES, type PlannedRecord, processRow, tableInfo } from '../../src/batch/row-processing.js';
 import { ConfigError, parseConfig } from '../../src/config/migration-config.js';
 import * as M from '../../src/core/canonical.js';
-import { accountedFor, ENTITY_KEYS } from '../../src/core/entities.js';
-import { approvalAids } from '../../src/report/approval-aids.js';
-import { openArchive } from '../../src/source/archive.js';
-import { ExportRefusedError } from '../../src/source/export-checks.js';
+import { accountedFor, ENTITY_KEYS, type EntityKey } from '../../src/core/entities.js';
+import { RowBatch } from '../../src/core/row-batch.js';
+import { DateOrderEvidence } from '../../src/core/values.js';
+import { keys } from '../../src/ports/bucket-keys.js';
+import type { RecordOutcome } from '../../src/ports/outcomes.js';
+import { ArchiveEntries, EntryIndex, openArchive } from '../../src/source/archive.js';
 import { loadProfile } from '../../src/source/profile.js';
-import { BASE, csv, scanWith, tempDir, writeFolder, writeZip } from '../support/exports.js';
-import { clientFor, withSandbox } from '../support/sandbox.js';
+import {
+  BASE,
+  csv,
+  dryRunWith,
+  PreflightRefused,
+  tempDir,
+  writeFolder,
+  writeZip,
+} from '../support/exports.js';
 
-const problem = (r: Awaited<ReturnType<typeof scanWith>>, code: string) =>
+const problem = (r: Awaited<ReturnType<typeof dryRunWith>>, code: string) =>
   r.problems.filter((p) => p.code === code);
 
 describe('every row is accounted for', () => {
   it('on a generated messy export, counting raw CSV records independently', async () => {
     const path = `${await tempDir()}/g.zip`;
     await generateExport(path, { patients: 300, seed: 11 });
-    const result = await scanWith(path, {}, [
+    const result = await dryRunWith(path, {}, [
       { first_name: 'Hana', last_name: 'Ruru' },
       { first_name: 'Michael', last_name: 'Grant' },
       { first_name: 'Priya', last_name: 'Sharma' },
@@ -60,7 +71,7 @@ describe('every row is accounted for', () => {
     await archive.close();
     expect(ENTITY_KEYS.filter((key) => !accountedFor(result.entities[key]))).toEqual([]);
     // the approval aids of a generated export, every section filled
-    const aids = approvalAids([result.aids], result.problems);
+    const aids = result.aids;
     expect(aids.clientSample).toHaveLength(20);
     expect(aids.busiestWeek?.appointments).toBeGreaterThan(0);
     expect(aids.busiestWeek?.byPractitioner.reduce((n, p) => n + p.source, 0)).toBe(
@@ -105,24 +116,55 @@ describe('the canonical model', () => {
   it('every planned record of a messy export conforms to its zod schema', async () => {
     const path = `${await tempDir()}/g.zip`;
     await generateExport(path, { patients: 120, seed: 5 });
-    const sandbox = await withSandbox({
-      rateLimit: 100_000,
-      seed: {
-        users: [{ first_name: 'A', last_name: 'B', api_key: 'CanonicalKey00000000000001-au2' }],
-        businesses: [{ business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' }],
-        practitioners: [{ first_name: 'Hana', last_name: 'Ruru' }],
+    const result = await dryRunWith(path, { unmatchedPractitioners: 'exclude' });
+    const { run, blobs, store, runId } = result;
+    if (!run) throw new Error('the dry run was not recorded');
+    // Each batch MapBatch mapped, its rows built again with the parents the run decided: the
+    // records the batch core planned.
+    const outcomes = async (entity: EntityKey) => {
+      const byId = new Map<string, RecordOutcome['outcome']>();
+      for await (const o of store.listOutcomes(runId, entity)) byId.set(o.sourceId, o.outcome);
+      return byId;
+    };
+    const patients = await outcomes('patients');
+    const contacts = await outcomes('contacts');
+    const types = await outcomes('appointmentTypes');
+    const entries = new EntryIndex((await blobs.getJson('', keys.entries(runId), ArchiveEntries)) ?? []);
+    const refs = references({
+      patient: (id) => {
+        const o = patients.get(id);
+        return o === 'failed' ? 'invalid' : o;
       },
+      contact: (kind, id) => contacts.get(contactKey(kind, id)) === 'planned',
+      location: (id) => run.locations[id],
+      practitioner: (id) => run.practitioners[id],
+      appointmentType: (id) => types.get(id) === 'planned',
+      defaultTimeZone: run.defaultTimeZone,
+      entry: (p) => entries.match(p),
     });
-    const planned: ScannedRecord[] = [];
-    try {
-      await scanExport(path, {
-        profile: loadProfile(),
-        config: parseConfig({ unmatchedPractitioners: 'exclude' }),
-        cliniko: () => readClinikoReference(clientFor(sandbox, { apiKey: 'CanonicalKey00000000000001-au2' })),
-        onPlanned: (p) => void planned.push(p),
-      });
-    } finally {
-      await sandbox.close();
+    const planned: PlannedRecord[] = [];
+    for (const phase of PHASES) {
+      const manifest = (await blobs.getJson('', keys.manifest(runId, phase), z.array(z.string()))) ?? [];
+      for (const key of manifest) {
+        const batch = await blobs.getJson('', key, RowBatch);
+        if (!batch) continue;
+        const rows = [...batch.rows];
+        for (const part of batch.parts ?? [])
+          rows.push(...((await blobs.getJson('', part, RowBatch))?.rows ?? []));
+        const table = tableInfo(batch.table).table;
+        const ctx = {
+          file: batch.file,
+          entity: tableInfo(table).entity,
+          profile: loadProfile(),
+          config: run.config,
+          refs,
+          evidence: new DateOrderEvidence(),
+        };
+        for (const row of rows) {
+          const p = processRow(table, row, ctx).planned;
+          if (p) planned.push(p);
+        }
+      }
     }
     const schemas = {
       patients: M.Patient,
@@ -134,6 +176,10 @@ describe('the canonical model', () => {
       fileUploads: M.Document,
     };
     expect(new Set(planned.map((p) => p.entity)).size).toBe(7);
+    // as many as the run planned: the records checked are the ones it decided on
+    expect(planned.length).toBe(
+      ENTITY_KEYS.reduce((n, k) => n + result.entities[k].planned + result.entities[k].alreadyPresent, 0),
+    );
     for (const p of planned) {
       const parsed = schemas[p.entity].safeParse(p.record);
       expect({ entity: p.entity, record: p.record, error: parsed.error?.message }).toEqual({
@@ -147,7 +193,7 @@ describe('the canonical model', () => {
 
 describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   it('skips a repeated key (the first row wins) and invalidates a row missing a required value', async () => {
-    const r = await scanWith(
+    const r = await dryRunWith(
       await writeFolder({
         ...BASE,
         'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee', 'C1,Ann,Duplicate', 'C2,,Nobody'),
@@ -169,7 +215,7 @@ describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   });
 
   it('invalidates children of missing or invalid clients, and skips those of skipped ones', async () => {
-    const r = await scanWith(
+    const r = await dryRunWith(
       await writeFolder({
         ...BASE,
         'Clients.csv': csv(
@@ -197,7 +243,7 @@ describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   });
 
   it('keeps a row with a malformed optional value or dangling optional reference, with a warning', async () => {
-    const r = await scanWith(
+    const r = await dryRunWith(
       await writeFolder({
         ...BASE,
         'Employers.csv': csv('EmployerId,CompanyName', 'E1,Acme'),
@@ -220,7 +266,7 @@ describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   });
 
   it('uses the default business and "Migrated appointment" for missing or unknown location and type', async () => {
-    const r = await scanWith(
+    const r = await dryRunWith(
       await writeFolder({
         ...BASE,
         'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee'),
@@ -243,7 +289,7 @@ describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   });
 
   it('converts local times in each location zone and reports DST gaps and overlaps', async () => {
-    const r = await scanWith(
+    const r = await dryRunWith(
       await writeFolder({
         ...BASE,
         'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee'),
@@ -271,7 +317,7 @@ describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   });
 
   it('invalidates documents whose file is missing or whose path escapes the export', async () => {
-    const r = await scanWith(
+    const r = await dryRunWith(
       await writeZip({
         ...BASE,
         'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee'),
@@ -292,7 +338,7 @@ describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   });
 
   it('makes every row of a file missing a required column invalid, with one problem naming the column', async () => {
-    const r = await scanWith(
+    const r = await dryRunWith(
       await writeFolder({ ...BASE, 'Clients.csv': csv('ClientId,FirstName', 'C1,Ann', 'C2,Bob') }),
     );
     expect(r.entities.patients).toMatchObject({ source: 2, invalid: 2 });
@@ -302,7 +348,7 @@ describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   });
 
   it('flags a date column whose day/month order cannot be told', async () => {
-    const r = await scanWith(
+    const r = await dryRunWith(
       await writeFolder({
         ...BASE,
         'Clients.csv': csv(
@@ -319,7 +365,7 @@ describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
   });
 
   it('reports a value over a Cliniko limit instead of cutting it', async () => {
-    const r = await scanWith(
+    const r = await dryRunWith(
       await writeFolder({
         ...BASE,
         'Clients.csv': csv(
@@ -350,7 +396,7 @@ describe('practitioners and configuration', () => {
   };
 
   it('matches by name, case- and space-insensitively, and fails unmatched ones by default', async () => {
-    const r = await scanWith(await writeFolder(files), {}, [{ first_name: ' hana ', last_name: 'RURU' }]);
+    const r = await dryRunWith(await writeFolder(files), {}, [{ first_name: ' hana ', last_name: 'RURU' }]);
     expect(r.entities.appointments).toMatchObject({ planned: 1, invalid: 1 });
     expect(
       problem(r, 'UNMATCHED_PRACTITIONER')
@@ -360,18 +406,18 @@ describe('practitioners and configuration', () => {
   });
 
   it('skips their appointments under "exclude"', async () => {
-    const r = await scanWith(await writeFolder(files), { unmatchedPractitioners: 'exclude' });
+    const r = await dryRunWith(await writeFolder(files), { unmatchedPractitioners: 'exclude' });
     expect(r.entities.appointments).toMatchObject({ planned: 1, skipped: 1 });
   });
 
   it('assigns them to "Former practitioner" when asked, and refuses that policy without one', async () => {
-    const r = await scanWith(await writeFolder(files), { unmatchedPractitioners: 'former-practitioner' }, [
+    const r = await dryRunWith(await writeFolder(files), { unmatchedPractitioners: 'former-practitioner' }, [
       { first_name: 'Hana', last_name: 'Ruru' },
       { first_name: 'Former', last_name: 'practitioner' },
     ]);
     expect(r.entities.appointments).toMatchObject({ planned: 2 });
     await expect(
-      scanWith(await writeFolder(files), { unmatchedPractitioners: 'former-practitioner' }),
+      dryRunWith(await writeFolder(files), { unmatchedPractitioners: 'former-practitioner' }),
     ).rejects.toThrow(/Former practitioner/);
   });
 
@@ -392,7 +438,7 @@ describe('refusals', () => {
       'manifest.json': JSON.stringify({ system: 'Audio Enterprise Manager 7' }),
       ...BASE,
     });
-    await expect(scanWith(path)).rejects.toThrow(ExportRefusedError);
-    await expect(scanWith(path)).rejects.toThrow(/Audio Enterprise Manager \(AEM\)/);
+    await expect(dryRunWith(path)).rejects.toThrow(PreflightRefused);
+    await expect(dryRunWith(path)).rejects.toThrow(/Audio Enterprise Manager \(AEM\)/);
   });
 });

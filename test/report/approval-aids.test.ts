@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { AidCollector, approvalAids, weekOf } from '../../src/report/approval-aids.js';
-import { BASE, csv, scanWith, writeZip } from '../support/exports.js';
+import { BASE, csv, dryRunWith, writeZip } from '../support/exports.js';
 
 /**
  * The approval aids on fixtures built for them: a busiest week whose counts per practitioner and
@@ -49,8 +49,8 @@ describe('approval aids of a dry run', () => {
         'N2,C1,13/05/2024,Initial Assessment,earlier',
       ),
     });
-    const scan = await scanWith(path, {}, SEED);
-    const aids = approvalAids([scan.aids], scan.problems);
+    const scan = await dryRunWith(path, {}, SEED);
+    const aids = scan.aids;
 
     expect(aids.busiestWeek).toMatchObject({
       weekStart: '2024-05-13',

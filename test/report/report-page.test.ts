@@ -4,18 +4,15 @@ import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Browser } from 'playwright-core';
 import { generateExport } from '../../apps/generate/generate-export.js';
-import { dryRun } from '../../src/batch/dry-run.js';
-import { parseConfig } from '../../src/config/migration-config.js';
 import { formatBytes } from '../../src/core/byte-size.js';
 import { ENTITY_KEYS, emptyEntities } from '../../src/core/entities.js';
 import type { Problem } from '../../src/core/problem.js';
 import { approvalAids } from '../../src/report/approval-aids.js';
 import { writeReportFiles } from '../../src/report/report-files.js';
 import type { RunReport } from '../../src/report/run-report.js';
-import { loadProfile } from '../../src/source/profile.js';
 import { launchChromium } from '../support/chromium.js';
-import { tempDir } from '../support/exports.js';
-import { clientFor, withSandbox } from '../support/sandbox.js';
+import { dryRunInto, tempDir } from '../support/exports.js';
+import { TEST_KEY, withSandbox } from '../support/sandbox.js';
 
 /**
  * report.html in a real browser (the machine's Chromium or the one shipped in an npm package,
@@ -123,12 +120,11 @@ async function dryRunReport(): Promise<RunReport> {
   await generateExport(path, { patients: 25, seed: 3 });
   const sandbox = await withSandbox({ rateLimit: 100_000 });
   try {
-    return await dryRun(path, {
-      profile: loadProfile(),
-      config: parseConfig({ timeZone: 'Pacific/Auckland', unmatchedPractitioners: 'exclude' }),
-      client: async () => clientFor(sandbox),
-      runId: 'run-dry',
+    const { report } = await dryRunInto(sandbox, path, {
+      config: { timeZone: 'Pacific/Auckland', unmatchedPractitioners: 'exclude' },
+      apiKeys: [TEST_KEY],
     });
+    return report;
   } finally {
     await sandbox.close();
   }

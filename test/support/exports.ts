@@ -1,14 +1,17 @@
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import yazl from 'yazl';
-import { readClinikoReference } from '../../src/batch/dry-run.js';
-import { type ScanResult, scanExport } from '../../src/batch/scan-export.js';
-import { parseConfig } from '../../src/config/migration-config.js';
+import { z } from 'zod';
+import { asZip } from '../../apps/cli/zip-folder.js';
+import { type InProcessRunResult, runInProcess } from '../../apps/local/run-in-process.js';
+import type { Sandbox } from '../../apps/sandbox/server.js';
+import { keys, MIGRATED_TYPE_BATCH } from '../../src/ports/bucket-keys.js';
+import type { RunReport } from '../../src/report/run-report.js';
 import { openArchive } from '../../src/source/archive.js';
 import { loadProfile } from '../../src/source/profile.js';
-import { clientFor, withSandbox } from './sandbox.js';
+import { withSandbox } from './sandbox.js';
 
 /** Builds an export for a test: files by path, as a folder or a zip. Text is written as UTF-8. */
 export type ExportFiles = Record<string, string | Buffer>;
@@ -71,23 +74,37 @@ export const BASE: ExportFiles = {
   'AppointmentTypes.csv': csv('AppointmentTypeId,Name,DurationMinutes,Colour', 'T1,Initial,60,#112233'),
 };
 
-/** Scans an export against a sandbox seeded as the clinic would set Cliniko up. */
-export async function scanWith(
+/** A dry run in one process (`run --in-process`): its report, and what its steps left behind. */
+export type DryRunResult = InProcessRunResult & {
+  /** The report's problems, entities and aids, as the pipeline's Report step wrote them. */
+  readonly problems: RunReport['problems'];
+  readonly entities: RunReport['entities'];
+  readonly excluded: RunReport['excluded'];
+  readonly aids: NonNullable<RunReport['approvalAids']>;
+  /** Plan asked for "Migrated appointment": some appointment's type is missing or unknown. */
+  readonly needsMigratedType: boolean;
+};
+
+/** A run Preflight refused: its failures, as the report's PREFLIGHT_FAILED problems say them. */
+export class PreflightRefused extends Error {
+  override name = 'PreflightRefused';
+}
+
+/**
+ * Dry-runs an export (a zip or a folder) in one process through the pipeline's steps, against a
+ * sandbox seeded as the clinic would set Cliniko up. Throws PreflightRefused when Preflight
+ * refuses it (another system's export, a configuration the account cannot satisfy).
+ */
+export async function dryRunWith(
   path: string,
   configInput: unknown = {},
   seedPractitioners = [{ first_name: 'Hana', last_name: 'Ruru' }],
-): Promise<ScanResult> {
+): Promise<DryRunResult> {
+  const apiKey = 'ScanTestKey000000000000001-au2';
   const sandbox = await withSandbox({
     rateLimit: 100_000,
     seed: {
-      users: [
-        {
-          first_name: 'Ada',
-          last_name: 'Admin',
-          is_practitioner: false,
-          api_key: 'ScanTestKey000000000000001-au2',
-        },
-      ],
+      users: [{ first_name: 'Ada', last_name: 'Admin', is_practitioner: false, api_key: apiKey }],
       businesses: [
         { business_name: 'Auckland Central', time_zone_identifier: 'Pacific/Auckland' },
         { business_name: 'Sydney CBD', time_zone_identifier: 'Australia/Sydney' },
@@ -96,14 +113,52 @@ export async function scanWith(
     },
   });
   try {
-    const client = clientFor(sandbox, { apiKey: 'ScanTestKey000000000000001-au2' });
-    return await scanExport(path, {
-      profile: loadProfile(),
-      config: parseConfig(configInput),
-      cliniko: () => readClinikoReference(client),
-    });
+    return await dryRunInto(sandbox, path, { config: configInput, apiKeys: [apiKey] });
   } finally {
     await sandbox.close();
+  }
+}
+
+/**
+ * Dry-runs an export (a zip or a folder) in one process through the pipeline's steps into a
+ * sandbox the caller holds, with these keys (one per Cliniko user) and this migration.json.
+ * Throws PreflightRefused when Preflight refuses it.
+ */
+export async function dryRunInto(
+  sandbox: Sandbox,
+  path: string,
+  options: { readonly config?: unknown; readonly apiKeys: readonly string[] },
+): Promise<DryRunResult> {
+  const dir = await tempDir('dry-run-');
+  const configJson = join(dir, 'migration.json');
+  await writeFile(configJson, JSON.stringify(options.config ?? {}));
+  const zip = await asZip(path);
+  try {
+    const result = await runInProcess({
+      exportZip: zip,
+      configJson,
+      credentials: { apiKeys: options.apiKeys, baseUrl: sandbox.baseUrl },
+      profile: loadProfile(),
+      rateLimitPerMinute: 100_000,
+    });
+    const refused = result.report.problems.filter((p) => p.code === 'PREFLIGHT_FAILED');
+    if (refused.length) throw new PreflightRefused(refused.map((p) => p.message).join('; '));
+    const aids = result.report.approvalAids;
+    if (!aids) throw new Error(`the report of ${result.runId} has no approval aids`);
+    const setup = result.run
+      ? await result.blobs.getJson('', keys.manifest(result.runId, 'setup'), z.array(z.string()))
+      : undefined;
+    return {
+      ...result,
+      problems: result.report.problems,
+      entities: result.report.entities,
+      excluded: result.report.excluded,
+      aids,
+      needsMigratedType: (setup ?? []).includes(MIGRATED_TYPE_BATCH),
+    };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+    if (zip !== path) await rm(dirname(zip), { recursive: true, force: true });
   }
 }
 
