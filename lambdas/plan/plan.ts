@@ -15,7 +15,7 @@ import { openZipSource } from '../../src/source/archive.js';
 import type { SourceRow } from '../../src/source/csv.js';
 import { archiveProblems, countExcluded } from '../../src/source/export-checks.js';
 import type { SourceProfile } from '../../src/source/profile.js';
-import { findTable, splitTable } from '../../src/source/split-table.js';
+import { findTable, splitTable, tableMissing } from '../../src/source/split-table.js';
 import type { PhaseManifest, PlanInput, PlanOutput } from './io.js';
 
 /** The ports Plan uses, no more: a test double of them is typed by them (`satisfies`), never cast. */
@@ -65,16 +65,7 @@ export async function plan(input: PlanInput, deps: PlanDeps): Promise<PlanOutput
       const spec = deps.profile.tables.find((t) => t.name === table);
       const file = spec ? findTable(archive, spec) : undefined;
       if (!spec || !file) {
-        problems.push({
-          entity,
-          sourceId: '',
-          file: spec?.files[0] ?? table,
-          row: 0,
-          field: '',
-          code: 'TABLE_MISSING',
-          severity: 'info',
-          message: `${spec?.files[0] ?? table} is not in the export; no ${table} are migrated`,
-        });
+        problems.push(tableMissing(entity, spec?.files[0] ?? table, `no ${table} are migrated`));
         continue;
       }
       let rows: SourceRow[] = [];

@@ -5,7 +5,7 @@ import { DateOrderEvidence } from '../core/values.js';
 import type { ExportArchive } from '../source/archive.js';
 import type { SourceRow } from '../source/csv.js';
 import type { SourceProfile } from '../source/profile.js';
-import { findTable, splitTable } from '../source/split-table.js';
+import { findTable, splitTable, tableMissing } from '../source/split-table.js';
 import * as B from '../translate/builders.js';
 import { references } from './references.js';
 
@@ -38,16 +38,7 @@ export async function readReferenceTables(
     const file = t ? findTable(archive, t) : undefined;
     const out: T[] = [];
     if (!t || !file) {
-      report({
-        entity: name,
-        sourceId: '',
-        file: t?.files[0] ?? name,
-        row: 0,
-        field: '',
-        code: 'TABLE_MISSING',
-        severity: 'info',
-        message: `${t?.files[0] ?? name} is not in the export`,
-      });
+      report(tableMissing(name, t?.files[0] ?? name));
       return { out, file: t?.files[0] ?? name };
     }
     const ctx: B.RowContext = { file, entity: name, profile, config, refs: noRefs, evidence };

@@ -15,6 +15,24 @@ export type SplitEvent =
   | { readonly kind: 'unreadable'; readonly row: SourceRow }
   | { readonly kind: 'duplicate'; readonly row: SourceRow; readonly problem: Problem };
 
+/**
+ * The one TABLE_MISSING problem (info, docs/REPORT.md "Problem codes"): a table of the profile
+ * that the export does not hold. `file` is the profile's first file name for it; `consequence`
+ * says what the run does without it (e.g. "no appointments are migrated").
+ */
+export function tableMissing(entity: string, file: string, consequence?: string): Problem {
+  return {
+    entity,
+    sourceId: '',
+    file,
+    row: 0,
+    field: '',
+    code: 'TABLE_MISSING',
+    severity: 'info',
+    message: `${file} is not in the export${consequence ? `; ${consequence}` : ''}`,
+  };
+}
+
 export function findTable(archive: ExportArchive, spec: TableSpec): string | undefined {
   for (const file of spec.files) {
     const found = archive.find(file);

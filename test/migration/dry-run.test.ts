@@ -347,6 +347,27 @@ describe('row outcomes of docs/EXPORT-FORMAT.md', () => {
     ]);
   });
 
+  it('reports each table the export lacks once, as TABLE_MISSING, reference tables included', async () => {
+    const { 'Practitioners.csv': _gone, ...rest } = BASE;
+    const r = await dryRunWith(
+      await writeFolder({ ...rest, 'Clients.csv': csv('ClientId,FirstName,LastName', 'C1,Ann,Lee') }),
+    );
+    const missing = problem(r, 'TABLE_MISSING');
+    const files = missing.map((p) => p.file);
+    expect(new Set(files).size).toBe(files.length);
+    expect(missing).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ file: 'Practitioners.csv', severity: 'info', row: 0 }),
+        expect.objectContaining({
+          file: 'Appointments.csv',
+          severity: 'info',
+          message: expect.stringMatching(/^Appointments\.csv is not in the export; no \w+ are migrated$/),
+        }),
+      ]),
+    );
+    expect(r.entities.patients).toMatchObject({ source: 1, planned: 1 });
+  });
+
   it('flags a date column whose day/month order cannot be told', async () => {
     const r = await dryRunWith(
       await writeFolder({
