@@ -10,7 +10,7 @@ import type { AidCollector } from '../report/approval-aids.js';
 import type { SourceRow } from '../source/csv.js';
 import type { SourceProfile } from '../source/profile.js';
 import type { References } from '../translate/builders.js';
-import { authorKeyProblem, type NotesRun, type PendingNote, type PlannedWrite } from './native-notes.js';
+import { authorDecision, type NotesRun, type PendingNote, type PlannedWrite } from './native-notes.js';
 import { contactKey, contentHash, type PayloadRun, payloadFor, type WrittenIds } from './payload.js';
 import { probableDuplicate } from './probable-duplicate.js';
 import {
@@ -200,6 +200,16 @@ export function mapRows(input: MapRowsInput): MappedBatch {
         message: "the attachment's description is shortened to Cliniko's 255 characters",
       });
     if (!written) {
+      // A native note's author is decided as the live run will decide it (authorDecision).
+      const decision =
+        checkAuthors && planned.entity === 'clinicalNotes'
+          ? authorDecision(planned.record, run, at)
+          : undefined;
+      if (decision && decision.action !== 'author') out.problems.push(decision.problem);
+      if (decision?.action === 'skip') {
+        settle('skipped', 'NOTE_AUTHOR_HAS_NO_KEY');
+        continue;
+      }
       out.counts.planned++;
       out.rows.push({
         row: row.row,
@@ -209,12 +219,6 @@ export function mapRows(input: MapRowsInput): MappedBatch {
         dry: { sourceId, hash, ...(mapped ? { mapped } : {}), ...(link ? { link } : {}) },
       });
       out.outcomes.push(plannedOutcome);
-      // The dry run says which native notes have no author's key, as the live run will.
-      const problem =
-        checkAuthors && planned.entity === 'clinicalNotes'
-          ? authorKeyProblem(planned.record, run, at)
-          : undefined;
-      if (problem) out.problems.push(problem);
       continue;
     }
     const payload = payloadFor(planned, mapped, run, written);

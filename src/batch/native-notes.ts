@@ -43,42 +43,68 @@ const authorName = (note: ClinicalNote, practitioner: PractitionerRef | undefine
   practitioner?.name ??
   (note.practitionerSourceId ? `practitioner ${note.practitionerSourceId}` : 'no practitioner');
 
-/** Who wrote a note that no configured key can write as (their name), or nothing. */
-export function authorWithoutKey(note: ClinicalNote, run: NotesRun): string | undefined {
-  const practitioner = note.practitionerSourceId ? run.practitioners[note.practitionerSourceId] : undefined;
-  const id = practitioner?.clinikoId;
-  if (id && (run.keyPractitioners ?? []).includes(id)) return undefined;
-  return authorName(note, practitioner);
-}
-
 /**
- * The dry run's word on a native note whose author has no key (docs/CONFIGURATION.md,
- * `notesWithoutAuthorKey`), as the live run will act on it: NOTE_AUTHOR_HAS_NO_KEY, info when it is
- * skipped, else a warning.
+ * How a native note is written, decided once for the dry run and the live run alike
+ * (docs/CONFIGURATION.md, `notesWithoutAuthorKey`; Cliniko's API documentation on treatment
+ * notes: a note's author is the user whose key writes it):
+ * - `author`: under its author's key (`keyIndex`, in key order);
+ * - `any-key`: its author has no key; written under a practitioner's key (`keyIndex`, the same
+ *   for a note every time) with "Written by" (`writtenBy`) as its first line;
+ * - `pdf`: into the patient's notes PDF (`"pdf"`, or no key belongs to a practitioner);
+ * - `skip`: not migrated (`"skip"`).
+ * Every choice but `author` carries its NOTE_AUTHOR_HAS_NO_KEY problem at `at` (file, row and the
+ * note's client).
  */
-export function authorKeyProblem(
+export type AuthorDecision =
+  | { readonly action: 'author'; readonly keyIndex: number }
+  | {
+      readonly action: 'any-key';
+      readonly keyIndex: number;
+      readonly writtenBy: { readonly name: string; readonly date: string };
+      readonly problem: Problem;
+    }
+  | { readonly action: 'pdf'; readonly problem: Problem }
+  | { readonly action: 'skip'; readonly problem: Problem };
+
+export function authorDecision(
   note: ClinicalNote,
   run: NotesRun,
-  at: { file: string; row: number },
-): Problem | undefined {
-  const missing = authorWithoutKey(note, run);
-  if (!missing) return undefined;
-  const policy = run.config.notesWithoutAuthorKey;
-  return {
+  at: { readonly file: string; readonly row: number; readonly clientSourceId?: string | undefined },
+): AuthorDecision {
+  const keyOf = new Map<string, number>();
+  for (const [i, p] of (run.keyPractitioners ?? []).entries()) if (p && !keyOf.has(p)) keyOf.set(p, i);
+  const practitioner = note.practitionerSourceId ? run.practitioners[note.practitionerSourceId] : undefined;
+  const authorKey = practitioner?.clinikoId ? keyOf.get(practitioner.clinikoId) : undefined;
+  if (authorKey !== undefined) return { action: 'author', keyIndex: authorKey };
+  const who = authorName(note, practitioner);
+  const problem = (severity: Problem['severity'], consequence: string): Problem => ({
     entity: 'clinicalNotes',
     sourceId: note.sourceId,
     file: at.file,
     row: at.row,
+    ...(at.clientSourceId ? { clientSourceId: at.clientSourceId } : {}),
     field: 'PractitionerId',
     code: 'NOTE_AUTHOR_HAS_NO_KEY',
-    severity: policy === 'skip' ? 'info' : 'warning',
-    message: `the note's author (${missing}) has no API key among the configured ones: ${
-      policy === 'skip'
-        ? 'it will not be migrated ("notesWithoutAuthorKey": "skip")'
-        : policy === 'any-key'
-          ? 'it will be written under another practitioner with "Written by" as its first line'
-          : "it will go into the patient's notes PDF"
-    }`,
+    severity,
+    message: `the note's author (${who}) has no API key among the configured ones${consequence}`,
+  });
+  const policy = run.config.notesWithoutAuthorKey;
+  if (policy === 'skip')
+    return { action: 'skip', problem: problem('info', ': not migrated ("notesWithoutAuthorKey": "skip")') };
+  const practitionerKeys = [...keyOf.values()];
+  if (policy === 'pdf' || !practitionerKeys.length)
+    return {
+      action: 'pdf',
+      problem: problem(
+        'warning',
+        `${policy === 'pdf' ? '' : ' and no key belongs to a practitioner'}: it goes into the patient's notes PDF`,
+      ),
+    };
+  return {
+    action: 'any-key',
+    keyIndex: practitionerKeys[lane(note.sourceId, practitionerKeys.length)] ?? 0,
+    writtenBy: { name: practitioner?.name ?? who, date: note.date },
+    problem: problem('warning', ': written under another practitioner with "Written by" as its first line'),
   };
 }
 
@@ -114,59 +140,21 @@ export function nativeNoteWrites(
     enqueued: 0,
     skipped: 0,
   };
-  const keyOf = new Map<string, number>();
-  for (const [i, p] of (run.keyPractitioners ?? []).entries()) if (p && !keyOf.has(p)) keyOf.set(p, i);
-  const practitionerKeys = [...keyOf.values()];
-  const policy = run.config.notesWithoutAuthorKey;
   for (const n of notes) {
     const note = n.record;
-    const practitioner = note.practitionerSourceId ? run.practitioners[note.practitionerSourceId] : undefined;
-    const authorKey = practitioner?.clinikoId ? keyOf.get(practitioner.clinikoId) : undefined;
-    const problem = (severity: Problem['severity'], message: string): Problem => ({
-      entity: 'clinicalNotes',
-      sourceId: note.sourceId,
-      file: n.outcome.file,
-      row: n.outcome.row,
-      field: 'PractitionerId',
-      code: 'NOTE_AUTHOR_HAS_NO_KEY',
-      severity,
-      message,
-    });
-    const who = authorName(note, practitioner);
-    let keyIndex = authorKey;
-    let writtenBy: { name: string; date: string } | undefined;
-    if (keyIndex === undefined) {
-      if (policy === 'skip') {
-        out.skipped++;
-        out.outcomes.push({ ...n.outcome, outcome: 'skipped', reason: 'NOTE_AUTHOR_HAS_NO_KEY' });
-        out.problems.push(
-          problem(
-            'info',
-            `not migrated: the note's author (${who}) has no API key among the configured ones ("notesWithoutAuthorKey": "skip")`,
-          ),
-        );
-        continue;
-      }
-      if (policy === 'pdf' || !practitionerKeys.length) {
-        out.toPdf.push(n);
-        out.problems.push(
-          problem(
-            'warning',
-            `the note's author (${who}) has no API key among the configured ones${policy === 'pdf' ? '' : ' and no key belongs to a practitioner'}: it goes into the patient's notes PDF`,
-          ),
-        );
-        continue;
-      }
-      // any-key: a practitioner's key, spread by note; the first line says who really wrote it.
-      keyIndex = practitionerKeys[lane(note.sourceId, practitionerKeys.length)];
-      writtenBy = { name: practitioner?.name ?? who, date: note.date };
-      out.problems.push(
-        problem(
-          'warning',
-          `the note's author (${who}) has no API key among the configured ones: written under another practitioner with "Written by" as its first line`,
-        ),
-      );
+    const decision = authorDecision(note, run, n.outcome);
+    if (decision.action !== 'author') out.problems.push(decision.problem);
+    if (decision.action === 'skip') {
+      out.skipped++;
+      out.outcomes.push({ ...n.outcome, outcome: 'skipped', reason: 'NOTE_AUTHOR_HAS_NO_KEY' });
+      continue;
     }
+    if (decision.action === 'pdf') {
+      out.toPdf.push(n);
+      continue;
+    }
+    const keyIndex = decision.keyIndex;
+    const writtenBy = decision.action === 'any-key' ? decision.writtenBy : undefined;
     const booking = note.appointmentSourceId ? bookingId(note.appointmentSourceId) : undefined;
     const template = templateId(templateName(note));
     const body = treatmentNoteBody(note, {
@@ -183,7 +171,7 @@ export function nativeNoteWrites(
       file: n.outcome.file,
       row: n.outcome.row,
       hash: n.outcome.hash ?? contentHash(body),
-      keyIndex: keyIndex ?? 0,
+      keyIndex,
       pinnedKey: true,
       payload: { kind: 'treatmentNote', body },
     });

@@ -358,20 +358,34 @@ describe('a generated messy export, then a later export of the same clinic (a de
 });
 
 describe('native treatment notes', () => {
-  it(
-    'a dry run of native notes plans what the live run writes',
-    async () => {
+  // N3's author (Wiremu) has no key: by default it goes into the PDF; under "skip" it is not moved.
+  it.each([
+    { policy: 'pdf', notes: { created: 3, skipped: 0 } },
+    { policy: 'skip', notes: { created: 2, skipped: 1 } },
+  ] as const)(
+    'a dry run of native notes plans what the live run writes (notesWithoutAuthorKey "$policy")',
+    async ({ policy, notes }) => {
       const dir = await tempDir('parity-native-');
       const configJson = join(dir, 'migration.json');
-      writeFileSync(configJson, JSON.stringify({ clinicalNotes: 'native', markArrivals: 'all' }));
+      writeFileSync(
+        configJson,
+        JSON.stringify({ clinicalNotes: 'native', markArrivals: 'all', notesWithoutAuthorKey: policy }),
+      );
       const sandbox = await account(nativeSeed);
-      const pair = await dryThenLive('native', await nativeNotesExport(), {
+      const pair = await dryThenLive(`native-${policy}`, await nativeNotesExport(), {
         sandbox,
         apiKeys: [NATIVE_KEYS.admin, NATIVE_KEYS.hana, NATIVE_KEYS.tom],
         configJson,
       });
       expectParity(pair);
-      expect(pair.live.report.entities.clinicalNotes).toMatchObject({ created: 3 });
+      expect(pair.live.report.entities.clinicalNotes).toMatchObject(notes);
+      // the author's decision is made once: the dry run says what the live run says, word for word
+      const authorless = (r: LocalRunResult) =>
+        r.report.problems
+          .filter((p) => p.code === 'NOTE_AUTHOR_HAS_NO_KEY')
+          .map((p) => `${p.file}:${p.row} ${p.severity} ${p.message}`);
+      expect(authorless(pair.dry)).toHaveLength(1);
+      expect(authorless(pair.dry)).toEqual(authorless(pair.live));
     },
     PAIR_TIMEOUT,
   );
