@@ -18,6 +18,7 @@ export const TABLES = [
   'patient_attachments',
   'treatment_notes',
   'treatment_note_templates',
+  'invoices',
 ] as const;
 export type Table = (typeof TABLES)[number];
 
