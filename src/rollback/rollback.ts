@@ -23,8 +23,9 @@ import {
  * the write) is left and listed unless `force`. A record left in Cliniko keeps whole what it
  * refers to: each record the run created that a left record links to (PARENT_LINKS) is `kept`
  * too, with a reason naming the child, and so are the run's records that a record the run did
- * not create refers to (an appointment a clinician booked for a migrated patient), even with
- * `force`. Archiving is Cliniko's delete (`POST …/{id}/archive`); a record already archived
+ * not create refers to (an appointment a clinician booked for a migrated patient; a medical alert
+ * or invoice a clinic added, FOREIGN_RESOURCES), even with `force`: found by listing what changed
+ * since the run started, one request per 100 such records and one per resource with none. Archiving is Cliniko's delete (`POST …/{id}/archive`); a record already archived
  * counts as done, so a second rollback archives nothing. A record Cliniko says was created before
  * the run started (`created_at`) is not the run's, whatever its state says (a record re-found
  * after a lost answer, recorded by an older version): it is left and listed as `preexisting`,
