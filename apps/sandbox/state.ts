@@ -19,6 +19,10 @@ export const TABLES = [
   'treatment_notes',
   'treatment_note_templates',
   'invoices',
+  'patient_cases',
+  'patient_forms',
+  'relationships',
+  'communications',
 ] as const;
 export type Table = (typeof TABLES)[number];
 

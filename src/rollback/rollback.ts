@@ -23,11 +23,13 @@ import {
  * the write) is left and listed unless `force`. A record left in Cliniko keeps whole what it
  * refers to: each record the run created that a left record links to (PARENT_LINKS) is `kept`
  * too, with a reason naming the child, and so are the run's records that a record the run did
- * not create refers to (an appointment a clinician booked for a migrated patient; a medical alert
- * or invoice a clinic added, FOREIGN_RESOURCES), even with `force`: found by listing what changed
- * since the run started, one request per 100 such records and one per resource with none. Archiving is Cliniko's delete (`POST …/{id}/archive`); a record already archived
- * counts as done, so a second rollback archives nothing. A record Cliniko says was created before
- * the run started (`created_at`) is not the run's, whatever its state says (a record re-found
+ * not create refers to (an appointment a clinician booked for a migrated patient; a medical alert,
+ * invoice, patient case, patient form, relationship or communication a clinic added,
+ * FOREIGN_RESOURCES), even with `force`: found by listing what changed since the run started,
+ * one request per 100 such records and one per resource with none. Archiving is Cliniko's delete
+ * (`POST …/{id}/archive`); a record already archived counts as done, so a second rollback
+ * archives nothing. A record Cliniko says was created before the run started (`created_at`) is not
+ * the run's, whatever its state says (a record re-found
  * after a lost answer, recorded by an older version): it is left and listed as `preexisting`,
  * even with `force`. `dryRun` only lists.
  */
@@ -110,6 +112,8 @@ const link = LinkObject.nullable().optional();
 export const RollbackRecord = AccountRecord.extend({
   appointment: link,
   appointment_type: link,
+  contact: link,
+  related_patient: link,
   booking: link,
   treatment_note_template: link,
   referring_doctor: link,
@@ -119,6 +123,8 @@ type LinkField =
   | 'patient'
   | 'appointment'
   | 'appointment_type'
+  | 'contact'
+  | 'related_patient'
   | 'booking'
   | 'treatment_note_template'
   | 'referring_doctor';
@@ -148,16 +154,27 @@ export const PARENT_LINKS: Readonly<
 };
 
 /** A Cliniko resource no run creates but a clinic may, after a run, for a migrated record. */
-export type ForeignResourceName = 'medicalAlerts' | 'invoices';
+export type ForeignResourceName =
+  | 'medicalAlerts'
+  | 'invoices'
+  | 'patientCases'
+  | 'patientForms'
+  | 'relationships'
+  | 'communications';
 /** A resource whose records rollback lists to find what depends on the run's. */
 export type ListedResource = ResourceName | ForeignResourceName;
 
 /**
- * The resources a clinic can add records to after a migration that link to a patient or an
- * appointment a run creates, and that Cliniko lists with an `updated_at` filter
- * (contract/cliniko-openapi.yaml: `GET /medical_alerts`, link `patient`; `GET /invoices`, links
- * `patient` and `appointment`, whose link is `/appointments/{id}`, the individual appointment's
- * id). Listed only for the changes since a run started, never created or archived by one.
+ * The resources a clinic can add records to after a migration that link to a patient, an
+ * appointment or a contact a run creates, and that Cliniko lists with an `updated_at` filter
+ * (contract/cliniko-openapi.yaml, each resource's list and schema): a medical alert's `patient`;
+ * an invoice's `patient` and `appointment` (`/appointments/{id}`, the individual appointment's
+ * id); a patient case's `patient` and `contact`; a patient form's `patient` and `booking` (an
+ * individual appointment's id is its booking's); a relationship's `patient` and
+ * `related_patient`; a communication's `patient`. Listed only for the changes since a run
+ * started, never created or archived by one. Not listed: attendees (Cliniko makes one with each
+ * individual appointment, the run's own included, so they are the appointment itself) and
+ * referral sources (the run writes each migrated patient's own).
  */
 export const FOREIGN_RESOURCES: Readonly<
   Record<
@@ -184,6 +201,39 @@ export const FOREIGN_RESOURCES: Readonly<
       { link: 'patient', parent: 'patients' },
       { link: 'appointment', parent: 'appointments' },
     ],
+  },
+  patientCases: {
+    path: '/patient_cases',
+    collection: 'patient_cases',
+    word: 'patient case',
+    links: [
+      { link: 'patient', parent: 'patients' },
+      { link: 'contact', parent: 'contacts' },
+    ],
+  },
+  patientForms: {
+    path: '/patient_forms',
+    collection: 'patient_forms',
+    word: 'patient form',
+    links: [
+      { link: 'patient', parent: 'patients' },
+      { link: 'booking', parent: 'appointments' },
+    ],
+  },
+  relationships: {
+    path: '/relationships',
+    collection: 'relationships',
+    word: 'relationship',
+    links: [
+      { link: 'patient', parent: 'patients' },
+      { link: 'related_patient', parent: 'patients' },
+    ],
+  },
+  communications: {
+    path: '/communications',
+    collection: 'communications',
+    word: 'communication',
+    links: [{ link: 'patient', parent: 'patients' }],
   },
 };
 
@@ -337,7 +387,8 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
  * its start, whole seconds UTC, by Cliniko's filter syntax; archived ones left out, cancelled
  * appointments in), page by page, for each child resource whose parents the run created: the
  * run's own child resources (ROLLBACK_ORDER) and those a clinic adds to after a migration
- * (FOREIGN_RESOURCES: medical alerts, invoices). A record that refers to a patient the run created
+ * (FOREIGN_RESOURCES: medical alerts, invoices, patient cases, patient forms, relationships,
+ * communications). A record that refers to a patient the run created
  * was made or moved onto it after the run started, so it is among these. Costs one request per 100
  * such records (the run's own among them), and one for each resource listed that has none.
  * @throws ClinikoError when a list cannot be read: nothing is archived without knowing what

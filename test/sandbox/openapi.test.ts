@@ -130,6 +130,18 @@ beforeAll(async () => {
   const alerts = await client.listAll('/medical_alerts', 'medical_alerts', RollbackRecord, since);
   expect([invoices.length, alerts.length]).toEqual([1, 1]);
   expect(idFromLink(invoices[0]?.appointment)).toBe(appt.id);
+  const made = { archived_at: null, patient_id: patient.id };
+  sandbox.state.insert('patient_cases', { ...made, name: 'Knee', contact_id: doctor.id, closed_at: null });
+  sandbox.state.insert('patient_forms', { ...made, name: 'Intake', booking_id: appt.id, completed_at: null });
+  sandbox.state.insert('relationships', { ...made, related_patient_id: patient.id, relation: 10 });
+  sandbox.state.insert('communications', { ...made, content: 'Called', type_code: 1, category_code: 12 });
+  for (const [path, collection] of [
+    ['/patient_cases', 'patient_cases'],
+    ['/patient_forms', 'patient_forms'],
+    ['/relationships', 'relationships'],
+    ['/communications', 'communications'],
+  ] as const)
+    expect(await client.listAll(path, collection, RollbackRecord, since)).toHaveLength(1);
   await client.setArrival(appt.id, true);
   await client.cancelIndividualAppointment(appt.id, { cancellation_reason: 10, cancellation_note: 'better' });
   const bytes = Buffer.from('attachment');
@@ -187,6 +199,10 @@ describe('against openapi.yaml', () => {
       'POST /medical_alerts',
       'GET /medical_alerts',
       'GET /invoices',
+      'GET /patient_cases',
+      'GET /patient_forms',
+      'GET /relationships',
+      'GET /communications',
       'PATCH /patients/{patient_id}/referral_source',
       'POST /individual_appointments',
       'PATCH /attendees/{id}',
