@@ -1,15 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { readReferenceTables } from '../../src/batch/reference-tables.js';
 import { type ClinikoAccount, describeAccount, identifyAccount } from '../../src/cliniko/account.js';
 import type { RateLimitWait } from '../../src/cliniko/rate-limiter.js';
 import { loadConfig } from '../../src/config/migration-config.js';
 import { displayName, ENTITY_KEYS } from '../../src/core/entities.js';
 import { clinicTime } from '../../src/core/time-zone.js';
 import { releaseLease } from '../../src/lease/account-lease.js';
-import { openArchive } from '../../src/source/archive.js';
-import { checkIsExport, checkRefusals } from '../../src/source/export-checks.js';
-import { readManifest } from '../../src/source/manifest.js';
 import { loadProfile } from '../../src/source/profile.js';
 import { refuseIfHeld, takeOver } from './account-lease.js';
 import { configBinding, targetBinding } from './approval-binding.js';
@@ -30,6 +26,7 @@ import { DEFAULT_SANDBOX_RATE_LIMIT } from './options.js';
 import { runProgress } from './progress.js';
 import { keepDeadLetters } from './redrive-command.js';
 import {
+  checkExport,
   chooseSandbox,
   fmt,
   InterruptGuard,
@@ -61,16 +58,7 @@ export async function runCommand(
   }
   const sandboxLimit = values.sandboxRateLimit;
 
-  // The export is checked before anything starts, so bad input fails fast with exit code 2.
-  const archive = await openArchive(resolve(exportPath));
-  let exportRefs: Awaited<ReturnType<typeof readReferenceTables>>;
-  try {
-    checkRefusals(profile, await readManifest(archive), exportPath);
-    checkIsExport(profile, archive, exportPath);
-    exportRefs = await readReferenceTables(archive, profile, config, () => undefined);
-  } finally {
-    await archive.close();
-  }
+  const exportRefs = await checkExport(exportPath, profile, config);
   const useSandbox = chooseSandbox(values);
   if (values.fresh && !useSandbox)
     throw new UsageError('--fresh starts a new embedded sandbox account: it goes with --sandbox');

@@ -33,6 +33,26 @@ import { asZip } from './zip-folder.js';
  * in-process dry run, and what it prints.
  */
 
+/**
+ * Checks the export before anything starts, so bad input fails fast with exit code 2: refused
+ * systems, whether it is an export at all. Returns its reference tables (locations, practitioners)
+ * for matching against the account. @throws UsageError naming the file and the fault.
+ */
+export async function checkExport(
+  exportPath: string,
+  profile: SourceProfile,
+  config: MigrationConfig,
+): Promise<Awaited<ReturnType<typeof readReferenceTables>>> {
+  const archive = await openArchive(resolve(exportPath));
+  try {
+    checkRefusals(profile, await readManifest(archive), exportPath);
+    checkIsExport(profile, archive, exportPath);
+    return await readReferenceTables(archive, profile, config, () => undefined);
+  } finally {
+    await archive.close();
+  }
+}
+
 /** A count as the operator reads it (1,234). */
 export const fmt = (n: number) => n.toLocaleString('en-US');
 
@@ -203,15 +223,7 @@ export async function inProcessDryRun(
   out: (line: string) => void,
 ): Promise<number> {
   const useSandbox = chooseSandbox(values);
-  const archive = await openArchive(resolve(exportPath));
-  let exportRefs: Awaited<ReturnType<typeof readReferenceTables>>;
-  try {
-    checkRefusals(profile, await readManifest(archive), exportPath);
-    checkIsExport(profile, archive, exportPath);
-    exportRefs = await readReferenceTables(archive, profile, config, () => undefined);
-  } finally {
-    await archive.close();
-  }
+  const exportRefs = await checkExport(exportPath, profile, config);
   out(`Dry run of ${exportPath} in one process: nothing is written to Cliniko.`);
   const connection = await connectCliniko({
     sandbox: useSandbox,
