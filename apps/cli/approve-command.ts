@@ -3,6 +3,7 @@ import { clinicTime } from '../../src/core/time-zone.js';
 import { configSummary } from './approval-binding.js';
 import { type Approval, LocalRegistry, stateDirOf, zoneOf } from './local-registry.js';
 import type { ApproveOptions } from './options.js';
+import { shellWord } from './shell-words.js';
 
 /**
  * Sign-off of a dry run. On this machine it is recorded beside the run's state, and a
@@ -46,21 +47,16 @@ export async function approveCommand(
 /** The exact command that runs the approved export live (paths absolute, as the dry run had them). */
 export function liveCommand(approval: Approval): string {
   const inv = approval.invocation;
-  if (!inv) return `cliniko-migrate run ${quote(approval.exportFile)} --mode live --require-approval`;
+  if (!inv) return `cliniko-migrate run ${shellWord(approval.exportFile)} --mode live --require-approval`;
   return [
     'cliniko-migrate run',
-    quote(inv.exportPath),
-    ...(inv.configPath ? ['--config', quote(inv.configPath)] : []),
+    shellWord(inv.exportPath),
+    ...(inv.configPath ? ['--config', shellWord(inv.configPath)] : []),
     '--mode live --require-approval',
     '--state-dir',
-    quote(inv.stateDir),
+    shellWord(inv.stateDir),
     ...(inv.sandbox ? ['--sandbox'] : []),
     ...(inv.sandbox && inv.sandboxRateLimit ? ['--sandbox-rate-limit', String(inv.sandboxRateLimit)] : []),
-    ...(inv.clinikoUrl ? ['--cliniko-url', quote(inv.clinikoUrl)] : []),
+    ...(inv.clinikoUrl ? ['--cliniko-url', shellWord(inv.clinikoUrl)] : []),
   ].join(' ');
-}
-
-/** A shell word: quoted when it holds anything a shell would split or expand. */
-function quote(word: string): string {
-  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -292,9 +292,9 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .command('status')
     .summary("a run's state and per-entity counts")
     .description(
-      'Shows whether a run is running, interrupted, failed or finished, and its counts by entity: from this machine, or with --stack from the deployed stack.',
+      'Shows whether a run is running, interrupted, failed or finished, and its counts by entity: from this machine, or with --stack from the deployed stack. Without a run id, lists the runs in the state folder on this machine, newest first.',
     )
-    .argument('<runId>', 'the run id (run-…) printed when the run started')
+    .argument('[runId]', 'the run id (run-…) printed when the run started; without it, the list of runs')
     .addOption(stateDirOption())
     .addOption(stackOption())
     .addOption(regionOption())
@@ -302,11 +302,12 @@ export function buildProgram(out: (line: string) => void, onCode: (code: number)
     .addHelpText(
       'after',
       examples(
+        'cliniko-migrate status',
         'cliniko-migrate status run-0123abcd…',
         'cliniko-migrate status run-0123abcd… --stack ClinikoMigrate --region ap-southeast-2 --profile clinic',
       ),
     )
-    .action(async (runId: string, options: unknown) => {
+    .action(async (runId: string | undefined, options: unknown) => {
       onCode(await statusCommand(runId, stackFlags(RunIdOptions.parse(options)), out));
     });
 

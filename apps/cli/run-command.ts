@@ -37,6 +37,7 @@ import {
   summarise,
 } from './run-steps.js';
 import { sandboxAccountFile } from './sandbox-account.js';
+import { stateDirArgument } from './shell-words.js';
 import { lockStateDir } from './state-lock.js';
 import { asZip } from './zip-folder.js';
 
@@ -304,11 +305,13 @@ export async function runCommand(
       );
     if (result.deadLetterBodies?.length)
       out(
-        `${result.deadLetterBodies.length} records were dead-lettered: once the cause is fixed, cliniko-migrate redrive ${result.runId}${values.stateDir ? ` --state-dir ${values.stateDir}` : ''}`,
+        `${result.deadLetterBodies.length} records were dead-lettered: once the cause is fixed, cliniko-migrate redrive ${result.runId}${stateDirArgument(values.stateDir)}`,
       );
     if (result.report.status === 'blocked') printBlocked(result.report, out);
     else if (mode === 'dry-run' && result.report.status !== 'failed')
-      out(`When the report is right: cliniko-migrate approve ${result.runId}`);
+      out(
+        `When the report is right: cliniko-migrate approve ${result.runId}${stateDirArgument(values.stateDir)}`,
+      );
     const stopped = result.report.problems.find((p) => p.code === 'EXECUTION_FAILED');
     if (result.report.status === 'failed' && stopped) {
       // A step failed mid-run: one line, no stack trace; the report says what was done (exit 1).

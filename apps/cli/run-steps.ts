@@ -26,6 +26,7 @@ import { UsageError } from './errors.js';
 import { type Approval, ApprovalError, LocalRegistry, stateDirOf } from './local-registry.js';
 import type { RunOptions } from './options.js';
 import { sandboxAccountFile } from './sandbox-account.js';
+import { stateDirArgument } from './shell-words.js';
 import { asZip } from './zip-folder.js';
 
 /*
@@ -301,7 +302,10 @@ export async function inProcessDryRun(
       ...(run ? { account: run.account } : {}),
     });
     if (report.status === 'blocked') printBlocked(report, out);
-    else out(`When the report is right: cliniko-migrate approve ${report.runId}`);
+    else
+      out(
+        `When the report is right: cliniko-migrate approve ${report.runId}${stateDirArgument(values.stateDir)}`,
+      );
     return 0;
   } finally {
     await connection.close();

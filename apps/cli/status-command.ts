@@ -15,14 +15,27 @@ import { waitingLine } from './progress.js';
 
 const fmt = (n: number) => n.toLocaleString('en-US');
 
-/** A run's state and its counts by entity, while it goes on and after. */
+/**
+ * A run's state and its counts by entity, while it goes on and after. Without a run id, the runs
+ * this machine's state folder remembers, newest first, one line each (a deployed stack's runs are
+ * named by the run id its `run` printed, so `--stack` needs one). Errors: ApprovalError (exit 2)
+ * for an unknown run, or no run id with `--stack`.
+ */
 export async function statusCommand(
-  runId: string,
+  runId: string | undefined,
   options: RunIdOptions,
   out: (line: string) => void,
 ): Promise<number> {
   const { stack } = options;
   const stateDir = stateDirOf(options);
+  if (runId === undefined) {
+    if (stack)
+      throw new ApprovalError(
+        `give the run id (run-…) that \`run --stack ${stack}\` printed: the deployed stack is asked about one run at a time`,
+      );
+    printRunList(await new LocalRegistry(stateDir).listRuns(), stateDir, out);
+    return 0;
+  }
   let record: LocalRunRecord | undefined;
   if (stack) {
     const { deployedStatus } = await import('./deployed-runs.js');
@@ -89,4 +102,22 @@ export function printStatus(r: LocalRunRecord, out: (line: string) => void, now 
         out(`${displayName(key).padEnd(width)}${fmt(p.finished).padStart(9)}${fmt(p.enqueued).padStart(9)}`);
   } else out('nothing written yet');
   if (r.reportDir) out(`Report: ${r.reportDir}`);
+}
+
+/**
+ * The runs of a state folder as `status` without a run id lists them, newest start first: run id,
+ * mode, export file, state (as `shownState` reads it) and start in the clinic's zone; then how to
+ * see one. An empty folder says so, naming the folder and `--state-dir`.
+ */
+export function printRunList(runs: LocalRunRecord[], stateDir: string, out: (line: string) => void): void {
+  if (runs.length === 0) {
+    out(`No runs in ${stateDir} (another state folder? add --state-dir <folder>).`);
+    return;
+  }
+  out(`Runs in ${stateDir}, newest first:`);
+  for (const r of runs)
+    out(
+      `${r.runId}  ${r.mode}  ${r.exportFile}  ${shownState(r)}  started ${clinicTime(r.startedAt, zoneOf(r))}`,
+    );
+  out('Details of one: cliniko-migrate status <runId>');
 }

@@ -42,11 +42,15 @@ describe('a rehearsal with --sandbox reaches its end', () => {
     mkdirSync(bin);
     writeFileSync(join(bin, 'cliniko-migrate'), `#!/bin/sh\nexec "${process.execPath}" "${BIN}" "$@"\n`);
     chmodSync(join(bin, 'cliniko-migrate'), 0o755);
+    // the state folder named by --state-dir only, so each printed next step must carry it
     const env = keylessEnv({
-      CLINIKO_MIGRATE_STATE_DIR: join(home, 'state'),
+      HOME: home,
+      XDG_STATE_HOME: join(home, 'xdg'),
       PATH: `${bin}:${process.env.PATH ?? ''}`,
     });
-    const cli = (...args: string[]) => spawnCli(args, { cwd: home, env });
+    delete env.CLINIKO_MIGRATE_STATE_DIR;
+    const state = ['--state-dir', 'state'];
+    const cli = (...args: string[]) => spawnCli([...args, ...state], { cwd: home, env });
     const rate = ['--sandbox-rate-limit', '5000'];
 
     const dry = await cli('run', 'first.zip', '--sandbox', ...rate, '--out', 'dry');
@@ -54,8 +58,9 @@ describe('a rehearsal with --sandbox reaches its end', () => {
     const account = dry.out.match(/Sandbox account (\d+)/)?.[1];
     expect(account).toBeDefined();
     const dryId = dry.out.match(/cliniko-migrate approve (run-\w+)/)?.[1] ?? '';
+    const approveLine = dry.out.split('\n').find((l) => l.includes('cliniko-migrate approve run-')) ?? '';
 
-    const approve = await cli('approve', dryId);
+    const approve = await shell(approveLine.slice(approveLine.indexOf('cliniko-migrate')), home, env);
     expect(approve.code).toBe(0);
     const printed = approve.out.split('\n').find((l) => l.trim().startsWith('cliniko-migrate run'));
     expect(printed).toBeDefined();
@@ -77,5 +82,14 @@ describe('a rehearsal with --sandbox reaches its end', () => {
     const fresh = await cli('run', 'first.zip', '--sandbox', '--fresh', ...rate, '--out', 'fresh');
     expect(fresh.code).toBe(0);
     expect(fresh.out).not.toContain(`Sandbox account ${account}`);
+
+    // status without a run id lists every run of the folder, newest first
+    const list = await cli('status');
+    expect(list.code).toBe(0);
+    const listed = list.out.split('\n').filter((l) => l.startsWith('run-'));
+    const ids = listed.map((l) => l.split(' ')[0]);
+    expect(ids.at(-1)).toBe(dryId);
+    expect(ids).toContain(deltaId);
+    expect(listed[0]).toMatch(/ dry-run {2}first\.zip {2}succeeded {2}started /);
   }, 600_000);
 });
