@@ -128,4 +128,94 @@ describe('rollback reads what depends on the run from Cliniko', () => {
     expect(active('patients', p4.id)).toBe(false);
     expect(active('appointment_types', type.id)).toBe(true);
   });
+
+  it('keeps a patient with a medical alert and the appointment and patient of an invoice added after the run', async () => {
+    const t0 = Date.now();
+    const insert = (table: Parameters<Sandbox['state']['insert']>[0], values: Record<string, unknown>) =>
+      sandbox.state.insert(table, { archived_at: null, ...values });
+    const patient = (ref: string) =>
+      insert('patients', { first_name: 'B', last_name: ref, old_reference_id: ref });
+    const [alerted, invoiced, unalerted, plain] = [
+      patient('M1'),
+      patient('M2'),
+      patient('M3'),
+      patient('M4'),
+    ];
+    const appointment = insert('individual_appointments', {
+      patient_id: invoiced.id,
+      starts_at: '2024-05-03T21:30:00Z',
+      ends_at: '2024-05-03T22:00:00Z',
+      cancelled_at: null,
+    });
+    // after the run: a clinician records an alert for M1, invoices M2's appointment (invoices are
+    // read-only in Cliniko's API: made in Cliniko itself), and records then archives one for M3
+    const alert = insert('medical_alerts', { patient_id: alerted.id, name: 'Penicillin allergy' });
+    const invoice = insert('invoices', {
+      patient_id: invoiced.id,
+      appointment_id: appointment.id,
+      number: 1,
+      status: 10,
+      total_amount: '85.0',
+    });
+    insert('medical_alerts', {
+      patient_id: unalerted.id,
+      name: 'Latex',
+      archived_at: new Date(t0).toISOString(),
+    });
+
+    const written = new Date(t0 + 5_000).toISOString();
+    const writes: LedgerEntry[] = [
+      ['patients', 'M1', alerted.id],
+      ['patients', 'M2', invoiced.id],
+      ['patients', 'M3', unalerted.id],
+      ['patients', 'M4', plain.id],
+      ['appointments', 'B2', appointment.id],
+    ].map(([entity, sourceId, clinikoId]) => ({
+      entity: entity as CountedEntity,
+      sourceId: String(sourceId),
+      clinikoId: String(clinikoId),
+      outcome: 'created' as const,
+      at: written,
+    }));
+    const report = await rollback({
+      runId: 'r2',
+      store: {
+        getRun: async () => runInfo({ startedAt: new Date(t0 - 60_000).toISOString() }),
+        listWrites: async function* () {
+          yield* writes;
+        },
+        deleteIdMap: async () => {},
+      },
+      client: new ClinikoClient({
+        apiKey: KEY,
+        baseUrl: sandbox.baseUrl,
+        retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+      }),
+      dryRun: false,
+      force: true,
+    });
+    const item = (id: string) => report.items.find((i) => i.clinikoId === id);
+    expect(item(alerted.id)).toMatchObject({
+      outcome: 'kept',
+      keptFor: 'otherRecord',
+      reason: `kept because medical alert ${alert.id}, which this run did not create, references it in Cliniko`,
+    });
+    const byInvoice = `kept because invoice ${invoice.id}, which this run did not create, references it in Cliniko`;
+    expect(item(appointment.id)).toMatchObject({
+      outcome: 'kept',
+      keptFor: 'otherRecord',
+      reason: byInvoice,
+    });
+    // the kept appointment keeps its patient too, named first as the run's own doing
+    expect(item(invoiced.id)).toMatchObject({
+      outcome: 'kept',
+      keptFor: 'runRecord',
+      reason: `kept because appointment ${appointment.id} that references it is kept`,
+    });
+    // an archived alert keeps nothing
+    expect(item(unalerted.id)?.outcome).toBe('archived');
+    expect(item(plain.id)?.outcome).toBe('archived');
+    expect(sandbox.state.get('patients', alerted.id)?.archived_at).toBeFalsy();
+    expect(sandbox.state.get('patients', plain.id)?.archived_at).toBeTruthy();
+  });
 });
