@@ -3,7 +3,7 @@ import type { ClinikoClient } from '../cliniko/client.js';
 import { ClinikoNotFoundError } from '../cliniko/errors.js';
 import { idFromLink, LinkObject } from '../cliniko/schemas.js';
 import type { CountedEntity } from '../core/entities.js';
-import type { IdMap } from '../ports/id-map.js';
+import { type IdMap, medicalAlertsOf } from '../ports/id-map.js';
 import type { RunInfo, RunStore } from '../ports/runs.js';
 import type { WriteLedger } from '../ports/write-ledger.js';
 import {
@@ -26,7 +26,10 @@ import {
  * not create refers to (an appointment a clinician booked for a migrated patient; a medical alert,
  * invoice, patient case, patient form, relationship or communication a clinic added,
  * FOREIGN_RESOURCES), even with `force`: found by listing what changed since the run started,
- * one request per 100 such records and one per resource with none. Archiving is Cliniko's delete
+ * one request per 100 such records and one per resource with none. The medical alerts the run
+ * created after its patients (their id map steps, medicalAlertStep) are the run's, not a clinic's:
+ * they keep no patient, unless changed in Cliniko after the run wrote the patient (then, as a
+ * changed record, unless `force`). Archiving is Cliniko's delete
  * (`POST …/{id}/archive`); a record already archived counts as done, so a second rollback
  * archives nothing. A record Cliniko says was created before the run started (`created_at`) is not
  * the run's, whatever its state says (a record re-found
@@ -73,7 +76,9 @@ export interface RollbackReport {
 
 export interface RollbackOptions {
   readonly runId: string;
-  readonly store: Pick<WriteLedger, 'listWrites'> & Pick<IdMap, 'deleteIdMap'> & Pick<RunStore, 'getRun'>;
+  readonly store: Pick<WriteLedger, 'listWrites'> &
+    Pick<IdMap, 'deleteIdMap' | 'getIdMap'> &
+    Pick<RunStore, 'getRun'>;
   readonly client: ClinikoClient;
   readonly dryRun: boolean;
   readonly force: boolean;
@@ -336,8 +341,9 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
   const unread = new Set(located.filter((l) => l.reason).map(keyOf));
   const listedUnread = new Map<string, RollbackRecord>();
   const foreign = new Map<string, string>();
+  const runAlerts = await runMedicalAlerts(options.store, run.scope, created.values());
   for await (const page of changedSince(options.client, located, run.startedAt)) {
-    foreignDependants(ours, page, foreign);
+    foreignDependants(ours, withoutRunAlerts(page, runAlerts, ours, options.force, foreign), foreign);
     for (const { resource, record } of page)
       if (unread.has(recordKey(resource, record.id)))
         listedUnread.set(recordKey(resource, record.id), record);
@@ -380,6 +386,73 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
     counts,
     items,
   };
+}
+
+/** How many source ids one id map read asks for. */
+const ID_MAP_READ = 100;
+
+/**
+ * The medical alerts the run created after its patients (Cliniko id → when the run recorded the
+ * patient's write, ISO 8601 UTC, if known): the ids its writer noted as id map steps
+ * (medicalAlertStep) of the patients this run created, read 100 source ids a request. An entry
+ * that now names another Cliniko record (written again since) is not this run's.
+ */
+async function runMedicalAlerts(
+  store: Pick<IdMap, 'getIdMap'>,
+  scope: string,
+  created: Iterable<{ entity: CountedEntity; sourceIds: string[]; clinikoId: string; at?: string }>,
+): Promise<Map<string, string | undefined>> {
+  const patients = [...created].filter((c) => c.entity === 'patients');
+  const alerts = new Map<string, string | undefined>();
+  for (let i = 0; i < patients.length; i += ID_MAP_READ) {
+    const batch = patients.slice(i, i + ID_MAP_READ);
+    const entries = await store.getIdMap(
+      scope,
+      'patients',
+      batch.flatMap((p) => p.sourceIds),
+    );
+    for (const p of batch)
+      for (const id of p.sourceIds) {
+        const entry = entries.get(id);
+        if (entry?.clinikoId === p.clinikoId)
+          for (const alert of medicalAlertsOf(entry)) alerts.set(alert, p.at);
+      }
+  }
+  return alerts;
+}
+
+/**
+ * `listed` without the run's own medical alerts (`runAlerts`, see runMedicalAlerts): an alert the
+ * run made with a migrated patient is part of that patient's migration, not a clinic's record.
+ * One changed in Cliniko after the run recorded its patient (`updated_at` later, the test
+ * decide uses for the run's records) keeps the patient unless `force`, its reason added to `into`.
+ */
+function withoutRunAlerts(
+  listed: readonly { readonly resource: ListedResource; readonly record: RollbackRecord }[],
+  runAlerts: ReadonlyMap<string, string | undefined>,
+  ours: ReadonlySet<string>,
+  force: boolean,
+  into: Map<string, string>,
+): { resource: ListedResource; record: RollbackRecord }[] {
+  return listed.filter(({ resource, record }) => {
+    if (resource !== 'medicalAlerts' || !runAlerts.has(record.id)) return true;
+    const writtenAt = runAlerts.get(record.id);
+    const changed =
+      !force &&
+      !record.archived_at &&
+      writtenAt !== undefined &&
+      record.updated_at !== undefined &&
+      record.updated_at !== null &&
+      Date.parse(record.updated_at) > Date.parse(writtenAt);
+    if (changed)
+      for (const p of parentsOf(resource, record))
+        if (ours.has(p.key) && !into.has(p.key))
+          into.set(
+            p.key,
+            `kept because medical alert ${record.id}, which this run created with it, was changed in Cliniko at ${record.updated_at}, after the run wrote it at ${writtenAt} (--force archives it)`,
+          );
+    return false;
+  });
 }
 
 /**

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { type Sandbox, startSandbox } from '../../apps/sandbox/server.js';
 import { ClinikoClient } from '../../src/cliniko/client.js';
 import type { CountedEntity } from '../../src/core/entities.js';
+import { type IdMapEntry, medicalAlertStep } from '../../src/ports/id-map.js';
 import type { LedgerEntry } from '../../src/ports/write-ledger.js';
 import { rollback } from '../../src/rollback/rollback.js';
 import { runInfo } from '../support/run-info.js';
@@ -90,6 +91,7 @@ describe('rollback reads what depends on the run from Cliniko', () => {
         listWrites: async function* () {
           yield* writes;
         },
+        getIdMap: async () => new Map(),
         deleteIdMap: async (_scope, _entity, sourceId) => {
           forgotten.push(sourceId);
         },
@@ -184,6 +186,7 @@ describe('rollback reads what depends on the run from Cliniko', () => {
         listWrites: async function* () {
           yield* writes;
         },
+        getIdMap: async () => new Map(),
         deleteIdMap: async () => {},
       },
       client: new ClinikoClient({
@@ -217,5 +220,93 @@ describe('rollback reads what depends on the run from Cliniko', () => {
     expect(item(plain.id)?.outcome).toBe('archived');
     expect(sandbox.state.get('patients', alerted.id)?.archived_at).toBeFalsy();
     expect(sandbox.state.get('patients', plain.id)?.archived_at).toBeTruthy();
+  });
+
+  it("leaves the run's own medical alerts out of what keeps a patient, unless changed after the run", async () => {
+    const t0 = Date.now();
+    const insert = (table: Parameters<Sandbox['state']['insert']>[0], values: Record<string, unknown>) =>
+      sandbox.state.insert(table, { archived_at: null, ...values });
+    const patient = (ref: string) =>
+      insert('patients', { first_name: 'D', last_name: ref, old_reference_id: ref });
+    const [own, both, edited, rewritten] = [patient('N1'), patient('N2'), patient('N3'), patient('N4')];
+    // the run's writer made an alert with each patient (its Alerts column) and noted its id
+    const alertOf = (p: { id: string }) =>
+      insert('medical_alerts', { patient_id: p.id, name: 'Anticoagulants' });
+    const [ownAlert, bothAlert, editedAlert, rewrittenAlert] = [own, both, edited, rewritten].map(alertOf);
+    // after the run: a clinician adds an alert of the same name for N2, and edits N3's
+    const clinicians = alertOf(both);
+    const written = new Date(t0 + 5_000).toISOString();
+    const editedAt = new Date(Math.floor(t0 / 1000) * 1000 + 10_000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+    const editedRecord = sandbox.state.update('medical_alerts', editedAlert?.id ?? '', { name: 'Warfarin' });
+    editedRecord.updated_at = editedAt;
+
+    const patients = [own, both, edited, rewritten];
+    const writes: LedgerEntry[] = patients.map((p, i) => ({
+      entity: 'patients',
+      sourceId: `N${i + 1}`,
+      clinikoId: p.id,
+      outcome: 'created' as const,
+      at: written,
+    }));
+    const entries = new Map<string, IdMapEntry>(
+      [ownAlert, bothAlert, editedAlert, rewrittenAlert].map((alert, i) => [
+        `N${i + 1}`,
+        {
+          // N4's entry names another record now (written again since): its alert is not this run's
+          clinikoId: i === 3 ? 'another' : (patients[i]?.id ?? ''),
+          hash: '',
+          runId: 'r3',
+          at: written,
+          steps: ['alerts', medicalAlertStep(alert?.id ?? '')],
+        },
+      ]),
+    );
+    const run = (force: boolean) =>
+      rollback({
+        runId: 'r3',
+        store: {
+          getRun: async () => runInfo({ startedAt: new Date(t0 - 60_000).toISOString() }),
+          listWrites: async function* () {
+            yield* writes;
+          },
+          getIdMap: async (_scope, entity, sourceIds) =>
+            new Map(
+              entity === 'patients'
+                ? sourceIds.flatMap((id) => {
+                    const e = entries.get(id);
+                    return e ? [[id, e] as const] : [];
+                  })
+                : [],
+            ),
+          deleteIdMap: async () => {},
+        },
+        client: new ClinikoClient({
+          apiKey: KEY,
+          baseUrl: sandbox.baseUrl,
+          retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
+        }),
+        dryRun: true,
+        force,
+      });
+    const report = await run(false);
+    const item = (id: string) => report.items.find((i) => i.clinikoId === id);
+    // the run's alert is part of the patient it migrated: the patient goes
+    expect(item(own.id)).toMatchObject({ outcome: 'wouldArchive' });
+    expect(item(both.id)).toMatchObject({
+      outcome: 'kept',
+      keptFor: 'otherRecord',
+      reason: `kept because medical alert ${clinicians.id}, which this run did not create, references it in Cliniko`,
+    });
+    expect(item(edited.id)).toMatchObject({
+      outcome: 'kept',
+      keptFor: 'otherRecord',
+      reason: `kept because medical alert ${editedAlert?.id}, which this run created with it, was changed in Cliniko at ${editedAt}, after the run wrote it at ${written} (--force archives it)`,
+    });
+    expect(item(rewritten.id)).toMatchObject({ outcome: 'kept', keptFor: 'otherRecord' });
+    // --force archives the patient whose run alert a clinician edited, never one a clinician's keeps
+    const forced = await run(true);
+    const forcedItem = (id: string) => forced.items.find((i) => i.clinikoId === id);
+    expect(forcedItem(edited.id)?.outcome).toBe('wouldArchive');
+    expect(forcedItem(both.id)?.outcome).toBe('kept');
   });
 });
