@@ -1,5 +1,6 @@
 import { ACCOUNT_RESOURCES } from './specs/account.js';
 import { APPOINTMENT_RESOURCES } from './specs/appointments.js';
+import { CLINIC_RECORD_RESOURCES } from './specs/clinic-records.js';
 import { PATIENT_RESOURCES } from './specs/patients.js';
 import { linkTo, type ResourceSpec } from './specs/spec.js';
 import { TREATMENT_NOTE_RESOURCES } from './specs/treatment-notes.js';
@@ -14,6 +15,7 @@ export const RESOURCES: Record<string, ResourceSpec> = {
   ...APPOINTMENT_RESOURCES,
   ...ACCOUNT_RESOURCES,
   ...TREATMENT_NOTE_RESOURCES,
+  ...CLINIC_RECORD_RESOURCES,
 };
 
 /** Turns a stored record into what Cliniko answers: relations as link objects, `links.self`. */

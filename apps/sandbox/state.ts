@@ -18,6 +18,11 @@ export const TABLES = [
   'patient_attachments',
   'treatment_notes',
   'treatment_note_templates',
+  'invoices',
+  'patient_cases',
+  'patient_forms',
+  'relationships',
+  'communications',
 ] as const;
 export type Table = (typeof TABLES)[number];
 

@@ -5,7 +5,7 @@ import { DeferError } from '../../src/cliniko/rate-limiter.js';
 import { idFromLink } from '../../src/cliniko/schemas.js';
 import { sourceFieldOf } from '../../src/mapping/refusal-fields.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
-import type { IdMapEntry } from '../../src/ports/id-map.js';
+import { type IdMapEntry, medicalAlertStep } from '../../src/ports/id-map.js';
 import type { WriteResult } from '../../src/ports/write-ledger.js';
 
 import {
@@ -226,7 +226,12 @@ async function followUps(
           ? new Set((await client.listMedicalAlerts(clinikoId)).map((a) => a.name))
           : new Set<string>();
         for (const name of p.alerts)
-          if (!there.has(name)) await client.createMedicalAlertOnce({ patient_id: clinikoId, name });
+          if (!there.has(name)) {
+            const { record } = await client.createMedicalAlertOnce({ patient_id: clinikoId, name });
+            // noted one by one, so a rollback tells the run's alerts from a clinic's (an alert made
+            // before a crash and not noted keeps its patient at rollback: the safe side)
+            await deps.store.addIdMapStep(cmd.scope, cmd.entity, cmd.sourceId, medicalAlertStep(record.id));
+          }
       });
     }
     if (p.referral) {

@@ -14,13 +14,33 @@ export const IdMapEntry = z
     runId: z.string(),
     /** ISO 8601 UTC. */
     at: z.string(),
-    /** Follow-up requests already done (alerts, referral, cancel, arrival). */
+    /**
+     * Follow-up requests already done (alerts, referral, cancel, arrival), and each medical alert
+     * a patient's follow-up created (medicalAlertStep): the run's own, which rollback tells from
+     * those a clinic adds later.
+     */
     steps: z.array(z.string()).readonly().default([]),
     /** The latest run that updated the record in Cliniko because its content had changed. */
     updatedIn: z.string().optional(),
   })
   .readonly();
 export type IdMapEntry = z.output<typeof IdMapEntry>;
+
+const MEDICAL_ALERT_STEP = 'medical_alert:';
+
+/**
+ * The step that records a medical alert a run created after a patient (its Cliniko id): noted as
+ * each is created, so a rollback knows the run's own alerts by id, not by name or time (a clinician
+ * may add an alert of the same name, or within the same second).
+ */
+export const medicalAlertStep = (clinikoId: string): string => `${MEDICAL_ALERT_STEP}${clinikoId}`;
+
+/** The Cliniko ids of the medical alerts an entry's steps record (see medicalAlertStep). */
+export function medicalAlertsOf(entry: Pick<IdMapEntry, 'steps'>): string[] {
+  return entry.steps.flatMap((s) =>
+    s.startsWith(MEDICAL_ALERT_STEP) ? [s.slice(MEDICAL_ALERT_STEP.length)] : [],
+  );
+}
 
 /** `scope` everywhere: the clinic in one Cliniko account (RunInfo.scope), never the bare clinic id. */
 export interface IdMap {

@@ -3,7 +3,7 @@ import type { ClinikoClient } from '../cliniko/client.js';
 import { ClinikoNotFoundError } from '../cliniko/errors.js';
 import { idFromLink, LinkObject } from '../cliniko/schemas.js';
 import type { CountedEntity } from '../core/entities.js';
-import type { IdMap } from '../ports/id-map.js';
+import { type IdMap, medicalAlertsOf } from '../ports/id-map.js';
 import type { RunInfo, RunStore } from '../ports/runs.js';
 import type { WriteLedger } from '../ports/write-ledger.js';
 import {
@@ -23,10 +23,16 @@ import {
  * the write) is left and listed unless `force`. A record left in Cliniko keeps whole what it
  * refers to: each record the run created that a left record links to (PARENT_LINKS) is `kept`
  * too, with a reason naming the child, and so are the run's records that a record the run did
- * not create refers to (an appointment a clinician booked for a migrated patient), even with
- * `force`. Archiving is Cliniko's delete (`POST …/{id}/archive`); a record already archived
- * counts as done, so a second rollback archives nothing. A record Cliniko says was created before
- * the run started (`created_at`) is not the run's, whatever its state says (a record re-found
+ * not create refers to (an appointment a clinician booked for a migrated patient; a medical alert,
+ * invoice, patient case, patient form, relationship or communication a clinic added,
+ * FOREIGN_RESOURCES), even with `force`: found by listing what changed since the run started,
+ * one request per 100 such records and one per resource with none. The medical alerts the run
+ * created after its patients (their id map steps, medicalAlertStep) are the run's, not a clinic's:
+ * they keep no patient, unless changed in Cliniko after the run wrote the patient (then, as a
+ * changed record, unless `force`). Archiving is Cliniko's delete
+ * (`POST …/{id}/archive`); a record already archived counts as done, so a second rollback
+ * archives nothing. A record Cliniko says was created before the run started (`created_at`) is not
+ * the run's, whatever its state says (a record re-found
  * after a lost answer, recorded by an older version): it is left and listed as `preexisting`,
  * even with `force`. `dryRun` only lists.
  */
@@ -70,7 +76,9 @@ export interface RollbackReport {
 
 export interface RollbackOptions {
   readonly runId: string;
-  readonly store: Pick<WriteLedger, 'listWrites'> & Pick<IdMap, 'deleteIdMap'> & Pick<RunStore, 'getRun'>;
+  readonly store: Pick<WriteLedger, 'listWrites'> &
+    Pick<IdMap, 'deleteIdMap' | 'getIdMap'> &
+    Pick<RunStore, 'getRun'>;
   readonly client: ClinikoClient;
   readonly dryRun: boolean;
   readonly force: boolean;
@@ -104,16 +112,27 @@ const link = LinkObject.nullable().optional();
  * What rollback reads of a record: reconciliation's fields and the link objects to the records it
  * refers to (contract/cliniko-openapi.yaml: a patient's `referring_doctor`, an appointment's `patient`
  * and `appointment_type`, an attachment's `patient`, a treatment note's `patient`, `booking` and
- * `treatment_note_template`).
+ * `treatment_note_template`; of the records a clinic makes after a run, FOREIGN_RESOURCES' links).
  */
 export const RollbackRecord = AccountRecord.extend({
+  appointment: link,
   appointment_type: link,
+  contact: link,
+  related_patient: link,
   booking: link,
   treatment_note_template: link,
   referring_doctor: link,
 });
 export type RollbackRecord = z.infer<typeof RollbackRecord>;
-type LinkField = 'patient' | 'appointment_type' | 'booking' | 'treatment_note_template' | 'referring_doctor';
+type LinkField =
+  | 'patient'
+  | 'appointment'
+  | 'appointment_type'
+  | 'contact'
+  | 'related_patient'
+  | 'booking'
+  | 'treatment_note_template'
+  | 'referring_doctor';
 
 /**
  * The records a record of each resource refers to, by its response's link objects (Cliniko's
@@ -139,6 +158,94 @@ export const PARENT_LINKS: Readonly<
   treatmentNoteTemplates: [],
 };
 
+/** A Cliniko resource no run creates but a clinic may, after a run, for a migrated record. */
+export type ForeignResourceName =
+  | 'medicalAlerts'
+  | 'invoices'
+  | 'patientCases'
+  | 'patientForms'
+  | 'relationships'
+  | 'communications';
+/** A resource whose records rollback lists to find what depends on the run's. */
+export type ListedResource = ResourceName | ForeignResourceName;
+
+/**
+ * The resources a clinic can add records to after a migration that link to a patient, an
+ * appointment or a contact a run creates, and that Cliniko lists with an `updated_at` filter
+ * (contract/cliniko-openapi.yaml, each resource's list and schema): a medical alert's `patient`;
+ * an invoice's `patient` and `appointment` (`/appointments/{id}`, the individual appointment's
+ * id); a patient case's `patient` and `contact`; a patient form's `patient` and `booking` (an
+ * individual appointment's id is its booking's); a relationship's `patient` and
+ * `related_patient`; a communication's `patient`. Listed only for the changes since a run
+ * started, never created or archived by one. Not listed: attendees (Cliniko makes one with each
+ * individual appointment, the run's own included, so they are the appointment itself) and
+ * referral sources (the run writes each migrated patient's own).
+ */
+export const FOREIGN_RESOURCES: Readonly<
+  Record<
+    ForeignResourceName,
+    {
+      readonly path: string;
+      readonly collection: string;
+      readonly word: string;
+      readonly links: readonly { readonly link: LinkField; readonly parent: ResourceName }[];
+    }
+  >
+> = {
+  medicalAlerts: {
+    path: '/medical_alerts',
+    collection: 'medical_alerts',
+    word: 'medical alert',
+    links: [{ link: 'patient', parent: 'patients' }],
+  },
+  invoices: {
+    path: '/invoices',
+    collection: 'invoices',
+    word: 'invoice',
+    links: [
+      { link: 'patient', parent: 'patients' },
+      { link: 'appointment', parent: 'appointments' },
+    ],
+  },
+  patientCases: {
+    path: '/patient_cases',
+    collection: 'patient_cases',
+    word: 'patient case',
+    links: [
+      { link: 'patient', parent: 'patients' },
+      { link: 'contact', parent: 'contacts' },
+    ],
+  },
+  patientForms: {
+    path: '/patient_forms',
+    collection: 'patient_forms',
+    word: 'patient form',
+    links: [
+      { link: 'patient', parent: 'patients' },
+      { link: 'booking', parent: 'appointments' },
+    ],
+  },
+  relationships: {
+    path: '/relationships',
+    collection: 'relationships',
+    word: 'relationship',
+    links: [
+      { link: 'patient', parent: 'patients' },
+      { link: 'related_patient', parent: 'patients' },
+    ],
+  },
+  communications: {
+    path: '/communications',
+    collection: 'communications',
+    word: 'communication',
+    links: [{ link: 'patient', parent: 'patients' }],
+  },
+};
+
+const isForeign = (r: string): r is ForeignResourceName => Object.hasOwn(FOREIGN_RESOURCES, r);
+const linksOf = (r: ListedResource) => (isForeign(r) ? FOREIGN_RESOURCES[r].links : PARENT_LINKS[r]);
+const wordOf = (r: ListedResource) => (isForeign(r) ? FOREIGN_RESOURCES[r].word : RESOURCE_WORDS[r]);
+
 /** One record the run created, as Cliniko answers for it now (`record` absent: not found; `reason`: the read failed). */
 export interface LocatedRecord {
   readonly item: Omit<RollbackItem, 'outcome'>;
@@ -149,14 +256,17 @@ export interface LocatedRecord {
 }
 
 /** A record's key among the run's: `patients#1234`. */
-export const recordKey = (resource: ResourceName | 'unknown', clinikoId: string) =>
+export const recordKey = (resource: ListedResource | 'unknown', clinikoId: string) =>
   `${resource}#${clinikoId}`;
 
-/** The records `record` (of `resource`) refers to, as `resource#id` keys of PARENT_LINKS' parents. */
-function parentsOf(resource: ResourceName | 'unknown', record: RollbackRecord) {
+/**
+ * The records `record` (of `resource`) refers to, as `resource#id` keys of PARENT_LINKS' (or
+ * FOREIGN_RESOURCES') parents.
+ */
+function parentsOf(resource: ListedResource | 'unknown', record: RollbackRecord) {
   if (resource === 'unknown') return [];
   const out: { key: string; parent: ResourceName; id: string }[] = [];
-  for (const { link: field, parent } of PARENT_LINKS[resource]) {
+  for (const { link: field, parent } of linksOf(resource)) {
     const id = idFromLink(record[field]);
     if (id) out.push({ key: recordKey(parent, id), parent, id });
   }
@@ -231,8 +341,9 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
   const unread = new Set(located.filter((l) => l.reason).map(keyOf));
   const listedUnread = new Map<string, RollbackRecord>();
   const foreign = new Map<string, string>();
+  const runAlerts = await runMedicalAlerts(options.store, run.scope, created.values());
   for await (const page of changedSince(options.client, located, run.startedAt)) {
-    foreignDependants(ours, page, foreign);
+    foreignDependants(ours, withoutRunAlerts(page, runAlerts, ours, options.force, foreign), foreign);
     for (const { resource, record } of page)
       if (unread.has(recordKey(resource, record.id)))
         listedUnread.set(recordKey(resource, record.id), record);
@@ -277,12 +388,82 @@ export async function rollback(options: RollbackOptions): Promise<RollbackReport
   };
 }
 
+/** How many source ids one id map read asks for. */
+const ID_MAP_READ = 100;
+
+/**
+ * The medical alerts the run created after its patients (Cliniko id → when the run recorded the
+ * patient's write, ISO 8601 UTC, if known): the ids its writer noted as id map steps
+ * (medicalAlertStep) of the patients this run created, read 100 source ids a request. An entry
+ * that now names another Cliniko record (written again since) is not this run's.
+ */
+async function runMedicalAlerts(
+  store: Pick<IdMap, 'getIdMap'>,
+  scope: string,
+  created: Iterable<{ entity: CountedEntity; sourceIds: string[]; clinikoId: string; at?: string }>,
+): Promise<Map<string, string | undefined>> {
+  const patients = [...created].filter((c) => c.entity === 'patients');
+  const alerts = new Map<string, string | undefined>();
+  for (let i = 0; i < patients.length; i += ID_MAP_READ) {
+    const batch = patients.slice(i, i + ID_MAP_READ);
+    const entries = await store.getIdMap(
+      scope,
+      'patients',
+      batch.flatMap((p) => p.sourceIds),
+    );
+    for (const p of batch)
+      for (const id of p.sourceIds) {
+        const entry = entries.get(id);
+        if (entry?.clinikoId === p.clinikoId)
+          for (const alert of medicalAlertsOf(entry)) alerts.set(alert, p.at);
+      }
+  }
+  return alerts;
+}
+
+/**
+ * `listed` without the run's own medical alerts (`runAlerts`, see runMedicalAlerts): an alert the
+ * run made with a migrated patient is part of that patient's migration, not a clinic's record.
+ * One changed in Cliniko after the run recorded its patient (`updated_at` later, the test
+ * decide uses for the run's records) keeps the patient unless `force`, its reason added to `into`.
+ */
+function withoutRunAlerts(
+  listed: readonly { readonly resource: ListedResource; readonly record: RollbackRecord }[],
+  runAlerts: ReadonlyMap<string, string | undefined>,
+  ours: ReadonlySet<string>,
+  force: boolean,
+  into: Map<string, string>,
+): { resource: ListedResource; record: RollbackRecord }[] {
+  return listed.filter(({ resource, record }) => {
+    if (resource !== 'medicalAlerts' || !runAlerts.has(record.id)) return true;
+    const writtenAt = runAlerts.get(record.id);
+    const changed =
+      !force &&
+      !record.archived_at &&
+      writtenAt !== undefined &&
+      record.updated_at !== undefined &&
+      record.updated_at !== null &&
+      Date.parse(record.updated_at) > Date.parse(writtenAt);
+    if (changed)
+      for (const p of parentsOf(resource, record))
+        if (ours.has(p.key) && !into.has(p.key))
+          into.set(
+            p.key,
+            `kept because medical alert ${record.id}, which this run created with it, was changed in Cliniko at ${record.updated_at}, after the run wrote it at ${writtenAt} (--force archives it)`,
+          );
+    return false;
+  });
+}
+
 /**
  * The records of the child resources that changed since the run started (`updated_at` at or after
  * its start, whole seconds UTC, by Cliniko's filter syntax; archived ones left out, cancelled
- * appointments in), page by page, for each child resource whose parents the run created. A record
- * that refers to a patient the run created was made or moved onto it after the run started, so it
- * is among these. Costs one request per 100 such records (the run's own among them).
+ * appointments in), page by page, for each child resource whose parents the run created: the
+ * run's own child resources (ROLLBACK_ORDER) and those a clinic adds to after a migration
+ * (FOREIGN_RESOURCES: medical alerts, invoices, patient cases, patient forms, relationships,
+ * communications). A record that refers to a patient the run created
+ * was made or moved onto it after the run started, so it is among these. Costs one request per 100
+ * such records (the run's own among them), and one for each resource listed that has none.
  * @throws ClinikoError when a list cannot be read: nothing is archived without knowing what
  *   depends on it.
  */
@@ -290,7 +471,7 @@ async function* changedSince(
   client: ClinikoClient,
   located: readonly LocatedRecord[],
   runStartedAt: string,
-): AsyncGenerator<{ resource: ResourceName; record: RollbackRecord }[]> {
+): AsyncGenerator<{ resource: ListedResource; record: RollbackRecord }[]> {
   const createdResources = new Set(located.map((l) => l.item.resource));
   const started = Date.parse(runStartedAt);
   if (Number.isNaN(started)) throw new RollbackError(`the run's start ${runStartedAt} is not a date`);
@@ -306,17 +487,26 @@ async function* changedSince(
     ))
       yield page.map((record) => ({ resource: child, record }));
   }
+  for (const [name, foreign] of Object.entries(FOREIGN_RESOURCES)) {
+    if (!isForeign(name) || !foreign.links.some((l) => createdResources.has(l.parent))) continue;
+    // Cliniko leaves archived records out of a list unless a filter names `archived_at`
+    for await (const page of client.pages(foreign.path, foreign.collection, RollbackRecord, [
+      `updated_at:>=${since}`,
+    ]))
+      yield page.map((record) => ({ resource: name, record }));
+  }
 }
 
 /**
  * Adds to `into` the run's records (`ours`: `resource#clinikoId` keys) that a record the run did
- * not create refers to (`listed`: records of child resources read from the account; the run's
- * own among them are skipped, as are archived ones): `resource#id` → the reason it is kept,
+ * not create refers to (`listed`: records of child resources read from the account, the run's
+ * own resources' and FOREIGN_RESOURCES'; the run's own records among them are skipped, as are
+ * archived ones): `resource#id` → the reason it is kept,
  * naming the first such child. Returns `into`.
  */
 export function foreignDependants(
   ours: ReadonlySet<string>,
-  listed: readonly { readonly resource: ResourceName; readonly record: RollbackRecord }[],
+  listed: readonly { readonly resource: ListedResource; readonly record: RollbackRecord }[],
   into: Map<string, string> = new Map(),
 ): Map<string, string> {
   for (const { resource, record } of listed) {
@@ -325,7 +515,7 @@ export function foreignDependants(
       if (ours.has(p.key) && !into.has(p.key))
         into.set(
           p.key,
-          `kept because ${RESOURCE_WORDS[resource]} ${record.id}, which this run did not create, references it in Cliniko`,
+          `kept because ${wordOf(resource)} ${record.id}, which this run did not create, references it in Cliniko`,
         );
   }
   return into;

@@ -365,13 +365,13 @@ describe('rollback', () => {
       old_reference_id: null,
       archived_at: null,
     });
-    expect((await run(clinic, await exportOf(ids(4)), stateDir, 'rb-live')).code).toBe(0);
+    expect((await run(clinic, await exportOf(ids(5)), stateDir, 'rb-live')).code).toBe(0);
     const live = report('rb-live');
     const createdCount = ['patients', 'appointments', 'letters', 'appointmentTypes'].reduce(
       (n, k) => n + live.entities[k as 'patients'].created,
       0,
     );
-    expect(createdCount).toBe(13);
+    expect(createdCount).toBe(16);
     const patient = (sourceId: string) => {
       const found = clinic.state.all('patients').find((p) => p.old_reference_id === sourceId);
       if (!found) throw new Error(`${sourceId} was not written`);
@@ -379,14 +379,20 @@ describe('rollback', () => {
     };
     const appointmentsOf = (patientId: string) =>
       clinic.state.all('individual_appointments').filter((a) => String(a.patient_id) === patientId);
-    const [edited, booked, c3, c4] = [patient('C1'), patient('C2'), patient('C3'), patient('C4')];
+    const [edited, booked, c3, c4, c5] = [
+      patient('C1'),
+      patient('C2'),
+      patient('C3'),
+      patient('C4'),
+      patient('C5'),
+    ];
     const [bookedAppointment] = appointmentsOf(booked.id);
     const [c3Appointment] = appointmentsOf(c3.id);
     if (!bookedAppointment || !c3Appointment) throw new Error('the appointments were not written');
     const type = String(bookedAppointment.appointment_type_id);
     await new Promise((r) => setTimeout(r, 1100));
-    // after the run: C1 changed at the front desk, C2's appointment moved in Cliniko, and a
-    // clinician books C3 again, of the run's appointment type
+    // after the run: C1 changed at the front desk, C2's appointment moved in Cliniko, a
+    // clinician books C3 again, of the run's appointment type, and records an alert for C5
     clinic.state.update('patients', edited.id, { notes: 'Changed at the front desk' });
     clinic.state.update('individual_appointments', bookedAppointment.id, { notes: 'Moved by phone' });
     const clinicians = clinic.state.insert('individual_appointments', {
@@ -399,6 +405,7 @@ describe('rollback', () => {
       archived_at: null,
       cancelled_at: null,
     });
+    const alert = clinic.state.insert('medical_alerts', { patient_id: c5.id, name: 'Penicillin allergy' });
 
     const rollback = (...more: string[]) =>
       cli('rollback', live.runId, '--state-dir', stateDir, '--cliniko-url', clinic.baseUrl, ...more);
@@ -409,14 +416,14 @@ describe('rollback', () => {
     const preview = await rollback('--dry-run');
     expect(preview.code).toBe(0);
     expect(preview.out).toMatch(
-      /would archive 8; .*changed after the run \(left\) 2; .*kept because a record left in Cliniko references it 3/,
+      /would archive 10; .*changed after the run \(left\) 2; .*kept because a record left in Cliniko references it 4/,
     );
-    expect(active('patients')).toBe(5);
+    expect(active('patients')).toBe(6);
 
     const done = await rollback();
     expect(done.code).toBe(0);
     expect(done.out).toMatch(
-      /archived 8; already archived 0; changed after the run \(left\) 2; there before the run \(left\) 0; kept because a record left in Cliniko references it 3 \(2 for this run's own, 1 for records it did not create\)/,
+      /archived 10; already archived 0; changed after the run \(left\) 2; there before the run \(left\) 0; kept because a record left in Cliniko references it 4 \(2 for this run's own, 2 for records it did not create\)/,
     );
     expect(done.out).toContain(edited.id);
     // the dry run's report is rollback-1, this one's rollback-2
@@ -446,6 +453,13 @@ describe('rollback', () => {
       keptFor: 'otherRecord',
       reason: `kept because appointment ${clinicians.id}, which this run did not create, references it in Cliniko`,
     });
+    // so does the medical alert a clinician recorded, in a resource no run writes
+    expect(item(c5.id)).toMatchObject({
+      outcome: 'kept',
+      keptFor: 'otherRecord',
+      reason: `kept because medical alert ${alert.id}, which this run did not create, references it in Cliniko`,
+    });
+    expect(done.out).toContain(`kept: patients ${c5.id} (source C5)`);
     expect(item(c4.id)).toMatchObject({ outcome: 'archived' });
     const csvOut = readFileSync(join(outDir, 'rb-live', 'rollback-2.csv'), 'utf8');
     expect(csvOut).toContain(`patients,patients,C2,${booked.id},kept,`);
@@ -458,8 +472,8 @@ describe('rollback', () => {
         .filter((p) => !p.archived_at)
         .map((p) => p.id)
         .sort(),
-    ).toEqual([edited.id, booked.id, c3.id, walkIn.id].sort());
-    expect(clinic.state.count('patients')).toBe(5);
+    ).toEqual([edited.id, booked.id, c3.id, c5.id, walkIn.id].sort());
+    expect(clinic.state.count('patients')).toBe(6);
     expect(
       clinic.state
         .all('individual_appointments')
@@ -474,17 +488,18 @@ describe('rollback', () => {
 
     const again = await rollback();
     expect(again.code).toBe(0);
-    expect(again.out).toMatch(/archived 0; already archived 8; changed after the run \(left\) 2/);
+    expect(again.out).toMatch(/archived 0; already archived 10; changed after the run \(left\) 2/);
 
     // --force archives what was changed, and then what only it kept; never what the clinic's own
     // records still reference
     const forced = await rollback('--force');
     expect(forced.out).toMatch(
-      /archived 3; already archived 8; .*kept because a record left in Cliniko references it 2 \(0 for this run's own, 2 for records it did not create\)/,
+      /archived 3; already archived 10; .*kept because a record left in Cliniko references it 3 \(0 for this run's own, 3 for records it did not create\)/,
     );
     expect(clinic.state.get('patients', edited.id)?.archived_at).toBeTruthy();
     expect(clinic.state.get('patients', booked.id)?.archived_at).toBeTruthy();
     expect(clinic.state.get('patients', c3.id)?.archived_at).toBeFalsy();
+    expect(clinic.state.get('patients', c5.id)?.archived_at).toBeFalsy();
     expect(clinic.state.get('appointment_types', type)?.archived_at).toBeFalsy();
     expect(clinic.state.get('patients', walkIn.id)?.archived_at).toBeFalsy();
   }, 300_000);

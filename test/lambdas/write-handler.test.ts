@@ -14,6 +14,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import type { Sandbox } from '../../apps/sandbox/server.js';
 import { startSandbox } from '../../apps/sandbox/server.js';
 import type { WriteCommand } from '../../src/ports/command-queue.js';
+import { medicalAlertStep } from '../../src/ports/id-map.js';
 import { runInfo } from '../support/run-info.js';
 
 /**
@@ -248,5 +249,22 @@ describe('writer handler', () => {
     // and keeps it while Cliniko accepts it
     expect((await handler(sqsEvent(command('K3', {})), context)).batchItemFailures).toEqual([]);
     expect(secrets.commandCalls(GetSecretValueCommand)).toHaveLength(2);
+  });
+
+  it('notes the id of each medical alert it creates with a patient, for a rollback to know the run made it', async () => {
+    await import('../../lambdas/shared/runtime.js').then((m) => m.resetRuntime());
+    sandbox.faults = { serverError: 0, rateLimited: 0, dropAfterCommit: 0, latencyMs: 0 };
+    const c = command('AL1', {});
+    if (c.payload.kind !== 'patient') throw new Error('a patient command expected');
+    const alerted: WriteCommand = { ...c, payload: { ...c.payload, alerts: ['Anticoagulants', 'Latex'] } };
+    expect((await handler(sqsEvent(alerted), context)).batchItemFailures).toEqual([]);
+    const patient = sandbox.state.all('patients').find((p) => p.old_reference_id === 'AL1');
+    const alerts = sandbox.state.all('medical_alerts').filter((a) => a.patient_id === patient?.id);
+    expect(alerts.map((a) => a.name)).toEqual(['Anticoagulants', 'Latex']);
+    const steps = ddb
+      .commandCalls(UpdateCommand)
+      .filter((u) => u.args[0].input.Key?.sk === 'ID#patients#AL1')
+      .flatMap((u) => (u.args[0].input.ExpressionAttributeValues?.[':step'] as string[] | undefined) ?? []);
+    expect(steps).toEqual([...alerts.map((a) => medicalAlertStep(a.id)), 'alerts']);
   });
 });

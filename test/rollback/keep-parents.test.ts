@@ -310,3 +310,53 @@ describe('records the run did not create', () => {
     ]);
   });
 });
+
+describe('records a clinic adds after the run in resources no run creates', () => {
+  it('keep the patient a medical alert is for, and the appointment and patient an invoice is for', () => {
+    const ours = new Set(clinic(false).map((r) => recordKey(r.item.resource, r.item.clinikoId)));
+    const at = (archived_at: string | null = null) => ({ created_at: LATER, updated_at: LATER, archived_at });
+    const foreign = foreignDependants(ours, [
+      { resource: 'medicalAlerts', record: { id: '700', patient: to('patients', '10'), ...at() } },
+      // Cliniko links an invoice's appointment as /appointments/{id}
+      {
+        resource: 'invoices',
+        record: { id: '800', patient: to('patients', '20'), appointment: to('appointments', '21'), ...at() },
+      },
+      // an archived alert holds nothing; one for a patient the run did not create keeps nothing
+      { resource: 'medicalAlerts', record: { id: '701', patient: to('patients', '10'), ...at(LATER) } },
+      { resource: 'medicalAlerts', record: { id: '702', patient: to('patients', '99'), ...at() } },
+    ]);
+    const byInvoice = 'kept because invoice 800, which this run did not create, references it in Cliniko';
+    expect([...foreign]).toEqual([
+      [
+        'patients#10',
+        'kept because medical alert 700, which this run did not create, references it in Cliniko',
+      ],
+      ['patients#20', byInvoice],
+      ['appointments#21', byInvoice],
+    ]);
+  });
+
+  it('keep the contact of a patient case, the appointment of a patient form, and both patients of a relationship', () => {
+    const ours = new Set(clinic(false).map((r) => recordKey(r.item.resource, r.item.clinikoId)));
+    const at = { created_at: LATER, updated_at: LATER, archived_at: null };
+    const foreign = foreignDependants(ours, [
+      { resource: 'patientCases', record: { id: '710', contact: to('contacts', '50'), ...at } },
+      // an individual appointment's id is its booking's
+      { resource: 'patientForms', record: { id: '720', booking: to('bookings', '11'), ...at } },
+      {
+        resource: 'relationships',
+        record: { id: '730', patient: to('patients', '99'), related_patient: to('patients', '20'), ...at },
+      },
+      { resource: 'communications', record: { id: '740', patient: to('patients', '10'), ...at } },
+    ]);
+    const why = (what: string) =>
+      `kept because ${what}, which this run did not create, references it in Cliniko`;
+    expect([...foreign]).toEqual([
+      ['contacts#50', why('patient case 710')],
+      ['appointments#11', why('patient form 720')],
+      ['patients#20', why('relationship 730')],
+      ['patients#10', why('communication 740')],
+    ]);
+  });
+});

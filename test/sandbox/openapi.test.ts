@@ -2,7 +2,9 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import type { Sandbox } from '../../apps/sandbox/server.js';
 import type { ClinikoClient } from '../../src/cliniko/client.js';
+import { idFromLink } from '../../src/cliniko/schemas.js';
 import { nodeTransport } from '../../src/cliniko/transport.js';
+import { RollbackRecord } from '../../src/rollback/rollback.js';
 import { requestErrors, responseErrors } from '../support/openapi.js';
 import { clientFor, TEST_KEY, withSandbox } from '../support/sandbox.js';
 
@@ -110,6 +112,36 @@ beforeAll(async () => {
     notes: 'Migrated',
   });
   await client.listIndividualAppointments([`patient_id:=${patient.id}`]);
+  // what rollback lists of a clinic's own records since a run started (an invoice is made in
+  // Cliniko itself: its API cannot create one)
+  sandbox.state.insert('invoices', {
+    patient_id: patient.id,
+    appointment_id: appt.id,
+    number: 1,
+    issue_date: '2024-02-01',
+    status: 10,
+    total_amount: '85.0',
+    notes: null,
+    archived_at: null,
+    closed_at: null,
+  });
+  const since = ['updated_at:>=2024-01-01T00:00:00Z'];
+  const invoices = await client.listAll('/invoices', 'invoices', RollbackRecord, since);
+  const alerts = await client.listAll('/medical_alerts', 'medical_alerts', RollbackRecord, since);
+  expect([invoices.length, alerts.length]).toEqual([1, 1]);
+  expect(idFromLink(invoices[0]?.appointment)).toBe(appt.id);
+  const made = { archived_at: null, patient_id: patient.id };
+  sandbox.state.insert('patient_cases', { ...made, name: 'Knee', contact_id: doctor.id, closed_at: null });
+  sandbox.state.insert('patient_forms', { ...made, name: 'Intake', booking_id: appt.id, completed_at: null });
+  sandbox.state.insert('relationships', { ...made, related_patient_id: patient.id, relation: 10 });
+  sandbox.state.insert('communications', { ...made, content: 'Called', type_code: 1, category_code: 12 });
+  for (const [path, collection] of [
+    ['/patient_cases', 'patient_cases'],
+    ['/patient_forms', 'patient_forms'],
+    ['/relationships', 'relationships'],
+    ['/communications', 'communications'],
+  ] as const)
+    expect(await client.listAll(path, collection, RollbackRecord, since)).toHaveLength(1);
   await client.setArrival(appt.id, true);
   await client.cancelIndividualAppointment(appt.id, { cancellation_reason: 10, cancellation_note: 'better' });
   const bytes = Buffer.from('attachment');
@@ -165,6 +197,12 @@ describe('against openapi.yaml', () => {
       'POST /patients',
       'PATCH /patients/{id}',
       'POST /medical_alerts',
+      'GET /medical_alerts',
+      'GET /invoices',
+      'GET /patient_cases',
+      'GET /patient_forms',
+      'GET /relationships',
+      'GET /communications',
       'PATCH /patients/{patient_id}/referral_source',
       'POST /individual_appointments',
       'PATCH /attendees/{id}',
