@@ -55,6 +55,11 @@ export function duration(seconds: number): string {
   return `${Math.floor(minutes / 60)} h ${minutes % 60} min`;
 }
 
+/** "about 12 min left", "under a minute left": a {@link duration} as the time a phase still needs. */
+function timeLeft(words: string): string {
+  return `${words.startsWith('under') ? '' : 'about '}${words} left`;
+}
+
 /** How long a run is held back by the rate limit before a line says so: about as long as an operator waits before wondering. */
 export const WAITING_AFTER_MS = 15_000;
 
@@ -227,10 +232,11 @@ export function runProgress(options: ProgressOptions): RunProgress {
       const doneKey = `${phase}:${total}`;
       const announce = finished && announcedDone !== doneKey;
       if (announce) announcedDone = doneKey;
-      if (newPhase || announce || (!finished && at - lastPlain >= every)) {
+      // a phase with nothing to write (a dry run's, or Setup with everything in place) is no news
+      if (total > 0 && (newPhase || announce || (!finished && at - lastPlain >= every))) {
         lastPlain = at;
         options.out(
-          `  ${displayName(phase)}: ${fmt(done)}/${fmt(total)} records, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, about ${payload.finish} left`}`,
+          `  ${displayName(phase)}: ${fmt(done)}/${fmt(total)} records, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, ${timeLeft(payload.finish)}`}`,
         );
       }
     },

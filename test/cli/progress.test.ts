@@ -70,6 +70,28 @@ describe('progress when not on a terminal', () => {
     for (const r of shown) expect(r).toBeLessThanOrEqual(200);
   });
 
+  it('says nothing of a phase with nothing to write, and "under a minute left" without "about"', () => {
+    const { progress, lines, at } = plainProgress();
+    at(0);
+    progress.status({ phase: 'setup', byEntity: {} });
+    progress.status({ phase: 'patients', byEntity: { patients: { enqueued: 0, finished: 0 } } });
+    // 100 records in 90 s: the last half minute reads "under a minute"
+    for (let t = 500; t <= 90_000; t += 500) {
+      at(t);
+      progress.status({
+        phase: 'appointments',
+        byEntity: { appointments: { enqueued: 100, finished: Math.floor(t / 900) } },
+        requests: Math.floor(t / 900),
+      });
+    }
+    progress.stop();
+    expect(lines.filter((l) => /Setup|Patients|0\/0/.test(l))).toEqual([]);
+    const late = lines.filter((l) => l.includes(' left'));
+    expect(late.length).toBeGreaterThan(0);
+    expect(late.some((l) => l.endsWith(', under a minute left'))).toBe(true);
+    expect(lines.some((l) => l.includes('about under'))).toBe(false);
+  });
+
   it('words durations for people', () => {
     expect(duration(30)).toBe('under a minute');
     expect(duration(56 * 60)).toBe('56 min');
