@@ -6,7 +6,9 @@ import { clinicTime, machineTimeZone } from '../../src/core/time-zone.js';
 /**
  * Progress an operator can plan by (issue 15, docs/RUNNING.md, `run`): on a terminal a bar per
  * phase with records done of total, Cliniko requests per minute against the limit and an estimated
- * finish; elsewhere (a log, CI) sparse plain lines: the run's milestones, a line when a phase
+ * finish. The counts are the run's in all so far, every entity queued up to and in that phase ("in
+ * all", as later phases add to earlier ones' records), so they differ from one entity's row of the
+ * report's table; elsewhere (a log, CI) sparse plain lines: the run's milestones, a line when a phase
  * starts and ends, and at most one line per `plainEveryMs` (30 s) in between.
  */
 export interface RunStatusSample {
@@ -164,7 +166,8 @@ export function runProgress(options: ProgressOptions): RunProgress {
   if (options.tty) {
     bars = new cliProgress.MultiBar(
       {
-        format: ' {phase} |{bar}| {value}/{total} records | {rate}/{limit} requests/min | ETA {finish}',
+        format:
+          ' {phase} |{bar}| {value}/{total} records in all | {rate}/{limit} requests/min | ETA {finish}',
         barsize: 24,
         hideCursor: true,
         clearOnComplete: false,
@@ -236,7 +239,7 @@ export function runProgress(options: ProgressOptions): RunProgress {
       if (total > 0 && (newPhase || announce || (!finished && at - lastPlain >= every))) {
         lastPlain = at;
         options.out(
-          `  ${displayName(phase)}: ${fmt(done)}/${fmt(total)} records, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, ${timeLeft(payload.finish)}`}`,
+          `  ${displayName(phase)}: ${fmt(done)}/${fmt(total)} records in all, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, ${timeLeft(payload.finish)}`}`,
         );
       }
     },
@@ -246,7 +249,9 @@ export function runProgress(options: ProgressOptions): RunProgress {
       if (how === 'interrupted') {
         if (bar) bar.update({ finish: 'stopped' });
         else if (phase && last)
-          options.out(`  ${displayName(phase)}: ${fmt(last.done)}/${fmt(last.total)} records, stopped`);
+          options.out(
+            `  ${displayName(phase)}: ${fmt(last.done)}/${fmt(last.total)} records in all, stopped`,
+          );
       } else bar?.update(bar.getTotal(), { finish: 'done' });
       bars?.stop();
     },

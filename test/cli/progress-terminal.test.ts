@@ -46,7 +46,9 @@ describe('progress a person can plan by', () => {
       home,
     );
     expect(code).toBe(0);
-    expect(screen).toMatch(/Appointments\s+\|[█░]+\| \d+\/\d+ records \| \d+\/60 requests\/min \| ETA/);
+    expect(screen).toMatch(
+      /Appointments\s+\|[█░]+\| \d+\/\d+ records in all \| \d+\/60 requests\/min \| ETA/,
+    );
     expect(screen).toMatch(/ETA (under a minute|\d+ min)/);
   }, 240_000);
 

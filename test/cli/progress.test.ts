@@ -42,7 +42,7 @@ describe('progress when not on a terminal', () => {
     // 2 milestones, patients start, ~10 in 5 minutes, patients done, appointments start
     expect(lines.length).toBeGreaterThanOrEqual(14);
     expect(lines.length).toBeLessThanOrEqual(16);
-    expect(lines).toContain('  Patients: 500/500 records, 200 requests/min (limit 200), done');
+    expect(lines).toContain('  Patients: 500/500 records in all, 200 requests/min (limit 200), done');
     const middle = lines.find((l) => l.startsWith('  Patients: 250/500'));
     expect(middle).toMatch(/200 requests\/min \(limit 200\), about (2|3) min left$/);
     expect(lines.at(-1)).toMatch(/^ {2}Appointments: 0\/10 records/);
@@ -139,7 +139,7 @@ describe('progress when a run is interrupted (Ctrl-C)', () => {
     progress.status({ phase: 'appointments', byEntity: { appointments: { enqueued: 40, finished: 17 } } });
     progress.stop('interrupted');
     progress.stop();
-    expect(lines.at(-1)).toBe('  Appointments: 17/40 records, stopped');
+    expect(lines.at(-1)).toBe('  Appointments: 17/40 records in all, stopped');
     expect(lines.some((l) => l.includes('40/40'))).toBe(false);
 
     const screen = fakeTerminal();
