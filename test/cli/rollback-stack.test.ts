@@ -1,7 +1,13 @@
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { DeleteCommand, DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
@@ -157,6 +163,20 @@ function mockStack(setup: ReturnType<typeof account>, runOverride: Partial<RunIn
       ? { Items: setup.writes }
       : { Items: [] };
   });
+  // The id map as the run's writer left it: one item per record it created (no alerts noted).
+  ddb
+    .on(BatchGetCommand)
+    .callsFake(async (input: { RequestItems: Record<string, { Keys: { pk: string; sk: string }[] }> }) => {
+      const keys = input.RequestItems[TABLE]?.Keys ?? [];
+      const items = keys.flatMap((k) => {
+        const w = setup.writes.find(
+          (x) =>
+            x.outcome === 'created' && k.pk === `CLINIC#${SCOPE}` && k.sk === `ID#${x.entity}#${x.sourceId}`,
+        );
+        return w ? [{ ...k, sourceId: w.sourceId, clinikoId: w.clinikoId, runId: 'r1', at: w.at }] : [];
+      });
+      return { Responses: { [TABLE]: items } };
+    });
   ddb.on(DeleteCommand).resolves({});
   secrets.on(GetSecretValueCommand).callsFake(async (input: { SecretId: string }, getClient) => {
     await noteRegion('secretsmanager', getClient);
