@@ -239,7 +239,7 @@ export function runProgress(options: ProgressOptions): RunProgress {
       if (total > 0 && (newPhase || announce || (!finished && at - lastPlain >= every))) {
         lastPlain = at;
         options.out(
-          `  ${displayName(phase)}: ${fmt(done)}/${fmt(total)} records in all, ${payload.rate} requests/min (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, ${timeLeft(payload.finish)}`}`,
+          `  ${displayName(phase)}: ${fmt(done)}/${fmt(total)} records in all, ${payload.rate === '…' ? 'requests/min not measured yet' : `${payload.rate} requests/min`} (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, ${timeLeft(payload.finish)}`}`,
         );
       }
     },
