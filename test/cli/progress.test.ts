@@ -47,7 +47,9 @@ describe('progress when not on a terminal', () => {
     expect(middle).toMatch(/200 requests\/min \(limit 200\), about (2|3) min left$/);
     expect(lines.at(-1)).toMatch(/^ {2}Appointments: 0\/10 records/);
     // the first lines, before the rate covers half a minute, give no rate rather than a burst's
-    expect(lines.find((l) => l.startsWith('  Patients: 0/500'))).toMatch(/, requests\/min not measured yet \(limit 200\)/);
+    expect(lines.find((l) => l.startsWith('  Patients: 0/500'))).toMatch(
+      /, requests\/min not measured yet \(limit 200\)/,
+    );
   });
 
   it('never reads the burst at the start of a run as a rate above the limit', () => {
