@@ -215,9 +215,10 @@ export function runProgress(options: ProgressOptions): RunProgress {
       records.add(at, done);
       // Over less than half a minute the limiter's small burst reads as more than the limit a
       // minute allows (Cliniko counts whole minutes): the rate is shown once it covers 30 s.
+      const rateMeasured = requests.span() >= 30_000;
       const payload = {
         phase: displayName(phase).padEnd(16),
-        rate: requests.span() >= 30_000 ? fmt(requests.perMinute()) : '…',
+        rate: rateMeasured ? fmt(requests.perMinute()) : '…',
         limit: fmt(options.limitPerMinute),
         finish: done >= total && total > 0 ? 'done' : eta(done, total) || 'estimating',
       };
@@ -239,7 +240,7 @@ export function runProgress(options: ProgressOptions): RunProgress {
       if (total > 0 && (newPhase || announce || (!finished && at - lastPlain >= every))) {
         lastPlain = at;
         options.out(
-          `  ${displayName(phase)}: ${fmt(done)}/${fmt(total)} records in all, ${payload.rate === '…' ? 'requests/min not measured yet' : `${payload.rate} requests/min`} (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, ${timeLeft(payload.finish)}`}`,
+          `  ${displayName(phase)}: ${fmt(done)}/${fmt(total)} records in all, ${rateMeasured ? `${payload.rate} requests/min` : 'requests/min not measured yet'} (limit ${payload.limit})${finished ? ', done' : payload.finish === 'estimating' ? '' : `, ${timeLeft(payload.finish)}`}`,
         );
       }
     },
